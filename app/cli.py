@@ -1,0 +1,95 @@
+"""The ``pertouch`` command line: a thin typer app over the library.
+
+Each command lives in ``app/commands/<name>.py`` and exposes ``register(app)``.
+Every command body is wrapped by :func:`handle_errors`, so a :class:`PertouchError`
+prints one line on stderr and exits with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import sys
+from typing import Any, Callable, TypeVar
+
+import typer
+
+from pertouch.errors import PertouchError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Command modules, in the order ``--help`` lists them.
+COMMAND_MODULES = ("apply", "segment", "retouch", "chat", "memory", "eval", "serve")
+
+app = typer.Typer(
+    name="pertouch",
+    help="PerTouch: retouch photos region by region from plain-language instructions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def error_line(message: str) -> None:
+    """Print one error line on stderr."""
+    typer.echo(f"error: {message}", err=True)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn expected failures into one stderr line and exit code 2 (1 for bugs)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PertouchError as exc:
+            error_line(exc.one_line())
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            error_line("interrupted")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so in one line; traceback on request
+            if os.environ.get("PERTOUCH_DEBUG"):
+                raise
+            error_line(f"internal error: {type(exc).__name__}: {exc} (set PERTOUCH_DEBUG=1 for the traceback)")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    if version:
+        from pertouch import __version__
+
+        typer.echo(f"pertouch {__version__}")
+        raise typer.Exit(0)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        modname = f"pertouch.commands.{name}"
+        try:
+            module = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name == modname:
+                continue  # command not built yet
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="pertouch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""pertouch.graph.nodes"""
