@@ -1,0 +1,322 @@
+"""Attribute operators: pure functions on float RGB with a strength where 0 = identity.
+
+Contract shared by every operator here: ``fn(rgb, strength) -> rgb`` where ``rgb``
+is float32 ``(..., 3)`` sRGB-encoded RGB, nominally in [0, 1] (values may leave it
+inside a chain), and the result has the same shape and dtype and is NOT clipped;
+:func:`soft_clip` brings a chain's result back into [0, 1] with a smooth roll-off.
+Every operator is monotone in ``strength``: a higher strength raises the attribute's
+measured level. Strength ranges live in :data:`STRENGTH_RANGE`.
+
+All but clarity are per-pixel colour transforms, and they compose into ONE
+:class:`PixelTransform` (a per-channel curve followed by a 3×3 matrix and the soft
+clip), which is what the fast engine applies once per pixel. The chain order is::
+
+    clarity → sRGB decode → white-balance gains (temperature × tint) → brightness
+    (in linear light) → sRGB encode → contrast → highlights → shadows →
+    colourfulness (3×3 matrix about luma) → soft clip
+
+>>> import numpy as np
+>>> x = np.full((2, 2, 3), 0.5, np.float32)
+>>> bool(np.allclose(brightness(x, 0.0), x)), bool(brightness(x, 0.5).mean() > 0.5)
+(True, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+
+import numpy as np
+
+#: Rec. 709 luma weights (on sRGB-encoded values), used for saturation and clarity.
+LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+#: Strength bounds the solver searches within, per operator.
+STRENGTH_RANGE: dict[str, tuple[float, float]] = {
+    "temperature": (-1.0, 3.5),   # mired shift / 100 from D65 (+ = warmer)
+    "tint": (-2.0, 2.0),          # log2 of the green gain / 0.5 (+ = greener)
+    "brightness": (-2.5, 2.5),    # log4 of a linear-light gain (Reinhard shoulder when > 0)
+    "contrast": (-2.5, 2.0),      # log2 of the slope about the pivot
+    "highlights": (-1.0, 1.0),    # lift/lower of the upper tones
+    "shadows": (-1.0, 1.0),       # lift/lower of the lower tones
+    "colorfulness": (-6.0, 2.5),  # log2 of the chroma gain about luma
+    "clarity": (-1.0, 4.0),       # gain of the luma detail layer
+}
+
+D65_MIRED = 1e6 / 6504.0
+
+
+# --- sRGB transfer ------------------------------------------------------------------
+
+def srgb_decode(v: np.ndarray) -> np.ndarray:
+    """sRGB-encoded → linear, extended sign-symmetrically outside [0, 1]."""
+    a = np.abs(v)
+    lin = np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
+    return (np.sign(v) * lin).astype(v.dtype, copy=False)
+
+
+def srgb_encode(v: np.ndarray) -> np.ndarray:
+    """Linear → sRGB-encoded, extended sign-symmetrically outside [0, 1]."""
+    a = np.abs(v)
+    enc = np.where(a <= 0.0031308, a * 12.92, 1.055 * a ** (1 / 2.4) - 0.055)
+    return (np.sign(v) * enc).astype(v.dtype, copy=False)
+
+
+# --- white balance gains ----------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _temperature_table() -> tuple[np.ndarray, np.ndarray]:
+    """Linear-sRGB gains for strengths on a grid: white → the Planckian white of the CCT.
+
+    CCT for strength s is 1e6 / (D65 mired + 100 s); xy via colour-science (Kang 2002),
+    normalised to luminance Y = 1 and divided by the gains at s = 0 (so 0 = identity).
+    """
+    import colour
+
+    s = np.linspace(*STRENGTH_RANGE["temperature"], 451)
+    cct = 1e6 / (D65_MIRED + 100.0 * s)
+    xy = colour.temperature.CCT_to_xy_Kang2002(cct)
+    xyz = colour.xy_to_XYZ(xy)
+    rgb = colour.XYZ_to_sRGB(xyz, apply_cctf_encoding=False)
+    rgb = rgb / rgb[np.argmin(np.abs(s))]
+    return s, rgb.astype(np.float64)
+
+
+def temperature_gains(strength: float) -> np.ndarray:
+    """(3,) linear-light RGB gains for a temperature strength (+ = warmer)."""
+    if strength == 0.0:
+        return np.ones(3)
+    s, table = _temperature_table()
+    return np.array([np.interp(strength, s, table[:, c]) for c in range(3)])
+
+
+def tint_gains(strength: float) -> np.ndarray:
+    """(3,) linear gains moving green against magenta, luminance of white kept at 1."""
+    if strength == 0.0:
+        return np.ones(3)
+    k = 2.0 ** (0.5 * strength)
+    a = 1.0 / (LUMA[0] + LUMA[2] + LUMA[1] * k)
+    return np.array([a, a * k, a], np.float64)
+
+
+# --- tone curves (per channel) ------------------------------------------------------
+
+def _exposure(lin: np.ndarray, strength: float) -> np.ndarray:
+    g = 4.0 ** strength
+    if g >= 1.0:  # Reinhard-style shoulder: lifts mids, 1 stays near 1
+        return g * lin / (1.0 + (g - 1.0) * np.maximum(lin, 0.0))
+    return lin * g
+
+
+def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def _contrast(v: np.ndarray, strength: float, pivot: float) -> np.ndarray:
+    return pivot + (v - pivot) * (2.0 ** strength)
+
+
+def _highlights(v: np.ndarray, strength: float) -> np.ndarray:
+    return v + 0.4 * strength * _smoothstep(0.35, 1.0, v)
+
+
+def _shadows(v: np.ndarray, strength: float) -> np.ndarray:
+    return v + 0.35 * strength * (1.0 - _smoothstep(0.0, 0.6, v))
+
+
+def saturation_matrix(strength: float) -> np.ndarray:
+    """3×3 matrix scaling chroma about Rec. 709 luma by 2**strength."""
+    k = 2.0 ** strength
+    return (k * np.eye(3) + (1.0 - k) * np.outer(np.ones(3), LUMA)).astype(np.float64)
+
+
+# --- the composed transform ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Params:
+    """Operator strengths for one region (0 = identity) and the contrast pivot."""
+
+    temperature: float = 0.0
+    tint: float = 0.0
+    brightness: float = 0.0
+    contrast: float = 0.0
+    highlights: float = 0.0
+    shadows: float = 0.0
+    colorfulness: float = 0.0
+    clarity: float = 0.0
+    pivot: float = 0.5
+
+    @property
+    def is_identity(self) -> bool:
+        return all(getattr(self, f.name) == 0.0 for f in fields(self) if f.name != "pivot")
+
+    def with_(self, **kw: float) -> "Params":
+        return replace(self, **kw)
+
+
+def curve(v: np.ndarray, p: Params) -> np.ndarray:
+    """The per-channel part of the chain on ``(..., 3)`` encoded values (after clarity)."""
+    v = np.asarray(v, np.float64)
+    gains = temperature_gains(p.temperature) * tint_gains(p.tint)
+    if p.brightness != 0.0 or np.any(gains != 1.0):
+        v = srgb_encode(_exposure(srgb_decode(v) * gains, p.brightness))
+    if p.contrast != 0.0:
+        v = _contrast(v, p.contrast, p.pivot)
+    if p.highlights != 0.0:
+        v = _highlights(v, p.highlights)
+    if p.shadows != 0.0:
+        v = _shadows(v, p.shadows)
+    return v
+
+
+def knees(lo_out: float, hi_out: float) -> tuple[float, float]:
+    """Soft-clip margins (m_lo, m_hi) for a transform whose outputs span [lo_out, hi_out]."""
+    return float(min(0.25, max(0.0, -lo_out))), float(min(0.25, max(0.0, hi_out - 1.0)))
+
+
+def soft_clip(v: np.ndarray, m_lo: float, m_hi: float) -> np.ndarray:
+    """Smooth roll-off into [0, 1]: identity on [m_lo, 1 − m_hi], tanh toe/shoulder beyond.
+
+    With margins 0 it is the identity on [0, 1] (and a hard clip outside).
+    """
+    out = np.clip(v, 0.0, 1.0) if m_lo == 0.0 and m_hi == 0.0 else np.array(v, copy=True)
+    if m_hi > 0.0:
+        k = 1.0 - m_hi
+        hi = out > k
+        out[hi] = k + m_hi * np.tanh((out[hi] - k) / m_hi)
+    if m_lo > 0.0:
+        lo = out < m_lo
+        out[lo] = m_lo * (1.0 + np.tanh((out[lo] - m_lo) / m_lo))
+    return np.clip(out, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class PixelTransform:
+    """A region's whole per-pixel edit: ``soft_clip(M @ lut[c][x])``.
+
+    ``lut`` is ``(3, N)`` float32 sampling :func:`curve` at ``x = i / (N − 1)``;
+    ``matrix`` the 3×3 colourfulness matrix; ``margins`` the soft-clip margins.
+    """
+
+    lut: np.ndarray
+    matrix: np.ndarray
+    margins: tuple[float, float]
+    clarity: float = 0.0
+
+
+def compile_transform(p: Params, n: int = 256) -> PixelTransform:
+    """Compose the per-pixel operators of ``p`` into one :class:`PixelTransform`."""
+    x = np.linspace(0.0, 1.0, n)
+    lut = curve(np.repeat(x[:, None], 3, axis=1), p).T.astype(np.float32)
+    m = saturation_matrix(p.colorfulness)
+    ends = np.array(np.meshgrid(*[[lut[c, 0], lut[c, -1]] for c in range(3)], indexing="ij")).reshape(3, -1)
+    out = m @ ends
+    lo, hi = float(out.min()), float(out.max())
+    return PixelTransform(lut, m.astype(np.float32), knees(lo, hi), p.clarity)
+
+
+# --- clarity (the one neighbourhood operator) --------------------------------------
+
+def clarity_sigma(height: int, width: int) -> float:
+    """Detail scale in pixels: 2 px at the 512-pixel measuring size, scaled with the photo."""
+    return max(0.8, 2.0 * min(height, width) / 512.0)
+
+
+def detail_layer(rgb: np.ndarray, sigma: float | None = None) -> np.ndarray:
+    """Luma minus its Gaussian blur, ``(H, W)`` float32 (what clarity amplifies)."""
+    import cv2
+
+    y = (rgb[..., :3].astype(np.float32) @ LUMA).astype(np.float32)
+    s = sigma if sigma is not None else clarity_sigma(*y.shape[:2])
+    return y - cv2.GaussianBlur(y, (0, 0), s, borderType=cv2.BORDER_REFLECT)
+
+
+def clarity(rgb: np.ndarray, strength: float, sigma: float | None = None) -> np.ndarray:
+    """Local contrast: add ``strength`` × the luma detail layer to every channel, clamp to [0, 1].
+
+    ``(H, W, 3)`` float → same. The clamp keeps the rest of the chain a curve on [0, 1].
+    """
+    if strength == 0.0:
+        return rgb.copy()
+    out = rgb + strength * detail_layer(rgb, sigma)[..., None]
+    return np.clip(out, 0.0, 1.0).astype(rgb.dtype)
+
+
+# --- single operators, each a pure function (the reference chain uses these) --------
+
+def _per_channel(rgb: np.ndarray, fn) -> np.ndarray:
+    return np.asarray(fn(rgb.astype(np.float64)), np.float64).astype(rgb.dtype)
+
+
+def temperature(rgb: np.ndarray, strength: float) -> np.ndarray:
+    """White balance toward the Planckian white 100·strength mired warmer than D65."""
+    g = temperature_gains(strength)
+    return _per_channel(rgb, lambda v: srgb_encode(srgb_decode(v) * g))
+
+
+def tint(rgb: np.ndarray, strength: float) -> np.ndarray:
+    """Green (+) / magenta (−) white-balance gains in linear light."""
+    g = tint_gains(strength)
+    return _per_channel(rgb, lambda v: srgb_encode(srgb_decode(v) * g))
+
+
+def brightness(rgb: np.ndarray, strength: float) -> np.ndarray:
+    """Linear-light gain 4**strength; brightening rolls off toward white (Reinhard)."""
+    return _per_channel(rgb, lambda v: srgb_encode(_exposure(srgb_decode(v), strength)))
+
+
+def contrast(rgb: np.ndarray, strength: float, pivot: float = 0.5) -> np.ndarray:
+    """Slope 2**strength about ``pivot`` (encoded values)."""
+    return _per_channel(rgb, lambda v: _contrast(v, strength, pivot))
+
+
+def highlights(rgb: np.ndarray, strength: float) -> np.ndarray:
+    """Raise (+) or lower (−) the tones above ~0.35, most at white."""
+    return _per_channel(rgb, lambda v: _highlights(v, strength))
+
+
+def shadows(rgb: np.ndarray, strength: float) -> np.ndarray:
+    """Lift (+) or deepen (−) the tones below ~0.6, most at black."""
+    return _per_channel(rgb, lambda v: _shadows(v, strength))
+
+
+def colorfulness(rgb: np.ndarray, strength: float) -> np.ndarray:
+    """Scale chroma about luma by 2**strength (a 3×3 matrix)."""
+    m = saturation_matrix(strength)
+    return (rgb.astype(np.float64) @ m.T).astype(rgb.dtype)
+
+
+#: name → operator, in chain order.
+OPERATORS = {
+    "clarity": clarity,
+    "temperature": temperature,
+    "tint": tint,
+    "brightness": brightness,
+    "contrast": contrast,
+    "highlights": highlights,
+    "shadows": shadows,
+    "colorfulness": colorfulness,
+}
+
+
+def apply_chain(rgb: np.ndarray, p: Params, sigma: float | None = None) -> np.ndarray:
+    """The straightforward chain: one pass per operator, then the soft clip. (H, W, 3) float32."""
+    x = rgb.astype(np.float32)
+    for name, op in OPERATORS.items():
+        s = getattr(p, name)
+        if s == 0.0:
+            continue
+        if name == "clarity":
+            x = op(x, s, sigma)
+        elif name == "contrast":
+            x = op(x, s, p.pivot)
+        else:
+            x = op(x, s)
+    t = compile_transform(p, 2)
+    return soft_clip(x, *t.margins).astype(np.float32)
+
+
+def apply(rgb: np.ndarray, name: str, strength: float, **kw: float) -> np.ndarray:
+    """One operator on its own, soft-clipped to [0, 1]. (H, W, 3) float32 → same."""
+    return apply_chain(rgb, Params(**{name: strength}, **kw))
