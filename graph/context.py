@@ -1,0 +1,112 @@
+"""Run settings: one typed context, resolved in one loader.
+
+A model string per role (``planner``, ``critic``, ``describer``, ``classifier``)
+falls back to ``vlm`` (default ``builtin``). Every field can come from an explicit
+argument, else an environment variable, else its default:
+
+=====================  ===========================  ==============
+field                  environment variable         default
+=====================  ===========================  ==============
+vlm                    PERTOUCH_VLM                 builtin
+planner/critic/…       PERTOUCH_PLANNER_VLM, …      (vlm)
+segmenter              PERTOUCH_SEGMENTER           builtin
+engine                 PERTOUCH_ENGINE              parametric
+max_rounds             PERTOUCH_MAX_ROUNDS          3
+user                   PERTOUCH_USER                default
+working_resolution     PERTOUCH_WORKING_RES         1024
+memory                 PERTOUCH_MEMORY              (memory default)
+=====================  ===========================  ==============
+
+>>> ctx = load_context(vlm="fake:x.json", max_rounds=2)
+>>> ctx.model_for("critic"), ctx.max_rounds
+('fake:x.json', 2)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+from pertouch.errors import PertouchError
+
+Role = Literal["planner", "critic", "describer", "classifier"]
+ROLES: tuple[str, ...] = ("planner", "critic", "describer", "classifier")
+MAX_ROUNDS_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Settings of one agent run (not checkpointed; rebuilt per process)."""
+
+    vlm: str = "builtin"
+    planner: str | None = None
+    critic: str | None = None
+    describer: str | None = None
+    classifier: str | None = None
+    segmenter: str = "builtin"
+    engine: str = "parametric"
+    max_rounds: int = 3
+    user: str = "default"
+    working_resolution: int = 1024
+    memory: str | None = None
+    use_memory: bool = True
+
+    def model_for(self, role: str) -> str:
+        """The model string of ``role`` (falls back to :attr:`vlm`)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        return getattr(self, role) or self.vlm
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_ENV = {
+    "vlm": "PERTOUCH_VLM",
+    "planner": "PERTOUCH_PLANNER_VLM",
+    "critic": "PERTOUCH_CRITIC_VLM",
+    "describer": "PERTOUCH_DESCRIBER_VLM",
+    "classifier": "PERTOUCH_CLASSIFIER_VLM",
+    "segmenter": "PERTOUCH_SEGMENTER",
+    "engine": "PERTOUCH_ENGINE",
+    "max_rounds": "PERTOUCH_MAX_ROUNDS",
+    "user": "PERTOUCH_USER",
+    "working_resolution": "PERTOUCH_WORKING_RES",
+    "memory": "PERTOUCH_MEMORY",
+}
+
+
+def _as_int(name: str, value: Any, lo: int, hi: int) -> int:
+    try:
+        out = int(value)
+    except (TypeError, ValueError):
+        raise PertouchError(f"{name} must be a whole number, got {value!r}") from None
+    if not lo <= out <= hi:
+        raise PertouchError(f"{name} must be between {lo} and {hi}, got {out}")
+    return out
+
+
+def load_context(**overrides: Any) -> RunContext:
+    """Resolve settings: explicit ``overrides`` (None = not given) > env vars > defaults."""
+    known = {f.name for f in fields(RunContext)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name in known:
+        value = overrides.get(name)
+        if value is None and name in _ENV:
+            value = os.environ.get(_ENV[name]) or None
+        if value is not None:
+            values[name] = value
+    if "max_rounds" in values:
+        values["max_rounds"] = _as_int("max rounds", values["max_rounds"], 1, MAX_ROUNDS_LIMIT)
+    if "working_resolution" in values:
+        values["working_resolution"] = _as_int("working resolution", values["working_resolution"], 64, 8192)
+    if "user" in values:
+        user = str(values["user"]).strip()
+        if not user or len(user) > 100:
+            raise PertouchError("user name must be 1–100 characters")
+        values["user"] = user
+    return RunContext(**values)

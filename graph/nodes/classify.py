@@ -1,0 +1,100 @@
+"""classify: the instruction → intent and its class, and the route it takes.
+
+strong / weak-optimize / weak-style → recall (then plan); out-of-scope or a failed
+model call → respond (which says why); a session follow-up that already carries its
+recipe ("a bit more", "undo"…) → render directly. Regions the intent names but the
+photo's segmentation lacks are looked up with the segmenter's ``find``; those not
+found are recorded ("no sky in this photo"); when none is left, nothing is edited.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from pertouch.errors import NotFoundError, PertouchError
+from pertouch.graph import runtime as rt
+from pertouch.graph.context import RunContext
+from pertouch.graph.nodes import dump, scene_info, timed
+from pertouch.graph.state import RetouchState, add_error, error
+
+CLASSES = ("strong", "weak-optimize", "weak-style", "out-of-scope")
+#: region words that mean the whole photo, never looked up.
+WHOLE = {"", "global", "image", "photo", "picture", "all", "everything", "whole", "overall"}
+
+
+def intent_class(intent: dict[str, Any]) -> str:
+    """The instruction class an intent declares (normalised to :data:`CLASSES`)."""
+    raw = str(intent.get("kind") or intent.get("instruction_class") or intent.get("category") or "")
+    raw = raw.strip().lower().replace("_", "-").replace(" ", "-")
+    return raw if raw in CLASSES else ("out-of-scope" if not raw else raw)
+
+
+def target_regions(intent: dict[str, Any]) -> list[str]:
+    """Region words an intent names (excluding the whole photo), in order."""
+    out: list[str] = []
+    for t in intent.get("targets") or []:
+        name = str((t or {}).get("region") or "").strip().lower()
+        if name not in WHOLE and name not in out and not (t or {}).get("negated"):
+            out.append(name)
+    return out
+
+
+def _resolve(state: RetouchState, ctx: RunContext, names: list[str]) -> tuple[list[dict], list[dict], list[str]]:
+    """Find named regions missing from the scene. → (new region infos, errors, missing)."""
+    have = {r["label"].lower() for r in state.get("regions", [])} | {r["name"].lower() for r in state.get("regions", [])}
+    new, errs, missing = [], [], []
+    for name in names:
+        if name in have:
+            continue
+        try:
+            reg = rt.find_region(state["image"], ctx.segmenter, name)
+        except NotFoundError:
+            missing.append(name)
+            errs.append(error("classify", "not-found", f"no {name} in this photo"))
+            continue
+        except PertouchError as exc:
+            missing.append(name)
+            errs.append(error("classify", "not-found", f"could not look for {name}: {exc.one_line()}"))
+            continue
+        info = rt.region_infos([reg], state["image"], ctx.segmenter)[0]
+        new.append(info)
+        have |= {info["label"].lower(), info["name"].lower()}
+    return new, errs, missing
+
+
+@timed("classify")
+def classify(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal["recall", "render", "respond"]]:
+    """Classify the instruction and route it."""
+    ctx = runtime.context or RunContext()
+    if state.get("followup_recipe"):
+        return Command(goto="render", update={
+            "instruction_class": "follow-up", "intent": {"kind": "follow-up"},
+            "plan": {}, "recipe": state["followup_recipe"], "followup_recipe": None})
+    try:
+        intent = dump(rt.vlm(ctx.model_for("classifier")).classify(state["instruction"], scene_info(state)))
+    except Exception as exc:  # VLMError, ModelError, validation: the answer must say so
+        errs = add_error(state, error("classify", "vlm", f"understanding the instruction failed: {exc}", fatal=True))
+        return Command(goto="respond", update={"errors": errs, "instruction_class": "out-of-scope"})
+    kind = intent_class(intent)
+    update: dict[str, Any] = {"intent": intent, "instruction_class": kind}
+    if kind == "out-of-scope":
+        why = intent.get("explanation") or intent.get("reason") or "this is not a photo-retouching request"
+        update["errors"] = add_error(state, error("classify", "out-of-scope", str(why), fatal=True))
+        return Command(goto="respond", update=update)
+    names = target_regions(intent) if kind == "strong" else []
+    new, errs, missing = _resolve(state, ctx, names)
+    if new:
+        update["regions"] = [*state.get("regions", []), *new]
+    if errs:
+        global_targets = [t for t in intent.get("targets") or []
+                          if str((t or {}).get("region") or "").lower() in WHOLE]
+        fatal = bool(missing) and len(missing) == len(names) and not global_targets
+        if fatal:
+            errs[-1]["fatal"] = True
+        update["errors"] = [*state.get("errors", []), *errs]
+        if fatal:
+            return Command(goto="respond", update=update)
+    return Command(goto="recall", update=update)

@@ -1,0 +1,46 @@
+"""recall: the user's remembered preferences for scenes like this one.
+
+Weak instructions lean on them; strong ones still follow the words first (the
+planner gets both). Memory that is off or unavailable is not fatal: the agent works
+without it and the answer says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from pertouch.graph import runtime as rt
+from pertouch.graph.context import RunContext
+from pertouch.graph.nodes import dump, timed
+from pertouch.graph.state import RetouchState, add_error, error
+
+RECALL_K = 5
+
+
+def scene_descriptor(state: RetouchState, ctx: RunContext) -> Any:
+    """The memory's image descriptor of this photo (global stats + composition)."""
+    from pertouch.memory.descriptors import image_descriptor
+
+    ref = state["image"]
+    regions = rt.scene(ref, ctx.segmenter).regions
+    return image_descriptor(rt.proxy(ref, 512), regions)
+
+
+@timed("recall")
+def recall(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Fetch preferences: ``{"preferences": {label: {attr: level}}, "weights", "evidence"}``."""
+    ctx = runtime.context or RunContext()
+    if not ctx.use_memory:
+        return {"preferences": {}}
+    mem, warning = rt.memory(ctx.memory)
+    if mem is None:
+        return {"preferences": {}, "errors": add_error(state, error("recall", "memory", warning or "memory is off"))}
+    try:
+        got = mem.recall(ctx.user, state.get("scene", {}).get("description", ""),
+                         scene_descriptor(state, ctx), k=RECALL_K)
+    except Exception as exc:  # a broken store must not stop the edit
+        msg = f"memory recall failed, continuing without it: {type(exc).__name__}: {exc}"
+        return {"preferences": {}, "errors": add_error(state, error("recall", "memory", msg))}
+    return {"preferences": dump(got)}

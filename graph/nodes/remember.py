@@ -1,0 +1,61 @@
+"""remember: store an accepted result in the user's scene memory.
+
+What is stored: the scene description and tags, the image descriptor, the
+instruction, and the FINAL absolute levels achieved per region label (never
+pixels; the photo only by its content hash). Memory that is unavailable is recorded
+as a warning; the result stands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from pertouch.graph import runtime as rt
+from pertouch.graph.context import RunContext
+from pertouch.graph.nodes import timed
+from pertouch.graph.nodes.recall import scene_descriptor
+from pertouch.graph.state import RetouchState, add_error, error
+
+
+def final_levels(state: RetouchState) -> dict[str, dict[str, float]]:
+    """``{label | "global": {attr: achieved level}}`` of the result (labels averaged)."""
+    label_of = {r["name"]: r["label"] for r in state.get("regions") or []}
+    sums: dict[str, dict[str, list[float]]] = {}
+    for a in (state.get("result") or {}).get("achieved", []):
+        label = "global" if a["region"] == "global" else label_of.get(a["region"], a["region"])
+        sums.setdefault(label.lower(), {}).setdefault(a["attribute"], []).append(a["achieved"])
+    return {lab: {k: round(max(-1.0, min(1.0, sum(v) / len(v))), 4) for k, v in attrs.items()}
+            for lab, attrs in sums.items()}
+
+
+def _last_instruction(state: RetouchState) -> str:
+    """The last real instruction of the session (not "looks good")."""
+    for turn in reversed(state.get("history") or []):
+        if turn.get("kind") not in ("follow-up", "") and turn.get("instruction"):
+            return turn["instruction"]
+    return state.get("instruction", "")
+
+
+@timed("remember")
+def remember(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Write one accepted-result memory for the run's user."""
+    ctx = runtime.context or RunContext()
+    mem, warning = rt.memory(ctx.memory) if ctx.use_memory else (None, "memory is off")
+    if mem is None:
+        return {"remembered": False,
+                "errors": add_error(state, error("remember", "memory", f"not remembered: {warning}"))}
+    try:
+        from pertouch.memory.records import MemoryRecord
+
+        desc = scene_descriptor(state, ctx)
+        scene = state.get("scene") or {}
+        mem.remember(MemoryRecord(
+            user=ctx.user, scene_description=scene.get("description", ""), tags=list(scene.get("tags") or [])[:8],
+            image_descriptor=[float(x) for x in desc], instruction=_last_instruction(state),
+            levels=final_levels(state), rating=1.0, image_hash=state["image"]["hash"]))
+    except Exception as exc:  # a broken store must not lose the result
+        return {"remembered": False, "errors": add_error(
+            state, error("remember", "memory", f"not remembered: {type(exc).__name__}: {exc}"))}
+    return {"remembered": True}

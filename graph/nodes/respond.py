@@ -1,0 +1,82 @@
+"""respond: pick the best round, say what was understood and done, and why it stopped.
+
+Failures show up here as words and a status, never as a silent success:
+``ok`` (done), ``partial`` (done, but something named was missing or a check
+failed), ``nothing-done`` (nothing could be done: out of scope, nothing found,
+model failure). Routes to remember when the result was accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from pertouch.graph.context import RunContext
+from pertouch.graph.nodes import timed
+from pertouch.graph.state import RetouchState, TurnRecord
+
+#: error kinds that make a finished edit "partial" (memory warnings do not).
+PARTIAL_KINDS = {"not-found", "vlm", "render", "impossible"}
+
+
+def _understood(state: RetouchState) -> str:
+    intent = state.get("intent") or {}
+    kind = state.get("instruction_class") or "unknown"
+    if kind == "strong":
+        parts = []
+        for t in intent.get("targets") or []:
+            what = f"{t.get('region', 'global')} {t.get('attribute')}"
+            how = f"set to {t['level']:+.2f}" if t.get("direction") == "set" else f"{t.get('direction')}"
+            if t.get("magnitude"):
+                how += f" ({t['magnitude']})"
+            parts.append(f"{what} {how}")
+        return "strong — " + ("; ".join(parts) or "no targets")
+    if kind == "weak-style":
+        return f"weak-style — look: {intent.get('style')}"
+    return kind
+
+
+def summarize(state: RetouchState) -> tuple[str, str, dict[str, Any] | None]:
+    """(status, answer text, result) of the finished run."""
+    errors = state.get("errors") or []
+    rounds = state.get("rounds") or []
+    best = next((r for r in rounds if r["round"] == state.get("best_round")), rounds[-1] if rounds else None)
+    lines = [f"Understood: {_understood(state)}."]
+    labels = sorted({r["label"] for r in state.get("regions") or []})
+    lines.append(f"Regions found: {', '.join(labels) or 'none'}.")
+    if best is None:
+        status = "nothing-done"
+        fatal = [e for e in errors if e.get("fatal")] or errors
+        why = fatal[0]["message"] if fatal else (state.get("stop_reason") or "nothing to do")
+        lines.append(f"Nothing was changed: {why}.")
+        result = None
+    else:
+        status = "partial" if any(e.get("kind") in PARTIAL_KINDS for e in errors) else "ok"
+        n = len(rounds)
+        lines.append(f"Rendered {n} round{'s' if n != 1 else ''}; stopped: {state.get('stop_reason') or 'done'}; "
+                     f"result is round {best['round']}.")
+        result = {"round": best["round"], "recipe": best["recipe"], "preview": best["preview"],
+                  "achieved": best.get("achieved", []), "critique": best.get("critique", {})}
+        expl = (best.get("critique") or {}).get("explanation")
+        if expl:
+            lines.append(expl if expl.endswith(".") else expl + ".")
+    notes = [e["message"] for e in errors if not (best is None and e.get("fatal"))]
+    if notes:
+        lines.append("Note: " + "; ".join(dict.fromkeys(notes)) + ".")
+    return status, " ".join(lines), result
+
+
+@timed("respond")
+def respond(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal["remember", "__end__"]]:
+    """Write the answer, the result and the turn's history entry."""
+    status, answer, result = summarize(state)
+    turn: TurnRecord = {"instruction": state.get("instruction", ""), "kind": state.get("instruction_class") or "",
+                        "recipe": (result or {}).get("recipe") or state.get("base_recipe") or {},
+                        "result": (result or {}).get("preview", ""), "answer": answer, "status": status}
+    update = {"status": status, "answer": answer, "result": result,
+              "history": [*(state.get("history") or []), turn]}
+    goto = "remember" if state.get("accept") and result is not None else END
+    return Command(goto=goto, update=update)

@@ -1,0 +1,109 @@
+"""Recipe arithmetic for turns that build on earlier ones.
+
+All functions take and return recipe JSON (dicts, as the state stores them) plus
+``levels``: the measured input levels ``{region name | "global": {attr: level}}``.
+A target is the absolute level an edit asks for (``to``, or measured + ``by``).
+
+>>> lv = {"global": {"brightness": 0.0}}
+>>> r = compose({}, {"global": {"attributes": {"brightness": {"by": 0.2}}}}, lv)
+>>> r2 = compose(r, {"global": {"attributes": {"brightness": {"by": 0.2}}}}, lv)
+>>> targets(r2, lv)[("global", "brightness")]
+0.4
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable
+
+from pertouch.engine.recipe import GLOBAL, Recipe, parse_recipe
+
+Key = tuple[str, str]
+
+
+def _edits(recipe: dict | None) -> Iterable[tuple[str, str | None, str, dict]]:
+    """(region, label, attribute, edit) for every edit in the recipe JSON."""
+    if not recipe:
+        return
+    for attr, e in (recipe.get(GLOBAL, {}) or {}).get("attributes", {}).items():
+        yield GLOBAL, None, attr, e
+    for name, reg in (recipe.get("regions") or {}).items():
+        for attr, e in (reg.get("attributes") or {}).items():
+            yield name, reg.get("label"), attr, e
+
+
+def _target(edit: dict, measured: float) -> float:
+    if edit.get("to") is not None:
+        return float(edit["to"])
+    return max(-1.0, min(1.0, measured + float(edit.get("by", 0.0))))
+
+
+def targets(recipe: dict | None, levels: dict[str, dict[str, float]]) -> dict[Key, float]:
+    """``{(region, attr): absolute target}`` of a recipe."""
+    return {(reg, attr): round(_target(e, levels.get(reg, {}).get(attr, 0.0)), 4)
+            for reg, _lab, attr, e in _edits(recipe)}
+
+
+def labels(recipe: dict | None) -> dict[str, str]:
+    return {reg: lab for reg, lab, _a, _e in _edits(recipe) if reg != GLOBAL and lab}
+
+
+def from_targets(tg: dict[Key, float], levels: dict[str, dict[str, float]], lab: dict[str, str]) -> dict:
+    """A valid recipe JSON whose edits shift each region to its target ("by" edits)."""
+    data: dict[str, Any] = {GLOBAL: {"attributes": {}}, "regions": {}}
+    for (reg, attr), t in tg.items():
+        t = max(-1.0, min(1.0, t))
+        by = round(t - levels.get(reg, {}).get(attr, 0.0), 4)
+        if reg == GLOBAL:
+            data[GLOBAL]["attributes"][attr] = {"by": by}
+        else:
+            entry = data["regions"].setdefault(reg, {"attributes": {}})
+            if reg in lab:
+                entry["label"] = lab[reg]
+            entry["attributes"][attr] = {"by": by}
+    return parse_recipe(data, "session recipe").to_json()
+
+
+def current_levels(base: dict | None, levels: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The measured levels as they stand after ``base`` (what a planner should see)."""
+    out = copy.deepcopy(levels)
+    for (reg, attr), t in targets(base, levels).items():
+        out.setdefault(reg, {})[attr] = t
+    return out
+
+
+def compose(base: dict | None, new: dict, levels: dict[str, dict[str, float]]) -> dict:
+    """``new`` on top of ``base``: new edits win; a new ``by`` shifts from base's target."""
+    cur = current_levels(base, levels)
+    tg = targets(base, levels)
+    tg.update(targets(new, cur))
+    return from_targets(tg, levels, {**labels(base), **labels(new)})
+
+
+def scale_change(prev: dict | None, cur: dict | None, factor: float, levels: dict[str, dict[str, float]],
+                 regions: set[str] | None = None) -> dict:
+    """Extend (factor > 0) or pull back (factor < 0) the change from ``prev`` to ``cur``.
+
+    ``regions`` limits it to those region names (``"less on the face"``).
+    """
+    t0, t1 = targets(prev, levels), targets(cur, levels)
+    out = dict(t1)
+    for key, t in t1.items():
+        if regions is not None and key[0] not in regions:
+            continue
+        start = t0.get(key, levels.get(key[0], {}).get(key[1], 0.0))
+        out[key] = t + factor * (t - start)
+    return from_targets(out, levels, {**labels(prev), **labels(cur)})
+
+
+def only(recipe: dict | None, regions: set[str]) -> dict:
+    """The recipe restricted to ``regions`` (global edits dropped)."""
+    data = Recipe().to_json()
+    for name, reg in ((recipe or {}).get("regions") or {}).items():
+        if name in regions:
+            data["regions"][name] = reg
+    return parse_recipe(data, "session recipe").to_json()
+
+
+def is_empty(recipe: dict | None) -> bool:
+    return not any(True for _ in _edits(recipe))

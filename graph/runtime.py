@@ -1,0 +1,238 @@
+"""What nodes use to reach pixels, masks, models and memory — by reference.
+
+Graph state holds only references (:class:`~pertouch.graph.state.ImageRef`, mask
+keys); this module turns them back into arrays through an in-process cache, so a
+node never reloads a photo or re-segments it within one process. A reference is
+checked against the file's content hash, so a changed file is noticed rather than
+silently edited. Renders are written as files under ``app_home()/sessions/<id>/``.
+
+Heavy things (VLMs, memory stores) load on first use and are cached per spec.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from pertouch.errors import InputError
+from pertouch.graph.state import ImageRef, RegionInfo
+
+_LOCK = threading.RLock()
+_CACHE_SIZE = 8
+
+
+class _LRU(OrderedDict):
+    def get_or(self, key: Any, make: Callable[[], Any]) -> Any:
+        with _LOCK:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+        value = make()
+        with _LOCK:
+            self[key] = value
+            while len(self) > _CACHE_SIZE:
+                self.popitem(last=False)
+        return value
+
+
+_photos = _LRU()    # hash -> Photo
+_proxies = _LRU()   # (hash, size) -> pixels
+_scenes = _LRU()    # (hash, segmenter) -> Scene
+_found = _LRU()     # (hash, segmenter, text) -> Region
+_proxy_masks = _LRU()  # (hash, segmenter, name, size) -> mask
+_models: dict[str, Any] = {}
+_memories: dict[str, tuple[Any, str | None]] = {}
+
+
+def clear_cache() -> None:
+    """Forget every cached photo, scene, model and memory (tests, long sessions)."""
+    with _LOCK:
+        for c in (_photos, _proxies, _scenes, _found, _proxy_masks, _models, _memories):
+            c.clear()
+
+
+# --- photos ----------------------------------------------------------------------
+
+def open_photo(path: str | Path) -> ImageRef:
+    """Load a photo once, cache it, and return its reference."""
+    from pertouch.engine.io import load_image
+
+    photo = load_image(path)
+    with _LOCK:
+        _photos[photo.content_hash] = photo
+    h, w = photo.pixels.shape[:2]
+    return {"path": str(Path(path).resolve()), "hash": photo.content_hash, "width": int(w), "height": int(h)}
+
+
+def photo(ref: ImageRef) -> Any:
+    """The :class:`Photo` behind ``ref`` (reloaded from its path after a restart)."""
+
+    def load() -> Any:
+        from pertouch.engine.io import load_image
+
+        p = load_image(ref["path"])
+        if p.content_hash != ref["hash"]:
+            raise InputError(f"{ref['path']} changed since the session started",
+                             hint="start a new session for the new photo")
+        return p
+
+    return _photos.get_or(ref["hash"], load)
+
+
+def proxy_size(ref: ImageRef, long_side: int) -> tuple[int, int]:
+    """(width, height) of the working-resolution proxy (never upscaled)."""
+    w, h = ref["width"], ref["height"]
+    s = min(1.0, long_side / max(w, h))
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
+def _resize(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    if (arr.shape[1], arr.shape[0]) == size:
+        return arr
+    return cv2.resize(arr, size, interpolation=cv2.INTER_AREA)
+
+
+def proxy(ref: ImageRef, long_side: int) -> np.ndarray:
+    """The photo at working resolution, (h, w, 3) in the photo's dtype."""
+    size = proxy_size(ref, long_side)
+    return _proxies.get_or((ref["hash"], size), lambda: _resize(photo(ref).pixels, size))
+
+
+def to8(pixels: np.ndarray) -> np.ndarray:
+    """uint8 view of uint8/uint16 RGB pixels."""
+    if pixels.dtype == np.uint8:
+        return pixels
+    return (pixels.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
+
+
+def proxy8(ref: ImageRef, long_side: int) -> np.ndarray:
+    """The working-resolution proxy as uint8 RGB (for previews and models)."""
+    return to8(proxy(ref, long_side))
+
+
+# --- perception ------------------------------------------------------------------
+
+def scene(ref: ImageRef, segmenter: str) -> Any:
+    """The perceived :class:`Scene` (regions with full-resolution masks)."""
+    from pertouch.tools.perception import perceive
+
+    return _scenes.get_or((ref["hash"], segmenter), lambda: perceive(photo(ref), segmenter=segmenter))
+
+
+def mask_key(ref: ImageRef, segmenter: str, name: str) -> str:
+    return f"{ref['hash'][:16]}:{segmenter}:{name}"
+
+
+def region_infos(regions: Any, ref: ImageRef, segmenter: str) -> list[RegionInfo]:
+    """JSON summaries of :class:`Region` objects (no masks)."""
+    return [
+        {
+            "name": r.name, "label": r.label, "confidence": round(float(r.confidence), 3),
+            "area": round(float(r.area_fraction), 4),
+            "levels": {k: round(float(v), 4) for k, v in r.levels.items()},
+            "mask_key": mask_key(ref, segmenter, r.name),
+        }
+        for r in regions
+    ]
+
+
+def find_region(ref: ImageRef, segmenter: str, text: str) -> Any:
+    """A region for ``text`` ("the eagle"); raises NotFoundError when absent."""
+    from pertouch.tools.segmentation import get_segmenter
+
+    def find() -> Any:
+        return get_segmenter(segmenter).find(photo(ref).pixels, text)
+
+    return _found.get_or((ref["hash"], segmenter, text.lower()), find)
+
+
+def regions_by_name(ref: ImageRef, segmenter: str, names: list[str]) -> dict[str, Any]:
+    """Full-resolution regions for recipe region ``names`` (scene regions + found ones)."""
+    sc = scene(ref, segmenter)
+    by_name = {r.name: r for r in sc.regions}
+    with _LOCK:
+        for (h, seg, _text), reg in list(_found.items()):
+            if h == ref["hash"] and seg == segmenter:
+                by_name.setdefault(reg.name, reg)
+    return {n: by_name[n] for n in names if n in by_name}
+
+
+def _at_size(ref: ImageRef, segmenter: str, regions: Mapping[str, Any], size: tuple[int, int]) -> dict[str, Any]:
+    from pertouch.engine.regions import Region
+
+    out = {}
+    for name, r in regions.items():
+        m = _proxy_masks.get_or((ref["hash"], segmenter, name, size), lambda r=r: _resize(r.mask, size))
+        out[name] = Region(name, m, label=r.label, confidence=r.confidence, levels=dict(r.levels), source=r.source)
+    return out
+
+
+# --- rendering -------------------------------------------------------------------
+
+def render(ref: ImageRef, recipe_json: dict, *, segmenter: str, engine: str,
+           long_side: int | None) -> Any:
+    """Render ``recipe_json`` on the photo (``long_side`` None = full resolution).
+
+    Returns the engine's :class:`RenderResult` (image + achieved levels).
+    """
+    from pertouch.engine.engines import get_engine
+    from pertouch.engine.recipe import parse_recipe
+
+    recipe = parse_recipe(recipe_json, "plan")
+    regions = regions_by_name(ref, segmenter, list(recipe.regions))
+    if long_side is None:
+        pixels = photo(ref).pixels
+    else:
+        pixels = proxy(ref, long_side)
+        regions = _at_size(ref, segmenter, regions, (pixels.shape[1], pixels.shape[0]))
+    return get_engine(engine).render(pixels, recipe, regions)
+
+
+def session_dir(session: str | None) -> Path:
+    """``app_home()/sessions/<session>`` (a fresh id when None), created."""
+    from pertouch.home import app_home
+
+    d = app_home() / "sessions" / (session or uuid.uuid4().hex[:12])
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def write_preview(pixels: np.ndarray, path: Path) -> str:
+    """Write an 8-bit JPEG preview atomically; returns the path as a string."""
+    from pertouch.engine.io import save_image
+
+    save_image(path, to8(pixels))
+    return str(path)
+
+
+# --- models and memory -------------------------------------------------------------
+
+def vlm(spec: str) -> Any:
+    """The VLM for ``spec`` (cached; raises ModelError for a bad spec)."""
+    from pertouch.graph.vlm.registry import get_vlm
+
+    with _LOCK:
+        if spec not in _models:
+            _models[spec] = get_vlm(spec)
+        return _models[spec]
+
+
+def memory(spec: str | None) -> tuple[Any, str | None]:
+    """``(memory or None, warning)``: the agent works without memory, saying why."""
+    key = spec or ""
+    with _LOCK:
+        if key not in _memories:
+            try:
+                from pertouch.memory.factory import open_memory_or_none
+
+                _memories[key] = open_memory_or_none(spec)
+            except Exception as exc:  # an unavailable store must not kill the agent
+                _memories[key] = (None, f"memory unavailable: {type(exc).__name__}: {exc}")
+        return _memories[key]
