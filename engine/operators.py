@@ -125,10 +125,24 @@ def _shadows(v: np.ndarray, strength: float) -> np.ndarray:
     return v + 0.35 * strength * (1.0 - _smoothstep(0.0, 0.6, v))
 
 
-def saturation_matrix(strength: float) -> np.ndarray:
-    """3×3 matrix scaling chroma about Rec. 709 luma by 2**strength."""
+def cast_vector(p: "Params") -> np.ndarray:
+    """(3,) encoded colour of mid-grey after the white balance of ``p``, luma-normalised.
+
+    Colourfulness scales chroma about this "neutral" rather than about pure grey, so a
+    temperature or tint cast survives a saturation change (the two do not fight).
+    """
+    g = temperature_gains(p.temperature) * tint_gains(p.tint)
+    if np.all(g == 1.0):
+        return np.ones(3)
+    c = srgb_encode(0.18 * g) / srgb_encode(np.array([0.18]))
+    return c / float(LUMA @ c)
+
+
+def saturation_matrix(strength: float, cast: np.ndarray | None = None) -> np.ndarray:
+    """3×3 matrix scaling chroma about luma by 2**strength: ``k·I + (1 − k)·cast·lumaᵀ``."""
     k = 2.0 ** strength
-    return (k * np.eye(3) + (1.0 - k) * np.outer(np.ones(3), LUMA)).astype(np.float64)
+    c = np.ones(3) if cast is None else np.asarray(cast, np.float64)
+    return (k * np.eye(3) + (1.0 - k) * np.outer(c, LUMA)).astype(np.float64)
 
 
 # --- the composed transform ---------------------------------------------------------
@@ -209,7 +223,7 @@ def compile_transform(p: Params, n: int = 256) -> PixelTransform:
     """Compose the per-pixel operators of ``p`` into one :class:`PixelTransform`."""
     x = np.linspace(0.0, 1.0, n)
     lut = curve(np.repeat(x[:, None], 3, axis=1), p).T.astype(np.float32)
-    m = saturation_matrix(p.colorfulness)
+    m = saturation_matrix(p.colorfulness, cast_vector(p))
     ends = np.array(np.meshgrid(*[[lut[c, 0], lut[c, -1]] for c in range(3)], indexing="ij")).reshape(3, -1)
     out = m @ ends
     lo, hi = float(out.min()), float(out.max())
@@ -281,9 +295,9 @@ def shadows(rgb: np.ndarray, strength: float) -> np.ndarray:
     return _per_channel(rgb, lambda v: _shadows(v, strength))
 
 
-def colorfulness(rgb: np.ndarray, strength: float) -> np.ndarray:
-    """Scale chroma about luma by 2**strength (a 3×3 matrix)."""
-    m = saturation_matrix(strength)
+def colorfulness(rgb: np.ndarray, strength: float, cast: np.ndarray | None = None) -> np.ndarray:
+    """Scale chroma about luma by 2**strength (a 3×3 matrix; ``cast`` see :func:`cast_vector`)."""
+    m = saturation_matrix(strength, cast)
     return (rgb.astype(np.float64) @ m.T).astype(rgb.dtype)
 
 
@@ -311,6 +325,8 @@ def apply_chain(rgb: np.ndarray, p: Params, sigma: float | None = None) -> np.nd
             x = op(x, s, sigma)
         elif name == "contrast":
             x = op(x, s, p.pivot)
+        elif name == "colorfulness":
+            x = op(x, s, cast_vector(p))
         else:
             x = op(x, s)
     t = compile_transform(p, 2)
