@@ -44,7 +44,7 @@ def targets(recipe: dict | None, levels: dict[str, dict[str, float]]) -> dict[Ke
             for reg, _lab, attr, e in _edits(recipe)}
 
 
-def labels(recipe: dict | None) -> dict[str, str]:
+def _labels_of(recipe: dict | None) -> dict[str, str]:
     return {reg: lab for reg, lab, _a, _e in _edits(recipe) if reg != GLOBAL and lab}
 
 
@@ -77,23 +77,39 @@ def compose(base: dict | None, new: dict, levels: dict[str, dict[str, float]]) -
     cur = current_levels(base, levels)
     tg = targets(base, levels)
     tg.update(targets(new, cur))
-    return from_targets(tg, levels, {**labels(base), **labels(new)})
+    return from_targets(tg, levels, {**_labels_of(base), **_labels_of(new)})
+
+
+def effective_targets(recipe: dict | None, levels: dict[str, dict[str, float]],
+                      regions: Iterable[str]) -> dict[Key, float]:
+    """The recipe's targets, plus, for each of ``regions`` without its own edit of an
+    attribute the global entry edits, the level the global shift gives it there."""
+    tg = targets(recipe, levels)
+    glob = {a: t - levels.get(GLOBAL, {}).get(a, 0.0) for (r, a), t in tg.items() if r == GLOBAL}
+    for name in regions:
+        for attr, shift in glob.items():
+            if (name, attr) not in tg:
+                tg[(name, attr)] = round(max(-1.0, min(1.0, levels.get(name, {}).get(attr, 0.0) + shift)), 4)
+    return tg
 
 
 def scale_change(prev: dict | None, cur: dict | None, factor: float, levels: dict[str, dict[str, float]],
-                 regions: set[str] | None = None) -> dict:
+                 regions: set[str] | None = None, labels: dict[str, str] | None = None) -> dict:
     """Extend (factor > 0) or pull back (factor < 0) the change from ``prev`` to ``cur``.
 
-    ``regions`` limits it to those region names (``"less on the face"``).
+    ``regions`` limits it to those region names (``"less on the face"``); a region
+    that only had the global change gets its own entry. ``labels``: name → label.
     """
-    t0, t1 = targets(prev, levels), targets(cur, levels)
-    out = dict(t1)
+    names = regions or set()
+    t0, t1 = effective_targets(prev, levels, names), effective_targets(cur, levels, names)
+    out = targets(cur, levels)
     for key, t in t1.items():
         if regions is not None and key[0] not in regions:
             continue
         start = t0.get(key, levels.get(key[0], {}).get(key[1], 0.0))
-        out[key] = t + factor * (t - start)
-    return from_targets(out, levels, {**labels(prev), **labels(cur)})
+        out[key] = round(t + factor * (t - start), 4)
+    lab = {**(labels or {}), **_labels_of(prev), **_labels_of(cur)}
+    return from_targets(out, levels, {k: v for k, v in lab.items() if any(r == k for r, _ in out)})
 
 
 def only(recipe: dict | None, regions: set[str]) -> dict:

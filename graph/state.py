@@ -116,6 +116,7 @@ class RetouchState(TypedDict, total=False):
     timings_ms: dict[str, float]
     # session
     history: list[TurnRecord]
+    stack: list[dict[str, Any]]
 
 
 def error(node: str, kind: str, message: str, *, fatal: bool = False) -> ErrorEntry:

@@ -34,6 +34,8 @@ def _understood(state: RetouchState) -> str:
                 how += f" ({t['magnitude']})"
             parts.append(f"{what} {how}")
         return "strong — " + ("; ".join(parts) or "no targets")
+    if kind == "follow-up":
+        return "a change to the session's current result"
     if kind == "weak-style":
         return f"weak-style — look: {intent.get('style')}"
     return kind

@@ -1,0 +1,138 @@
+"""``pertouch retouch INPUT "INSTRUCTION" -o OUT``: one-shot retouch by the agent.
+
+Writes OUT and its recipe sidecar ``OUT.pertouch.json``; prints what was understood
+(instruction class, regions found, the recipe, rounds taken and why it stopped) and
+the time per node; ``--json`` prints the same as one JSON object on stdout. Progress
+goes to stderr.
+
+Exit codes: 0 done (possibly partially: the answer says what was missing),
+3 nothing could be done (out of scope, nothing found, the model failed — the answer
+says why; no output file is written), 2 bad input (unreadable photo, bad option).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+EXIT_NOTHING_DONE = 3
+
+
+def _progress(graph: Any, inputs: dict, ctx: Any, console: Any) -> dict:
+    """Run the graph, showing the current step on stderr; returns the final state."""
+    labels = {"perceive": "finding regions", "classify": "reading the instruction", "recall": "recalling your taste",
+              "plan": "planning round {r}", "render": "rendering round {r}", "critique": "checking round {r}",
+              "respond": "answering", "remember": "remembering"}
+    final: dict = {}
+    with console.status("loading the photo and finding regions…") as status:
+        for mode, chunk in graph.stream(inputs, context=ctx, stream_mode=["updates", "values"]):
+            if mode == "values":
+                final = chunk
+                continue
+            for node in chunk:
+                nxt = {"perceive": "classify", "classify": "plan", "recall": "plan", "plan": "render",
+                       "render": "critique", "critique": "plan", "respond": "respond"}.get(node, node)
+                r = int(final.get("round") or 0) + (1 if node == "critique" else 0)
+                status.update(labels.get(nxt, nxt).format(r=max(1, r)) + "…")
+                console.log(f"{node} done")
+    return final
+
+
+def summary(state: dict, out: Path | None, total_ms: float) -> dict[str, Any]:
+    """The machine-readable summary of a run (what ``--json`` prints)."""
+    result = state.get("result") or {}
+    return {
+        "status": state.get("status"),
+        "output": str(out) if out else None,
+        "sidecar": f"{out}.pertouch.json" if out else None,
+        "instruction": state.get("instruction"),
+        "instruction_class": state.get("instruction_class"),
+        "intent": state.get("intent"),
+        "regions": [{k: r[k] for k in ("name", "label", "confidence", "area")} for r in state.get("regions") or []],
+        "recipe": result.get("recipe"),
+        "rounds": len(state.get("rounds") or []),
+        "best_round": result.get("round"),
+        "stop_reason": state.get("stop_reason"),
+        "achieved": result.get("achieved", []),
+        "critique": result.get("critique"),
+        "errors": state.get("errors") or [],
+        "remembered": bool(state.get("remembered")),
+        "answer": state.get("answer"),
+        "timings_ms": {**(state.get("timings_ms") or {}), "total": round(total_ms, 1)},
+    }
+
+
+def _print_human(s: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    con = Console(highlight=False, soft_wrap=True)
+    con.print(s["answer"] or "")
+    if s["recipe"]:
+        con.print("Recipe:")
+        rec = s["recipe"]
+        for name, entry in [("global", rec.get("global", {})), *rec.get("regions", {}).items()]:
+            for attr, e in (entry.get("attributes") or {}).items():
+                how = f"to {e['to']:+.2f}" if "to" in e else f"by {e['by']:+.2f}"
+                con.print(f"  {name}.{attr} {how}")
+    if s["output"]:
+        con.print(f"Wrote {s['output']} and {s['sidecar']}")
+    t = s["timings_ms"]
+    con.print("Time: " + ", ".join(f"{k} {v:.0f} ms" for k, v in t.items()))
+
+
+def retouch(
+    input: Path = typer.Argument(..., help="Photo to retouch (JPEG, PNG, TIFF, WebP)."),
+    instruction: str = typer.Argument(..., help='What to do, in words: "brighter sky", "make it pop", "Kodak film".'),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the result (+ OUT.pertouch.json)."),
+    vlm: Optional[str] = typer.Option(None, "--vlm", help="Model: builtin (default, offline), openai:MODEL, hf:PATH, fake:FILE."),
+    user: Optional[str] = typer.Option(None, "--user", help="Whose taste to recall and remember."),
+    remember: bool = typer.Option(False, "--remember", help="Store the result as accepted for --user."),
+    as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary on stdout."),
+    max_rounds: Optional[int] = typer.Option(None, "--max-rounds", help="Most renders in the rethinking loop (default 3)."),
+    segmenter: Optional[str] = typer.Option(None, "--segmenter", help="builtin (default), sam:PATH, hf-sam:PATH, sam3:PATH."),
+    no_memory: bool = typer.Option(False, "--no-memory", help="Neither recall nor remember."),
+) -> None:
+    """Retouch a photo from a plain-language instruction (exit 3: nothing could be done)."""
+    from rich.console import Console
+
+    from pertouch.errors import InputError
+    from pertouch.graph import runtime as rt
+    from pertouch.graph.builder import build_graph
+    from pertouch.graph.context import load_context
+    from pertouch.graph.output import write_result
+
+    t0 = time.perf_counter()
+    ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter,
+                       use_memory=False if no_memory else None)
+    if not instruction.strip():
+        raise InputError("the instruction is empty", hint='say what to change, e.g. "brighter sky"')
+    ref = rt.open_photo(input)  # bad input: exit 2 before any work
+    from pertouch.commands._common import plan_outputs
+
+    plan_outputs([input], output, overwrite=False)  # bad output path: exit 2 before any work
+    console = Console(stderr=True)
+    inputs = {"image_path": ref["path"], "image": ref, "instruction": instruction, "accept": remember}
+    state = _progress(build_graph(), inputs, ctx, console)
+    out = None
+    if state.get("result"):
+        console.log("writing the full-resolution result")
+        out = write_result(ref, state["result"]["recipe"], output, ctx=ctx,
+                           meta={"instruction": instruction, "vlm": ctx.vlm})
+    s = summary(state, out, (time.perf_counter() - t0) * 1000.0)
+    if as_json:
+        from pertouch.commands._common import print_json
+
+        print_json(s)
+    else:
+        _print_human(s)
+    if out is None:
+        raise typer.Exit(EXIT_NOTHING_DONE)
+
+
+def register(app: typer.Typer) -> None:
+    from pertouch.cli import handle_errors
+
+    app.command("retouch")(handle_errors(retouch))
