@@ -1,0 +1,288 @@
+"""Helpers shared by CLI commands: --set edits, --mask files, regions, inputs, outputs.
+
+- :func:`parse_set` / :func:`build_recipe`: ``REGION.ATTRIBUTE=VALUE`` edits on top
+  of a recipe file (signed value = shift, unsigned = level, ``to:``/``by:`` explicit).
+- :func:`parse_masks` and :func:`resolve_regions`: turn a recipe's region names into
+  :class:`~pertouch.engine.regions.Region` masks through a list of resolvers, first
+  match wins. Other features add resolvers with :func:`register_region_resolver`
+  (e.g. masks from a ``pertouch segment`` folder); resolvers marked ``per_photo``
+  work for many photos at once, file masks do not.
+- :func:`expand_inputs`, :func:`plan_outputs`, :func:`sidecar_path`,
+  :func:`write_json_atomic`, :func:`print_json`.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import typer
+
+from pertouch.engine.recipe import GLOBAL, Recipe, RegionEdit, load_recipe, parse_recipe
+from pertouch.errors import InputError, RecipeError
+
+# --- inline edits ------------------------------------------------------------------
+
+SET_SYNTAX = "expected REGION.ATTRIBUTE=VALUE, e.g. global.brightness=+0.2, sky.temperature=0.4 or sky.warmth=to:-0.3"
+
+
+@dataclass(frozen=True)
+class SetEdit:
+    """One ``--set``: region name, attribute as typed, and ``{"to": v}`` or ``{"by": v}``."""
+
+    region: str
+    attribute: str
+    edit: dict[str, float]
+    raw: str
+
+
+def parse_set(raw: str) -> SetEdit:
+    """Parse ``REGION.ATTRIBUTE=VALUE``.
+
+    ``+0.2``/``-0.1`` shift by the value; ``0.4`` sets the level; ``to:-0.3`` sets a
+    negative level; ``by:0.3`` shifts explicitly.
+
+    >>> parse_set("global.brightness=+0.2").edit, parse_set("sky.warmth=to:-0.3").edit
+    ({'by': 0.2}, {'to': -0.3})
+    """
+    key, sep, value = raw.partition("=")
+    region, dot, attribute = key.strip().rpartition(".")
+    value = value.strip()
+    if not sep or not dot or not region.strip() or not attribute.strip() or not value:
+        raise RecipeError(f"--set {raw!r}: {SET_SYNTAX}")
+    kind, colon, number = value.partition(":")
+    if colon:
+        if kind.strip().lower() not in ("to", "by"):
+            raise RecipeError(f"--set {raw!r}: the prefix must be 'to:' or 'by:'")
+        kind = kind.strip().lower()
+    else:
+        number = value
+        kind = "by" if value[0] in "+-" else "to"
+    try:
+        v = float(number)
+    except ValueError:
+        raise RecipeError(f"--set {raw!r}: {number.strip()!r} is not a number", hint=SET_SYNTAX) from None
+    if not math.isfinite(v):
+        raise RecipeError(f"--set {raw!r}: the value must be a finite number")
+    return SetEdit(region.strip(), attribute.strip(), {kind: v}, raw)
+
+
+def build_recipe(recipe_path: str | os.PathLike | None, sets: Sequence[str]) -> tuple[Recipe, Path | None]:
+    """The recipe file (if any) with ``--set`` edits applied; returns it and its folder."""
+    if recipe_path is None and not sets:
+        raise RecipeError("nothing to apply", hint="give --recipe FILE.json and/or --set REGION.ATTRIBUTE=VALUE")
+    base = load_recipe(recipe_path) if recipe_path is not None else Recipe()
+    data = base.to_json()
+    for s in (parse_set(r) for r in sets):
+        from pertouch.engine.attributes import get_attribute
+
+        name = get_attribute(s.attribute).name  # RecipeError with a suggestion
+        if s.region == GLOBAL:
+            entry = data.setdefault(GLOBAL, {"attributes": {}})
+        else:
+            entry = data.setdefault("regions", {}).setdefault(s.region, {"attributes": {}})
+        attrs = entry.setdefault("attributes", {})
+        for k in [k for k in attrs if get_attribute(k).name == name]:
+            del attrs[k]
+        attrs[name] = s.edit
+    origin = "--set" if recipe_path is None else f"{recipe_path} with --set" if sets else str(recipe_path)
+    recipe = parse_recipe(data, origin) if sets else base
+    return recipe, (Path(recipe_path).parent if recipe_path is not None else None)
+
+
+# --- masks and regions -----------------------------------------------------------------
+
+def parse_masks(items: Sequence[str]) -> dict[str, Path]:
+    """``["sky=sky.png", …]`` → ``{"sky": Path("sky.png")}``; files must exist."""
+    out: dict[str, Path] = {}
+    for raw in items:
+        name, sep, path = raw.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise InputError(f"--mask {raw!r}: expected NAME=FILE.png, e.g. --mask sky=sky.png")
+        p = Path(path.strip()).expanduser()
+        if not p.is_file():
+            raise InputError(f"--mask {raw!r}: mask file not found: {p}")
+        out[name.strip()] = p
+    return out
+
+
+@dataclass
+class RegionContext:
+    """What a resolver may use: the photo, the recipe's folder, --mask files, options."""
+
+    photo: Any  # pertouch.engine.io.Photo
+    recipe_dir: Path | None = None
+    mask_files: dict[str, Path] = field(default_factory=dict)
+    batch: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+#: ``resolver(name, edit, ctx) -> Region | None``; None means "not mine, ask the next".
+Resolve = Callable[[str, RegionEdit, RegionContext], Any]
+
+
+@dataclass(frozen=True)
+class RegionResolver:
+    name: str
+    resolve: Resolve
+    per_photo: bool  # True when it finds a region in any photo (segmentation), not one file
+    hint: str  # how a user makes this resolver apply, for the "no mask" error
+
+
+def _file_region(name: str, path: Path, ctx: RegionContext, label: str | None):
+    from pertouch.engine.masks import load_mask
+    from pertouch.engine.regions import Region
+
+    mask = load_mask(path, ctx.photo.shape)
+    return Region(name=name, mask=mask, label=label or name, source=str(path))
+
+
+def _from_mask_option(name: str, edit: RegionEdit, ctx: RegionContext):
+    path = ctx.mask_files.get(name)
+    return None if path is None else _file_region(name, path, ctx, edit.label)
+
+
+def _from_recipe_mask(name: str, edit: RegionEdit, ctx: RegionContext):
+    if not edit.mask:
+        return None
+    p = Path(edit.mask)
+    if not p.is_absolute() and ctx.recipe_dir is not None:
+        p = ctx.recipe_dir / p
+    if not p.is_file():
+        raise InputError(f"region {name!r}: mask file not found: {p}", hint="mask paths are relative to the recipe file")
+    return _file_region(name, p, ctx, edit.label)
+
+
+REGION_RESOLVERS: list[RegionResolver] = [
+    RegionResolver("--mask", _from_mask_option, False, "--mask {name}=FILE.png"),
+    RegionResolver("recipe", _from_recipe_mask, False, 'a "mask" path for it in the recipe'),
+]
+
+
+def register_region_resolver(resolver: RegionResolver, *, first: bool = False) -> None:
+    """Add a resolver (e.g. segmentation output); ``first`` puts it before file masks."""
+    if any(r.name == resolver.name for r in REGION_RESOLVERS):
+        REGION_RESOLVERS[:] = [r for r in REGION_RESOLVERS if r.name != resolver.name]
+    REGION_RESOLVERS.insert(0 if first else len(REGION_RESOLVERS), resolver)
+
+
+def _how_to_give(name: str, batch: bool) -> str:
+    usable = [r for r in REGION_RESOLVERS if r.per_photo or not batch]
+    return "give " + " or ".join(r.hint.format(name=name) for r in usable) if usable else ""
+
+
+def check_batch_regions(recipe: Recipe) -> None:
+    """With several photos, regions need a per-photo resolver; say so before starting."""
+    named = [n for n, e in recipe.regions.items() if not e.is_noop]
+    if named and not any(r.per_photo for r in REGION_RESOLVERS):
+        raise RecipeError(
+            f"with several photos only 'global' edits apply, but the recipe edits region(s) {', '.join(named)}",
+            hint="a mask belongs to one photo: apply region edits one photo at a time with --mask",
+        )
+
+
+def resolve_regions(recipe: Recipe, ctx: RegionContext) -> dict:
+    """Region name → :class:`Region` for every region of ``recipe``, in recipe order."""
+    unknown = sorted(set(ctx.mask_files) - set(recipe.regions))
+    if unknown:
+        names = ", ".join(recipe.regions) or "none"
+        raise RecipeError(f"--mask {unknown[0]}=…: the recipe has no region {unknown[0]!r} (regions: {names})",
+                          hint=f"add an edit for it, e.g. --set {unknown[0]}.brightness=+0.1")
+    regions = {}
+    for name, edit in recipe.regions.items():
+        for resolver in REGION_RESOLVERS:
+            if ctx.batch and not resolver.per_photo:
+                continue
+            region = resolver.resolve(name, edit, ctx)
+            if region is not None:
+                regions[name] = region
+                break
+        else:
+            raise RecipeError(f"region {name!r} has no mask", hint=_how_to_give(name, ctx.batch))
+    return regions
+
+
+# --- inputs and outputs ------------------------------------------------------------
+
+def expand_inputs(items: Iterable[str]) -> list[Path]:
+    """Files, folders (their image files, sorted) and globs → unique paths, in order."""
+    from pertouch.engine.io import RAW_EXTENSIONS, READ_EXTENSIONS
+
+    exts = set(READ_EXTENSIONS) | set(RAW_EXTENSIONS)
+    out: list[Path] = []
+    for item in items:
+        p = Path(item).expanduser()
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in exts)
+            if not found:
+                raise InputError(f"folder {p} has no photos", hint="it needs .jpg, .png, .tif or .webp files")
+            out += found
+        elif any(c in item for c in "*?[") and not p.exists():
+            found = sorted(Path(m) for m in glob.glob(str(p), recursive=True) if Path(m).is_file())
+            if not found:
+                raise InputError(f"no files match {item}")
+            out += found
+        else:
+            out.append(p)
+    seen: set[Path] = set()
+    return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
+
+
+def plan_outputs(inputs: Sequence[Path], out: Path, *, overwrite: bool) -> list[Path]:
+    """One output path per input. Several inputs (or an existing folder) → ``out/NAME``."""
+    from pertouch.engine.io import WRITE_FORMATS, output_format, same_file
+
+    if len(inputs) == 1 and not out.is_dir():
+        output_format(out)
+        if not out.parent.is_dir():
+            raise InputError(f"output folder {out.parent} does not exist", hint="create it first")
+        targets = [out]
+    else:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"-o {out}: with several inputs the output must be a folder")
+        if not out.exists():
+            if not out.parent.is_dir():
+                raise InputError(f"output folder {out.parent} does not exist", hint="create it first")
+            out.mkdir()
+        targets, used = [], set()
+        for p in inputs:
+            name = p.name if p.suffix.lower() in WRITE_FORMATS else p.stem + ".tif"
+            stem, suffix, k = Path(name).stem, Path(name).suffix, 2
+            while name in used:
+                name, k = f"{stem}_{k}{suffix}", k + 1
+            used.add(name)
+            targets.append(out / name)
+    for src, dst in zip(inputs, targets):
+        if not overwrite and src.exists() and same_file(src, dst):
+            raise InputError(f"output {dst} is the input file", hint="choose another output, or pass --overwrite")
+    return targets
+
+
+def sidecar_path(output: Path) -> Path:
+    """``out.jpg`` → ``out.jpg.pertouch.json``."""
+    return output.with_name(output.name + ".pertouch.json")
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    """Write JSON through a temp file in the same folder and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on stdout (machine-readable output of ``--json``)."""
+    typer.echo(json.dumps(data, ensure_ascii=False))

@@ -1,0 +1,318 @@
+"""``pertouch apply``: render a recipe onto one photo or many; ``pertouch demo-photo``.
+
+One photo::
+
+    pertouch apply photo.jpg --recipe warm.json --mask sky=sky.png -o out.jpg
+    pertouch apply photo.jpg --set global.brightness=+0.2 --set sky.warmth=0.4 --mask sky=sky.png -o out.jpg
+
+writes ``out.jpg`` and ``out.jpg.pertouch.json``, a recipe that reproduces
+``out.jpg`` exactly when applied to ``photo.jpg`` again (mask paths relative to it,
+outside masks copied into ``out.jpg.masks/``). Many photos (files, folders, globs)
+with ``-o FOLDER`` get the same recipe in parallel; only ``global`` edits can apply
+to many photos unless a per-photo region resolver (segmentation) is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from pertouch.commands._common import (
+    RegionContext,
+    build_recipe,
+    check_batch_regions,
+    expand_inputs,
+    parse_masks,
+    plan_outputs,
+    print_json,
+    resolve_regions,
+    sidecar_path,
+    write_json_atomic,
+)
+from pertouch.engine.recipe import GLOBAL, Recipe
+from pertouch.errors import InputError, PertouchError
+
+DEFAULT_ENGINE = "parametric"
+#: Photos scikit-image ships, for ``pertouch demo-photo``.
+DEMO_PHOTOS = ("rocket", "astronaut", "coffee", "chelsea", "camera", "immunohistochemistry")
+
+
+@dataclass
+class Job:
+    """Everything that is the same for every photo of one ``apply`` run."""
+
+    recipe: Recipe
+    recipe_dir: Path | None
+    masks: dict[str, Path]
+    engine: str
+    table: Any  # LevelTable | None (None: the packaged default)
+    table_path: Path | None
+    batch: bool = False
+    save_maps: bool = False
+    overwrite: bool = False
+    quality: int = 95
+    warnings: list[str] = field(default_factory=list)
+
+
+def _level_table(option: Path | None, recipe: Recipe, recipe_dir: Path | None) -> tuple[Any, Path | None]:
+    """``--levels`` wins, else the table a sidecar recipe names, else the default."""
+    from pertouch.engine.levels import load_table
+
+    path = option
+    if path is None:
+        src = recipe.meta.get("levels")
+        if src and src != "default":
+            path = Path(src) if Path(src).is_absolute() or recipe_dir is None else recipe_dir / src
+    if path is None:
+        return None, None
+    if not Path(path).is_file():
+        raise InputError(f"level table not found: {path}")
+    return load_table(path), Path(path)
+
+
+def _render(pixels, recipe: Recipe, regions: dict, job: Job):
+    from pertouch.engine.engines import get_engine
+
+    engine = get_engine(job.engine, table=job.table) if job.table is not None else get_engine(job.engine)
+    return engine.render(pixels, recipe, regions)
+
+
+def _rel(path: Path, start: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
+    except ValueError:  # another drive
+        return str(path.resolve())
+
+
+def _sidecar_masks(regions: dict, out: Path, created: list[Path]) -> dict[str, str]:
+    """Region → mask path relative to the sidecar; outside files are copied next to it."""
+    import numpy as np
+
+    from pertouch.engine.io import save_image
+
+    folder, paths = out.parent, {}
+    masks_dir = out.with_name(out.name + ".masks")
+    for name, region in regions.items():
+        src = Path(region.source) if region.source else None
+        if src is not None and src.is_file() and folder.resolve() in src.resolve().parents \
+                and masks_dir.resolve() not in src.resolve().parents:
+            paths[name] = _rel(src, folder)
+            continue
+        if not masks_dir.exists():
+            masks_dir.mkdir()
+            created.append(masks_dir)
+        if src is not None and src.is_file():
+            dst = masks_dir / f"{name}{src.suffix.lower()}"
+            shutil.copyfile(src, dst)
+        else:  # a computed mask (segmentation): store it as a 16-bit PNG
+            dst = masks_dir / f"{name}.png"
+            m16 = (np.clip(region.mask, 0, 1) * 65535 + 0.5).astype(np.uint16)
+            save_image(dst, np.repeat(m16[..., None], 3, axis=2))
+        paths[name] = _rel(dst, folder)
+    return paths
+
+
+def _sidecar(job: Job, photo, regions: dict, out: Path, result, created: list[Path]) -> dict:
+    from pertouch import __version__
+    from pertouch.engine.io import pixel_hash
+
+    data = job.recipe.to_json()
+    for name, rel in _sidecar_masks(regions, out, created).items():
+        data["regions"][name]["mask"] = rel
+    data["meta"] = {
+        "input": photo.path.name if photo.path else None,
+        "input_hash": photo.content_hash,
+        "output_hash": pixel_hash(result.image),
+        "engine": job.engine,
+        "levels": _rel(job.table_path, out.parent) if job.table_path else "default",
+        "pertouch": __version__,
+    }
+    return data
+
+
+def _save_maps(job: Job, regions: dict, shape, result, out: Path) -> list[str]:
+    from pertouch.engine.paramap import rasterise, save_map_pngs
+
+    measured: dict[str, dict[str, float]] = {}
+    for a in result.report:
+        measured.setdefault(a.region, {})[a.attribute] = a.before
+    pmap = rasterise(job.recipe, regions, shape, measured)
+    return [str(p) for p in save_map_pngs(pmap, str(out.with_name(out.name + ".map")))]
+
+
+def _report(result) -> dict[str, dict[str, dict[str, float]]]:
+    rep: dict[str, dict[str, dict[str, float]]] = {}
+    for a in result.report:
+        rep.setdefault(a.region, {})[a.attribute] = {
+            "before": round(a.before, 4), "target": round(a.target, 4), "achieved": round(a.achieved, 4)}
+    return rep
+
+
+def run_one(inp: Path, out: Path, job: Job) -> dict:
+    """Render one photo and write output + sidecar (+ maps); all or nothing."""
+    from pertouch.engine.io import load_image, save_image
+
+    t0 = time.perf_counter()
+    photo = load_image(inp)
+    made_for = job.recipe.meta.get("input_hash")
+    if made_for and made_for != photo.content_hash:
+        job.warnings.append(f"{inp}: the recipe was made for another photo; its 'by' shifts start from this one's levels")
+    regions = resolve_regions(job.recipe, RegionContext(photo, job.recipe_dir, job.masks, job.batch))
+    result = _render(photo.pixels, job.recipe, regions, job)
+    created: list[Path] = []
+    try:
+        save_image(out, result.image, alpha=photo.alpha, exif=photo.exif, quality=job.quality,
+                   bit_depth=photo.bit_depth, source=inp, overwrite=job.overwrite)
+        created.append(out)
+        side = sidecar_path(out)
+        data = _sidecar(job, photo, regions, out, result, created)
+        maps = _save_maps(job, regions, photo.shape, result, out) if job.save_maps else []
+        created += [Path(m) for m in maps]
+        write_json_atomic(side, data)
+        created.append(side)
+    except BaseException:
+        for p in reversed(created):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+        raise
+    return {
+        "input": str(inp), "output": str(out), "sidecar": str(side), "size": list(photo.size),
+        "bit_depth": photo.bit_depth, "engine": job.engine, "input_hash": photo.content_hash,
+        "regions": _report(result), "maps": maps, "ms": round((time.perf_counter() - t0) * 1000, 1),
+    }
+
+
+def _print_summary(s: dict) -> None:
+    w, h = s["size"]
+    typer.echo(f"{s['input']} → {s['output']}  {w}×{h}  {s['engine']}  {s['ms']:.0f} ms")
+    rows = [(r, a, v) for r, attrs in s["regions"].items() for a, v in attrs.items()]
+    if rows:
+        typer.echo(f"  {'region':<12} {'attribute':<13} {'before':>7} {'target':>7} {'achieved':>8}")
+        for r, a, v in rows:
+            typer.echo(f"  {r:<12} {a:<13} {v['before']:>7.2f} {v['target']:>7.2f} {v['achieved']:>8.2f}")
+    typer.echo(f"  recipe: {s['sidecar']}")
+    for m in s["maps"]:
+        typer.echo(f"  map: {m}")
+
+
+def _run_many(pairs: list[tuple[Path, Path]], job: Job, jobs: int, as_json: bool) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    results: list[dict] = []
+    errors: list[dict] = []
+    code = 0
+    workers = jobs or min(4, os.cpu_count() or 1)
+    progress = Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console, transient=True, disable=not console.is_terminal)
+    with progress, ThreadPoolExecutor(max_workers=workers) as pool:
+        task = progress.add_task("apply", total=len(pairs))
+        futures = {pool.submit(run_one, i, o, job): i for i, o in pairs}
+        for fut in as_completed(futures):
+            inp = futures[fut]
+            try:
+                results.append(fut.result())
+            except PertouchError as exc:
+                errors.append({"input": str(inp), "error": exc.one_line()})
+                code = max(code, exc.exit_code)
+            except Exception as exc:  # a bug in one photo must not stop the others
+                errors.append({"input": str(inp), "error": f"internal error: {type(exc).__name__}: {exc}"})
+                code = max(code, 1)
+            progress.advance(task)
+    order = {str(i): k for k, (i, _) in enumerate(pairs)}
+    results.sort(key=lambda s: order[s["input"]])
+    errors.sort(key=lambda e: order[e["input"]])
+    for e in errors:
+        typer.echo(f"error: {e['input']}: {e['error']}", err=True)
+    if as_json:
+        print_json({"results": results, "errors": errors})
+    else:
+        for s in results:
+            typer.echo(f"{s['input']} → {s['output']}  {s['ms']:.0f} ms")
+        typer.echo(f"{len(results)} of {len(pairs)} photos done" + (f", {len(errors)} failed" if errors else ""))
+    return 2 if errors and code == 2 else code
+
+
+def apply_command(
+    inputs: list[str] = typer.Argument(..., metavar="INPUT...", help="Photos, folders or globs."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output file (one photo) or folder (several)."),
+    recipe: Optional[Path] = typer.Option(None, "--recipe", "-r", help="Recipe JSON (e.g. a .pertouch.json sidecar)."),
+    set_: list[str] = typer.Option([], "--set", "-s", metavar="REGION.ATTRIBUTE=VALUE",
+                                   help="Edit: +0.2/-0.1 shift by, 0.4 set level, to:-0.3 set negative level, by:0.3."),
+    mask: list[str] = typer.Option([], "--mask", "-m", metavar="NAME=FILE", help="Region mask PNG, white = inside."),
+    save_maps: bool = typer.Option(False, "--save-maps", help="Also write the 4-channel parameter map as 16-bit PNGs."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON summary on stdout."),
+    engine: Optional[str] = typer.Option(None, "--engine", help=f"Rendering engine (default {DEFAULT_ENGINE})."),
+    levels: Optional[Path] = typer.Option(None, "--levels", help="Level table JSON (default: the packaged one)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Photos rendered at once (0: up to 4)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing over an input file."),
+    quality: int = typer.Option(95, "--quality", min=1, max=100, help="JPEG/WebP quality."),
+) -> None:
+    """Apply a recipe and/or --set edits to photos; writes OUT and OUT.pertouch.json."""
+    rec, recipe_dir = build_recipe(recipe, set_)
+    masks = parse_masks(mask)
+    paths = expand_inputs(inputs)
+    if not paths:
+        raise InputError("no input photos given")
+    batch = len(paths) > 1
+    if batch and masks:
+        raise InputError("--mask gives a mask for one photo, but several photos were given",
+                         hint="apply region edits one photo at a time")
+    if batch:
+        check_batch_regions(rec)
+    table, table_path = _level_table(levels, rec, recipe_dir)
+    job = Job(rec, recipe_dir, masks, engine or rec.meta.get("engine") or DEFAULT_ENGINE, table, table_path,
+              batch=batch, save_maps=save_maps, overwrite=overwrite, quality=quality)
+    if not batch:
+        if not paths[0].exists():
+            raise InputError(f"file not found: {paths[0]}")
+        outs = plan_outputs(paths, output, overwrite=overwrite)
+        summary = run_one(paths[0], outs[0], job)
+        for w in job.warnings:
+            typer.echo(f"warning: {w}", err=True)
+        print_json(summary) if as_json else _print_summary(summary)
+        return
+    outs = plan_outputs(paths, output, overwrite=overwrite)
+    code = _run_many(list(zip(paths, outs)), job, jobs, as_json)
+    for w in sorted(set(job.warnings)):
+        typer.echo(f"warning: {w}", err=True)
+    if code:
+        raise typer.Exit(code)
+
+
+def demo_photo(
+    output: Path = typer.Argument(..., help="Where to write it (.png, .jpg, .tif, .webp)."),
+    name: str = typer.Option("rocket", "--name", help=f"One of: {', '.join(DEMO_PHOTOS)}."),
+) -> None:
+    """Write a photo that scikit-image ships, to try PerTouch on (no download)."""
+    import numpy as np
+    from skimage import data
+
+    from pertouch.engine.io import save_image
+
+    if name not in DEMO_PHOTOS:
+        raise InputError(f"no demo photo {name!r}", hint=f"choose one of {', '.join(DEMO_PHOTOS)}")
+    pixels = np.asarray(getattr(data, name)())
+    if pixels.ndim == 2:
+        pixels = np.repeat(pixels[..., None], 3, axis=2)
+    save_image(output, np.ascontiguousarray(pixels[..., :3]))
+    typer.echo(f"wrote {output} ({pixels.shape[1]}×{pixels.shape[0]}, scikit-image's {name!r} photo)")
+
+
+def register(app: typer.Typer) -> None:
+    from pertouch.cli import handle_errors
+
+    app.command("apply", no_args_is_help=True)(handle_errors(apply_command))
+    app.command("demo-photo")(handle_errors(demo_photo))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run: pertouch apply --help")
