@@ -1,0 +1,216 @@
+"""Semantic labels for image regions from colour, position, texture and shape cues.
+
+The same scorer labels the builtin segmenter's superpixels and the class-agnostic
+masks of SAM-like backends. Cues are computed once per photo on a small proxy
+(:func:`compute_cues`); :func:`group_features` summarises any partition or mask
+list; :func:`class_scores` turns features into one score per label; a softmax
+over the scores gives the confidence, which is LOW when two labels compete.
+
+Labels: ``sky, clouds, water, vegetation, person, building, ground, snow, other``;
+parts found inside a person on request: ``face, skin, hair`` (see
+:mod:`pertouch.tools.perception`). Synonyms (``trees`` → vegetation, ``road`` →
+ground…) live in :data:`SYNONYMS`.
+
+A Set-of-Mark hook, :func:`label_with`, lets a VLM (or any callable) name
+numbered regions drawn on the photo instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import cv2
+import numpy as np
+
+from pertouch.tools.person import PersonEvidence, person_evidence
+
+LABELS: tuple[str, ...] = ("sky", "clouds", "water", "vegetation", "person", "building", "ground", "snow", "other")
+PARTS: tuple[str, ...] = ("face", "skin", "hair")
+
+#: Words people use → our label.
+SYNONYMS: dict[str, str] = {
+    "heaven": "sky", "skies": "sky", "cloud": "clouds", "cloudy": "clouds",
+    "sea": "water", "ocean": "water", "lake": "water", "river": "water", "pond": "water",
+    "trees": "vegetation", "tree": "vegetation", "grass": "vegetation", "foliage": "vegetation",
+    "plants": "vegetation", "plant": "vegetation", "leaves": "vegetation", "forest": "vegetation",
+    "greenery": "vegetation", "bushes": "vegetation", "lawn": "vegetation",
+    "people": "person", "man": "person", "woman": "person", "human": "person", "subject": "person",
+    "portrait": "person", "her": "person", "him": "person", "girl": "person", "boy": "person",
+    "figure": "person", "body": "person",
+    "buildings": "building", "house": "building", "architecture": "building", "tower": "building",
+    "temple": "building", "city": "building", "wall": "building",
+    "road": "ground", "sand": "ground", "beach": "ground", "floor": "ground", "earth": "ground",
+    "soil": "ground", "street": "ground", "field": "ground", "land": "ground", "path": "ground",
+    "ice": "snow", "face": "face", "faces": "face", "skin": "skin", "hair": "hair",
+    "background": "other",
+}
+
+
+def canonical_label(text: str) -> str | None:
+    """``"the trees"`` → ``"vegetation"``; None when the text names no known label."""
+    words = [w for w in text.lower().replace("_", " ").replace("-", " ").split() if w not in ("the", "a", "an", "her", "his", "their")]
+    for w in reversed(words or text.lower().split()):
+        w = w.strip(".,!?'\"")
+        if w in LABELS or w in PARTS:
+            return w
+        if w in SYNONYMS:
+            return SYNONYMS[w]
+    return None
+
+
+@dataclass
+class Cues:
+    """Per-photo proxy maps: ``rgb`` uint8 ``(h, w, 3)``; ``lab`` float32 (L 0–100);
+    ``grad`` |∇L| float32; ``person`` the gated person cue; ``grey`` no colour;
+    ``closeup`` a salient non-person foreground object fills much of the frame
+    (a cat, a cup, a flower: its background is rarely sky)."""
+
+    rgb: np.ndarray
+    lab: np.ndarray
+    grad: np.ndarray
+    person: PersonEvidence
+    grey: bool
+    closeup: float = 0.0
+    median_L: float = 50.0
+
+
+def compute_cues(rgb: np.ndarray) -> Cues:
+    """Cue maps for a uint8 RGB proxy ``(h, w, 3)``."""
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    L = cv2.GaussianBlur(lab[..., 0], (3, 3), 0)
+    gx = cv2.Sobel(L, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(L, cv2.CV_32F, 0, 1, ksize=3)
+    grad = cv2.magnitude(gx, gy) / 8.0
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    grey = bool(np.percentile(chroma, 99) < 3.0)
+    from pertouch.tools.person import person_probability
+
+    prob = person_probability(rgb)
+    person = person_evidence(rgb, prob)
+    salient = float((prob > 0.5).mean())
+    # A close-up object, or a person filling much of the frame (a portrait): the
+    # background is rarely sky.
+    closeup = salient if (person.confidence == 0 and salient > 0.08) or salient > 0.35 else 0.0
+    return Cues(rgb=rgb, lab=lab, grad=grad, person=person, grey=grey, closeup=closeup,
+                median_L=float(np.median(lab[..., 0])))
+
+
+def group_features(cues: Cues, groups: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Features of each group id ``0..n-1`` in an int map ``groups`` ``(h, w)``; each ``(n,)``."""
+    h, w = groups.shape
+    g = groups.ravel()
+    cnt = np.maximum(np.bincount(g, minlength=n), 1).astype(np.float64)
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return np.bincount(g, weights=x.ravel().astype(np.float64), minlength=n) / cnt
+
+    L, a, b = (cues.lab[..., i] for i in range(3))
+    ys = np.broadcast_to(np.linspace(0, 1, h, dtype=np.float32)[:, None], (h, w))
+    top = np.zeros((h, w), np.float32)
+    top[: max(1, h // 40)] = 1
+    mL = mean(L)
+    f = {
+        "L": mL, "a": mean(a), "b": mean(b), "sdL": np.sqrt(np.maximum(mean(L * L) - mL**2, 0)),
+        "tex": mean(cues.grad), "y": mean(ys), "top": mean(top) * 40, "person": mean(cues.person.mask),
+        "area": cnt / (h * w),
+    }
+    f["relL"] = mL - cues.median_L
+    f["closeup"] = np.full(n, cues.closeup)
+    f["C"] = np.hypot(f["a"], f["b"])
+    f["hue"] = np.degrees(np.arctan2(f["b"], f["a"])) % 360
+    return f
+
+
+def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+
+
+def _hue_near(h: np.ndarray, centre: float, width: float) -> np.ndarray:
+    d = np.abs((h - centre + 180) % 360 - 180)
+    return np.clip(1 - d / width, 0, 1)
+
+
+def class_scores(f: Mapping[str, np.ndarray], grey: bool = False) -> np.ndarray:
+    """Scores ``(n, len(LABELS))`` from :func:`group_features` output (higher = likelier)."""
+    L, C, hue, tex, y = f["L"], f["C"], f["hue"], f["tex"], f["y"]
+    colour = 0.0 if grey else 1.0
+    chroma = _ramp(C, 4, 14) * colour
+    blue = _hue_near(hue, 265, 55) * chroma
+    green = _hue_near(hue, 135, 50) * _ramp(C, 3, 10) * colour
+    neutral = 1 - _ramp(C, 4, 12) if not grey else np.ones_like(C)
+    smooth = _ramp(-tex, -3.0, -0.8)
+    rough = _ramp(tex, 1.5, 5.0)
+    upper, lower = _ramp(-y, -0.7, -0.15), _ramp(y, 0.4, 0.85)
+    bright = _ramp(L, 45, 80)
+    skin = _hue_near(hue, 55, 30) * _ramp(C, 8, 20) * colour
+    person = f["person"]
+    zero = np.zeros_like(L)
+    rel = f.get("relL", zero)
+    closeup = _ramp(f.get("closeup", zero), 0.08, 0.3)
+    s = np.zeros((L.size, len(LABELS)), np.float64)
+    s[:, 0] = 1.6 * upper + 1.4 * smooth + 1.5 * blue + 0.9 * neutral * bright * (1 - colour * 0.3) \
+        + 0.5 * _ramp(f["top"], 0, 0.5) - 2.0 * green - 1.5 * rough - 1.0 * lower \
+        + 0.6 * _ramp(rel, -10, 10) - 1.2 * _ramp(-rel, 5, 25) - 3.0 * closeup
+    s[:, 1] = 1.2 * upper + 1.4 * neutral * _ramp(L, 70, 90) + 0.6 * _ramp(tex, 0.6, 2.0) \
+        - 1.5 * _ramp(tex, 4, 8) - 1.5 * green - 1.0 * lower - 0.6
+    s[:, 2] = 1.2 * _ramp(y, 0.3, 0.7) + 1.2 * smooth + 1.2 * (blue + 0.6 * neutral * bright) \
+        - 1.5 * green - 1.0 * rough - 1.2 * upper - 0.9 - 2.0 * closeup - (3.0 if grey else 0.0)
+    s[:, 3] = 2.6 * green + 0.8 * rough + 0.4 * _ramp(-L, -45, -15) * colour - 1.0 * smooth * upper - 0.4
+    s[:, 4] = 6.0 * person - 2.0
+    s[:, 5] = 1.0 * rough + 0.6 * _ramp(y, 0.15, 0.45) * (1 - lower) + 0.5 * _ramp(f["sdL"], 6, 18) \
+        - 1.2 * green - 0.8 * blue * smooth - 0.6
+    s[:, 6] = 1.6 * lower + 0.6 * _ramp(tex, 0.8, 3.0) * (1 - rough) + 0.4 * (neutral + skin * 0.5) \
+        - 1.0 * upper - 1.0 * green - 0.8 * blue - 0.5
+    s[:, 7] = 1.5 * _ramp(L, 80, 92) * neutral * (1 - upper) + 0.5 * smooth - 1.0 * upper - 1.2
+    s[:, 8] = 0.0
+    s[:, :4] -= 2.5 * person[:, None]
+    s[:, 5:8] -= 2.5 * person[:, None]
+    return s
+
+
+def softmax(s: np.ndarray, temperature: float = 0.6) -> np.ndarray:
+    z = (s - s.max(axis=1, keepdims=True)) / temperature
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def label_masks(cues: Cues, masks: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+    """``(label, confidence)`` for each boolean proxy mask (masks may overlap)."""
+    out = []
+    for m in masks:
+        groups = m.astype(np.int32)
+        f = group_features(cues, groups, 2)
+        f1 = {k: v[1:] for k, v in f.items()}
+        p = softmax(class_scores(f1, cues.grey))[0]
+        k = int(p.argmax())
+        conf = float(p[k])
+        if LABELS[k] == "person":
+            conf = min(conf, cues.person.confidence)
+        out.append((LABELS[k], conf))
+    return out
+
+
+Namer = Callable[[np.ndarray, list[int]], Mapping[int, str]]
+
+
+def label_with(regions: Sequence, namer: Namer, image: np.ndarray, *, confidence: float = 0.8) -> list:
+    """Relabel regions with names from ``namer`` (e.g. a VLM) via a Set-of-Mark overlay.
+
+    ``namer(overlay_rgb, numbers) -> {number: name}``: it sees the photo with region
+    ``i`` drawn and numbered ``i + 1``. Names are mapped to our labels when they
+    match one (``"trees"`` → vegetation) and kept verbatim otherwise. Regions the
+    namer skips keep their label. Returns the same :class:`Region` objects.
+    """
+    from pertouch.tools.overlay import som_overlay
+
+    numbers = list(range(1, len(regions) + 1))
+    overlay = som_overlay(image, [r.mask for r in regions], numbers)
+    names = dict(namer(overlay, numbers) or {})
+    for num, r in zip(numbers, regions):
+        name = names.get(num)
+        if name:
+            r.label = canonical_label(str(name)) or str(name).strip().lower()
+            r.confidence = confidence
+            r.source = (r.source + "+namer").lstrip("+")
+    return list(regions)

@@ -1,0 +1,384 @@
+"""Scene perception: photo → labelled regions with full-resolution masks and levels.
+
+>>> from skimage import data
+>>> scene = perceive(data.rocket())            # doctest: +SKIP
+>>> [r.name for r in scene.regions][:2], scene.find("sky").label  # doctest: +SKIP
+(['sky', 'ground'], 'sky')
+
+:func:`perceive` runs a segmenter (chosen by a spec string, see
+:mod:`pertouch.tools.segmentation`) on a proxy, labels class-agnostic proposals with
+:mod:`pertouch.tools.labels`, upsamples masks edge-aware to full resolution
+(:mod:`pertouch.tools.refine`) and measures every registered attribute's level
+per region and for the whole frame. Results are cached by image content hash +
+segmenter spec, in memory and under ``app_home()/cache/perception`` (proxy masks),
+so a second call on the same photo costs (almost) nothing.
+
+Regions form a partition of the photo (overlaps only at soft borders). ``Scene.find``
+also knows parts that are not in the partition: ``face``, ``skin``, ``hair`` inside
+a person. Asking for something absent raises :class:`~pertouch.errors.NotFoundError`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pertouch.engine.regions import Region
+from pertouch.errors import InputError, NotFoundError
+from pertouch.tools import labels as lb
+from pertouch.tools.refine import luminance, upsample_masks
+from pertouch.tools.segmentation import Segment, Segmenter, get_segmenter
+
+#: Largest photo perception accepts (width × height); larger ones are rejected.
+MAX_PIXELS = 100_000_000
+#: Side of the proxy on which labelling cues are computed.
+CUE_SIDE = 384
+#: Photos whose short side is below this get one region ("the whole photo").
+MIN_SIDE = 16
+_MEMORY_ENTRIES = 6
+
+
+@dataclass
+class Scene:
+    """What perception found in one photo.
+
+    ``regions``: :class:`Region` list (full-resolution float32 masks, unique names such
+    as ``sky``, ``person``, ``vegetation_2``, levels filled). ``levels``: global levels.
+    ``tags``/``summary``: derived from the labels. ``proxy``: the uint8 cue proxy.
+    """
+
+    regions: list[Region]
+    levels: dict[str, float]
+    size: tuple[int, int]
+    segmenter: str
+    content_hash: str
+    tags: list[str] = field(default_factory=list)
+    summary: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    cues: lb.Cues | None = field(default=None, repr=False)
+    pixels: np.ndarray | None = field(default=None, repr=False)
+
+    def region(self, name: str) -> Region:
+        for r in self.regions:
+            if r.name == name:
+                return r
+        raise NotFoundError(f"no region named {name!r} (regions: {', '.join(r.name for r in self.regions)})")
+
+    def find(self, text: str) -> Region:
+        """The region for ``text``: a region name, a label/synonym, or a person part."""
+        return _find(self, text)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON summary (no masks)."""
+        return {
+            "size": list(self.size), "segmenter": self.segmenter, "hash": self.content_hash,
+            "summary": self.summary, "tags": self.tags, "levels": _round(self.levels),
+            "regions": [region_json(r) for r in self.regions],
+        }
+
+
+def region_json(r: Region) -> dict[str, Any]:
+    return {"name": r.name, "label": r.label, "confidence": round(float(r.confidence), 3),
+            "area": round(r.area_fraction, 4), "bbox": list(r.bbox), "levels": _round(r.levels),
+            "source": r.source}
+
+
+def _round(d: dict[str, float]) -> dict[str, float | None]:
+    return {k: (None if not np.isfinite(v) else round(float(v), 4)) for k, v in d.items()}
+
+
+# --- input -------------------------------------------------------------------------
+
+def as_rgb8(image: Any) -> tuple[np.ndarray, str]:
+    """A Photo or array (grey, RGB, RGBA; uint8/uint16/float 0–1) → uint8 RGB and its hash."""
+    from pertouch.engine.io import pixel_hash
+
+    pixels = getattr(image, "pixels", image)
+    a = np.asarray(pixels)
+    if a.ndim not in (2, 3) or a.size == 0 or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
+        raise InputError(f"cannot segment an array of shape {a.shape}", hint="give an (H, W), (H, W, 3) or (H, W, 4) image")
+    if a.shape[0] * a.shape[1] > MAX_PIXELS:
+        raise InputError(f"photo too large to segment: {a.shape[1]}×{a.shape[0]} px is over {MAX_PIXELS // 1_000_000} MP",
+                         hint="downscale it first")
+    h = getattr(image, "content_hash", None) or pixel_hash(a)
+    if a.ndim == 3 and a.shape[2] == 4:
+        a = a[..., :3]
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.dtype == np.uint16:
+        a = (a >> 8).astype(np.uint8)
+    elif a.dtype != np.uint8:
+        a = (np.clip(np.nan_to_num(a.astype(np.float32)), 0, 1) * 255 + 0.5).astype(np.uint8)
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=2)
+    return np.ascontiguousarray(a), h
+
+
+def proxy_of(rgb: np.ndarray, side: int) -> np.ndarray:
+    """``rgb`` resized so its long side is at most ``side`` (INTER_AREA)."""
+    h, w = rgb.shape[:2]
+    s = side / max(h, w)
+    if s >= 1:
+        return rgb
+    return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+# --- the pipeline ------------------------------------------------------------------
+
+def _segments(seg: Segmenter, rgb: np.ndarray, cues: lb.Cues) -> list[Segment]:
+    if seg.semantic and seg.proxy_side == CUE_SIDE:
+        return seg.segment(cues.rgb, cues)
+    proxy = proxy_of(rgb, seg.proxy_side)
+    found = seg.segment(proxy, cues)
+    h, w = cues.rgb.shape[:2]
+    for s in found:
+        if s.mask.shape != (h, w):
+            s.mask = cv2.resize(s.mask.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    if not seg.semantic:
+        found = _partition(found, h, w)
+        for s, (label, conf) in zip(found, lb.label_masks(cues, [s.mask > 0.5 for s in found])):
+            s.label, s.confidence = label, round(conf, 3)
+    return found
+
+
+def _partition(found: list[Segment], h: int, w: int) -> list[Segment]:
+    """Overlapping class-agnostic masks → a partition (higher score wins; the rest is 'other')."""
+    owner = np.full((h, w), -1, np.int32)
+    order = sorted(range(len(found)), key=lambda i: (-found[i].score, float(found[i].mask.mean())))
+    for i in order:
+        owner[(found[i].mask > 0.5) & (owner < 0)] = i
+    out = [Segment((owner == i).astype(np.float32), score=found[i].score) for i in range(len(found))]
+    out = [s for s in out if s.mask.mean() >= 0.002]
+    rest = owner < 0
+    if rest.mean() >= 0.002:
+        out.append(Segment(rest.astype(np.float32), score=0.0))
+    return out
+
+
+def _names(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        seen[lab] = seen.get(lab, 0) + 1
+        out.append(lab if seen[lab] == 1 else f"{lab}_{seen[lab]}")
+    return out
+
+
+def _measure(rgb: np.ndarray, masks: dict[str, np.ndarray]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    from pertouch.engine.measure import measure_image_levels, measure_levels
+
+    return measure_levels(rgb, masks), measure_image_levels(rgb)
+
+
+def _summary(regions: list[Region]) -> tuple[list[str], str]:
+    tags = []
+    for r in sorted(regions, key=lambda r: -r.area_fraction):
+        if r.label not in tags and r.label != "other" and r.confidence >= 0.4:
+            tags.append(r.label)
+    if not tags:
+        return [], "a photo with no clearly recognised regions"
+    parts = [f"{t} ({sum(r.area_fraction for r in regions if r.label == t):.0%})" for t in tags]
+    return tags, "a photo with " + ", ".join(parts)
+
+
+def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str) -> Scene:
+    t0 = time.perf_counter()
+    H, W = rgb.shape[:2]
+    timings: dict[str, float] = {}
+    cue_rgb = proxy_of(rgb, CUE_SIDE)
+    if min(H, W) < MIN_SIDE:
+        cues = lb.Cues(cue_rgb, cv2.cvtColor(cue_rgb.astype(np.float32) / 255, cv2.COLOR_RGB2Lab),
+                       np.zeros(cue_rgb.shape[:2], np.float32), lb.PersonEvidence(np.zeros(cue_rgb.shape[:2], np.float32), 0.0, [], ""), False)
+        segs = [Segment(np.ones(cue_rgb.shape[:2], np.float32), "other", 0.2)]
+    else:
+        cues = lb.compute_cues(cue_rgb)
+        timings["cues"] = (time.perf_counter() - t0) * 1000
+        t1 = time.perf_counter()
+        segs = _segments(seg, rgb, cues)
+        timings["segment"] = (time.perf_counter() - t1) * 1000
+    t2 = time.perf_counter()
+    full = _full_res([s.mask for s in segs], rgb)
+    timings["refine"] = (time.perf_counter() - t2) * 1000
+    names = _names([s.label for s in segs])
+    t3 = time.perf_counter()
+    levels, global_levels = _measure(rgb, {n: s.mask for n, s in zip(names, segs)})
+    timings["measure"] = (time.perf_counter() - t3) * 1000
+    regions = [Region(n, m, label=s.label, confidence=float(s.confidence), levels=levels[n], source=seg.spec)
+               for n, s, m in zip(names, segs, full)]
+    tags, summary = _summary(regions)
+    timings["total"] = (time.perf_counter() - t0) * 1000
+    return Scene(regions, global_levels, (W, H), seg.spec, h, tags, summary, timings, cues, rgb)
+
+
+def _full_res(masks: list[np.ndarray], rgb: np.ndarray) -> list[np.ndarray]:
+    H, W = rgb.shape[:2]
+    if masks and masks[0].shape == (H, W):
+        return [m.astype(np.float32) for m in masks]
+    if min(H, W) < MIN_SIDE:
+        return [cv2.resize(m, (W, H), interpolation=cv2.INTER_NEAREST) for m in masks]
+    return upsample_masks(masks, luminance(rgb))
+
+
+# --- caching -----------------------------------------------------------------------
+
+_memory: "OrderedDict[tuple[str, str], Scene]" = OrderedDict()
+_lock = threading.Lock()
+
+
+def _cache_file(h: str, spec: str):
+    import hashlib
+
+    from pertouch.home import app_home
+
+    key = hashlib.sha256(spec.encode()).hexdigest()[:10]
+    return app_home() / "cache" / "perception" / f"{h}_{key}.npz"
+
+
+def _save_disk(scene: Scene, masks: list[np.ndarray]) -> None:
+    import os
+    import tempfile
+
+    path = _cache_file(scene.content_hash, scene.segmenter)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = json.dumps({"segments": [{"label": r.label, "confidence": r.confidence} for r in scene.regions]})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+    with os.fdopen(fd, "wb") as f:
+        np.savez_compressed(f, masks=np.stack([(m * 255 + 0.5).astype(np.uint8) for m in masks]), meta=np.array(meta))
+    os.replace(tmp, path)
+
+
+def _load_disk(h: str, spec: str) -> list[Segment] | None:
+    path = _cache_file(h, spec)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as z:
+            masks, meta = z["masks"], json.loads(str(z["meta"]))
+        return [Segment(m.astype(np.float32) / 255, s["label"], s["confidence"]) for m, s in zip(masks, meta["segments"])]
+    except (OSError, ValueError, KeyError):
+        path.unlink(missing_ok=True)
+        return None
+
+
+def perceive(image: Any, segmenter: str | Segmenter = "builtin", *, cache: bool = True) -> Scene:
+    """Segment, label and measure ``image`` (a Photo or an array); cached per photo + spec."""
+    seg = get_segmenter(segmenter)
+    rgb, h = as_rgb8(image)
+    key = (h, seg.spec)
+    if cache:
+        with _lock:
+            if key in _memory:
+                _memory.move_to_end(key)
+                return _memory[key]
+        cached = _load_disk(h, seg.spec)
+        if cached is not None:
+            scene = _from_segments(cached, seg, rgb, h)
+            _remember(key, scene)
+            return scene
+    scene = _perceive(image, seg, rgb, h)
+    if cache:
+        _remember(key, scene)
+        if min(rgb.shape[:2]) >= MIN_SIDE:
+            _save_disk(scene, [_cue_size(r.mask, scene.cues) for r in scene.regions])
+    return scene
+
+
+def _cue_size(mask: np.ndarray, cues: lb.Cues) -> np.ndarray:
+    h, w = cues.rgb.shape[:2]
+    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def _from_segments(segs: list[Segment], seg: Segmenter, rgb: np.ndarray, h: str) -> Scene:
+    class _Replay(Segmenter):
+        semantic = True
+        proxy_side = CUE_SIDE
+
+        def segment(self, rgb_: np.ndarray, cues: Any = None) -> list[Segment]:
+            return segs
+
+    replay = _Replay()
+    replay.spec = seg.spec
+    return _perceive(rgb, replay, rgb, h)
+
+
+def _remember(key: tuple[str, str], scene: Scene) -> None:
+    with _lock:
+        _memory[key] = scene
+        while len(_memory) > _MEMORY_ENTRIES:
+            _memory.popitem(last=False)
+
+
+def clear_cache() -> None:
+    """Forget in-memory scenes (the disk cache stays)."""
+    with _lock:
+        _memory.clear()
+
+
+# --- finding named things ---------------------------------------------------------------
+
+def find_region(image: Any, text: str, segmenter: str | Segmenter = "builtin") -> Region:
+    """Full-resolution region for ``text`` in ``image``; :class:`NotFoundError` when absent."""
+    return perceive(image, segmenter).find(text)
+
+
+def find(image: Any, text: str, segmenter: str | Segmenter = "builtin") -> np.ndarray:
+    """The float32 full-resolution mask for ``text`` (see :func:`find_region`)."""
+    return find_region(image, text, segmenter).mask
+
+
+def _find(scene: Scene, text: str) -> Region:
+    key = text.strip().lower()
+    for r in scene.regions:
+        if r.name == key:
+            return r
+    label = lb.canonical_label(key)
+    if label is None:
+        return _prompted(scene, text)
+    if label in lb.PARTS:
+        return _part(scene, label)
+    hits = [r for r in scene.regions if r.label == label]
+    if not hits:
+        raise NotFoundError(f"no {label} found in this photo",
+                            hint="regions here: " + (", ".join(f"{r.name} ({r.label})" for r in scene.regions) or "none"))
+    if len(hits) == 1:
+        return hits[0]
+    mask = np.maximum.reduce([r.mask for r in hits])
+    conf = float(np.average([r.confidence for r in hits], weights=[r.area_fraction + 1e-9 for r in hits]))
+    levels, _ = _measure(scene.pixels, {label: mask}) if scene.pixels is not None else ({label: {}}, {})
+    return Region(label, mask, label=label, confidence=conf, levels=levels[label], source=scene.segmenter)
+
+
+def _part(scene: Scene, part: str) -> Region:
+    from pertouch.tools.person import part_mask
+
+    m = part_mask(scene.cues, part) if scene.cues is not None else None
+    if m is None or scene.pixels is None:
+        why = "no person" if not any(r.label == "person" for r in scene.regions) else f"no visible {part}"
+        raise NotFoundError(f"no {part} found in this photo ({why})",
+                            hint="regions here: " + ", ".join(f"{r.name} ({r.label})" for r in scene.regions))
+    full = _full_res([m], scene.pixels)[0]
+    levels, _ = _measure(scene.pixels, {part: full})
+    conf = scene.cues.person.confidence * (0.9 if scene.cues.person.faces else 0.6)
+    return Region(part, full, label=part, confidence=round(conf, 3), levels=levels[part], source=scene.segmenter)
+
+
+def _prompted(scene: Scene, text: str) -> Region:
+    seg = get_segmenter(scene.segmenter) if scene.segmenter != "builtin" else None
+    if seg is not None and scene.pixels is not None:
+        proxy = proxy_of(scene.pixels, seg.proxy_side)
+        m = seg.prompt(proxy, text=text)
+        if m is not None and (m > 0.5).mean() > 0.0005:
+            full = _full_res([m.astype(np.float32)], scene.pixels)[0]
+            name = "_".join(text.lower().split())[:40] or "found"
+            levels, _ = _measure(scene.pixels, {name: full})
+            return Region(name, full, label=name, confidence=0.5, levels=levels[name], source=scene.segmenter)
+    known = sorted({r.label for r in scene.regions})
+    raise NotFoundError(f"no {text.strip()!r} found in this photo",
+                        hint=f"the {scene.segmenter} segmenter knows: {', '.join(lb.LABELS + lb.PARTS)}; here: {', '.join(known)}")

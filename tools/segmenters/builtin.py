@@ -1,0 +1,175 @@
+"""The builtin segmenter: superpixels → labelled, merged regions. No weights needed.
+
+On a ≤ 384-px proxy: SLIC superpixels (Lab distance, 5 iterations), each superpixel
+scored by :func:`pertouch.tools.labels.class_scores`; the person cue (selfie
+model gated by face/shape, :mod:`pertouch.tools.person`) overrides per pixel;
+sky pieces below the horizon that do not reach the top edge become water or their
+next-best label; tiny islands join their neighbours; "other" splits by colour.
+The result is a partition of the proxy into a handful of labelled segments with
+confidences (mean top-class probability, low when labels compete).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pertouch.tools.labels import LABELS, Cues, class_scores, compute_cues, group_features, softmax
+from pertouch.tools.segmentation import Segment, Segmenter
+
+SKY, WATER, PERSON, OTHER = (LABELS.index(n) for n in ("sky", "water", "person", "other"))
+#: Islands smaller than this fraction of the image join a neighbour.
+MIN_AREA = 0.004
+#: A label's disconnected parts become separate regions when each is at least this large.
+SPLIT_AREA = 0.08
+
+
+def superpixels(cues: Cues, n_segments: int = 400) -> tuple[np.ndarray, int]:
+    """SLIC superpixel ids ``(h, w)`` int32 and their count."""
+    from skimage.segmentation import slic
+
+    h, w = cues.lab.shape[:2]
+    if h * w < 256:
+        return np.zeros((h, w), np.int32), 1
+    sp = slic(cues.rgb, n_segments=n_segments, compactness=10, max_num_iter=5,
+              start_label=0, enforce_connectivity=True)
+    return sp.astype(np.int32), int(sp.max()) + 1
+
+
+def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
+    n, cc = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    return n, cc
+
+
+def _fix_sky(labels: np.ndarray, scores_px: np.ndarray) -> None:
+    """Sky must reach the top edge; detached sky below the horizon takes its next-best label."""
+    sky = labels == SKY
+    if not sky.any():
+        return
+    n, cc = _components(sky)
+    top_ids = set(np.unique(cc[: max(1, labels.shape[0] // 40)][sky[: max(1, labels.shape[0] // 40)]]))
+    main = np.isin(cc, list(top_ids)) & sky
+    horizon = np.percentile(np.nonzero(main)[0], 90) if main.any() else -1
+    for i in range(1, n):
+        if i in top_ids:
+            continue
+        comp = cc == i
+        if np.nonzero(comp)[0].mean() > horizon:
+            alt = scores_px[comp].mean(axis=0)
+            alt[SKY] = -np.inf
+            labels[comp] = int(alt.argmax())
+
+
+def _water_touching_sky(labels: np.ndarray) -> None:
+    """Water that shares a long border with the sky is sky (a gradient near the horizon)."""
+    sky = (labels == SKY).astype(np.uint8)
+    if not sky.any():
+        return
+    n, cc = _components(labels == WATER)
+    near_sky = cv2.dilate(sky, np.ones((5, 5), np.uint8)) > 0
+    for i in range(1, n):
+        comp = (cc == i).astype(np.uint8)
+        border = (comp > 0) & (cv2.erode(comp, np.ones((3, 3), np.uint8)) == 0)
+        if border.any() and (border & near_sky).sum() > 0.25 * border.sum():
+            labels[comp > 0] = SKY
+
+
+def _absorb_islands(labels: np.ndarray) -> None:
+    """Components under MIN_AREA take the most common label around them."""
+    h, w = labels.shape
+    kernel = np.ones((3, 3), np.uint8)
+    for lab in np.unique(labels):
+        n, cc = _components(labels == lab)
+        sizes = np.bincount(cc.ravel())
+        for i in range(1, n):
+            if sizes[i] >= MIN_AREA * h * w:
+                continue
+            comp = (cc == i).astype(np.uint8)
+            ring = (cv2.dilate(comp, kernel) > 0) & (comp == 0)
+            if ring.any():
+                around = np.bincount(labels[ring], minlength=len(LABELS))
+                labels[comp > 0] = int(around.argmax())
+
+
+def _split_other(cues: Cues, region_mask: np.ndarray, k_max: int = 3) -> list[np.ndarray]:
+    """Split an "other" mask into up to ``k_max`` colour clusters of ≥ 5 % area."""
+    area = region_mask.mean()
+    if area < 0.15:
+        return [region_mask]
+    lab = cues.lab[region_mask].astype(np.float32)
+    k = min(k_max, max(1, int(area / 0.1)))
+    if k == 1 or len(lab) < 50:
+        return [region_mask]
+    crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+    cv2.setRNGSeed(0)
+    _, assign, _ = cv2.kmeans(lab[::4].copy(), k, None, crit, 2, cv2.KMEANS_PP_CENTERS)
+    centres = np.stack([lab[::4][assign.ravel() == j].mean(axis=0) for j in range(k)])
+    d = ((lab[:, None, :] - centres[None]) ** 2).sum(axis=2)
+    idx = np.full(region_mask.shape, -1, np.int32)
+    idx[region_mask] = d.argmin(axis=1)
+    idx = cv2.medianBlur((idx + 1).astype(np.uint8), 5).astype(np.int32) - 1
+    idx[~region_mask] = -1
+    parts = [idx == j for j in range(k)]
+    big = [p for p in parts if p.mean() >= 0.05]
+    if len(big) <= 1:
+        return [region_mask]
+    rest = region_mask & ~np.any(big, axis=0)
+    big[int(np.argmax([p.sum() for p in big]))] |= rest
+    return big
+
+
+class BuiltinSegmenter(Segmenter):
+    """Superpixel + cue-based semantic segmentation (see module docstring)."""
+
+    spec = "builtin"
+    proxy_side = 384
+    semantic = True
+
+    def segment(self, rgb: np.ndarray, cues: Cues | None = None) -> list[Segment]:
+        cues = cues if cues is not None else compute_cues(rgb)
+        h, w = cues.lab.shape[:2]
+        sp, n = superpixels(cues)
+        f = group_features(cues, sp, n)
+        scores = class_scores(f, cues.grey)
+        prob = softmax(scores)
+        labels = prob.argmax(axis=1)[sp]
+        scores_px = scores[sp]
+        person = cues.person.mask > 0.5
+        labels[labels == PERSON] = OTHER if cues.person.confidence == 0 else PERSON
+        labels[(labels == PERSON) & ~person] = OTHER
+        labels[person] = PERSON
+        _fix_sky(labels, scores_px)
+        _water_touching_sky(labels)
+        if h * w >= 1024:
+            _absorb_islands(labels)
+        conf_px = prob.max(axis=1)[sp]
+        segments: list[Segment] = []
+        for lab in np.unique(labels):
+            mask = labels == lab
+            name = LABELS[lab]
+            parts = _split_other(cues, mask) if lab == OTHER else self._split_far(mask)
+            for part in parts:
+                if lab == PERSON:
+                    conf = cues.person.confidence
+                    soft = np.where(part, np.maximum(cues.person.mask, 0.5), 0).astype(np.float32)
+                else:
+                    conf = float(conf_px[part].mean())
+                    if lab == OTHER:
+                        conf = min(conf, 0.5)
+                    soft = part.astype(np.float32)
+                segments.append(Segment(mask=soft, label=name, confidence=round(conf, 3)))
+        segments.sort(key=lambda s: -float(s.mask.mean()))
+        return segments
+
+    @staticmethod
+    def _split_far(mask: np.ndarray) -> list[np.ndarray]:
+        n, cc = _components(mask)
+        if n <= 2:
+            return [mask]
+        sizes = np.bincount(cc.ravel())[1:]
+        big = [i + 1 for i in np.argsort(-sizes) if sizes[i] >= SPLIT_AREA * mask.size]
+        if len(big) <= 1:
+            return [mask]
+        parts = [cc == i for i in big]
+        parts[0] |= mask & ~np.any(parts, axis=0)
+        return parts
