@@ -93,7 +93,8 @@ def retouch(
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary on stdout."),
     max_rounds: Optional[int] = typer.Option(None, "--max-rounds", help="Most renders in the rethinking loop (default 3)."),
     segmenter: Optional[str] = typer.Option(None, "--segmenter", help="builtin (default), sam:PATH, hf-sam:PATH, sam3:PATH."),
-    no_memory: bool = typer.Option(False, "--no-memory", help="Neither recall nor remember."),
+    no_memory: bool = typer.Option(False, "--no-memory", help="Neither recall nor remember (memory is used only "
+                                   "with --user, --remember or $PERTOUCH_USER)."),
 ) -> None:
     """Retouch a photo from a plain-language instruction (exit 3: nothing could be done)."""
     from rich.console import Console
@@ -105,8 +106,11 @@ def retouch(
     from pertouch.graph.output import write_result
 
     t0 = time.perf_counter()
-    ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter,
-                       use_memory=False if no_memory else None)
+    import os
+
+    # memory (ChromaDB + MiniLM, seconds to open) only when a user is named or asked to remember
+    wants_memory = bool(user or remember or os.environ.get("PERTOUCH_USER")) and not no_memory
+    ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=wants_memory)
     if not instruction.strip():
         raise InputError("the instruction is empty", hint='say what to change, e.g. "brighter sky"')
     ref = rt.open_photo(input)  # bad input: exit 2 before any work

@@ -41,6 +41,8 @@ def dump(obj: Any) -> dict[str, Any]:
         return {}
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json")
+    if hasattr(obj, "to_json"):
+        return obj.to_json()
     return dict(obj)
 
 

@@ -43,4 +43,11 @@ def recall(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     except Exception as exc:  # a broken store must not stop the edit
         msg = f"memory recall failed, continuing without it: {type(exc).__name__}: {exc}"
         return {"preferences": {}, "errors": add_error(state, error("recall", "memory", msg))}
-    return {"preferences": dump(got)}
+    prefs = dump(got)
+    update: dict[str, Any] = {"preferences": prefs}
+    locked = [label for label, attrs in (prefs.get("locks") or {}).items() if "*" in attrs]
+    intent = dict(state.get("intent") or {})
+    if locked and intent:  # "never touch skin tones": the planner must leave these alone
+        intent["protected"] = sorted({*intent.get("protected", []), *locked})
+        update["intent"] = intent
+    return update
