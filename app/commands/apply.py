@@ -92,7 +92,7 @@ def _rel(path: Path, start: Path) -> str:
         return str(path.resolve())
 
 
-def _sidecar_masks(regions: dict, out: Path, created: list[Path]) -> dict[str, str]:
+def sidecar_masks(regions: dict, out: Path, created: list[Path]) -> dict[str, str]:
     """Region → mask path relative to the sidecar; outside files are copied next to it."""
     import numpy as np
 
@@ -120,12 +120,15 @@ def _sidecar_masks(regions: dict, out: Path, created: list[Path]) -> dict[str, s
     return paths
 
 
+_sidecar_masks = sidecar_masks  # old name, used by graph/output.py
+
+
 def _sidecar(job: Job, photo, regions: dict, out: Path, result, created: list[Path]) -> dict:
     from pertouch import __version__
     from pertouch.engine.io import pixel_hash
 
     data = job.recipe.to_json()
-    for name, rel in _sidecar_masks(regions, out, created).items():
+    for name, rel in sidecar_masks(regions, out, created).items():
         data["regions"][name]["mask"] = rel
     data["meta"] = {
         "input": photo.path.name if photo.path else None,
@@ -248,6 +251,8 @@ def apply_command(
     set_: list[str] = typer.Option([], "--set", "-s", metavar="REGION.ATTRIBUTE=VALUE",
                                    help="Edit: +0.2/-0.1 shift by, 0.4 set level, to:-0.3 set negative level, by:0.3."),
     mask: list[str] = typer.Option([], "--mask", "-m", metavar="NAME=FILE", help="Region mask PNG, white = inside."),
+    regions: Optional[Path] = typer.Option(None, "--regions", metavar="FOLDER",
+                                           help="Masks from `pertouch segment`: regions found by name or label."),
     save_maps: bool = typer.Option(False, "--save-maps", help="Also write the 4-channel parameter map as 16-bit PNGs."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary on stdout."),
     engine: Optional[str] = typer.Option(None, "--engine", help=f"Rendering engine (default {DEFAULT_ENGINE})."),
@@ -257,6 +262,9 @@ def apply_command(
     quality: int = typer.Option(95, "--quality", min=1, max=100, help="JPEG/WebP quality."),
 ) -> None:
     """Apply a recipe and/or --set edits to photos; writes OUT and OUT.pertouch.json."""
+    from pertouch.commands.segment import use_regions_folder
+
+    use_regions_folder(regions)
     rec, recipe_dir = build_recipe(recipe, set_)
     masks = parse_masks(mask)
     paths = expand_inputs(inputs)
