@@ -1,0 +1,282 @@
+"""The memory interface the agent uses, and what a recall returns.
+
+The agent graph talks to memory through :class:`Memory` only:
+
+* before planning — ``recall(user, scene_description, descriptor)`` → :class:`Recall`
+  with ``preferences`` (absolute target levels per region label per attribute, usable
+  directly as recipe ``to`` edits), ``weights`` (how much evidence stands behind each
+  level), ``locks`` (what the user said never to touch) and ``evidence`` (which
+  memories, how similar, in one line each). Strong instructions follow their words
+  first; weak ones ("make it nice") may lean on the preferences — the planner decides.
+* after a result is accepted — ``remember(MemoryRecord(...))``.
+* when the user says something about the result — ``add_feedback(user, text, ...)``.
+
+Similarity of a stored scene to the query (both in [−1, 1]):
+``TEXT_WEIGHT·cos(MiniLM(description)) + DESCRIPTOR_WEIGHT·cos(image descriptor)``
+(0.5/0.5, :mod:`pertouch.memory.embeddings`); when one side lacks a descriptor (or a
+description) the other component alone is used. Only memories of the SAME user are
+ever searched (a metadata filter on every query), at least ``min_similarity`` similar
+(default :data:`MIN_SIMILARITY`), the best ``k``. How they are weighted and combined
+is in :mod:`pertouch.memory.preferences` (recency half-life
+:data:`~pertouch.memory.preferences.HALF_LIFE_DAYS` days).
+
+Implementations: :class:`~pertouch.memory.chroma_store.ChromaMemory` (persistent,
+default) and :class:`~pertouch.memory.inmemory.InMemoryMemory` (tests). Open one with
+:func:`pertouch.memory.factory.open_memory`.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, NamedTuple, Sequence
+
+import numpy as np
+
+from pertouch.errors import InputError, NotFoundError, PertouchError
+from pertouch.memory.records import MemoryRecord, parse_record
+
+#: Default similarity threshold of :meth:`Memory.recall`.
+MIN_SIMILARITY = 0.4
+
+
+class MemoryUnavailable(PertouchError):
+    """The memory store cannot be opened or used (corrupt, locked, unreachable)."""
+
+
+class Evidence(NamedTuple):
+    """One memory behind a recall: its id, its similarity to the query, one line."""
+
+    record_id: str
+    similarity: float
+    summary: str
+
+
+@dataclass
+class Recall:
+    """What memory suggests for one scene and user.
+
+    ``preferences``: ``{label: {attribute: level}}`` absolute target levels in [−1, 1]
+    (``global`` = whole photo). ``weights``: same shape, the total evidence weight
+    behind each level (more = surer; < 0.3 is thin). ``locks``: ``{label: [attribute
+    names or "*"]}`` that must not be edited. ``evidence``: most similar first.
+    ``record_weights``: record id → weight it got. Empty for a user with no memories.
+    """
+
+    user: str
+    preferences: dict[str, dict[str, float]] = field(default_factory=dict)
+    weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    locks: dict[str, list[str]] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    record_weights: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.preferences and not self.locks
+
+    def levels_for(self, label: str) -> dict[str, float]:
+        """Preferred levels for a region label: exact label, else the same region group
+        (e.g. ``trees`` ← ``vegetation``/``tree``), else ``global``; {} if none."""
+        from pertouch.memory.preferences import match_label
+
+        key = match_label(label, self.preferences)
+        return dict(self.preferences.get(key, {})) if key else {}
+
+    def locked(self, label: str) -> set[str]:
+        """Attribute names that must not change for ``label`` (``{"*"}`` = all)."""
+        from pertouch.memory.preferences import labels_matching
+
+        out: set[str] = set()
+        for key in labels_matching(label, self.locks):
+            out.update(self.locks[key])
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user, "preferences": self.preferences, "weights": self.weights,
+                "locks": self.locks, "evidence": [e._asdict() for e in self.evidence]}
+
+
+class Memory(abc.ABC):
+    """Scene memory. Subclasses implement storage; recall/feedback logic lives here."""
+
+    spec: str = ""
+
+    # ----- storage primitives (subclasses) ---------------------------------------
+    @abc.abstractmethod
+    def _add(self, records: Sequence[MemoryRecord], vectors: np.ndarray) -> None:
+        """Store records with their combined vectors ``(n, dim)`` float32 (upsert by id)."""
+
+    @abc.abstractmethod
+    def _search(self, user: str, vector: np.ndarray, n: int, kind: str | None) -> list[tuple[MemoryRecord, np.ndarray]]:
+        """Up to ``n`` nearest records of ``user`` (optionally of ``kind``), with vectors."""
+
+    @abc.abstractmethod
+    def list(self, user: str | None = None, kind: str | None = None, limit: int | None = None) -> list[MemoryRecord]:
+        """Records, newest first, optionally of one user/kind."""
+
+    @abc.abstractmethod
+    def get(self, record_id: str) -> MemoryRecord:
+        """One record; :class:`NotFoundError` if there is none with that id."""
+
+    @abc.abstractmethod
+    def forget(self, record_id: str) -> None:
+        """Delete one record; :class:`NotFoundError` if there is none with that id."""
+
+    @abc.abstractmethod
+    def forget_user(self, user: str) -> int:
+        """Delete all of a user's records; returns how many."""
+
+    @abc.abstractmethod
+    def count(self, user: str | None = None) -> int:
+        """Number of stored records (of one user)."""
+
+    def _unscoped_feedback(self, user: str) -> list[MemoryRecord]:
+        """The user's feedback given without a scene (it applies everywhere)."""
+        return [r for r in self.list(user=user, kind="feedback") if not r.scene_description and not r.image_descriptor]
+
+    def close(self) -> None:
+        """Release the store (idempotent)."""
+
+    def __enter__(self) -> "Memory":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ----- vectors -------------------------------------------------------------------
+    descriptor_dim: int = 0
+
+    def vector_for(self, scene_description: str, descriptor: Sequence[float] | np.ndarray | None) -> np.ndarray:
+        """The combined search vector (see :mod:`pertouch.memory.embeddings`)."""
+        from pertouch.memory.embeddings import combine, embed_text
+
+        return combine(embed_text(scene_description), descriptor, self.descriptor_dim)
+
+    # ----- writes ----------------------------------------------------------------------
+    def remember(self, record: MemoryRecord) -> str:
+        """Store one record (a result or feedback); returns its id."""
+        return self.remember_many([record])[0]
+
+    def remember_many(self, records: Sequence[MemoryRecord], vectors: np.ndarray | None = None) -> list[str]:
+        """Store records in one batch. ``vectors``: precomputed combined vectors
+        ``(n, dim)`` (benchmarks, imports); computed from the records when None."""
+        records = list(records)
+        if not records:
+            return []
+        if vectors is None:
+            from pertouch.memory.embeddings import combine, embed_texts
+
+            texts = embed_texts([r.scene_description for r in records])
+            vectors = np.stack([combine(t, r.image_descriptor or None, self.descriptor_dim)
+                                for t, r in zip(texts, records)])
+        vectors = np.asarray(vectors, np.float32)
+        if vectors.shape != (len(records), self._dim()):
+            raise ValueError(f"vectors must have shape ({len(records)}, {self._dim()}), got {vectors.shape}")
+        self._add(records, vectors)
+        return [r.id for r in records]
+
+    def add_feedback(self, user: str, text: str, *, scene: str = "", descriptor: Sequence[float] | None = None,
+                     levels: dict[str, dict[str, float]] | None = None, about: str | None = None,
+                     tags: Iterable[str] = (), image_hash: str = "") -> MemoryRecord:
+        """Store what the user said as a feedback record and return it.
+
+        ``text`` is parsed by :func:`pertouch.memory.preferences.parse_feedback`
+        ("too warm", "I like it", "never touch skin tones"). ``scene``/``descriptor``
+        scope it to similar scenes; with neither it applies to every scene of the user.
+        ``levels`` (the levels of the result the feedback is about) or ``about`` (that
+        result's record id) let "too warm" become a corrected target, not just a nudge.
+        """
+        from pertouch.memory.preferences import parse_feedback
+
+        text = (text or "").strip()
+        if not text:
+            raise InputError("feedback text is empty", hint='say what to change, e.g. "too warm"')
+        effect = parse_feedback(text)
+        if about:
+            ref = self.get(about)
+            if ref.user != user.strip():
+                raise NotFoundError(f"no memory {about!r} for user {user!r}")
+            levels = levels if levels is not None else ref.levels
+            scene = scene or ref.scene_description
+            descriptor = descriptor if descriptor is not None else (ref.image_descriptor or None)
+            image_hash = image_hash or ref.image_hash
+        record = MemoryRecord(user=user, kind="feedback", feedback=text, effect=effect, scene_description=scene,
+                              image_descriptor=descriptor, levels=levels or {}, tags=list(tags),
+                              rating=effect.rating if effect.rating is not None else 0.0, image_hash=image_hash)
+        self.remember(record)
+        return record
+
+    # ----- recall ----------------------------------------------------------------------
+    def recall(self, user: str, scene_description: str = "", descriptor: Sequence[float] | np.ndarray | None = None,
+               *, k: int = 8, min_similarity: float = MIN_SIMILARITY, kind: str | None = None,
+               now: float | None = None) -> Recall:
+        """Preferences of ``user`` for a scene like this one (see the module docstring).
+
+        ``descriptor``: :func:`pertouch.memory.descriptors.image_descriptor` of the
+        photo, or None. ``kind``: only ``"result"`` or only ``"feedback"`` records.
+        Feedback given without a scene applies to every scene (similarity 1).
+        """
+        from pertouch.memory.preferences import aggregate, score_candidates
+
+        user = user.strip()
+        query = self.vector_for(scene_description, descriptor)
+        candidates = self._search(user, query, max(4 * k, 32), kind)
+        scored = [(r, s) for r, s in score_candidates(query, candidates, self.descriptor_dim)
+                  if r.kind != "feedback" or r.scene_description or r.image_descriptor]
+        if kind in (None, "feedback"):
+            scored += [(r, 1.0) for r in self._unscoped_feedback(user)]
+        kept = [(r, s) for r, s in scored if r.user == user and s >= min_similarity]
+        kept.sort(key=lambda rs: -rs[1])
+        return aggregate(user, kept[:k], now=time.time() if now is None else now)
+
+    # ----- export / import / stats ----------------------------------------------------
+    def export(self, path: str | Path, user: str | None = None) -> int:
+        """Write records (of one user, or all) as JSONL, oldest first; returns how many."""
+        records = sorted(self.list(user=user), key=lambda r: r.timestamp)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for r in records:
+                fh.write(r.dumps() + "\n")
+        tmp.replace(path)
+        return len(records)
+
+    def import_(self, path: str | Path) -> int:
+        """Read a JSONL export and store its records (same id → replaced); returns how many.
+        The whole file is validated before anything is stored."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"cannot read {path}: no such file", hint="give the path of a `memory export` file")
+        records = []
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path.name} line {n}: not JSON ({exc.msg})",
+                                 hint="each line must be one JSON record") from None
+            records.append(parse_record(data, origin=f"{path.name} line {n}"))
+        for i in range(0, len(records), 256):
+            self.remember_many(records[i:i + 256])
+        return len(records)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts per user and kind, and where the store lives."""
+        records = self.list()
+        users: dict[str, dict[str, int]] = {}
+        for r in records:
+            row = users.setdefault(r.user, {"result": 0, "feedback": 0})
+            row[r.kind] += 1
+        return {"store": self.spec, "records": len(records), "users": users,
+                "oldest": min((r.timestamp for r in records), default=None),
+                "newest": max((r.timestamp for r in records), default=None)}
+
+    def _dim(self) -> int:
+        from pertouch.memory.embeddings import TEXT_DIM
+
+        return TEXT_DIM + self.descriptor_dim

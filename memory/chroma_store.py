@@ -1,0 +1,259 @@
+"""The persistent memory: one ChromaDB collection of scene vectors.
+
+Where: an embedded ``PersistentClient`` in ``app_home()/memory`` by default (or any
+folder), or a Chroma server (``chroma run --path DIR --port 8000``) reached with
+``chroma+http://host:port``. One collection, :data:`COLLECTION`, inner-product space,
+holds every user's memories; EVERY query filters on the ``user`` metadata field.
+
+Per record: id, document = scene description, embedding = the combined vector
+(:mod:`pertouch.memory.embeddings`), metadata = ``user``, ``kind``, ``timestamp``,
+``rating``, ``image_hash``, ``scoped`` (has a scene), ``schema_version`` and the
+full record as JSON (``record``). The collection metadata carries the schema version
+(``pertouch_schema``); older collections are migrated when opened.
+
+Safety: within a process one client per path is cached (Chroma refuses a second
+client for one path with other settings); across processes a file lock
+(``<path>/.pertouch.lock``) serialises opening and every read and write, so two
+processes writing at once lose nothing. A store that cannot be opened (corrupt files,
+lock held too long, server down) raises :class:`~pertouch.memory.base.MemoryUnavailable`.
+Telemetry is off. The embedding function is always ours, never Chroma's default.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+from urllib.parse import urlparse
+
+import numpy as np
+
+from pertouch.errors import NotFoundError
+from pertouch.memory.base import Memory, MemoryUnavailable
+from pertouch.memory.descriptors import DESCRIPTOR_DIM
+from pertouch.memory.records import SCHEMA_VERSION, MemoryRecord, migrate, parse_record
+
+COLLECTION = "pertouch_scenes"
+LOCK_TIMEOUT_S = 30.0
+HNSW = {"space": "ip", "ef_construction": 128, "ef_search": 64, "max_neighbors": 16}
+
+_CLIENTS: dict[str, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _settings() -> Any:
+    from chromadb.config import Settings
+
+    return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+def _client_for(path: Path) -> Any:
+    """The cached PersistentClient for ``path`` (one per path per process)."""
+    import chromadb
+
+    key = str(path.resolve())
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            _CLIENTS[key] = chromadb.PersistentClient(path=key, settings=_settings())
+        return _CLIENTS[key]
+
+
+def _http_client(url: str) -> Any:
+    import chromadb
+
+    u = urlparse(url.replace("chroma+", "", 1))
+    key = f"{u.scheme}://{u.hostname}:{u.port}"
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            _CLIENTS[key] = chromadb.HttpClient(host=u.hostname or "localhost", port=u.port or 8000,
+                                                ssl=u.scheme == "https", settings=_settings())
+        return _CLIENTS[key]
+
+
+def _meta(record: MemoryRecord) -> dict[str, Any]:
+    return {"user": record.user, "kind": record.kind, "timestamp": float(record.timestamp),
+            "rating": float(record.rating), "image_hash": record.image_hash or "",
+            "scoped": bool(record.scene_description or record.image_descriptor),
+            "schema_version": SCHEMA_VERSION, "record": record.dumps()}
+
+
+def _where(user: str | None = None, kind: str | None = None, **extra: Any) -> dict[str, Any] | None:
+    conds = [{k: v} for k, v in (("user", user), ("kind", kind)) if v is not None]
+    conds += [{k: v} for k, v in extra.items()]
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else {"$and": conds}
+
+
+class ChromaMemory(Memory):
+    """``Memory`` in a ChromaDB collection. ``location``: a folder, or ``chroma+http://host:port``."""
+
+    def __init__(self, location: str | Path, descriptor_dim: int = DESCRIPTOR_DIM,
+                 lock_timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.descriptor_dim = descriptor_dim
+        self._lock_timeout = lock_timeout
+        loc = str(location)
+        self._remote = loc.startswith("chroma+http")
+        self._path = None if self._remote else Path(loc).expanduser()
+        self.spec = loc if self._remote else f"chroma:{self._path}"
+        self._flock = None
+        try:
+            if self._path is not None:
+                self._path.mkdir(parents=True, exist_ok=True)
+                from filelock import FileLock
+
+                self._flock = FileLock(str(self._path / ".pertouch.lock"))
+            with self._locked():
+                self._client = _http_client(loc) if self._remote else _client_for(self._path)
+                self._col = self._open_collection()
+        except MemoryUnavailable:
+            raise
+        except Exception as exc:
+            raise MemoryUnavailable(f"memory store {self.spec} cannot be opened ({type(exc).__name__}: {exc})",
+                                    hint=self._fix_hint()) from None
+
+    # ----- plumbing ----------------------------------------------------------------------
+    def _fix_hint(self) -> str:
+        if self._remote:
+            return "check that the Chroma server runs (`chroma run --path DIR`) and the URL is right"
+        return f"move {self._path} aside to start a fresh memory, or use --memory memory: for this run"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._flock is None:
+            yield
+            return
+        from filelock import Timeout
+
+        try:
+            self._flock.acquire(timeout=self._lock_timeout)
+        except Timeout:
+            raise MemoryUnavailable(f"memory store {self._path} is locked by another process",
+                                    hint="wait for it to finish, or remove a stale .pertouch.lock") from None
+        try:
+            yield
+        finally:
+            self._flock.release()
+
+    @contextlib.contextmanager
+    def _op(self, what: str) -> Iterator[None]:
+        """Lock and turn store failures into MemoryUnavailable."""
+        with self._locked():
+            try:
+                yield
+            except (MemoryUnavailable, NotFoundError):
+                raise
+            except Exception as exc:
+                raise MemoryUnavailable(f"memory store {self.spec} failed to {what} ({type(exc).__name__}: {exc})",
+                                        hint=self._fix_hint()) from None
+
+    def _open_collection(self) -> Any:
+        from pertouch.memory.embeddings import TEXT_WEIGHT, scene_embedding_function
+
+        ef = scene_embedding_function(self.descriptor_dim)
+        meta = {"pertouch_schema": SCHEMA_VERSION, "descriptor_dim": self.descriptor_dim,
+                "text_weight": TEXT_WEIGHT, "created_by": "pertouch"}
+        col = self._client.get_or_create_collection(
+            COLLECTION, embedding_function=ef, metadata=meta, configuration={"hnsw": dict(HNSW)})
+        stored = dict(col.metadata or {})
+        version = int(stored.get("pertouch_schema", SCHEMA_VERSION))
+        if int(stored.get("descriptor_dim", self.descriptor_dim)) != self.descriptor_dim:
+            raise MemoryUnavailable(
+                f"memory store {self.spec} holds descriptors of {stored.get('descriptor_dim')} values, "
+                f"this PerTouch makes {self.descriptor_dim}",
+                hint="export with the old version, then import into a fresh store")
+        if version > SCHEMA_VERSION:
+            raise MemoryUnavailable(f"memory store {self.spec} has schema {version}, newer than this PerTouch",
+                                    hint="upgrade pertouch")
+        if version < SCHEMA_VERSION:
+            self._migrate(col, version)
+            col.modify(metadata={**stored, "pertouch_schema": SCHEMA_VERSION})
+        return col
+
+    def _migrate(self, col: Any, version: int) -> None:
+        """Rewrite every record's JSON metadata at the current schema (vectors unchanged)."""
+        batch = 1000
+        offset = 0
+        while True:
+            got = col.get(include=["metadatas"], limit=batch, offset=offset)
+            if not got["ids"]:
+                break
+            metas = []
+            for m in got["metadatas"]:
+                data = json.loads(m["record"])
+                data.setdefault("schema_version", version)
+                metas.append(_meta(parse_record(migrate(data), origin="stored memory")))
+            col.update(ids=got["ids"], metadatas=metas)
+            offset += batch
+
+    def _batch(self) -> int:
+        try:
+            return max(1, min(5000, int(self._client.get_max_batch_size())))
+        except Exception:  # pragma: no cover - old servers
+            return 1000
+
+    @staticmethod
+    def _records(metas: Sequence[dict[str, Any]]) -> list[MemoryRecord]:
+        return [parse_record(json.loads(m["record"]), origin="stored memory") for m in metas]
+
+    # ----- storage primitives ------------------------------------------------------------
+    def _add(self, records: Sequence[MemoryRecord], vectors: np.ndarray) -> None:
+        step = self._batch()
+        with self._op("store memories"):
+            for i in range(0, len(records), step):
+                chunk = records[i:i + step]
+                self._col.upsert(ids=[r.id for r in chunk], embeddings=vectors[i:i + step],
+                                 metadatas=[_meta(r) for r in chunk],
+                                 documents=[r.scene_description for r in chunk])
+
+    def _search(self, user: str, vector: np.ndarray, n: int, kind: str | None) -> list[tuple[MemoryRecord, np.ndarray]]:
+        with self._op("search"):
+            res = self._col.query(query_embeddings=[np.asarray(vector, np.float32)], n_results=n,
+                                  where=_where(user, kind), include=["metadatas", "embeddings"])
+        metas, embs = res["metadatas"][0], res["embeddings"][0]
+        return list(zip(self._records(metas), (np.asarray(e, np.float32) for e in embs)))
+
+    def _unscoped_feedback(self, user: str) -> list[MemoryRecord]:
+        with self._op("read memories"):
+            got = self._col.get(where=_where(user, "feedback", scoped=False), include=["metadatas"])
+        return self._records(got["metadatas"])
+
+    def list(self, user: str | None = None, kind: str | None = None, limit: int | None = None) -> list[MemoryRecord]:
+        with self._op("read memories"):
+            got = self._col.get(where=_where(user, kind), include=["metadatas"])
+        out = self._records(got["metadatas"])
+        out.sort(key=lambda r: -r.timestamp)
+        return out[:limit] if limit else out
+
+    def get(self, record_id: str) -> MemoryRecord:
+        with self._op("read a memory"):
+            got = self._col.get(ids=[record_id], include=["metadatas"])
+        if not got["ids"]:
+            raise NotFoundError(f"no memory with id {record_id!r}", hint="see `pertouch memory list`")
+        return self._records(got["metadatas"])[0]
+
+    def forget(self, record_id: str) -> None:
+        with self._op("forget a memory"):
+            if not self._col.get(ids=[record_id], include=[])["ids"]:
+                raise NotFoundError(f"no memory with id {record_id!r}", hint="see `pertouch memory list`")
+            self._col.delete(ids=[record_id])
+
+    def forget_user(self, user: str) -> int:
+        with self._op("forget memories"):
+            ids = self._col.get(where=_where(user), include=[])["ids"]
+            step = self._batch()
+            for i in range(0, len(ids), step):
+                self._col.delete(ids=ids[i:i + step])
+        return len(ids)
+
+    def count(self, user: str | None = None) -> int:
+        with self._op("count memories"):
+            if user is None:
+                return int(self._col.count())
+            return len(self._col.get(where=_where(user), include=[])["ids"])
+
+    def close(self) -> None:
+        """Nothing to flush (Chroma writes through); the cached client stays for reuse."""
+        self._col = None
