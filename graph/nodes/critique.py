@@ -50,11 +50,16 @@ def measured_findings(record: dict[str, Any]) -> tuple[list[str], list[dict[str,
     return defects, advice, (sum(errs) / len(errs) if errs else 0.0)
 
 
+#: How far each critic verdict is from done (scores rounds against each other).
+VERDICT_COST = {"changed_enough": 0.0, "not_enough": 0.3, "overshoot": 0.4, "not_changed": 0.6,
+                "wrong_direction": 1.0}
+
+
 def score(critique: dict[str, Any], mean_error: float) -> float:
     """Lower is better: unsatisfied, bad verdicts, defects, measured error."""
     checks = critique.get("targets") or []
-    bad = sum(1 for c in checks if c.get("verdict") != "changed_enough") / max(1, len(checks))
-    return round((0.0 if critique.get("satisfied") else 1.0) + 0.5 * bad
+    bad = sum(VERDICT_COST.get(c.get("verdict"), 0.5) for c in checks) / max(1, len(checks))
+    return round((0.0 if critique.get("satisfied") else 1.0) + bad
                  + 0.2 * len(critique.get("defects") or []) + mean_error, 4)
 
 
