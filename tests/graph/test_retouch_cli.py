@@ -1,0 +1,66 @@
+"""`pertouch retouch` through the CLI runner: JSON output, files written, exit codes."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pertouch.engine.engines", reason="engine registry (helper A) not landed yet")
+pytest.importorskip("pertouch.graph.vlm.registry", reason="VLM registry (helper D) not landed yet")
+
+import json
+
+from typer.testing import CliRunner
+
+from pertouch.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args):
+    return runner.invoke(app, ["retouch", *map(str, args)])
+
+
+def test_json_summary_and_files(rocket_png, tmp_path):
+    out = tmp_path / "out.jpg"
+    res = _run(rocket_png, "make the sky a lot bluer and cooler", "-o", out, "--json")
+    assert res.exit_code == 0, res.output
+    s = json.loads(res.stdout)
+    assert s["status"] in ("ok", "partial")
+    assert s["instruction_class"] == "strong"
+    assert any(r["label"] == "sky" for r in s["regions"])
+    assert 1 <= s["rounds"] <= 3 and s["stop_reason"]
+    assert out.is_file() and (tmp_path / "out.jpg.pertouch.json").is_file()
+    side = json.loads((tmp_path / "out.jpg.pertouch.json").read_text())
+    assert side["regions"] and all("mask" in r for r in side["regions"].values())
+    assert {"perceive", "classify", "plan", "render", "critique", "total"} <= set(s["timings_ms"])
+
+
+def test_out_of_scope_exits_3_without_output(astronaut_png, tmp_path):
+    out = tmp_path / "out.jpg"
+    res = _run(astronaut_png, "add a unicorn next to her", "-o", out, "--json")
+    assert res.exit_code == 3, res.output
+    s = json.loads(res.stdout)
+    assert s["status"] == "nothing-done" and s["output"] is None
+    assert s["errors"] and s["errors"][0]["kind"] == "out-of-scope"
+    assert not out.exists()
+
+
+def test_region_not_found_is_said(astronaut_png, tmp_path):
+    res = _run(astronaut_png, "make the water bluer", "-o", tmp_path / "o.jpg", "--json")
+    s = json.loads(res.stdout)
+    assert any(e["kind"] == "not-found" and "water" in e["message"] for e in s["errors"])
+    assert "water" in s["answer"]
+
+
+def test_bad_input_exits_2(tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not a jpeg")
+    res = _run(bad, "brighter", "-o", tmp_path / "o.jpg")
+    assert res.exit_code == 2
+    assert res.stderr.startswith("error:") and "Traceback" not in res.output
+
+
+def test_human_output_says_what_it_understood(astronaut_png, tmp_path):
+    res = _run(astronaut_png, "a bit warmer", "-o", tmp_path / "o.png")
+    assert res.exit_code == 0, res.output
+    assert "Understood: strong" in res.stdout and "Recipe:" in res.stdout and "stopped:" in res.stdout
