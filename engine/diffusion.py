@@ -148,13 +148,12 @@ def _resize(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
-def _measure(rgb255: np.ndarray, mask: np.ndarray, table) -> dict[str, float]:
-    """Levels of the core attributes over ``mask`` (bool) of an RGB 0–255 float image."""
-    from pertouch.engine.attributes import core_attributes
+def _measure(measurer, mask: np.ndarray, table) -> dict[str, float]:
+    """Core-attribute levels over a ``(512, 512)`` bool mask (see :mod:`pertouch.engine.measure`)."""
+    from pertouch.engine.attributes import CORE_NAMES
+    from pertouch.engine.measure import to_levels
 
-    if not mask.any():
-        return {a.name: float("nan") for a in core_attributes()}
-    return {a.name: float(table[a.name].to_level(a.estimator(rgb255, mask))) for a in core_attributes()}
+    return to_levels(measurer.raw(mask, CORE_NAMES), table)
 
 
 @dataclass
@@ -168,7 +167,8 @@ class MapPlan:
 
 
 def plan_map(image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region], size: int, table) -> MapPlan:
-    """Rasterise ``recipe`` into the PerTouch map at ``size``², levels measured on ``image``.
+    """Rasterise ``recipe`` into the PerTouch map at ``size``², levels measured on ``image``
+    (float32 ``(H, W, 3)`` in [0, 1]) the reference way (:mod:`pertouch.engine.measure`).
 
     Every channel of every area holds an absolute level: the target where the recipe
     edits that attribute (``to``, or the area's measured level + ``by``; ``global``
@@ -177,6 +177,7 @@ def plan_map(image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region], s
     """
     from pertouch.engine.attributes import CORE_NAMES, get_attribute
     from pertouch.engine.estimators import MEASURE_SIZE
+    from pertouch.engine.measure import Measurer, measure_mask
     from pertouch.errors import RecipeError
 
     for name, entry in recipe.entries():
@@ -189,15 +190,11 @@ def plan_map(image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region], s
         if name != GLOBAL and name not in regions:
             raise RecipeError(f"region {name!r} of the recipe has no mask", hint="give a mask or segment the photo first")
     order = [n for n in regions if n not in recipe.regions] + list(recipe.regions)
-    rgb = _resize(image, MEASURE_SIZE) * 255.0
-    soft = {n: _resize(regions[n].mask.astype(np.float32), MEASURE_SIZE) for n in order}
-    union = np.zeros(MEASURE_SIZE, np.float32)
-    for m in soft.values():
-        union = np.maximum(union, m)
-    rest = union <= 0.5
-    masks = {GLOBAL: np.ones(MEASURE_SIZE, bool), **{n: soft[n] > 0.5 for n in order}}
-    before = {n: _measure(rgb, m, table) for n, m in masks.items()}
-    rest_levels = _measure(rgb, rest, table) if rest.any() else before[GLOBAL]
+    measurer = Measurer(image)
+    masks = {GLOBAL: np.ones(MEASURE_SIZE[::-1], bool), **{n: measure_mask(regions[n].mask) for n in order}}
+    rest = ~np.logical_or.reduce([masks[n] for n in order]) if order else masks[GLOBAL]
+    before = {n: _measure(measurer, m, table) for n, m in masks.items()}
+    rest_levels = _measure(measurer, rest, table) if rest.any() else before[GLOBAL]
 
     def levels_for(area_levels: dict[str, float], region: str | None) -> list[float]:
         out = []
@@ -217,7 +214,7 @@ def plan_map(image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region], s
     pmap = np.empty((len(CORE_NAMES), size, size), np.float32)
     pmap[:] = np.asarray(levels_for(rest_levels, None), np.float32)[:, None, None]
     for n in order:
-        m = _resize(soft[n], (size, size))[None]
+        m = _resize(regions[n].mask.astype(np.float32), (size, size))[None]
         pmap = pmap * (1.0 - m) + np.asarray(levels_for(before[n], n), np.float32)[:, None, None] * m
     targets = {GLOBAL: dict(zip(CORE_NAMES, levels_for(before[GLOBAL], None)))}
     targets.update({n: dict(zip(CORE_NAMES, levels_for(before[n], n))) for n in recipe.regions})
@@ -313,7 +310,7 @@ class DiffusionEngine:
 
     def render(self, image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region]) -> RenderResult:
         from pertouch.engine.detail import naive_upsample, transfer_detail
-        from pertouch.engine.estimators import MEASURE_SIZE
+        from pertouch.engine.measure import Measurer
 
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
@@ -335,12 +332,12 @@ class DiffusionEngine:
         t3 = time.perf_counter()
         timings["detail"] = (t3 - t2) * 1e3
         result = from_unit(out, image.dtype)
-        rgb = _resize(to_unit(result), MEASURE_SIZE) * 255.0
+        measurer = Measurer(result)
         report = []
         for name, entry in recipe.entries():
             if not entry.attributes:
                 continue
-            after = _measure(rgb, plan.masks[name], self.level_table)
+            after = _measure(measurer, plan.masks[name], self.level_table)
             for attr in entry.attributes:
                 report.append(Achieved(name, attr, plan.before[name][attr], plan.targets[name][attr], after[attr]))
         timings["total"] = (time.perf_counter() - t0) * 1e3

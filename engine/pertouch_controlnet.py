@@ -285,14 +285,14 @@ def load_models(
         prompt = load_empty_prompt(empty_prompt)
     else:
         prompt = encode_empty_prompt(folder / "text_encoder", folder / "tokenizer")
-    unet = UNet2DConditionModel.from_pretrained(str(folder / "unet"), local_files_only=True)
+    unet = UNet2DConditionModel.from_pretrained(str(folder / "unet"), local_files_only=True, torch_dtype=dtype)
     conv_out = find_conv_out(folder)
     if conv_out is not None:
         load_conv_out(unet, conv_out)
     try:
         controlnet, info = PerTouchControlNetModel.from_pretrained(
             str(folder / "controlnet"), local_files_only=True, conditioning_channels=MAP_CHANNELS,
-            output_loading_info=True,
+            output_loading_info=True, torch_dtype=dtype,
         )
     except RuntimeError as exc:  # shape mismatches: a ControlNet of another kind or size
         lines = [ln.strip() for ln in str(exc).splitlines() if "size mismatch" in ln] or [str(exc).splitlines()[0]]
@@ -301,11 +301,11 @@ def load_models(
         keys = sorted(info["missing_keys"])
         raise ValueError(f"controlnet/ is not a PerTouch ControlNet: no weights for {', '.join(keys[:3])}"
                          + (f" and {len(keys) - 3} more" if len(keys) > 3 else ""))
-    vae = AutoencoderKL.from_pretrained(str(folder / "vae"), local_files_only=True)
+    vae = AutoencoderKL.from_pretrained(str(folder / "vae"), local_files_only=True, torch_dtype=torch.float32)
     return PerTouchModels(
-        unet=unet.to(dev, dtype).eval(),
-        vae=vae.to(dev, torch.float32).eval(),
-        controlnet=controlnet.to(dev, dtype).eval(),
+        unet=unet.to(dev).eval(),
+        vae=vae.to(dev).eval(),
+        controlnet=controlnet.to(dev).eval(),
         scheduler=load_scheduler(folder / "scheduler", scheduler),
         prompt_embeds=prompt.to(dev, dtype),
         device=dev,

@@ -90,7 +90,8 @@ def model_dir(tmp_path_factory):
 
 def _engine(path, **kw):
     kw.setdefault("steps", 2)
-    return DiffusionEngine(path, size=SIZE, device="cpu", dtype="float32", **kw)
+    kw.setdefault("dtype", "float32")
+    return DiffusionEngine(path, size=SIZE, device="cpu", **kw)
 
 
 def _photo(astronaut, shape):
@@ -242,3 +243,19 @@ def test_spec_and_lazy_imports():
     code = "import sys, pertouch.engine.diffusion; print('torch' in sys.modules or 'diffusers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_bfloat16_and_reported_levels_match_measure(model_dir, astronaut):
+    from pertouch.engine.measure import measure_levels
+
+    image = _photo(astronaut, (64, 64))
+    regions = _regions((64, 64))
+    engine = _engine(model_dir, dtype="bfloat16")
+    result = engine.render(image, _recipe(), regions)
+    assert engine.models().unet.dtype == torch.bfloat16 and engine.models().vae.dtype == torch.float32
+    assert result.image.shape == image.shape
+    got = result.achieved("top", "temperature")
+    want_before = measure_levels(image, regions, engine.level_table)["top"]["temperature"]
+    want_after = measure_levels(result.image, regions, engine.level_table)["top"]["temperature"]
+    assert got.before == pytest.approx(want_before, abs=1e-6)
+    assert got.achieved == pytest.approx(want_after, abs=1e-6)
