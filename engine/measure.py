@@ -84,18 +84,24 @@ _SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.
 
 
 def _xyz_of_mean(m: np.ndarray) -> np.ndarray:
-    import colour
-
+    """colour.sRGB_to_XYZ of clip(m / 255, 1e-3, 0.999), written out (it is called per solver step)."""
     rgb = np.clip(np.asarray(m, np.float64) / 255.0, 1e-3, 0.999)
-    return colour.sRGB_to_XYZ(rgb)
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return lin @ _SRGB_TO_XYZ.T
 
 
 def temperature_of_mean(m: np.ndarray) -> np.ndarray:
     """−CCT (Hernández-Andrés 1999) of mean colours ``(..., 3)`` 0–255, as the estimator."""
-    import colour
-
-    xy = colour.XYZ_to_xy(_xyz_of_mean(m))
-    return -np.asarray(colour.xy_to_CCT(xy, method="Hernandez 1999"), np.float64)
+    xyz = _xyz_of_mean(m)
+    x = xyz[..., 0] / xyz.sum(axis=-1)
+    y = xyz[..., 1] / xyz.sum(axis=-1)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        n = (x - 0.3366) / (y - 0.1735)
+        cct = (-949.86315 + 6253.80338 * np.exp(-n / 0.92159) + 28.70599 * np.exp(-n / 0.20039)
+               + 0.00004 * np.exp(-n / 0.07125))
+        n2 = (x - 0.3356) / (y - 0.1691)
+        hi = 36284.48953 + 0.00228 * np.exp(-n2 / 0.07861) + 5.4535e-36 * np.exp(-n2 / 0.01543)
+    return -np.where(cct > 50000, hi, cct)
 
 
 def tint_of_mean(m: np.ndarray) -> np.ndarray:

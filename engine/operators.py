@@ -33,7 +33,7 @@ LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 #: Strength bounds the solver searches within, per operator.
 STRENGTH_RANGE: dict[str, tuple[float, float]] = {
-    "temperature": (-1.0, 3.5),   # mired shift / 100 from D65 (+ = warmer)
+    "temperature": (-2.5, 3.5),   # mired shift / 100 from D65 (+ = warmer)
     "tint": (-2.0, 2.0),          # log2 of the green gain / 0.5 (+ = greener)
     "brightness": (-2.5, 2.5),    # log4 of a linear-light gain (Reinhard shoulder when > 0)
     "contrast": (-2.5, 2.0),      # log2 of the slope about the pivot
@@ -73,13 +73,18 @@ def _temperature_table() -> tuple[np.ndarray, np.ndarray]:
     """
     import colour
 
-    s = np.linspace(*STRENGTH_RANGE["temperature"], 451)
-    cct = 1e6 / (D65_MIRED + 100.0 * s)
-    xy = colour.temperature.CCT_to_xy_Kang2002(cct)
-    xyz = colour.xy_to_XYZ(xy)
-    rgb = colour.XYZ_to_sRGB(xyz, apply_cctf_encoding=False)
-    rgb = rgb / rgb[np.argmin(np.abs(s))]
-    return s, rgb.astype(np.float64)
+    lo, hi = STRENGTH_RANGE["temperature"]
+    s = np.round(np.arange(lo, hi + 1e-9, 0.01), 6)  # 0 lies exactly on the grid
+    mired = D65_MIRED + 100.0 * s
+    valid = mired >= 1e6 / 24000.0  # Kang 2002 holds for 1667–25000 K
+    xy = colour.temperature.CCT_to_xy_Kang2002(1e6 / mired[valid])
+    rgb = colour.XYZ_to_sRGB(colour.xy_to_XYZ(xy), apply_cctf_encoding=False)
+    log_g = np.log(rgb / rgb[np.flatnonzero(s[valid] == 0.0)[0]])
+    # beyond 25000 K: continue the log-gains linearly (bluer and bluer)
+    slope = (log_g[1] - log_g[0]) / (s[valid][1] - s[valid][0])
+    n_out = int((~valid).sum())
+    ext = log_g[0] + np.outer(s[:n_out] - s[valid][0], slope)
+    return s, np.exp(np.concatenate([ext, log_g])).astype(np.float64)
 
 
 def temperature_gains(strength: float) -> np.ndarray:
@@ -194,14 +199,14 @@ def soft_clip(v: np.ndarray, m_lo: float, m_hi: float) -> np.ndarray:
 
     With margins 0 it is the identity on [0, 1] (and a hard clip outside).
     """
-    out = np.clip(v, 0.0, 1.0) if m_lo == 0.0 and m_hi == 0.0 else np.array(v, copy=True)
+    if m_lo == 0.0 and m_hi == 0.0:
+        return np.clip(v, 0.0, 1.0)
+    out = v
     if m_hi > 0.0:
         k = 1.0 - m_hi
-        hi = out > k
-        out[hi] = k + m_hi * np.tanh((out[hi] - k) / m_hi)
+        out = np.where(out > k, k + m_hi * np.tanh((out - k) / m_hi), out)
     if m_lo > 0.0:
-        lo = out < m_lo
-        out[lo] = m_lo * (1.0 + np.tanh((out[lo] - m_lo) / m_lo))
+        out = np.where(out < m_lo, m_lo * (1.0 + np.tanh((out - m_lo) / m_lo)), out)
     return np.clip(out, 0.0, 1.0)
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+import math
+
 import numpy as np
 
 from pertouch.engine import measure as ms
@@ -29,9 +31,11 @@ from pertouch.engine.estimators import CONTRAST_CAP
 
 #: Per-pixel attributes in chain order (clarity is solved first, on its own).
 ORDER = ("temperature", "tint", "brightness", "contrast", "highlights", "shadows", "colorfulness")
-N_SAMPLES = 3000
-N_LUT = 1024
-PASSES = 4
+N_SAMPLES = 1500
+N_LUT = 256
+LEVEL_TOL = 0.01
+PASSES = 2
+_TRACE: list | None = None
 
 
 @dataclass
@@ -83,37 +87,53 @@ class RegionSample:
         """(px, pa, pb) after the per-pixel transform, on the 0–255 scale."""
         t = op.compile_transform(p, N_LUT)
         px, pa, pb = self._inputs(p.clarity)
+        flat = t.lut.astype(np.float64).ravel()
+        offs = np.arange(3) * N_LUT
 
         def run(v: np.ndarray) -> np.ndarray:
             f = np.clip(v, 0.0, 1.0) * (N_LUT - 1)
             k = np.minimum(f.astype(np.int64), N_LUT - 2)
             fr = f - k
-            c = np.stack([t.lut[ch][k[:, ch]] * (1 - fr[:, ch]) + t.lut[ch][k[:, ch] + 1] * fr[:, ch]
-                          for ch in range(3)], axis=1)
-            return op.soft_clip(c @ t.matrix.T.astype(np.float64), *t.margins) * 255.0
+            k += offs
+            c = flat[k] * (1 - fr) + flat[k + 1] * fr
+            c = c @ t.matrix.T.astype(np.float64)
+            if t.margins == (0.0, 0.0):
+                return np.clip(c, 0.0, 1.0) * 255.0
+            return op.soft_clip(c, *t.margins) * 255.0
 
         return run(px), (run(pa) if need_pairs else None), (run(pb) if need_pairs else None)
 
     def raw(self, p: Params_, attribute: str) -> float:
         """The attribute's raw estimator value of the region after ``p`` (proxy estimate)."""
-        if attribute == "clarity":
+        return self.values(p, (attribute,))[attribute]
+
+    def values(self, p: Params_, attributes) -> dict[str, float]:
+        """Several attributes' raw values after ``p`` from ONE transform of the sample."""
+        out: dict[str, float] = {}
+        if "clarity" in attributes:
             c = op.clarity(self.crop, p.clarity, op.clarity_sigma(512, 512)) if p.clarity else self.crop
-            return ms.Measurer(c * 255.0, measured=True).raw(self.crop_mask, ["clarity"])["clarity"]
-        px, pa, pb = self.transformed(p, attribute == "contrast")
-        if attribute == "contrast":
-            return float(min(((pa - pb) ** 2).sum(axis=1).mean() / 4.0, CONTRAST_CAP)) if len(pa) else 0.0
-        if attribute == "colorfulness":
-            return ms.colorfulness_px(px)
-        if attribute in ("highlights", "shadows"):
-            return ms.tail_mean(ms.luma(px), attribute == "highlights")
+            out["clarity"] = ms.Measurer(c * 255.0, measured=True).raw(self.crop_mask, ["clarity"])["clarity"]
+        rest = [a for a in attributes if a != "clarity"]
+        if not rest:
+            return out
+        px, pa, pb = self.transformed(p, "contrast" in rest)
         mean = px.mean(axis=0)
-        if attribute == "brightness":
-            return float(ms.brightness_of_mean(mean))
-        if attribute == "temperature":
-            return float(ms.temperature_of_mean(mean))
-        if attribute == "tint":
-            return float(ms.tint_of_mean(mean))
-        raise KeyError(attribute)
+        for a in rest:
+            if a == "contrast":
+                out[a] = float(min(((pa - pb) ** 2).sum(axis=1).mean() / 4.0, CONTRAST_CAP)) if len(pa) else 0.0
+            elif a == "colorfulness":
+                out[a] = ms.colorfulness_px(px)
+            elif a in ("highlights", "shadows"):
+                out[a] = ms.tail_mean(ms.luma(px), a == "highlights")
+            elif a == "brightness":
+                out[a] = float(ms.brightness_of_mean(mean))
+            elif a == "temperature":
+                out[a] = float(ms.temperature_of_mean(mean))
+            elif a == "tint":
+                out[a] = float(ms.tint_of_mean(mean))
+            else:
+                raise KeyError(a)
+        return out
 
     def mean_luma(self) -> float:
         return float(ms.luma(self.px).mean()) if len(self.px) else 0.5
@@ -122,8 +142,23 @@ class RegionSample:
 Params_ = op.Params
 
 
+def first_step(attribute: str, current: float, target: float) -> float | None:
+    """A model-based guess of the strength change that moves ``current`` to ``target``.
+
+    Exact for colourfulness (∝ 2**s) and contrast (∝ 4**s) before clipping; a
+    mired difference for temperature; a gamma-2.2 guess for brightness.
+    """
+    if attribute in ("colorfulness", "contrast", "brightness") and current > 1e-6 and target > 1e-6:
+        r = math.log2(target / current)
+        return {"colorfulness": r, "contrast": 0.5 * r, "brightness": 1.1 * r}[attribute]
+    if attribute == "temperature" and current < 0 and target < 0:
+        return (1e6 / -target - 1e6 / -current) / 100.0
+    return None
+
+
 def solve_monotone(g: Callable[[float], float], y: float, lo: float, hi: float, x0: float = 0.0,
-                   tol: float = 1e-3, max_evals: int = 14, g0: float | None = None) -> tuple[float, float]:
+                   tol: float = 1e-3, max_evals: int = 14, g0: float | None = None,
+                   step: float | None = None) -> tuple[float, float]:
     """Find x in [lo, hi] with g(x) ≈ y for an increasing g; returns (x, g(x)).
 
     Secant steps from ``x0``, bracket expansion, then Illinois false position. If ``y``
@@ -133,7 +168,8 @@ def solve_monotone(g: Callable[[float], float], y: float, lo: float, hi: float, 
     if abs(fx0) <= tol:
         return x0, fx0 + y
     evals = 1
-    step = 0.3 if fx0 < 0 else -0.3
+    if step is None or step == 0 or (step > 0) != (fx0 < 0):
+        step = 0.3 if fx0 < 0 else -0.3
     xa, fa = x0, fx0
     xb = float(np.clip(x0 + step, lo, hi))
     fb = g(xb) - y
@@ -168,6 +204,69 @@ def solve_monotone(g: Callable[[float], float], y: float, lo: float, hi: float, 
     return best[0], best[1] + y
 
 
+def _lin(attribute: str, raw: float) -> float:
+    """Coordinates in which an attribute is roughly linear in its strength."""
+    if attribute in ("colorfulness", "contrast", "brightness", "clarity"):
+        return math.log(max(raw, 1e-3))
+    if attribute == "temperature":
+        return 1e6 / max(-raw, 500.0)  # mired
+    return raw
+
+
+def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: dict[str, float],
+           iters: int = 8) -> op.Params:
+    """All attributes at once: Newton with a finite-difference Jacobian and Broyden updates,
+    one transform of the sample per step; steps are clamped to the strength ranges and
+    halved when they make things worse. Gauss–Seidel in :func:`solve_region` mops up."""
+    names = list(targets)
+    if not names:
+        return p
+    lo = np.array([op.STRENGTH_RANGE[a][0] for a in names])
+    hi = np.array([op.STRENGTH_RANGE[a][1] for a in names])
+    y = np.array([_lin(a, targets[a]) for a in names])
+    w = 1.0 / np.array([abs(_lin(a, targets[a] + tol[a]) - _lin(a, targets[a])) + 1e-12 for a in names])
+
+    def f(x: np.ndarray) -> np.ndarray:
+        v = sample.values(p.with_(**dict(zip(names, map(float, x)))), names)
+        return np.array([_lin(a, v[a]) for a in names]) - y
+
+    x = np.array([getattr(p, a) for a in names], np.float64)
+    fx = f(x)
+    n = len(names)
+    jac = np.zeros((n, n))
+    for k in range(n):  # forward differences, stepping toward the target
+        h = 0.15 if (fx[k] < 0 and x[k] + 0.15 <= hi[k]) or x[k] - 0.15 < lo[k] else -0.15
+        xk = x.copy()
+        xk[k] += h
+        jac[:, k] = (f(xk) - fx) / h
+    for _ in range(iters):
+        free = ~(((x <= lo) & (fx > 0)) | ((x >= hi) & (fx < 0)))
+        if np.all((np.abs(fx) * w <= 1.0) | ~free):
+            break
+        if _TRACE is not None:
+            _TRACE.append(dict(zip(names, np.round(fx * w, 1))))
+        dx = np.zeros(n)
+        sub = np.ix_(free, free)
+        dx[free] = np.linalg.lstsq(jac[sub] * w[free, None], -fx[free] * w[free], rcond=None)[0]
+        big = np.abs(dx).max()
+        if big > 1.5:
+            dx *= 1.5 / big
+        xn = np.clip(x + dx, lo, hi)
+        fn = f(xn)
+        if np.linalg.norm(fn * w) > np.linalg.norm(fx * w):
+            xh = np.clip(x + 0.5 * (xn - x), lo, hi)
+            fh = f(xh)
+            if np.linalg.norm(fh * w) < np.linalg.norm(fn * w):
+                xn, fn = xh, fh
+        step = xn - x
+        if not np.any(step):
+            break
+        jac += np.outer((fn - fx) - jac @ step, step) / float(step @ step)
+        if np.linalg.norm(fn * w) <= np.linalg.norm(fx * w) * 1.5:
+            x, fx = xn, fn
+    return p.with_(**dict(zip(names, map(float, x))))
+
+
 @dataclass
 class Solution:
     params: op.Params
@@ -179,7 +278,7 @@ def _tolerances(targets: Mapping[str, float], table) -> dict[str, float]:
     for a, r in targets.items():
         if table is not None and a in table:
             lev = table[a].to_level(r)
-            span = abs(table[a].to_raw(min(1.0, lev + 0.002)) - table[a].to_raw(max(-1.0, lev - 0.002))) / 2
+            span = abs(table[a].to_raw(min(1.0, lev + LEVEL_TOL)) - table[a].to_raw(max(-1.0, lev - LEVEL_TOL))) / 2
             out[a] = max(span, 1e-6 * max(1.0, abs(r)))
         else:
             out[a] = 1e-3 * max(1.0, abs(r))
@@ -187,31 +286,44 @@ def _tolerances(targets: Mapping[str, float], table) -> dict[str, float]:
 
 
 def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
-                 start: op.Params | None = None, passes: int = PASSES) -> Solution:
-    """Strengths that move the region's raw values to ``targets`` (attribute → raw)."""
+                 start: op.Params | None = None, passes: int = PASSES,
+                 measured: Mapping[str, float] | None = None) -> Solution:
+    """Strengths that move the region's raw values to ``targets`` (attribute → raw).
+
+    ``measured``: the region's exact raw values now (full mask); the sample's own
+    values at identity are then calibrated to them (offset), which removes the
+    sampling error from the targets.
+    """
     p = start or op.Params(pivot=sample.mean_luma())
     if sample.empty or not targets:
         return Solution(p, {})
     tol = _tolerances(targets, table)
+    offset: dict[str, float] = {}
+    if measured:
+        at_id = sample.values(op.Params(pivot=p.pivot), list(targets))
+        offset = {a: at_id[a] - measured[a] for a in targets if a in measured and math.isfinite(measured[a])}
+        targets = {a: y + offset.get(a, 0.0) for a, y in targets.items()}
     if "clarity" in targets:
         lo, hi = op.STRENGTH_RANGE["clarity"]
         s, _ = solve_monotone(lambda v: sample.raw(p.with_(clarity=v), "clarity"), targets["clarity"], lo, hi,
                               p.clarity, tol["clarity"])
         p = p.with_(clarity=s)
     names = [a for a in ORDER if a in targets]
-    raw: dict[str, float] = {}
+    p = _joint(sample, p, {a: targets[a] for a in names}, tol)
     for _ in range(passes):
         done = True
+        now = sample.values(p, names) if names else {}
         for a in names:
-            cur = sample.raw(p, a)
-            if abs(cur - targets[a]) <= tol[a]:
+            cur = now[a] if a == names[0] or done else sample.raw(p, a)
+            lo, hi = op.STRENGTH_RANGE[a]
+            s_now = getattr(p, a)
+            if abs(cur - targets[a]) <= tol[a] or (s_now == lo and cur > targets[a]) or (s_now == hi and cur < targets[a]):
                 continue
             done = False
-            lo, hi = op.STRENGTH_RANGE[a]
             s, _ = solve_monotone(lambda v, a=a: sample.raw(p.with_(**{a: v}), a), targets[a], lo, hi,
-                                  getattr(p, a), tol[a], g0=cur)
+                                  getattr(p, a), tol[a], g0=cur, step=first_step(a, cur, targets[a]))
             p = p.with_(**{a: s})
         if done:
             break
-    raw = {a: sample.raw(p, a) for a in targets}
-    return Solution(p, raw)
+    got = sample.values(p, list(targets))
+    return Solution(p, {a: got[a] - offset.get(a, 0.0) for a in targets})
