@@ -14,7 +14,7 @@ region's measured level, moved as much as the global edit moved the whole frame
 >>> lv = {"global": dict.fromkeys(CORE_NAMES, 0.0), "a": dict.fromkeys(CORE_NAMES, 0.1)}
 >>> pm = rasterize(r, {"a": m}, measured=lv)
 >>> [round(float(v), 3) for v in (pm[3, 0, 0], pm[3, 7, 0], pm[0, 0, 0])]
-(0.5, 0.0, 0.1)
+[0.5, 0.0, 0.1]
 """
 
 from __future__ import annotations
