@@ -250,12 +250,17 @@ class DiffusionEngine:
 
     name = SPEC_PREFIX
 
-    def __init__(self, path: str | Path, settings: DiffusionSettings | None = None, *, level_table=None, **overrides):
+    def __init__(self, path: str | Path, settings: DiffusionSettings | None = None, *, level_table=None, table=None,
+                 **overrides):
         self.layout = check_model_folder(path)
-        self.settings = replace(settings or DiffusionSettings(), **overrides)
+        try:
+            self.settings = replace(settings or DiffusionSettings(), **overrides)
+        except TypeError:
+            known = ", ".join(DiffusionSettings.__dataclass_fields__)
+            raise ModelError(f"unknown diffusion setting(s): {', '.join(overrides)}", hint=f"known: {known}") from None
         if self.settings.steps < 1 or self.settings.size < 8:
             raise ModelError(f"bad diffusion settings: steps={self.settings.steps}, size={self.settings.size}")
-        self._table = level_table
+        self._table = level_table if level_table is not None else table
 
     @classmethod
     def from_spec(cls, spec: str, **settings) -> "DiffusionEngine":
@@ -345,5 +350,10 @@ class DiffusionEngine:
 
 
 def make_engine(spec: str, **settings) -> DiffusionEngine:
-    """Factory for the engine registry: ``make_engine("diffusion:/models/pertouch", steps=20)``."""
+    """``make_engine("diffusion:/models/pertouch", steps=20)``."""
     return DiffusionEngine.from_spec(spec, **settings)
+
+
+def engine_factory(arg: str | None = None, **kw) -> DiffusionEngine:
+    """The factory :mod:`pertouch.engine.engines` registers for ``diffusion[:PATH]``."""
+    return DiffusionEngine.from_spec(f"{SPEC_PREFIX}:{arg or ''}", **kw)

@@ -259,3 +259,14 @@ def test_bfloat16_and_reported_levels_match_measure(model_dir, astronaut):
     want_after = measure_levels(result.image, regions, engine.level_table)["top"]["temperature"]
     assert got.before == pytest.approx(want_before, abs=1e-6)
     assert got.achieved == pytest.approx(want_after, abs=1e-6)
+
+
+def test_engine_registry_builds_the_diffusion_engine(model_dir):
+    get_engine = pytest.importorskip("pertouch.engine.engines").get_engine
+
+    engine = get_engine(f"diffusion:{model_dir}", size=SIZE, steps=1, device="cpu")
+    assert isinstance(engine, DiffusionEngine) and engine.settings.steps == 1
+    with pytest.raises(ModelError, match="unknown diffusion setting"):
+        get_engine(f"diffusion:{model_dir}", stepz=3)
+    with pytest.raises(ModelError, match="not found"):
+        get_engine("diffusion")  # default folder under PERTOUCH_HOME does not exist in tests
