@@ -141,14 +141,15 @@ def _sidecar(job: Job, photo, regions: dict, out: Path, result, created: list[Pa
     return data
 
 
-def _save_maps(job: Job, regions: dict, shape, result, out: Path) -> list[str]:
-    from pertouch.engine.paramap import rasterise, save_map_pngs
+def _save_maps(job: Job, regions: dict, photo, out: Path, created: list[Path]) -> list[str]:
+    """The 4-channel PerTouch parameter map as ``OUT.map.<attribute>.png`` (16-bit grey)."""
+    from pertouch.engine.attributes import CORE_NAMES
+    from pertouch.engine.paramap import rasterize, save_maps
 
-    measured: dict[str, dict[str, float]] = {}
-    for a in result.report:
-        measured.setdefault(a.region, {})[a.attribute] = a.before
-    pmap = rasterise(job.recipe, regions, shape, measured)
-    return [str(p) for p in save_map_pngs(pmap, str(out.with_name(out.name + ".map")))]
+    prefix = out.with_name(out.name + ".map")
+    created += [prefix.with_name(f"{prefix.name}.{a}.png") for a in CORE_NAMES]  # cleaned up on failure
+    pmap = rasterize(job.recipe, regions, photo.shape, image=photo.pixels, table=job.table)
+    return [str(p) for p in save_maps(pmap, prefix)]
 
 
 def _report(result) -> dict[str, dict[str, dict[str, float]]]:
@@ -177,8 +178,7 @@ def run_one(inp: Path, out: Path, job: Job) -> dict:
         created.append(out)
         side = sidecar_path(out)
         data = _sidecar(job, photo, regions, out, result, created)
-        maps = _save_maps(job, regions, photo.shape, result, out) if job.save_maps else []
-        created += [Path(m) for m in maps]
+        maps = _save_maps(job, regions, photo, out, created) if job.save_maps else []
         write_json_atomic(side, data)
         created.append(side)
     except BaseException:

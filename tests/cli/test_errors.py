@@ -158,3 +158,11 @@ def test_batch_with_region_edits(work):
     line = _run(work, "photo.png", "second.png", "--recipe", "good.json", "-o", "sub")
     assert "only 'global' edits" in line and "top" in line
     assert list((work / "sub").iterdir()) == []
+
+
+def test_unknown_engine(work):
+    assert "unknown engine 'magic'" in _run(work, "photo.png", *EDIT, "--engine", "magic", "-o", "out.jpg")
+
+
+def test_missing_level_table(work):
+    assert "level table not found" in _run(work, "photo.png", *EDIT, "--levels", "nope.json", "-o", "out.jpg")
