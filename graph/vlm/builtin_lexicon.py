@@ -45,10 +45,14 @@ REGION_WORDS: dict[str, tuple[str, ...]] = {
     "ground": ("ground", "road", "sand", "beach", "street", "path", "floor", "pavement", "dirt",
                "mountains", "mountain", "hills", "rocks", "field of sand", "desert"),
     "snow": ("snow", "snowfield", "ice"),
-    "subject": ("subject", "main subject", "eagle", "bird", "cat", "dog", "animal", "car", "mug", "cup",
-                "coffee", "rocket", "foreground", "object"),
+    "subject": ("subject", "main subject", "foreground", "object"),
     "background": ("background", "backdrop", "surroundings"),
 }
+
+#: Things a photo's main subject often is: the parser keeps the word itself as the label
+#: ("eagle"); the planner falls back to the main subject when no region has that label.
+OBJECT_WORDS = ("eagle", "bird", "cat", "dog", "animal", "car", "mug", "cup", "coffee", "rocket", "horse",
+                "boat", "flower", "bike", "bicycle", "statue", "fish", "butterfly", "food", "plate", "bottle")
 
 GLOBAL_WORDS = ("image", "photo", "picture", "pic", "shot", "photograph", "everything", "overall", "whole thing",
                 "whole image", "whole photo", "entire image", "entire photo", "scene", "frame", "all of it",
@@ -187,6 +191,8 @@ def build_phrases() -> dict[str, Tag]:
     for label, words in REGION_WORDS.items():
         for w in words:
             put(w, ("region", label))
+    for w in OBJECT_WORDS:
+        put(w, ("region", w))
     for w in GLOBAL_WORDS:
         put(w, ("global",))
     for w in NEG_WORDS:

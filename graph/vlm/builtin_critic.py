@@ -1,0 +1,157 @@
+"""The builtin critic: measured achieved levels versus the intent, plus image defects.
+
+For each target of the intent, every rendered region with its label is judged from
+the engine's report (``before``, ``target``, ``achieved`` levels):
+
+- the asked change ``d`` is the target level minus ``before`` (shifts clipped to
+  the level range), the achieved change ``a`` is ``achieved − before``;
+- ``not_changed`` if ``|a| <`` :data:`STILL`; ``wrong_direction`` if ``a`` and ``d``
+  differ in sign; ``not_enough`` if ``a/d <`` :data:`LOW`; ``overshoot`` if
+  ``a/d >`` :data:`HIGH` (and off by more than :data:`TOL`); else ``changed_enough``;
+- ``size_fits_wording`` when ``a`` is within [LOW, HIGH]·d or within TOL of it.
+
+Defects come from the before/after images (blown highlights, crushed shadows that
+the edit caused), from levels pushed to the end of their range and from protected
+regions that moved. Advice is the signed shift still missing per region/attribute.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from pertouch.graph.vlm.base import ImageRef, VLMError, load_image, to_measured
+from pertouch.graph.vlm.schemas import GLOBAL, Adjustment, Critique, Intent, Measured, SceneInfo, TargetCheck, Target
+
+STILL, LOW, HIGH, TOL = 0.02, 0.6, 1.6, 0.05
+#: A level this close to ±1 counts as pushed out of range (unless asked for).
+EDGE = 0.98
+#: Blown (max channel ≥ 250) or crushed (≤ 5) pixel fractions the edit may add before it is a defect.
+CLIP_ADDED, CLIP_MIN = 0.02, 0.03
+_ORDER = ("wrong_direction", "not_changed", "overshoot", "not_enough", "changed_enough")
+
+
+def _names_for(label: str, measured: list[Measured], scene: SceneInfo | None) -> list[str]:
+    if scene is not None:
+        from pertouch.graph.vlm.builtin_planner import resolve_label
+
+        names = resolve_label(label, scene)
+        if names:
+            return names
+    return list(dict.fromkeys(m.region for m in measured
+                              if m.region == label or m.region.startswith(label + "_")))
+
+
+def judge(t: Target, m: Measured) -> TargetCheck:
+    """The verdict for one target on one rendered region."""
+    if t.direction == "set":
+        desired = t.level
+    else:
+        desired = max(-1.0, min(1.0, m.before + t.shift))
+    d, a = desired - m.before, m.achieved - m.before
+    off = abs(m.achieved - desired)
+    if abs(d) < STILL:  # nothing (more) could be asked: at the end of the range already
+        verdict = "changed_enough" if off <= TOL else ("overshoot" if abs(a) > abs(d) else "not_enough")
+        fits = off <= TOL
+    else:
+        ratio = a / d
+        if abs(a) < STILL:
+            verdict = "not_changed"
+        elif ratio < 0:
+            verdict = "wrong_direction"
+        elif ratio < LOW and off > TOL:
+            verdict = "not_enough"
+        elif ratio > HIGH and off > TOL:
+            verdict = "overshoot"
+        else:
+            verdict = "changed_enough"
+        fits = LOW <= ratio <= HIGH or off <= TOL
+    return TargetCheck(region=m.region, attribute=t.attribute, verdict=verdict, size_fits_wording=fits,
+                       before=round(m.before, 4), achieved=round(m.achieved, 4))
+
+
+def _clip_fractions(ref: ImageRef) -> tuple[float, float]:
+    px = np.asarray(load_image(ref, max_side=256), dtype=np.uint8)
+    hi = float((px.max(axis=2) >= 250).mean())
+    lo = float((px.max(axis=2) <= 5).mean())
+    return hi, lo
+
+
+def image_defects(before_ref: ImageRef | None, after_ref: ImageRef | None) -> tuple[list[str], list[Adjustment]]:
+    """Blown highlights / crushed shadows the edit added (fractions of a 256-px preview)."""
+    if before_ref is None or after_ref is None:
+        return [], []
+    try:
+        (bh, bl), (ah, al) = _clip_fractions(before_ref), _clip_fractions(after_ref)
+    except Exception as exc:
+        raise VLMError(f"cannot read the before/after images: {exc}", role="critique", provider="builtin") from None
+    defects, advice = [], []
+    if ah >= CLIP_MIN and ah - bh > CLIP_ADDED:
+        defects.append(f"clipped highlights: {ah:.0%} of the photo is blown out (was {bh:.0%})")
+        advice.append(Adjustment(region=GLOBAL, attribute="highlights", by=-0.15, reason="recover clipped highlights"))
+    if al >= CLIP_MIN and al - bl > CLIP_ADDED:
+        defects.append(f"crushed shadows: {al:.0%} of the photo is pure black (was {bl:.0%})")
+        advice.append(Adjustment(region=GLOBAL, attribute="shadows", by=0.15, reason="open crushed shadows"))
+    return defects, advice
+
+
+def critique_render(before_ref: ImageRef | None, after_ref: ImageRef | None, instruction: str, intent: Intent,
+                    achieved: Iterable[Any], scene: SceneInfo | None = None) -> Critique:
+    """The builtin critic's :class:`Critique` (see the module docstring)."""
+    measured = to_measured(achieved)
+    by_key = {(m.region, m.attribute): m for m in measured}
+    checks: list[TargetCheck] = []
+    advice: list[Adjustment] = []
+    defects: list[str] = []
+    summary: list[str] = []
+    for t in intent.targets:
+        names = _names_for(t.region, measured, scene)
+        rows = [by_key[(n, t.attribute)] for n in names if (n, t.attribute) in by_key]
+        if not rows:
+            checks.append(TargetCheck(region=t.region, attribute=t.attribute, verdict="not_changed",
+                                      size_fits_wording=False))
+            summary.append(f"{t.attribute} of {t.region} was not rendered")
+            continue
+        for m in rows:
+            c = judge(t, m)
+            checks.append(c)
+            if c.verdict != "changed_enough":
+                desired = t.level if t.direction == "set" else max(-1.0, min(1.0, m.before + t.shift))
+                advice.append(Adjustment(region=m.region, attribute=t.attribute, by=round(desired - m.achieved, 4),
+                                         reason=c.verdict.replace("_", " ")))
+                summary.append(f"{t.attribute} of {m.region}: {c.verdict.replace('_', ' ')} "
+                               f"({m.before:+.2f} → {m.achieved:+.2f}, wanted {desired:+.2f})")
+    if not intent.targets:  # weak requests: did the engine reach the planned levels?
+        for m in measured:
+            if abs(m.achieved - m.target) > 3 * TOL:
+                advice.append(Adjustment(region=m.region, attribute=m.attribute,
+                                         by=round(m.target - m.achieved, 4), reason="planned level not reached"))
+                summary.append(f"{m.attribute} of {m.region} missed its planned level by "
+                               f"{m.achieved - m.target:+.2f}")
+    asked = {(c.region, c.attribute) for c in checks}
+    for m in measured:
+        if abs(m.achieved) >= EDGE and abs(m.target) < EDGE and (m.region, m.attribute) not in asked:
+            defects.append(f"{m.attribute} of {m.region} pushed to the end of its range ({m.achieved:+.2f})")
+    if intent.protected and scene is not None:
+        from pertouch.graph.vlm.builtin_planner import resolve_label
+
+        for label in intent.protected:
+            for n in resolve_label(label, scene):
+                for m in (x for x in measured if x.region == n and abs(x.achieved - x.before) > TOL):
+                    defects.append(f"protected {label} changed: {m.attribute} {m.before:+.2f} → {m.achieved:+.2f}")
+                    advice.append(Adjustment(region=n, attribute=m.attribute, by=round(m.before - m.achieved, 4),
+                                             reason=f"keep {label} as it was"))
+    img_defects, img_advice = image_defects(before_ref, after_ref)
+    defects += img_defects
+    advice += img_advice
+    fits = all(c.size_fits_wording for c in checks)
+    satisfied = all(c.verdict == "changed_enough" for c in checks) and not defects and not (
+        not intent.targets and advice)
+    if satisfied:
+        explanation = "Every requested change happened at a size that fits the wording." if checks else \
+            "The planned levels were reached without visible defects."
+    else:
+        explanation = "; ".join(summary + defects) or "Not verified."
+    return Critique(satisfied=satisfied, targets=checks, size_fits_wording=fits, defects=defects,
+                    advice=[] if satisfied else advice, explanation=explanation)

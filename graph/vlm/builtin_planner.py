@@ -1,0 +1,204 @@
+"""The builtin planner: intent + measured levels + preferences + critique → :class:`Plan`.
+
+- strong: the words first — each target becomes a ``by`` shift (or a ``to`` level
+  for "set") on every region with the target's label; protected regions get
+  ``by 0`` for every attribute changed globally, so they stay at their input level.
+- weak-optimize: every region (and the whole photo) whose measured level of a core
+  attribute is far from its goal moves most of the way there. The goal is 0 (the
+  typical expert level), pulled toward remembered preferences by their weight.
+- weak-style: the style's recipe over the labels present, its absolute levels
+  blended a little toward remembered preferences.
+- a critique's advice is added on top (its ``by`` goes onto the matching edit).
+
+Levels are absolute in [−1, 1]; 0 is the typical well-retouched level, not "no change".
+"""
+
+from __future__ import annotations
+
+from pertouch.engine.attributes import CORE_NAMES
+from pertouch.graph.vlm.base import Preferences, VLMError, normalize_preferences
+from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
+from pertouch.graph.vlm.builtin_styles import get_style
+from pertouch.graph.vlm.schemas import GLOBAL, Critique, Intent, Plan, PlanEdit, SceneInfo
+
+#: weak-optimize touches a level only when it is this far from its goal ...
+OPTIMIZE_THRESHOLD = 0.25
+#: ... and then moves this fraction of the way.
+OPTIMIZE_STEP = 0.7
+#: How far a preference of weight 1 pulls the optimize goal (0 → the preference) / a style level.
+PREF_PULL_OPTIMIZE, PREF_PULL_STYLE = 0.7, 0.3
+#: Regions smaller than this fraction of the photo are left to the global edit by weak requests.
+MIN_AREA = 0.02
+
+BACKGROUND = ("sky", "clouds", "water", "vegetation", "building", "ground", "snow", "background")
+#: When a label is not in the photo, these labels stand in for it (in order).
+FALLBACK: dict[str, tuple[str, ...]] = {
+    "person": ("face", "skin"), "face": ("skin", "person"), "skin": ("face", "person"),
+    "clouds": ("sky",), "hair": (), "snow": ("ground",), "ground": ("sand", "road"),
+    "vegetation": ("tree", "trees", "grass", "plants"), "building": ("buildings", "architecture"),
+}
+
+
+def resolve_label(label: str, scene: SceneInfo) -> list[str]:
+    """Region names for a label (incl. the pseudo-labels ``subject``/``foreground`` and ``background``)."""
+    if label == GLOBAL:
+        return [GLOBAL]
+    if scene.region(label) is not None:
+        return [label]
+    direct = [r.name for r in scene.with_label(label)]
+    if direct:
+        return direct
+    if label in ("subject", "foreground"):
+        people = [r.name for r in scene.regions if r.label in ("person", "face", "skin")]
+        if people:
+            return people
+    if label in ("subject", "foreground") or label in OBJECT_WORDS:
+        # "the eagle": the largest region that is neither background nor a person, else the people
+        others = sorted((r for r in scene.regions if r.label not in BACKGROUND + ("person", "face", "skin", "hair")),
+                        key=lambda r: -r.area)
+        if others:
+            return [others[0].name]
+        return [r.name for r in scene.regions if r.label in ("person", "face", "skin")]
+    if label == "background":
+        return [r.name for r in scene.regions if r.label in BACKGROUND]
+    for alt in FALLBACK.get(label, ()):
+        names = [r.name for r in scene.with_label(alt)]
+        if names:
+            return names
+    return []
+
+
+def _protect(edits: list[PlanEdit], protected: list[str], scene: SceneInfo) -> list[PlanEdit]:
+    """Hold protected regions at their input level for every attribute changed globally."""
+    global_attrs = list(dict.fromkeys(e.attribute for e in edits if e.region == GLOBAL))
+    names = [n for label in protected for n in resolve_label(label, scene) if n != GLOBAL]
+    kept = [e for e in edits if e.region not in names]
+    for n in dict.fromkeys(names):
+        kept += [PlanEdit(region=n, attribute=a, by=0.0, reason="protected: keep as is") for a in global_attrs]
+    return kept
+
+
+def _strong(intent: Intent, scene: SceneInfo) -> tuple[list[PlanEdit], list[str]]:
+    edits: list[PlanEdit] = []
+    missing: list[str] = []
+    for t in intent.targets:
+        names = resolve_label(t.region, scene)
+        if not names:
+            missing.append(t.region)
+            continue
+        words = t.magnitude or ("to level" if t.direction == "set" else "plain")
+        for n in names:
+            if t.direction == "set":
+                edits.append(PlanEdit(region=n, attribute=t.attribute, to=t.level, reason=f"asked: {t.attribute} {words}"))
+            else:
+                edits.append(PlanEdit(region=n, attribute=t.attribute, by=t.shift,
+                                      reason=f"asked: {t.attribute} {t.direction} ({words})"))
+    return edits, list(dict.fromkeys(missing))
+
+
+def _goal(label: str, attr: str, prefs: dict, pull: float) -> tuple[float, bool]:
+    level, weight = prefs.get(label, {}).get(attr, (0.0, 0.0))
+    return pull * weight * level, weight > 0
+
+
+def _optimize(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit], list[str]]:
+    edits: list[PlanEdit] = []
+    missing = [lab for lab in intent.regions if not resolve_label(lab, scene)]
+    if intent.regions:
+        scopes = [(n, scene.levels_of(n), next((r.label for r in scene.regions if r.name == n), n))
+                  for lab in intent.regions for n in resolve_label(lab, scene)]
+    else:
+        scopes = [(GLOBAL, scene.global_levels, GLOBAL)] + [
+            (r.name, r.levels, r.label) for r in scene.regions if r.area >= MIN_AREA]
+    for name, levels, label in scopes:
+        for attr in CORE_NAMES:
+            m = levels.get(attr)
+            if m is None:
+                continue
+            goal, preferred = _goal(label, attr, prefs, PREF_PULL_OPTIMIZE)
+            if abs(m - goal) > (0.1 if preferred else OPTIMIZE_THRESHOLD):
+                to = round(max(-1.0, min(1.0, m + OPTIMIZE_STEP * (goal - m))), 3)
+                why = "toward remembered preference" if preferred else "toward the typical expert level"
+                edits.append(PlanEdit(region=name, attribute=attr, to=to, reason=f"{why} (measured {m:+.2f})"))
+    return edits, missing
+
+
+def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit], list[str]]:
+    style = get_style(intent.style or "")
+    if style is None and intent.style:
+        from pertouch.graph.vlm.builtin_embedding import nearest_style
+
+        name, sim = nearest_style(intent.style)
+        style = get_style(name) if name and sim >= 0.35 else None
+    if style is None:
+        raise VLMError(f"unknown style {intent.style!r}", role="plan", provider="builtin",
+                       hint="use a style from the style library (see builtin_styles)")
+    edits: list[PlanEdit] = []
+    missing: list[str] = []
+
+    def add(region: str, label: str, attrs: dict) -> None:
+        for attr, spec in attrs.items():
+            if "to" in spec:
+                goal, preferred = _goal(label, attr, prefs, 1.0)
+                to = spec["to"] if not preferred else (1 - PREF_PULL_STYLE) * spec["to"] + PREF_PULL_STYLE * goal
+                edits.append(PlanEdit(region=region, attribute=attr, to=round(to, 3), reason=f"{style.name} style"))
+            else:
+                edits.append(PlanEdit(region=region, attribute=attr, by=spec["by"], reason=f"{style.name} style"))
+
+    if intent.regions:  # "give the sky a golden hour look": the style's global look on those regions
+        for lab in intent.regions:
+            names = resolve_label(lab, scene)
+            if not names:
+                missing.append(lab)
+            for n in names:
+                add(n, lab, style.edits.get(GLOBAL, {}))
+                add(n, lab, style.edits.get(lab, {}))
+        return edits, missing
+    add(GLOBAL, GLOBAL, style.edits.get(GLOBAL, {}))
+    for label, attrs in style.edits.items():
+        if label == GLOBAL:
+            continue
+        for n in [r.name for r in scene.with_label(label)]:
+            add(n, label, attrs)
+    return edits, missing
+
+
+def _apply_advice(edits: list[PlanEdit], critique: Critique, scene: SceneInfo) -> list[PlanEdit]:
+    out = list(edits)
+    for adj in critique.advice:
+        names = resolve_label(adj.region, scene) or [adj.region]
+        for n in names:
+            idx = [i for i, e in enumerate(out) if e.region == n and e.attribute == adj.attribute]
+            if idx:
+                e = out[idx[-1]]
+                if e.to is not None:
+                    new = e.model_copy(update={"to": round(max(-1.0, min(1.0, e.to + adj.by)), 4)})
+                else:
+                    new = e.model_copy(update={"by": round(max(-2.0, min(2.0, e.by + adj.by)), 4)})
+                out[idx[-1]] = new.model_copy(update={"reason": f"{e.reason}; critic: {adj.reason or 'adjust'}"})
+            elif n == GLOBAL or scene.region(n) is not None:
+                out.append(PlanEdit(region=n, attribute=adj.attribute, by=adj.by, reason=f"critic: {adj.reason}"))
+    return out
+
+
+def make_plan(intent: Intent, scene: SceneInfo, preferences: Preferences | None = None,
+              critique: Critique | None = None) -> Plan:
+    """The builtin planner's :class:`Plan` (see the module docstring)."""
+    prefs = normalize_preferences(preferences)
+    if intent.kind == "out-of-scope":
+        return Plan(notes="nothing to do: " + (intent.explanation or "out of scope"))
+    if intent.kind == "strong":
+        edits, missing = _style(intent, scene, prefs) if intent.style else ([], [])
+        more, missing2 = _strong(intent, scene)
+        edits, missing = edits + more, missing + missing2
+    elif intent.kind == "weak-style":
+        edits, missing = _style(intent, scene, prefs)
+    else:
+        edits, missing = _optimize(intent, scene, prefs)
+    if critique is not None and critique.advice:
+        edits = _apply_advice(edits, critique, scene)
+    edits = _protect(edits, intent.protected, scene)
+    notes = f"{len(edits)} edit(s) for a {intent.kind} request"
+    if missing:
+        notes += f"; not in this photo: {', '.join(dict.fromkeys(missing))}"
+    return Plan(edits=edits, missing=list(dict.fromkeys(missing)), notes=notes)
