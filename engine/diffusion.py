@@ -167,17 +167,16 @@ class MapPlan:
 
 
 def plan_map(image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region], size: int, table) -> MapPlan:
-    """Rasterise ``recipe`` into the PerTouch map at ``size``², levels measured on ``image``
-    (float32 ``(H, W, 3)`` in [0, 1]) the reference way (:mod:`pertouch.engine.measure`).
+    """The PerTouch map of ``recipe`` at ``size``² (:func:`pertouch.engine.paramap.rasterize`),
+    with levels measured on ``image`` (float32 ``(H, W, 3)`` in [0, 1]) the reference way.
 
-    Every channel of every area holds an absolute level: the target where the recipe
-    edits that attribute (``to``, or the area's measured level + ``by``; ``global``
-    edits apply under every region), the area's own measured level elsewhere.
-    Areas: the pixels outside every region, then each region in order (soft masks blend).
+    Raises RecipeError for what the model cannot render: extended attributes (only the
+    four core ones are model inputs) and recipe regions without a mask.
     """
     from pertouch.engine.attributes import CORE_NAMES, get_attribute
     from pertouch.engine.estimators import MEASURE_SIZE
     from pertouch.engine.measure import Measurer, measure_mask
+    from pertouch.engine.paramap import rasterize
     from pertouch.errors import RecipeError
 
     for name, entry in recipe.entries():
@@ -189,36 +188,14 @@ def plan_map(image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region], s
             )
         if name != GLOBAL and name not in regions:
             raise RecipeError(f"region {name!r} of the recipe has no mask", hint="give a mask or segment the photo first")
-    order = [n for n in regions if n not in recipe.regions] + list(recipe.regions)
     measurer = Measurer(image)
-    masks = {GLOBAL: np.ones(MEASURE_SIZE[::-1], bool), **{n: measure_mask(regions[n].mask) for n in order}}
-    rest = ~np.logical_or.reduce([masks[n] for n in order]) if order else masks[GLOBAL]
+    masks = {GLOBAL: np.ones(MEASURE_SIZE[::-1], bool), **{n: measure_mask(regions[n].mask) for n in recipe.regions}}
     before = {n: _measure(measurer, m, table) for n, m in masks.items()}
-    rest_levels = _measure(measurer, rest, table) if rest.any() else before[GLOBAL]
-
-    def levels_for(area_levels: dict[str, float], region: str | None) -> list[float]:
-        out = []
-        for attr in CORE_NAMES:
-            level = area_levels[attr]
-            if not np.isfinite(level):
-                level = before[GLOBAL][attr]
-            edits = [recipe.global_.attributes.get(attr)]
-            if region is not None and region in recipe.regions:
-                edits.append(recipe.regions[region].attributes.get(attr))
-            for edit in edits:
-                if edit is not None:
-                    level = edit.target(level)
-            out.append(float(np.clip(level, -1.0, 1.0)))
-        return out
-
-    pmap = np.empty((len(CORE_NAMES), size, size), np.float32)
-    pmap[:] = np.asarray(levels_for(rest_levels, None), np.float32)[:, None, None]
-    for n in order:
-        m = _resize(regions[n].mask.astype(np.float32), (size, size))[None]
-        pmap = pmap * (1.0 - m) + np.asarray(levels_for(before[n], n), np.float32)[:, None, None] * m
-    targets = {GLOBAL: dict(zip(CORE_NAMES, levels_for(before[GLOBAL], None)))}
-    targets.update({n: dict(zip(CORE_NAMES, levels_for(before[n], n))) for n in recipe.regions})
-    return MapPlan(pmap.astype(np.float32), before, targets, masks)
+    pmap = rasterize(recipe, {n: regions[n] for n in recipe.regions}, shape=(size, size), measured=before, table=table)
+    targets = {}
+    for name, entry in recipe.entries():
+        targets[name] = {a: float(e.target(before[name][a])) for a, e in entry.attributes.items()}
+    return MapPlan(np.clip(pmap, -1.0, 1.0).astype(np.float32), before, targets, masks)
 
 
 # --- the engine --------------------------------------------------------------------

@@ -230,10 +230,13 @@ def test_parameter_map_holds_absolute_levels(astronaut):
     image = _photo(astronaut, (64, 64)).astype(np.float32) / 255.0
     plan = plan_map(image, _recipe(), _regions((64, 64)), 16, default_table())
     assert plan.param_map.shape == (4, 16, 16) and plan.param_map.dtype == np.float32
-    assert np.allclose(plan.param_map[2, :7], 0.5)  # top: temperature to 0.5
-    bottom_bright = plan.before["global"]["brightness"]  # untouched channel keeps the measured level (+ global shift)
-    assert plan.param_map[3, 12, 5] > bottom_bright - 1.0
-    assert np.allclose(plan.param_map[0, :7], np.clip(plan.before["top"]["colorfulness"] - 0.3, -1, 1), atol=1e-5)
+    assert np.allclose(plan.param_map[2, :8], 0.5)  # top: temperature to 0.5
+    # an attribute the region leaves alone: its own measured level, moved by the global shift
+    assert np.allclose(plan.param_map[3, :8], np.clip(plan.before["top"]["brightness"] + 0.2, -1, 1), atol=1e-5)
+    assert np.allclose(plan.param_map[0, :8], np.clip(plan.before["top"]["colorfulness"] - 0.3, -1, 1), atol=1e-5)
+    # outside the region: the whole frame's level + the global shift
+    assert np.allclose(plan.param_map[3, 8:], np.clip(plan.before["global"]["brightness"] + 0.2, -1, 1), atol=1e-5)
+    assert plan.targets["top"]["temperature"] == 0.5
 
 
 def test_spec_and_lazy_imports():
