@@ -11,8 +11,9 @@ Weighting (all documented constants are module globals):
   their levels about the typical level 0 scaled by ``REJECT_MIRROR`` (−0.5·L):
   "not like that";
 * feedback without levels ("too warm" said with no result at hand) shifts:
-  ``level += Σ w·δ / max(1, Σ w)`` — repeated feedback adds up, one weak remark nudges;
-  with no level to shift, it shifts from the typical level 0;
+  ``level += clip(Σ w·δ, ±SHIFT_CAP)`` — repeated feedback adds up, a remark about a
+  less similar scene nudges less; with no level to shift, it shifts from the typical
+  level 0;
 * locks ("never touch skin tones") are the union over recalled feedback.
 
 Feedback text is parsed by :func:`parse_feedback`, a small rule set in English:
@@ -37,6 +38,7 @@ from pertouch.memory.records import GLOBAL_LABEL, FeedbackEffect, MemoryRecord
 HALF_LIFE_DAYS = 90.0
 FEEDBACK_BOOST = 2.0
 REJECT_MIRROR = 0.5
+SHIFT_CAP = 0.6
 STEP = {"small": 0.1, "normal": 0.2, "large": 0.4}
 
 # ----------------------------------------------------------------- similarity & labels
@@ -147,7 +149,7 @@ def aggregate(user: str, scored: Sequence[tuple[MemoryRecord, float]], *, now: f
         for attr, s in attrs.items():
             d = shift_den[label][attr]
             base = prefs.setdefault(label, {}).get(attr, 0.0)
-            prefs[label][attr] = base + s / max(1.0, d)
+            prefs[label][attr] = base + float(np.clip(s, -SHIFT_CAP, SHIFT_CAP))
             weights.setdefault(label, {})[attr] = weights.get(label, {}).get(attr, 0.0) + d
     prefs = {lab: {a: round(float(np.clip(v, -1.0, 1.0)), 4) for a, v in row.items()}
              for lab, row in prefs.items() if row}
