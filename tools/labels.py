@@ -137,12 +137,13 @@ def class_scores(f: Mapping[str, np.ndarray], grey: bool = False) -> np.ndarray:
     colour = 0.0 if grey else 1.0
     chroma = _ramp(C, 4, 14) * colour
     blue = _hue_near(hue, 265, 55) * chroma
-    green = _hue_near(hue, 135, 50) * _ramp(C, 3, 10) * colour
+    green = _hue_near(hue, 135, 50) * _ramp(C, 2, 8) * colour
     neutral = 1 - _ramp(C, 4, 12) if not grey else np.ones_like(C)
     smooth = _ramp(-tex, -3.0, -0.8)
     rough = _ramp(tex, 1.5, 5.0)
     upper, lower = _ramp(-y, -0.7, -0.15), _ramp(y, 0.4, 0.85)
     bright = _ramp(L, 45, 80)
+    warm = _hue_near(hue, 55, 40) * _ramp(C, 12, 25) * colour
     skin = _hue_near(hue, 55, 30) * _ramp(C, 8, 20) * colour
     person = f["person"]
     zero = np.zeros_like(L)
@@ -150,17 +151,17 @@ def class_scores(f: Mapping[str, np.ndarray], grey: bool = False) -> np.ndarray:
     closeup = _ramp(f.get("closeup", zero), 0.08, 0.3)
     s = np.zeros((L.size, len(LABELS)), np.float64)
     s[:, 0] = 1.6 * upper + 1.4 * smooth + 1.5 * blue + 0.9 * neutral * bright * (1 - colour * 0.3) \
-        + 0.5 * _ramp(f["top"], 0, 0.5) - 2.0 * green - 1.5 * rough - 1.0 * lower \
-        + 0.6 * _ramp(rel, -10, 10) - 1.2 * _ramp(-rel, 5, 25) - 3.0 * closeup
+        + 0.5 * _ramp(f["top"], 0, 0.5) - 3.5 * green - 1.5 * rough - 1.0 * lower \
+        + 0.6 * _ramp(rel, -10, 10) - 1.2 * _ramp(-rel, 5, 25) - 3.0 * closeup - 2.5 * warm
     s[:, 1] = 1.2 * upper + 1.4 * neutral * _ramp(L, 70, 90) + 0.6 * _ramp(tex, 0.6, 2.0) \
-        - 1.5 * _ramp(tex, 4, 8) - 1.5 * green - 1.0 * lower - 0.6
+        - 1.5 * _ramp(tex, 4, 8) - 1.5 * green - 1.0 * lower - 0.6 - 2.5 * warm - 2.0 * closeup
     s[:, 2] = 1.2 * _ramp(y, 0.3, 0.7) + 1.2 * smooth + 1.2 * (blue + 0.6 * neutral * bright) \
         - 1.5 * green - 1.0 * rough - 1.2 * upper - 0.9 - 2.0 * closeup - (3.0 if grey else 0.0)
     s[:, 3] = 2.6 * green + 0.8 * rough + 0.4 * _ramp(-L, -45, -15) * colour - 1.0 * smooth * upper - 0.4
     s[:, 4] = 6.0 * person - 2.0
     s[:, 5] = 1.0 * rough + 0.6 * _ramp(y, 0.15, 0.45) * (1 - lower) + 0.5 * _ramp(f["sdL"], 6, 18) \
         - 1.2 * green - 0.8 * blue * smooth - 0.6
-    s[:, 6] = 1.6 * lower + 0.6 * _ramp(tex, 0.8, 3.0) * (1 - rough) + 0.4 * (neutral + skin * 0.5) \
+    s[:, 6] = 1.6 * lower + 0.6 * _ramp(tex, 0.8, 3.0) * (1 - rough) + 0.4 * (neutral + skin * 0.5) - 0.8 * rough \
         - 1.0 * upper - 1.0 * green - 0.8 * blue - 0.5
     s[:, 7] = 1.5 * _ramp(L, 80, 92) * neutral * (1 - upper) + 0.5 * smooth - 1.0 * upper - 1.2
     s[:, 8] = 0.0
@@ -175,6 +176,17 @@ def softmax(s: np.ndarray, temperature: float = 0.6) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+#: Exponent that maps the top softmax probability to a calibrated confidence, fitted on
+#: the hand-labelled set (scripts/eval_segmentation.py): raw probabilities of weak
+#: labels (building, ground, clouds) were right far less often than they claimed.
+CALIBRATION_POWER = 1.8
+
+
+def confidence_of(p_top: np.ndarray | float) -> np.ndarray | float:
+    """Calibrated confidence from the top class probability (same shape)."""
+    return np.asarray(p_top) ** CALIBRATION_POWER if np.ndim(p_top) else float(p_top) ** CALIBRATION_POWER
+
+
 def label_masks(cues: Cues, masks: Sequence[np.ndarray]) -> list[tuple[str, float]]:
     """``(label, confidence)`` for each boolean proxy mask (masks may overlap)."""
     out = []
@@ -184,7 +196,7 @@ def label_masks(cues: Cues, masks: Sequence[np.ndarray]) -> list[tuple[str, floa
         f1 = {k: v[1:] for k, v in f.items()}
         p = softmax(class_scores(f1, cues.grey))[0]
         k = int(p.argmax())
-        conf = float(p[k])
+        conf = float(confidence_of(p[k]))
         if LABELS[k] == "person":
             conf = min(conf, cues.person.confidence)
         out.append((LABELS[k], conf))

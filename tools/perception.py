@@ -40,6 +40,8 @@ from pertouch.tools.segmentation import Segment, Segmenter, get_segmenter
 MAX_PIXELS = 100_000_000
 #: Side of the proxy on which labelling cues are computed.
 CUE_SIDE = 384
+#: find() ignores regions labelled with less confidence than this (a guess, not a find).
+FIND_MIN_CONFIDENCE = 0.3
 #: Photos whose short side is below this get one region ("the whole photo").
 MIN_SIDE = 16
 _MEMORY_ENTRIES = 6
@@ -335,17 +337,19 @@ def find(image: Any, text: str, segmenter: str | Segmenter = "builtin") -> np.nd
 
 def _find(scene: Scene, text: str) -> Region:
     key = text.strip().lower()
-    for r in scene.regions:
-        if r.name == key:
-            return r
     label = lb.canonical_label(key)
+    for r in scene.regions:
+        if r.name == key and (label is None or r.name != r.label or r.confidence >= FIND_MIN_CONFIDENCE):
+            return r
     if label is None:
         return _prompted(scene, text)
     if label in lb.PARTS:
         return _part(scene, label)
-    hits = [r for r in scene.regions if r.label == label]
+    labelled = [r for r in scene.regions if r.label == label]
+    hits = [r for r in labelled if r.confidence >= FIND_MIN_CONFIDENCE]
     if not hits:
-        raise NotFoundError(f"no {label} found in this photo",
+        guess = f"; a {max(r.confidence for r in labelled):.2f}-confidence guess was ignored" if labelled else ""
+        raise NotFoundError(f"no {label} found in this photo{guess}",
                             hint="regions here: " + (", ".join(f"{r.name} ({r.label})" for r in scene.regions) or "none"))
     if len(hits) == 1:
         return hits[0]

@@ -14,17 +14,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pertouch.tools.labels import LABELS, Cues, class_scores, compute_cues, group_features, softmax
+from pertouch.tools.labels import LABELS, Cues, class_scores, compute_cues, confidence_of, group_features, softmax
 from pertouch.tools.segmentation import Segment, Segmenter
 
-SKY, WATER, PERSON, OTHER = (LABELS.index(n) for n in ("sky", "water", "person", "other"))
+SKY, CLOUDS, WATER, PERSON, OTHER = (LABELS.index(n) for n in ("sky", "clouds", "water", "person", "other"))
 #: Islands smaller than this fraction of the image join a neighbour.
 MIN_AREA = 0.004
 #: A label's disconnected parts become separate regions when each is at least this large.
 SPLIT_AREA = 0.08
 
 
-def superpixels(cues: Cues, n_segments: int = 400) -> tuple[np.ndarray, int]:
+def superpixels(cues: Cues, n_segments: int = 800) -> tuple[np.ndarray, int]:
     """SLIC superpixel ids ``(h, w)`` int32 and their count."""
     from skimage.segmentation import slic
 
@@ -42,9 +42,16 @@ def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
 
 
 def _fix_sky(labels: np.ndarray, scores_px: np.ndarray) -> None:
-    """Sky must reach the top edge; detached sky below the horizon takes its next-best label."""
+    """Sky must reach the top edge; detached sky below the horizon takes its next-best label;
+    clouds need a sky."""
     sky = labels == SKY
-    if not sky.any():
+    if not sky.any() or sky[: max(1, labels.shape[0] // 40)].sum() == 0:
+        for lab in (SKY, CLOUDS):
+            m = labels == lab
+            if m.any():
+                alt = scores_px[m].copy()
+                alt[:, [SKY, CLOUDS]] = -np.inf
+                labels[m] = alt.argmax(axis=1)
         return
     n, cc = _components(sky)
     top_ids = set(np.unique(cc[: max(1, labels.shape[0] // 40)][sky[: max(1, labels.shape[0] // 40)]]))
@@ -58,6 +65,34 @@ def _fix_sky(labels: np.ndarray, scores_px: np.ndarray) -> None:
             alt = scores_px[comp].mean(axis=0)
             alt[SKY] = -np.inf
             labels[comp] = int(alt.argmax())
+
+
+def _split_horizon(labels: np.ndarray, cues: Cues) -> None:
+    """Water seen through haze merges with the sky; a textured shoreline band across the
+    sky separates them. Sky below such a band, darker than above it, becomes water."""
+    if cues.grey:
+        return
+    sky = labels == SKY
+    h = labels.shape[0]
+    count = sky.sum(axis=1)
+    if count.max() == 0:
+        return
+    tex = ((cues.grad > 1.0) & sky).sum(axis=1) / np.maximum(count, 1)
+    tex = np.convolve(tex, np.ones(3) / 3, mode="same")
+    wide = count >= 0.3 * count.max()
+    L = cues.lab[..., 0]
+    for r in range(int(0.25 * h), int(0.85 * h)):
+        if not (wide[r] and tex[r] > 0.45 and tex[max(0, r - 14): r - 4].max(initial=0.0) < 0.25):
+            continue
+        below = sky.copy()
+        below[:r] = False
+        if below.mean() < 0.02:
+            return
+        above = sky.copy()
+        above[r:] = False
+        if L[above].mean() - L[below].mean() >= 4:
+            labels[below] = WATER
+        return
 
 
 def _water_touching_sky(labels: np.ndarray) -> None:
@@ -140,9 +175,10 @@ class BuiltinSegmenter(Segmenter):
         labels[person] = PERSON
         _fix_sky(labels, scores_px)
         _water_touching_sky(labels)
+        _split_horizon(labels, cues)
         if h * w >= 1024:
             _absorb_islands(labels)
-        conf_px = prob.max(axis=1)[sp]
+        conf_px = confidence_of(prob.max(axis=1))[sp]
         segments: list[Segment] = []
         for lab in np.unique(labels):
             mask = labels == lab

@@ -1,0 +1,149 @@
+"""``pertouch segment``: find the regions of a photo and write them as masks.
+
+    pertouch segment photo.jpg --out photo.regions/ [--segmenter builtin] [--json]
+
+writes one 8-bit PNG mask per region (white = inside, full resolution),
+``overlay.png`` (numbered regions on the photo) and ``regions.json`` (labels,
+confidence, area, bbox, measured levels, mask file names). ``pertouch apply
+photo.jpg --regions photo.regions/ --set sky.brightness=+0.2`` then edits the
+region named or labelled ``sky``. Everything is written to a temporary folder
+first: a failure leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import typer
+
+from pertouch.errors import InputError, NotFoundError
+
+FORMAT = "pertouch-regions"
+INDEX = "regions.json"
+OVERLAY = "overlay.png"
+
+
+def write_segmentation(scene: Any, photo: Any, out: Path, source: str) -> dict[str, Any]:
+    """Write masks, overlay and ``regions.json`` for ``scene`` into ``out`` atomically."""
+    from pertouch.engine.io import save_image
+    from pertouch.tools.overlay import preview_overlay
+    from pertouch.tools.perception import as_rgb8
+
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file", hint="give a folder (it is created if missing)")
+    if not out.parent.is_dir():
+        raise InputError(f"output folder {out.parent} does not exist", hint="create it first")
+    data = scene.to_json()
+    data = {"format": FORMAT, "version": 1, "input": source, **data}
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for entry, region in zip(data["regions"], scene.regions):
+            entry["mask"] = f"{region.name}.png"
+            save_image(tmp / entry["mask"], (np.clip(region.mask, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None].repeat(3, 2))
+        rgb, _ = as_rgb8(photo)
+        save_image(tmp / OVERLAY, preview_overlay(rgb, scene.regions))
+        (tmp / INDEX).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        out.mkdir(exist_ok=True)
+        old = out / INDEX
+        if old.is_file():  # replacing an earlier segmentation: drop its masks
+            for e in json.loads(old.read_text()).get("regions", []):
+                (out / str(e.get("mask", ""))).unlink(missing_ok=True)
+        for f in tmp.iterdir():
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return data
+
+
+def read_index(folder: Path) -> dict[str, Any]:
+    """``regions.json`` of a ``pertouch segment`` folder, validated."""
+    p = folder / INDEX
+    if not p.is_file():
+        raise InputError(f"--regions {folder}: no {INDEX} there", hint="make it with: pertouch segment PHOTO --out FOLDER")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read {p}: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("regions"), list):
+        raise InputError(f"{p} is not a pertouch segment index", hint=f'expected "format": "{FORMAT}"')
+    return data
+
+
+def folder_resolver(folder: Path):
+    """A region resolver for ``pertouch apply --regions FOLDER``: by region name, then label."""
+    from pertouch.commands._common import RegionResolver
+    from pertouch.engine.masks import load_mask
+    from pertouch.engine.regions import Region
+    from pertouch.tools.labels import canonical_label
+
+    data = read_index(folder)
+
+    def resolve(name: str, edit: Any, ctx: Any):
+        if data.get("hash") and getattr(ctx.photo, "content_hash", data["hash"]) != data["hash"]:
+            raise InputError(f"--regions {folder} was made for another photo ({data.get('input')})",
+                             hint="run pertouch segment on this photo")
+        entries = [e for e in data["regions"] if e.get("name") == name]
+        if not entries:
+            label = canonical_label(name)
+            entries = [e for e in data["regions"] if label and e.get("label") == label]
+            if not entries and label:
+                have = ", ".join(f"{e.get('name')} ({e.get('label')})" for e in data["regions"])
+                raise NotFoundError(f"no {label} found in this photo (segmentation in {folder})", hint=f"regions: {have}")
+        if not entries:
+            return None
+        masks = [load_mask(folder / str(e["mask"]), ctx.photo.shape) for e in entries]
+        mask = np.maximum.reduce(masks)
+        conf = min(float(e.get("confidence", 1.0)) for e in entries)
+        return Region(name, mask, label=entries[0].get("label", name), confidence=conf, source=str(folder))
+
+    return RegionResolver(RESOLVER, resolve, False, "--regions FOLDER (from pertouch segment)")
+
+
+RESOLVER = "--regions"
+
+
+def use_regions_folder(folder: Optional[Path]) -> None:
+    """Install the ``--regions`` resolver for this run (after ``--mask`` and recipe masks),
+    or remove one left from an earlier run in the same process when ``folder`` is None."""
+    from pertouch.commands._common import REGION_RESOLVERS, register_region_resolver
+
+    if folder is None:
+        REGION_RESOLVERS[:] = [r for r in REGION_RESOLVERS if r.name != RESOLVER]
+        return
+    if not folder.is_dir():
+        raise InputError(f"--regions {folder}: folder not found", hint="make it with: pertouch segment PHOTO --out FOLDER")
+    register_region_resolver(folder_resolver(folder))
+
+
+def segment_command(
+    input: Path = typer.Argument(..., help="The photo."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for masks, overlay.png and regions.json."),
+    segmenter: str = typer.Option("builtin", "--segmenter", help="builtin, sam:PATH, hf-sam:FOLDER or sam3:FOLDER."),
+    as_json: bool = typer.Option(False, "--json", help="Print regions.json on stdout."),
+) -> None:
+    """Find the regions of a photo; write one mask PNG per region, overlay.png and regions.json."""
+    from pertouch.engine.io import load_image
+    from pertouch.tools.perception import perceive
+
+    photo = load_image(input)
+    scene = perceive(photo, segmenter)
+    data = write_segmentation(scene, photo, out, str(input))
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    typer.echo(f"{input}: {scene.summary}")
+    for e in data["regions"]:
+        typer.echo(f"  {e['name']:<14} {e['label']:<11} confidence {e['confidence']:.2f}  area {e['area']:.1%}")
+    typer.echo(f"wrote {len(data['regions'])} masks, {OVERLAY} and {INDEX} to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    from pertouch.cli import handle_errors
+
+    app.command("segment")(handle_errors(segment_command))

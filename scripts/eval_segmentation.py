@@ -1,0 +1,53 @@
+"""Report segmentation quality on the hand-labelled set (evals/data/seg/).
+
+    python scripts/eval_segmentation.py [--segmenter builtin] [--segmenter sam:/m/sam_vit_b.pth]
+                                        [--long-side 512] [--json report.json]
+
+Prints IoU and boundary F per label (goals for builtin: sky ≥ 0.85, person ≥ 0.75,
+vegetation ≥ 0.70), false alarms, and the calibration of region confidences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pertouch.evals.segmentation import run
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--segmenter", action="append", help="segmenter spec (repeatable); default builtin")
+    ap.add_argument("--long-side", type=int, default=None, help="downscale photos to this long side first")
+    ap.add_argument("--case", action="append", help="only these cases (file names without .json)")
+    ap.add_argument("--json", help="write the full report here")
+    args = ap.parse_args(argv)
+    reports = []
+    for spec in args.segmenter or ["builtin"]:
+        rep = run(spec, args.long_side, args.case)
+        reports.append(rep)
+        print(f"\n== {spec}" + (f" (long side {args.long_side})" if args.long_side else ""))
+        print(f"{'label':<11} {'IoU':>6} {'bound.F':>8} {'photos':>6}  goal   false alarms")
+        for lab, s in rep["labels"].items():
+            iou = "-" if s["iou"] is None else f"{s['iou']:.3f}"
+            bf = "-" if s["boundary_f"] is None else f"{s['boundary_f']:.3f}"
+            goal = "" if s["goal"] is None else f"{s['goal']:.2f}" + (" ok" if s["iou"] is not None and s["iou"] >= s["goal"] else " MISS")
+            print(f"{lab:<11} {iou:>6} {bf:>8} {s['photos']:>6}  {goal:<7} {', '.join(s['false_alarms'])}")
+        for c in rep["cases"]:
+            per = ", ".join(f"{k} {v.get('iou', 'FA ' + str(v.get('false_alarm')))}" for k, v in c["labels"].items())
+            print(f"  {c['case']:<10} {c['ms']:>7.0f} ms  {per}")
+        cal = rep["calibration"]
+        print(f"calibration: {cal['n']} regions, ECE {cal['ece']:.3f}, mean confidence right "
+              f"{cal['mean_confidence_right']} / wrong {cal['mean_confidence_wrong']}")
+        for b in cal["bins"]:
+            print(f"  confidence {b['range'][0]:.2f}–{b['range'][1]:.2f}: n={b['n']:<3} accuracy {b['accuracy']:.2f}"
+                  f" (mean confidence {b['mean_confidence']:.2f})")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(reports, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

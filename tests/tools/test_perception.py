@@ -1,0 +1,116 @@
+"""perceive(): full-resolution labelled regions, levels, caching, find, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pertouch.engine.attributes import REGISTRY
+from pertouch.errors import InputError, NotFoundError
+from pertouch.tools import perception as pc
+
+
+@pytest.fixture(scope="module")
+def rocket():
+    from skimage import data
+
+    return data.rocket()[::2, ::2].copy()
+
+
+def test_scene_has_unique_full_resolution_regions_with_levels(rocket):
+    scene = pc.perceive(rocket)
+    names = [r.name for r in scene.regions]
+    assert len(names) == len(set(names)) >= 2
+    for r in scene.regions:
+        assert r.mask.shape == rocket.shape[:2] and r.mask.dtype == np.float32
+        assert set(r.levels) == set(REGISTRY)
+        assert -1.0 <= r.levels["brightness"] <= 1.0
+    assert set(scene.levels) == set(REGISTRY)
+    assert "sky" in scene.tags and "sky" in scene.summary
+    data = scene.to_json()
+    assert data["regions"][0]["bbox"] and data["hash"] == scene.content_hash
+
+
+def test_masks_follow_edges_at_full_resolution():
+    """A sharp vertical edge in a big photo stays sharp after upsampling (not proxy-blocky)."""
+    img = np.zeros((1200, 1800, 3), np.uint8)
+    img[:, :901] = (70, 130, 230)
+    img[:, 901:] = (40, 120, 30)
+    img[:, 901:] += np.random.default_rng(0).integers(0, 60, (1200, 899, 1), dtype=np.uint8)
+    scene = pc.perceive(img)
+    m = max(scene.regions, key=lambda r: r.mask[:, :800].mean()).mask
+    assert m[:, 880].mean() > 0.8 and m[:, 925].mean() < 0.2
+
+
+def test_second_call_is_cached_in_memory_and_on_disk(rocket, tmp_path):
+    pc.clear_cache()
+    first = pc.perceive(rocket)
+    assert pc.perceive(rocket) is first
+    files = list(pc._cache_file(first.content_hash, "builtin").parent.glob("*.npz"))
+    assert files
+    pc.clear_cache()
+    again = pc.perceive(rocket)
+    assert again is not first
+    assert [(r.name, r.label) for r in again.regions] == [(r.name, r.label) for r in first.regions]
+    for a, b in zip(again.regions, first.regions):
+        assert np.abs(a.mask - b.mask).mean() < 0.02
+
+
+def test_find_sky_and_not_found(rocket):
+    from skimage import data
+
+    sky = pc.find_region(rocket, "the sky")
+    assert sky.label == "sky" and sky.mask[:5].mean() > 0.9
+    assert pc.find(rocket, "sky").shape == rocket.shape[:2]
+    coffee = data.coffee()[::2, ::2].copy()
+    with pytest.raises(NotFoundError, match="no sky found in this photo"):
+        pc.find(coffee, "sky")
+    with pytest.raises(NotFoundError, match="no face found"):
+        pc.find(coffee, "face")
+    with pytest.raises(NotFoundError, match="eagle"):
+        pc.find(rocket, "the eagle")
+
+
+def test_person_parts_on_astronaut():
+    from skimage import data
+
+    img = data.astronaut()
+    scene = pc.perceive(img)
+    person = scene.find("person")
+    face = scene.find("her face")
+    hair = scene.find("hair")
+    assert face.area_fraction < person.area_fraction
+    assert (face.mask * person.mask).sum() > 0.8 * face.mask.sum()
+    fx0, fy0, fx1, fy1 = face.bbox
+    assert 150 < (fx0 + fx1) / 2 < 300 and (fy0 + fy1) / 2 < 200
+    assert hair.bbox[1] <= fy0 + 10
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (8, 8, 3), (8, 8), (8, 8, 4)])
+def test_tiny_images_give_one_region(shape):
+    img = np.full(shape, 200, np.uint8)
+    scene = pc.perceive(img)
+    assert len(scene.regions) == 1
+    assert scene.regions[0].mask.shape == shape[:2]
+    assert scene.regions[0].confidence <= 0.3
+
+
+@pytest.mark.parametrize("conv", [
+    lambda x: np.dot(x[..., :3], [0.3, 0.6, 0.1]).astype(np.uint8),           # grey
+    lambda x: np.dstack([x, np.full(x.shape[:2], 255, np.uint8)]),            # RGBA
+    lambda x: x.astype(np.uint16) * 257,                                        # 16-bit
+    lambda x: x.astype(np.float32) / 255,                                       # float
+])
+def test_other_pixel_formats(rocket, conv):
+    scene = pc.perceive(conv(rocket))
+    assert scene.find("sky").mask.shape == rocket.shape[:2]
+
+
+def test_huge_and_malformed_input_rejected():
+    huge = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (10_001, 10_001, 3))
+    with pytest.raises(InputError, match="too large"):
+        pc.perceive(huge)
+    with pytest.raises(InputError):
+        pc.perceive(np.zeros((4, 4, 2), np.uint8))
+    with pytest.raises(InputError):
+        pc.perceive(np.zeros((0, 5, 3), np.uint8))
