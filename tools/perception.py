@@ -40,6 +40,10 @@ from pertouch.tools.segmentation import Segment, Segmenter, get_segmenter
 MAX_PIXELS = 100_000_000
 #: Side of the proxy on which labelling cues are computed.
 CUE_SIDE = 384
+#: Scene masks are at full resolution up to this many pixels; above it they keep the
+#: photo's aspect at this size (still edge-aware: the engine upsamples them against the
+#: photo again) and :meth:`Scene.full_mask` gives them at full resolution on request.
+MASK_MAX_PIXELS = 4_000_000
 #: find() ignores regions labelled with less confidence than this (a guess, not a find).
 FIND_MIN_CONFIDENCE = 0.3
 #: Photos whose short side is below this get one region ("the whole photo").
@@ -76,6 +80,12 @@ class Scene:
     def find(self, text: str) -> Region:
         """The region for ``text``: a region name, a label/synonym, or a person part."""
         return _find(self, text)
+
+    def full_mask(self, region: Region) -> np.ndarray:
+        """``region``'s mask at the photo's full resolution (edge-aware upsampling)."""
+        if self.pixels is None or region.mask.shape == self.pixels.shape[:2]:
+            return region.mask
+        return upsample_masks([region.mask], luminance(self.pixels), radius=4)[0]
 
     def to_json(self) -> dict[str, Any]:
         """A JSON summary (no masks)."""
@@ -174,9 +184,13 @@ def _names(labels: list[str]) -> list[str]:
 
 
 def _measure(rgb: np.ndarray, masks: dict[str, np.ndarray]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Levels per region and global, the reference way (photo resized to 512×512 with
+    INTER_LINEAR; done here once on the uint8 photo instead of on a float copy)."""
+    from pertouch.engine.estimators import MEASURE_SIZE
     from pertouch.engine.measure import measure_image_levels, measure_levels
 
-    return measure_levels(rgb, masks), measure_image_levels(rgb)
+    small = cv2.resize(rgb, MEASURE_SIZE, interpolation=cv2.INTER_LINEAR)
+    return measure_levels(small, masks), measure_image_levels(small)
 
 
 def _summary(regions: list[Region]) -> tuple[list[str], str]:
@@ -219,8 +233,20 @@ def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str) -> Scene:
     return Scene(regions, global_levels, (W, H), seg.spec, h, tags, summary, timings, cues, rgb)
 
 
-def _full_res(masks: list[np.ndarray], rgb: np.ndarray) -> list[np.ndarray]:
-    H, W = rgb.shape[:2]
+def mask_size(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(W, H)`` of scene masks for a photo of ``shape``: full size up to MASK_MAX_PIXELS."""
+    H, W = shape[:2]
+    if H * W <= MASK_MAX_PIXELS:
+        return W, H
+    s = (MASK_MAX_PIXELS / (H * W)) ** 0.5
+    return max(1, round(W * s)), max(1, round(H * s))
+
+
+def _full_res(masks: list[np.ndarray], rgb: np.ndarray, size: tuple[int, int] | None = None) -> list[np.ndarray]:
+    """Masks upsampled edge-aware to ``size`` = (W, H) (default :func:`mask_size`)."""
+    W, H = size or mask_size(rgb.shape)
+    if (H, W) != rgb.shape[:2]:
+        rgb = cv2.resize(rgb, (W, H), interpolation=cv2.INTER_AREA)
     if masks and masks[0].shape == (H, W):
         return [m.astype(np.float32) for m in masks]
     if min(H, W) < MIN_SIDE:

@@ -45,7 +45,8 @@ def write_segmentation(scene: Any, photo: Any, out: Path, source: str) -> dict[s
     try:
         for entry, region in zip(data["regions"], scene.regions):
             entry["mask"] = f"{region.name}.png"
-            save_image(tmp / entry["mask"], (np.clip(region.mask, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None].repeat(3, 2))
+            mask = scene.full_mask(region)
+            save_image(tmp / entry["mask"], (np.clip(mask, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None].repeat(3, 2))
         rgb, _ = as_rgb8(photo)
         save_image(tmp / OVERLAY, preview_overlay(rgb, scene.regions))
         (tmp / INDEX).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -114,3 +114,12 @@ def test_huge_and_malformed_input_rejected():
         pc.perceive(np.zeros((4, 4, 2), np.uint8))
     with pytest.raises(InputError):
         pc.perceive(np.zeros((0, 5, 3), np.uint8))
+
+
+@pytest.mark.parametrize("case,goals", [("china", {"sky": 0.85, "vegetation": 0.70}), ("camera", {"person": 0.75, "sky": 0.85})])
+def test_builtin_reaches_the_iou_goals_on_labelled_photos(case, goals):
+    from pertouch.evals.segmentation import evaluate_case, load_cases
+
+    result = evaluate_case(next(c for c in load_cases() if c.name == case))
+    for label, goal in goals.items():
+        assert result["labels"][label]["iou"] >= goal, (label, result["labels"][label])

@@ -31,7 +31,7 @@ def superpixels(cues: Cues, n_segments: int = 800) -> tuple[np.ndarray, int]:
     h, w = cues.lab.shape[:2]
     if h * w < 256:
         return np.zeros((h, w), np.int32), 1
-    sp = slic(cues.rgb, n_segments=n_segments, compactness=10, max_num_iter=5,
+    sp = slic(cues.rgb, n_segments=n_segments, compactness=10, max_num_iter=3,
               start_label=0, enforce_connectivity=True)
     return sp.astype(np.int32), int(sp.max()) + 1
 
@@ -69,9 +69,8 @@ def _fix_sky(labels: np.ndarray, scores_px: np.ndarray) -> None:
 
 def _split_horizon(labels: np.ndarray, cues: Cues) -> None:
     """Water seen through haze merges with the sky; a textured shoreline band across the
-    sky separates them. Sky below such a band, darker than above it, becomes water."""
-    if cues.grey:
-        return
+    sky separates them. Sky below such a band, darker than above it, becomes water (in a
+    grey photo, where water and a far field look alike, ground)."""
     sky = labels == SKY
     h = labels.shape[0]
     count = sky.sum(axis=1)
@@ -82,7 +81,7 @@ def _split_horizon(labels: np.ndarray, cues: Cues) -> None:
     wide = count >= 0.3 * count.max()
     L = cues.lab[..., 0]
     for r in range(int(0.25 * h), int(0.85 * h)):
-        if not (wide[r] and tex[r] > 0.45 and tex[max(0, r - 14): r - 4].max(initial=0.0) < 0.25):
+        if not (wide[r] and tex[r] > 0.45 and tex[max(0, r - 20): r - 8].max(initial=0.0) < 0.3):
             continue
         below = sky.copy()
         below[:r] = False
@@ -91,7 +90,7 @@ def _split_horizon(labels: np.ndarray, cues: Cues) -> None:
         above = sky.copy()
         above[r:] = False
         if L[above].mean() - L[below].mean() >= 4:
-            labels[below] = WATER
+            labels[below] = LABELS.index("ground") if cues.grey else WATER
         return
 
 

@@ -1,0 +1,103 @@
+"""Benchmark perception: builtin segmenter at 12 MP and 1 MP, the cache, SAM ViT-B for reference.
+
+    python benchmarks/bench_segment.py [--repeat 3] [--no-sam]
+
+Goals (issue 3, on the 2-core CPU machine): builtin ≤ 1.0 s at 12 MP, ≤ 150 ms at
+1 MP; a second call on the same photo costs ~nothing. Prints median milliseconds
+per stage (cues, segment, refine = full-resolution edge-aware masks, measure = the
+levels of every region). SAM ViT-B is built with random weights
+(``sam_model_registry["vit_b"](checkpoint=None)``): its CPU time is the same as with
+real weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import cv2
+import numpy as np
+
+
+def photo(megapixels: float) -> np.ndarray:
+    """scikit-learn's china.jpg upscaled to about ``megapixels`` (4:3-ish)."""
+    from sklearn.datasets import load_sample_image
+
+    img = load_sample_image("china.jpg")
+    h, w = img.shape[:2]
+    s = (megapixels * 1e6 / (h * w)) ** 0.5
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_CUBIC)
+
+
+def bench_builtin(img: np.ndarray, repeat: int) -> dict[str, float]:
+    from pertouch.tools.perception import perceive
+
+    runs: list[dict[str, float]] = []
+    for i in range(repeat):
+        img = img.copy()
+        img[0, 0, 0] = i % 255  # a new content hash: no cache hit
+        t = time.perf_counter()
+        scene = perceive(img, "builtin", cache=False)
+        wall = (time.perf_counter() - t) * 1000
+        runs.append({**scene.timings_ms, "wall": wall})
+    return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
+
+
+def bench_cache(img: np.ndarray) -> tuple[float, float]:
+    from pertouch.tools import perception as pc
+
+    pc.perceive(img)
+    t = time.perf_counter()
+    pc.perceive(img)
+    memory = (time.perf_counter() - t) * 1000
+    pc.clear_cache()
+    t = time.perf_counter()
+    pc.perceive(img)
+    disk = (time.perf_counter() - t) * 1000
+    return memory, disk
+
+
+def bench_sam(img: np.ndarray) -> dict[str, float]:
+    import torch
+    from segment_anything import SamPredictor, sam_model_registry
+
+    t = time.perf_counter()
+    model = sam_model_registry["vit_b"](checkpoint=None).eval()
+    build = (time.perf_counter() - t) * 1000
+    pred = SamPredictor(model)
+    with torch.inference_mode():
+        t = time.perf_counter()
+        pred.set_image(img)
+        encode = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        pred.predict(point_coords=np.array([[100, 100]]), point_labels=np.array([1]), multimask_output=True)
+        decode = (time.perf_counter() - t) * 1000
+    return {"build": build, "image_encoder": encode, "one_prompt": decode,
+            "auto_32x32_estimate": encode + 1024 / 64 * decode * 64 / 4}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-sam", action="store_true")
+    args = ap.parse_args()
+    import torch
+
+    print(f"threads: torch {torch.get_num_threads()}, opencv {cv2.getNumThreads()}")
+    for mp, goal in ((12, 1000), (1, 150)):
+        img = photo(mp)
+        r = bench_builtin(img, args.repeat)
+        stages = "  ".join(f"{k} {v:.0f}" for k, v in r.items() if k not in ("wall", "total"))
+        seg_only = r["wall"] - r.get("measure", 0.0)
+        print(f"builtin {img.shape[1]}×{img.shape[0]} ({mp} MP): {r['wall']:.0f} ms median "
+              f"(without measuring levels {seg_only:.0f} ms; goal {goal}) — {stages}")
+    memory, disk = bench_cache(photo(12))
+    print(f"cache, 12 MP: second call {memory:.2f} ms (memory), {disk:.0f} ms (disk, new process)")
+    if not args.no_sam:
+        s = bench_sam(photo(1))
+        print("SAM ViT-B (random weights, CPU): " + "  ".join(f"{k} {v:.0f} ms" for k, v in s.items()))
+
+
+if __name__ == "__main__":
+    main()
