@@ -8,9 +8,13 @@ style, regions}}``. Fields scored (each exact):
 - ``targets`` — the set of (region, attribute, direction)
 - ``sizes`` — every target's shift/level within 0.005 (scored only when ``targets`` is right)
 - ``protected``, ``style``, ``regions`` — as sets / values
-The ``dev`` split is what the builtin parser was developed against; the
-``holdout`` split was written afterwards and never tuned on — its accuracy is the
-honest estimate.
+The ``dev`` split is what the builtin parser was developed against. The
+``holdout`` split was written afterwards in two batches and measured before any
+fix: batch 1 (category ``holdout``, 54 in-scope) scored 94.4% exact, batch 2
+(``holdout2``, 34 in-scope) 76.5% exact (kind 97%), all out-of-scope cases right.
+The parser was then fixed on what they exposed, so both now score 100% and are no
+longer unseen: the honest estimate for new phrasings is the untouched-batch
+number, roughly 75–95% exact. Add a fresh batch to measure again.
 
 - ``exact`` — all of the above; ``out_of_scope_ok`` — kind out-of-scope, an
   explanation and no edit, on the out-of-scope cases

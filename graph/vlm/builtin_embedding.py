@@ -21,7 +21,7 @@ from pertouch.graph.vlm.builtin_styles import STYLES
 log = logging.getLogger(__name__)
 
 #: Cosine similarity needed to accept a style guess (with / without a style cue word).
-STYLE_MIN_CUED, STYLE_MIN = 0.35, 0.5
+STYLE_MIN_CUED, STYLE_MIN = 0.45, 0.55
 #: Cosine similarity needed to read a request as "make it better".
 OPTIMIZE_MIN = 0.5
 

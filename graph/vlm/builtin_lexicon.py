@@ -58,6 +58,16 @@ GLOBAL_WORDS = ("image", "photo", "picture", "pic", "shot", "photograph", "every
                 "whole image", "whole photo", "entire image", "entire photo", "scene", "frame", "all of it",
                 "globally", "the whole picture", "whole picture")
 
+#: Style aliases that are also plain scene words ("the sunset sky"): a style only without other edits or with a cue.
+SCENE_STYLE_WORDS = frozenset({"sunset", "sunrise", "winter", "summer", "fall", "autumn", "dusk", "twilight", "noon",
+                               "midday", "daylight", "film", "movie", "neon", "kodak", "fuji", "icy", "sunny",
+                               "vacation", "nightfall", "evening sun", "late afternoon", "snapshot", "analog",
+                               "moodier", "dreamier", "airier"})
+
+#: Directed words that name a colour: after "reduce"/"cut" they flip ("reduce the green" = less green).
+COLOUR_WORDS = frozenset({"green", "greenish", "magenta", "blue", "orange", "yellow", "red", "reddish", "warm",
+                          "cool", "cold", "golden"})
+
 #: Words with an attribute AND a direction.
 DIRECTED: dict[str, tuple[str, str]] = {}
 
@@ -72,7 +82,7 @@ _d("brightness", "up", "brighter", "brighten", "brightened", "brighten up", "lig
 _d("brightness", "down", "darker", "darken", "darkened", "dark", "dim", "dimmer", "dim down", "underexpose",
    "deeper", "darkening", "less bright", "tone down the brightness")
 _d("temperature", "up", "warmer", "warm", "warm up", "warmed", "golden", "more golden", "orange", "oranger",
-   "yellower", "more yellow", "toastier", "sunnier", "less cool", "less cold", "less blue", "blue cast", "cold cast",
+   "yellower", "more yellow", "toastier", "sunnier", "red", "redder", "reddish", "more red", "less cool", "less cold", "less blue", "blue cast", "cold cast",
    "warming")
 _d("temperature", "down", "cooler", "cool", "cool down", "cooled", "colder", "cold", "bluer", "blue", "more blue",
    "icier", "icy", "chillier", "less warm", "less yellow", "less orange", "yellow cast", "orange cast",
@@ -92,7 +102,7 @@ _d("clarity", "up", "sharper", "sharpen", "sharp", "crisper", "crisp", "crispier
    "clearer", "more texture", "more detailed", "defined")
 _d("clarity", "down", "softer", "soften", "soft", "smoother", "smooth", "smoothen", "blurrier", "blur",
    "less sharp", "less detail", "less texture")
-_d("tint", "up", "greener", "green", "more green", "less magenta", "less pink", "magenta cast", "pink cast",
+_d("tint", "up", "greener", "green", "greenish", "more green", "less magenta", "less pink", "magenta cast", "pink cast",
    "purple cast")
 _d("tint", "down", "more magenta", "pinker", "magenta", "less green", "green cast", "purpler")
 _d("shadows", "up", "lift the shadows", "lift shadows", "open up the shadows", "open the shadows",
@@ -129,9 +139,11 @@ for _w in ("decrease", "decreased", "reduce", "reduced", "lower", "low", "down",
 NEG_WORDS = ("leave", "don't touch", "dont touch", "do not touch", "don't change", "dont change", "do not change",
              "don't edit", "do not edit", "don't alter", "do not alter", "don't affect", "do not affect",
              "don't modify", "do not modify", "don't mess with", "do not mess with", "hands off", "without touching",
-             "without changing", "without affecting", "without altering", "except", "except for", "apart from",
-             "but not", "not the", "excluding", "exclude", "protect", "avoid", "avoid touching", "don't",
-             "do not", "dont", "never touch", "ignore", "not on the", "not in the", "except the", "other than")
+             "without changing", "without affecting", "without altering", "exclude", "protect", "avoid",
+             "avoid touching", "don't", "do not", "dont", "never touch", "ignore")
+#: "everything except the sky": only region words follow, then the sentence goes on.
+EXCLUDE_WORDS = ("except", "except for", "apart from", "but not", "not the", "excluding", "other than",
+                 "not on the", "not in the", "except the", "save for")
 KEEP_AFTER = ("as is", "as it is", "unchanged", "untouched", "the same", "natural", "intact", "alone", "original",
               "how it is", "like it is", "as they are", "the way it is", "same")
 
@@ -154,7 +166,9 @@ for _w, _why in (
     ("thinner", "reshaping bodies"), ("taller", "reshaping bodies"), ("wrinkles", "removing details"),
     ("blemishes", "removing details"), ("red eye", "removing details"), ("red-eye", "removing details"),
     ("make me look", "reshaping bodies"), ("computer", "non-photo tasks"), ("disk", "non-photo tasks"),
-    ("sunglasses", "adding objects"), ("bigger", "reshaping content"), ("smaller", "reshaping content"),
+    ("sunglasses", "adding objects"), ("shirt", "recolouring objects"), ("dress", "recolouring objects"),
+    ("jacket", "recolouring objects"), ("clothes", "recolouring objects"), ("eye color", "recolouring objects"),
+    ("eye colour", "recolouring objects"), ("lipstick", "recolouring objects"), ("car color", "recolouring objects"), ("bigger", "reshaping content"), ("smaller", "reshaping content"),
 ):
     OOS[_w] = _why
 OBJ_VERBS = ("add", "remove", "put", "place", "get rid of", "take out", "paste", "generate", "create", "make a")
@@ -197,6 +211,8 @@ def build_phrases() -> dict[str, Tag]:
         put(w, ("global",))
     for w in NEG_WORDS:
         put(w, ("neg",))
+    for w in EXCLUDE_WORDS:
+        put(w, ("excl",))
     for w, v in MAGNITUDES.items():
         put(w, ("mag", v))
     for w, d in DIR_WORDS.items():
@@ -234,6 +250,6 @@ there their they them then than too also only even still yet again once here now
 give get got gets have has had do does did done doing go goes going see seem seems need needs want wants like
 thing things way ways one two three first last next other another same such own back both either neither
 photo image picture shot time day days side part parts area areas stuff kind sort bit tone tones colour color
-deep thanks thank thx lol basically literally actually totally honestly ok okay yes no not hey hi hello dear maybe perhaps kinda sorta quite rather pretty really
+deep grey gray thanks thank thx lol basically literally actually totally honestly ok okay yes no not hey hi hello dear maybe perhaps kinda sorta quite rather pretty really
 sky cloud cloudy sunny night light lights dark darks high low tall short warm cool cold hot
 """.split())

@@ -69,6 +69,7 @@ class Mention:
 class Clause:
     items: list[Item] = field(default_factory=list)
     neg: bool = False
+    exclusive: bool = False
 
 
 def normalize(text: str) -> str:
@@ -76,6 +77,8 @@ def normalize(text: str) -> str:
     t = t.replace("b&w", "bw").replace("&", " and ")
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
     t = re.sub(r"(?<=[a-z])'s\b", "", t)
+    t = re.sub(r"\bhalf a stop\b", "0.5 stop", t)
+    t = re.sub(r"\b(everything|all) but\b", r"\1 except", t)
     return t
 
 
@@ -142,6 +145,11 @@ def split_clauses(items: list[Item]) -> list[Clause]:
             clauses.append(Clause())
         elif kind in ("neg", "keep"):
             clauses.append(Clause(neg=True))
+        elif kind == "excl":
+            clauses.append(Clause(neg=True, exclusive=True))
+        elif clauses[-1].exclusive and kind not in ("region", "global", "word") and any(
+                x.tag[0] == "region" for x in clauses[-1].items):
+            clauses.append(Clause(items=[it]))  # "everything except the face a bit darker"
         elif clauses[-1].neg and kind not in ("region", "global", "word", "optimize") and clauses[-1].items \
                 and clauses[-1].items[-1].text == "and":
             clauses.append(Clause(items=[it]))  # "leave the sky alone and brighten the ground"
@@ -164,14 +172,24 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
     items = clause.items
     pend_dir: str | None = None
     pend_flip = False
+    pend_verb = False  # the pending direction came from a verb ("reduce the green")
     pend_mag: tuple[float, str] | None = None
     pend_num: tuple | None = None
     last: Mention | None = None
     after_region = False
     numctx: str | None = None
+    oos = False  # "change his shirt to red": colour words right after an out-of-scope object are not edits
     for j, it in enumerate(items):
         k = it.tag[0]
-        if k in ("region", "global"):
+        if k == "oos":
+            oos = True
+        elif k in ("dir", "objverb", "region", "global") or it.text == "and":
+            oos = False
+        elif k == "attr" and oos:
+            continue
+        if it.text == "and" and j + 1 < len(items) and items[j + 1].tag[0] in ("word", "dir", "objverb", "optimize"):
+            seq.append(("B", None))  # "… and make the grass greener": a new pairing starts
+        elif k in ("region", "global"):
             seq.append(("R", it.tag[1] if k == "region" else GLOBAL))
             after_region = True
             if last is not None:
@@ -194,8 +212,13 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
                 if pend_mag and last.mag is None:
                     last.mag, last.mag_word = pend_mag
                 continue
+            if (d is not None and last is not None and seq and seq[-1][1] is last
+                    and (last.attribute, last.direction) == (attr, d)):
+                continue  # "cold blue tones": one mention
             if d is None:
                 d = pend_dir
+            elif pend_verb and pend_dir == "down" and it.text in lex.COLOUR_WORDS:
+                d = {"up": "down", "down": "up"}[d]
             elif pend_flip:
                 d = {"up": "down", "down": "up"}[d]
             m = Mention(attr, d)
@@ -220,10 +243,11 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
             if last is not None and last.direction is None and not _is_attr(items, j + 1):
                 last.direction = it.tag[1]
             else:
-                pend_dir, pend_flip = it.tag[1], False
+                pend_dir, pend_flip, pend_verb = it.tag[1], False, True
                 pend_mag = None if after_region else pend_mag
         elif k == "objverb":
             pend_dir = "down" if it.text in ("remove", "get rid of", "take out") else "up"
+            pend_verb = True
         elif k == "optimize" and it.text in ("enhance", "improve") and _is_attr(items, j + 1):
             pend_dir = "up"
         elif k == "more" or k == "lacks":
@@ -286,7 +310,29 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
 
 
 def _pair(seq: list[tuple[str, object]]) -> list[tuple[list[str], list[Mention]]]:
-    """Pair runs of regions with runs of mentions ("brighten the face and darken the sky")."""
+    """Pair regions with mentions per segment; a segment with only one kind borrows the other
+    kind from the segment before it ("brighten the sky and make it bluer")."""
+    segments: list[list[tuple[str, object]]] = [[]]
+    for item in seq:
+        if item[0] == "B":
+            segments.append([])
+        else:
+            segments[-1].append(item)
+    out: list[tuple[list[str], list[Mention]]] = []
+    prev: list[tuple[str, object]] = []
+    for seg in (s for s in segments if s):
+        kinds = {k for k, _ in seg}
+        if kinds == {"M"} and any(k == "R" for k, _ in prev):
+            seg = [x for x in prev if x[0] == "R"] + seg
+        elif kinds == {"R"} and any(k == "M" for k, _ in prev):
+            seg = seg + [x for x in prev if x[0] == "M"]
+        out += _pair_segment(seg)
+        prev = seg
+    return out
+
+
+def _pair_segment(seq: list[tuple[str, object]]) -> list[tuple[list[str], list[Mention]]]:
+    """Pair runs of regions with runs of mentions ("brighten the face, darken the sky")."""
     runs: list[tuple[str, list]] = []
     for kind, val in seq:
         if runs and runs[-1][0] == kind:
@@ -406,7 +452,9 @@ def parse_instruction(text: str, *, use_embeddings: bool = True) -> Intent:
     protected = list(dict.fromkeys(it.tag[1] for it in neg_items if it.tag[0] == "region"))
     targets = [t for t in targets if t.region not in protected]
     styles = [it.tag[1] for it in items if it.tag[0] == "style"]
-    style = styles[0] if styles and (not targets or "stylecue" in kinds) else None
+    style_words = [it.text for it in items if it.tag[0] == "style"]
+    style = styles[0] if styles and (not targets or "stylecue" in kinds
+                                     or style_words[0] not in lex.SCENE_STYLE_WORDS) else None
     oos = [it.tag[1] for it in items if it.tag[0] == "oos"]
     objverb_only = "objverb" in kinds and not targets
     optimize = "optimize" in kinds
@@ -434,6 +482,10 @@ def parse_instruction(text: str, *, use_embeddings: bool = True) -> Intent:
         kind = "out-of-scope"
         why = (f"{_SCOPE}; I found no retouching request in {text.strip()[:80]!r}, so nothing was changed."
                if text.strip() else f"{_SCOPE}; the instruction is empty, so nothing was changed.")
+    if "stylecue" in kinds:  # "give the sky a golden look" limits; "look like a tokyo street" does not
+        cue = next(i for i, it in enumerate(items) if it.tag[0] == "stylecue")
+        before = {it.tag[1] for it in items[:cue] if it.tag[0] == "region"}
+        named = [r for r in named if r in before]
     regions = [r for r in named if r not in protected] if kind in ("weak-optimize", "weak-style") else []
     if kind == "out-of-scope":
         protected = []

@@ -106,7 +106,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
           {"global": {"temperature": _to(0.0), "brightness": _by(0.15), "contrast": _to(0.35), "colorfulness": _to(0.2), "shadows": _by(-0.05)},
            "sky": {"colorfulness": _to(0.4)}}),
     Style("moody", "dark desaturated contrasty cool mood, darker sky",
-          ("moody", "moodier", "dark and moody", "gloomy", "dramatic", "brooding", "somber", "sombre", "melancholic"),
+          ("moody", "moodier", "dark and moody", "gloomy", "brooding", "somber", "sombre", "melancholic"),
           {"global": {"brightness": _by(-0.25), "contrast": _to(0.3), "colorfulness": _to(-0.35), "temperature": _to(-0.15), "shadows": _by(-0.15)},
            "sky": {"brightness": _by(-0.3)}}),
     Style("airy", "bright light and soft, open shadows, gentle pastel colour",

@@ -52,6 +52,8 @@ def get_vlm(spec: str, **kwargs: Any) -> VLM:
         from pertouch.graph.vlm.builtin_provider import BuiltinVLM
 
         return BuiltinVLM(use_embeddings=str(options.get("embeddings", "1")) not in ("0", "false", "no"))
+    if kind not in KINDS:
+        raise ModelError(f"unknown VLM kind {kind!r} in {spec!r}", hint=f"use one of: {', '.join(KINDS)}")
     if not target:
         raise ModelError(f"VLM spec {spec!r} needs a {'model name' if kind == 'openai' else 'path'} after ':'",
                          hint="e.g. openai:gpt-4o-mini, hf:/path/to/model, fake:script.json")
