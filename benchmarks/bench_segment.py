@@ -73,8 +73,7 @@ def bench_sam(img: np.ndarray) -> dict[str, float]:
         t = time.perf_counter()
         pred.predict(point_coords=np.array([[100, 100]]), point_labels=np.array([1]), multimask_output=True)
         decode = (time.perf_counter() - t) * 1000
-    return {"build": build, "image_encoder": encode, "one_prompt": decode,
-            "auto_32x32_estimate": encode + 1024 / 64 * decode * 64 / 4}
+    return {"build": build, "image_encoder": encode, "one_point_prompt": decode}
 
 
 def main() -> None:
