@@ -86,7 +86,7 @@ class Weights:
         m = np.asarray(mask, np.float32)
         gh, gw = grid_shape((h, w), m.shape)
         if guide_grid is None or guide_grid.shape != (gh, gw):
-            guide_grid = cv2.resize(luma_unit(image), (gw, gh), interpolation=cv2.INTER_AREA)
+            guide_grid = luma_unit(cv2.resize(image, (gw, gh), interpolation=cv2.INTER_AREA))
         interp = cv2.INTER_AREA if m.shape[0] > gh else cv2.INTER_LINEAR
         p = np.clip(cv2.resize(m, (gw, gh), interpolation=interp), 0.0, 1.0)
         r = max(2, round(3 * max(gh, gw) / 512))

@@ -35,63 +35,93 @@ def _coords(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return i0, i1, (src - i0).astype(np.float32)
 
 
-def _kernel_py(base, out, guide, lut, mat, m_lo, m_hi, a, b, y0, y1, x0, x1,
+#: The soft clip is tabulated over [CLIP_LO, CLIP_HI], nearest sample, with this many
+#: samples per unit (per dtype), already scaled to the output range.
+CLIP_LO, CLIP_HI = -1.0, 2.0
+CLIP_RES = {np.dtype(np.uint8): 4096, np.dtype(np.uint16): 65536}
+
+
+def clip_table(margins: tuple[float, float], per_unit: int, scale: float) -> np.ndarray:
+    """``soft_clip(x) * scale + 0.5`` at x = CLIP_LO + k / per_unit (float32)."""
+    x = np.arange(int((CLIP_HI - CLIP_LO) * per_unit) + 1) / per_unit + CLIP_LO
+    return (soft_clip(x, *margins) * scale + 0.5).astype(np.float32)
+
+
+def _row_weights(a, b, gi0, gi1, fy, arow, brow):
+    for g in range(a.shape[1]):
+        arow[g] = a[gi0, g] + (a[gi1, g] - a[gi0, g]) * fy
+        brow[g] = b[gi0, g] + (b[gi1, g] - b[gi0, g]) * fy
+
+
+def _kernel_py(base, out, guide, tabs, clip, per_unit, a, b, y0, y1, x0, x1,
                ry0, ry1, rfy, cx0, cx1, cfx, scale, detail, clar):
-    n1 = lut.shape[1] - 1
+    # tabs[c, k, v] = matrix[c, k] * lut[k, v]: a pixel's colour is sum_k tabs[c, k, v_k]
+    n1 = tabs.shape[2] - 1
+    kq = np.float32(per_unit)
+    off = np.float32(-CLIP_LO * per_unit + 0.5)
+    qmax = clip.shape[0] - 1
+    wmin = np.float32(1.0 / 512.0)
+    inv = np.float32(1.0) / scale
+    top = int(scale)
     for i in _prange(y0, y1):
-        gi0 = ry0[i]
-        gi1 = ry1[i]
-        fy = rfy[i]
+        arow = np.empty(a.shape[1], np.float32)
+        brow = np.empty(a.shape[1], np.float32)
+        _row_weights(a, b, ry0[i], ry1[i], rfy[i], arow, brow)
         for j in range(x0, x1):
             gj0 = cx0[j]
             gj1 = cx1[j]
             fx = cfx[j]
-            at = a[gi0, gj0] * (1 - fx) + a[gi0, gj1] * fx
-            ab = a[gi1, gj0] * (1 - fx) + a[gi1, gj1] * fx
-            bt = b[gi0, gj0] * (1 - fx) + b[gi0, gj1] * fx
-            bb = b[gi1, gj0] * (1 - fx) + b[gi1, gj1] * fx
-            y = (0.2126 * guide[i, j, 0] + 0.7152 * guide[i, j, 1] + 0.0722 * guide[i, j, 2]) / scale
-            w = (at * (1 - fy) + ab * fy) * y + (bt * (1 - fy) + bb * fy)
-            if w < 1.0 / 512.0:
+            aa = arow[gj0] + (arow[gj1] - arow[gj0]) * fx
+            bb = brow[gj0] + (brow[gj1] - brow[gj0]) * fx
+            if aa == np.float32(0.0):  # flat (inside or outside): no need for the guide
+                w = bb
+            else:
+                y = (np.float32(0.2126) * guide[i, j, 0] + np.float32(0.7152) * guide[i, j, 1]
+                     + np.float32(0.0722) * guide[i, j, 2]) * inv
+                w = aa * y + bb
+            if w < wmin:
                 continue
-            if w > 1.0 - 1.0 / 512.0:
-                w = 1.0
-            c0 = 0.0
-            c1 = 0.0
-            c2 = 0.0
+            if w > np.float32(1.0) - wmin:
+                w = np.float32(1.0)
             if clar == 0.0:
-                c0 = lut[0, base[i, j, 0]]
-                c1 = lut[1, base[i, j, 1]]
-                c2 = lut[2, base[i, j, 2]]
+                r = base[i, j, 0]
+                g = base[i, j, 1]
+                bl = base[i, j, 2]
+                t0 = tabs[0, 0, r] + tabs[0, 1, g] + tabs[0, 2, bl]
+                t1 = tabs[1, 0, r] + tabs[1, 1, g] + tabs[1, 2, bl]
+                t2 = tabs[2, 0, r] + tabs[2, 1, g] + tabs[2, 2, bl]
             else:
                 d = clar * detail[i - y0, j - x0]
-                for c in range(3):
-                    v = base[i, j, c] / scale + d
-                    v = min(max(v, 0.0), 1.0) * n1
-                    k = min(int(v), n1 - 1)
-                    f = v - k
-                    val = lut[c, k] * (1 - f) + lut[c, k + 1] * f
-                    if c == 0:
-                        c0 = val
-                    elif c == 1:
-                        c1 = val
-                    else:
-                        c2 = val
-            for c in range(3):
-                t = mat[c, 0] * c0 + mat[c, 1] * c1 + mat[c, 2] * c2
-                if m_hi > 0.0 and t > 1.0 - m_hi:
-                    t = 1.0 - m_hi + m_hi * np.tanh((t - 1.0 + m_hi) / m_hi)
-                if m_lo > 0.0 and t < m_lo:
-                    t = m_lo * (1.0 + np.tanh((t - m_lo) / m_lo))
-                t = min(max(t, 0.0), 1.0) * scale
-                o = float(out[i, j, c])
-                v = o + w * (t - o) + 0.5
-                out[i, j, c] = min(max(int(v), 0), int(scale))
+                t0 = np.float32(0.0)
+                t1 = np.float32(0.0)
+                t2 = np.float32(0.0)
+                for k in range(3):
+                    v = min(max(base[i, j, k] * inv + d, np.float32(0.0)), np.float32(1.0)) * n1
+                    q = min(int(v), n1 - 1)
+                    f = v - q
+                    t0 += tabs[0, k, q] + (tabs[0, k, q + 1] - tabs[0, k, q]) * f
+                    t1 += tabs[1, k, q] + (tabs[1, k, q + 1] - tabs[1, k, q]) * f
+                    t2 += tabs[2, k, q] + (tabs[2, k, q + 1] - tabs[2, k, q]) * f
+            c0 = clip[min(max(int(t0 * kq + off), 0), qmax)]
+            c1 = clip[min(max(int(t1 * kq + off), 0), qmax)]
+            c2 = clip[min(max(int(t2 * kq + off), 0), qmax)]
+            if w == np.float32(1.0):
+                out[i, j, 0] = min(int(c0), top)
+                out[i, j, 1] = min(int(c1), top)
+                out[i, j, 2] = min(int(c2), top)
+            else:  # c already carries +0.5; blend o + w (t - o), rounded
+                o = np.float32(out[i, j, 0])
+                out[i, j, 0] = min(int(o + w * (c0 - np.float32(0.5) - o) + np.float32(0.5)), top)
+                o = np.float32(out[i, j, 1])
+                out[i, j, 1] = min(int(o + w * (c1 - np.float32(0.5) - o) + np.float32(0.5)), top)
+                o = np.float32(out[i, j, 2])
+                out[i, j, 2] = min(int(o + w * (c2 - np.float32(0.5) - o) + np.float32(0.5)), top)
 
 
 if HAVE_NUMBA:
     _prange = _nb.prange
-    _kernel = _nb.njit(parallel=True, cache=True, nogil=True)(_kernel_py)
+    _row_weights = _nb.njit(cache=True, nogil=True, fastmath=True)(_row_weights)
+    _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
 else:
     _prange = range
     _kernel = None
@@ -115,9 +145,12 @@ def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTr
     cx0, cx1, cfx = _coords(w, a.shape[1])
     det = detail if (detail is not None and t.clarity != 0.0) else np.zeros((1, 1), np.float32)
     if _kernel is not None:
-        _kernel(base, out, guide, t.lut, t.matrix, t.margins[0], t.margins[1],
-                a.astype(np.float32), b.astype(np.float32), y0, y1, x0, x1,
-                ry0, ry1, rfy, cx0, cx1, cfx, scale, det.astype(np.float32), float(t.clarity))
+        tabs = np.ascontiguousarray(t.matrix[:, :, None] * t.lut[None, :, :], dtype=np.float32)
+        per_unit = CLIP_RES[base.dtype]
+        _kernel(base, out, guide, tabs, clip_table(t.margins, per_unit, scale), per_unit,
+                np.ascontiguousarray(a, np.float32),
+                np.ascontiguousarray(b, np.float32), int(y0), int(y1), int(x0), int(x1),
+                ry0, ry1, rfy, cx0, cx1, cfx, np.float32(scale), det.astype(np.float32), np.float32(t.clarity))
         return
     _apply_numpy(base, out, guide, t, a, b, bbox, det, scale, (ry0, ry1, rfy, cx0, cx1, cfx))
 

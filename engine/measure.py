@@ -1,6 +1,7 @@
 """Measure attribute levels of regions, the reference way.
 
-The photo is resized (aspect NOT kept) to 512×512 with cv2 INTER_LINEAR, each
+The photo is resized (aspect NOT kept) to 512×512 with cv2 INTER_LINEAR in its own
+dtype (as the reference does on the 8-bit image it reads), each
 region's mask to 512×512 with nearest neighbour and thresholded at 0.5; raw values
 come from the estimators of :mod:`pertouch.engine.estimators` (vectorised here so
 that ~10 regions cost a few milliseconds: per-image planes are computed once and
@@ -39,8 +40,8 @@ def measure_rgb(image: np.ndarray) -> np.ndarray:
     """The measuring image: ``(512, 512, 3)`` float32 RGB on the 0–255 scale."""
     import cv2
 
-    x = to_unit_float(image[..., :3]) * 255.0
-    return cv2.resize(x, MEASURE_SIZE, interpolation=cv2.INTER_LINEAR)
+    small = cv2.resize(np.ascontiguousarray(image[..., :3]), MEASURE_SIZE, interpolation=cv2.INTER_LINEAR)
+    return to_unit_float(small) * 255.0
 
 
 def measure_mask(mask: np.ndarray) -> np.ndarray:
@@ -151,14 +152,17 @@ class Measurer:
     def raw(self, mask: np.ndarray, attributes: Iterable[str] | None = None) -> dict[str, float]:
         """Raw estimator values of one ``(512, 512)`` bool mask."""
         names = _names(attributes)
-        if not mask.any():
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if rows.size == 0:
             return {n: float("nan") for n in names}
+        y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        mask = mask[y0:y1, x0:x1]  # everything below works on the mask's bounding box
         out: dict[str, float] = {}
         px = None
         mean = None
         for n in names:
             if n in ("colorfulness", "temperature", "brightness", "tint") and px is None:
-                px = self.rgb[mask].astype(np.float64)
+                px = self.rgb[y0:y1, x0:x1][mask].astype(np.float64)
                 mean = px.mean(axis=0)
             if n == "colorfulness":
                 out[n] = colorfulness_px(px)
@@ -166,7 +170,9 @@ class Measurer:
                 vh = mask[:, 1:] & mask[:, :-1]
                 vv = mask[1:] & mask[:-1]
                 count = int(vh.sum() + vv.sum())
-                total = float(self._plane("dh")[vh].sum(dtype=np.float64) + self._plane("dv")[vv].sum(dtype=np.float64))
+                dh = self._plane("dh")[y0:y1, x0:x1 - 1]
+                dv = self._plane("dv")[y0:y1 - 1, x0:x1]
+                total = float(dh[vh].sum(dtype=np.float64) + dv[vv].sum(dtype=np.float64))
                 out[n] = 0.0 if count == 0 else float(min(total / (4.0 * count), CONTRAST_CAP))
             elif n == "temperature":
                 out[n] = float(temperature_of_mean(mean))
@@ -175,9 +181,9 @@ class Measurer:
             elif n == "tint":
                 out[n] = float(tint_of_mean(mean))
             elif n in ("highlights", "shadows"):
-                out[n] = tail_mean(self._plane("luma")[mask], n == "highlights")
+                out[n] = tail_mean(self._plane("luma")[y0:y1, x0:x1][mask], n == "highlights")
             elif n == "clarity":
-                out[n] = float(self._plane("detail")[mask].mean())
+                out[n] = float(self._plane("detail")[y0:y1, x0:x1][mask].mean())
             else:
                 raise KeyError(f"no estimator for {n!r}")
         return out

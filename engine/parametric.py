@@ -90,7 +90,7 @@ class ParametricEngine:
 
     name = "parametric"
 
-    def __init__(self, table: LevelTable | None = None, passes: int = 2) -> None:
+    def __init__(self, table: LevelTable | None = None, passes: int = 1) -> None:
         self.table = table or default_table()
         self.passes = passes
 
@@ -182,7 +182,7 @@ def _weights(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:
 
     gh, gw = grid_shape(image.shape[:2], mask.shape)
     if (gh, gw) not in cache:
-        cache[(gh, gw)] = cv2.resize(luma_unit(image), (gw, gh), interpolation=cv2.INTER_AREA)
+        cache[(gh, gw)] = luma_unit(cv2.resize(image, (gw, gh), interpolation=cv2.INTER_AREA))
     return Weights.build(mask, image, cache[(gh, gw)])
 
 

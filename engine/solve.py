@@ -31,10 +31,10 @@ from pertouch.engine.estimators import CONTRAST_CAP
 
 #: Per-pixel attributes in chain order (clarity is solved first, on its own).
 ORDER = ("temperature", "tint", "brightness", "contrast", "highlights", "shadows", "colorfulness")
-N_SAMPLES = 1500
+N_SAMPLES = 1024
 N_LUT = 256
 LEVEL_TOL = 0.01
-PASSES = 2
+PASSES = 1
 _TRACE: list | None = None
 
 
@@ -317,7 +317,7 @@ def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
             cur = now[a] if a == names[0] or done else sample.raw(p, a)
             lo, hi = op.STRENGTH_RANGE[a]
             s_now = getattr(p, a)
-            if abs(cur - targets[a]) <= tol[a] or (s_now == lo and cur > targets[a]) or (s_now == hi and cur < targets[a]):
+            if abs(cur - targets[a]) <= 3 * tol[a] or (s_now == lo and cur > targets[a]) or (s_now == hi and cur < targets[a]):
                 continue
             done = False
             s, _ = solve_monotone(lambda v, a=a: sample.raw(p.with_(**{a: v}), a), targets[a], lo, hi,
