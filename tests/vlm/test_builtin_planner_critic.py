@@ -1,0 +1,130 @@
+"""Builtin planner (strong / optimize / style, preferences, protection, critique advice)
+and builtin critic (verdicts from measured levels, image defects, never silently satisfied)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pertouch.engine.base import Achieved
+from pertouch.graph.vlm.base import VLMError, plan_to_recipe
+from pertouch.graph.vlm.builtin_critic import critique_render
+from pertouch.graph.vlm.builtin_provider import BuiltinVLM
+from pertouch.graph.vlm.builtin_styles import STYLES
+from pertouch.graph.vlm.schemas import Intent, SceneInfo
+
+vlm = BuiltinVLM(use_embeddings=False)
+
+
+def edits(plan):
+    return {(e.region, e.attribute): (e.to, e.by) for e in plan.edits}
+
+
+def test_strong_follows_the_words_and_holds_protected_regions(scene):
+    plan = vlm.plan(vlm.classify("make it a lot brighter but leave the sky alone"), scene)
+    assert edits(plan) == {("global", "brightness"): (None, 0.5), ("sky", "brightness"): (None, 0.0)}
+    recipe = plan_to_recipe(plan, scene)
+    assert recipe.regions["sky"].attributes["brightness"].by == 0.0
+
+
+def test_strong_reports_regions_the_photo_lacks(scene):
+    plan = vlm.plan(vlm.classify("brighten the water and the sky"), scene)
+    assert plan.missing == ["water"] and edits(plan) == {("sky", "brightness"): (None, 0.2)}
+
+
+def test_subject_words_resolve_to_the_main_subject(scene):
+    plan = vlm.plan(vlm.classify("much brighter eagle"), scene)
+    assert edits(plan) == {("person", "brightness"): (None, 0.3)}  # no non-person object: the people
+    s2 = SceneInfo.from_regions([*scene.model_dump()["regions"],
+                                 {"name": "other_1", "label": "other", "area": 0.1, "levels": {}}])
+    assert edits(vlm.plan(vlm.classify("much brighter eagle"), s2)) == {("other_1", "brightness"): (None, 0.3)}
+
+
+def test_optimize_moves_far_levels_toward_zero_and_leaves_near_ones(scene):
+    plan = vlm.plan(Intent(kind="weak-optimize"), scene)
+    e = edits(plan)
+    assert e[("person", "brightness")][0] == pytest.approx(-0.7 * 0.3)  # −0.7 → 70% of the way to 0
+    assert e[("sky", "contrast")][0] == pytest.approx(-0.6 * 0.3)
+    assert ("sky", "temperature") not in e and ("global", "brightness") not in e  # already near 0
+
+
+def test_optimize_blends_toward_remembered_preferences(scene):
+    prefs = {"person": {"brightness": {"level": 0.4, "weight": 1.0}}, "global": {"temperature": 0.5}}
+    e = edits(vlm.plan(Intent(kind="weak-optimize"), scene, prefs))
+    goal = 0.7 * 0.4
+    assert e[("person", "brightness")][0] == pytest.approx(-0.7 + 0.7 * (goal + 0.7), abs=1e-3)
+    assert e[("global", "temperature")][0] > 0.2  # a preference acts even where the level was typical
+
+
+@pytest.mark.parametrize("name", list(STYLES))
+def test_every_style_plans_valid_edits_for_the_present_regions(name, scene):
+    plan = vlm.plan(Intent(kind="weak-style", style=name), scene)
+    assert plan.edits and all(e.region in ("global", "sky", "person", "vegetation") for e in plan.edits)
+    plan_to_recipe(plan, scene)  # validates every level and shift
+
+
+def test_style_limited_to_a_region_and_blended_with_preferences(scene):
+    plan = vlm.plan(vlm.classify("give the sky a golden hour look"), scene)
+    assert {e.region for e in plan.edits} == {"sky"}
+    assert edits(plan)[("sky", "temperature")] == (0.7, None)
+    warm = edits(vlm.plan(Intent(kind="weak-style", style="golden-hour"), scene, {"sky": {"temperature": -1.0}}))
+    assert warm[("sky", "temperature")][0] == pytest.approx(0.7 * 0.7 - 0.3)
+
+
+def test_unknown_style_from_another_model_is_an_error(scene):
+    with pytest.raises(VLMError, match="unknown style"):
+        vlm.plan(Intent(kind="weak-style", style="zzzz-unknown"), scene)
+
+
+def test_critique_advice_corrects_the_next_plan(scene):
+    intent = vlm.classify("much brighter sky")
+    first = vlm.plan(intent, scene)
+    crit = vlm.critique(None, None, "much brighter sky", intent, [Achieved("sky", "brightness", 0.5, 0.8, 0.6)], scene)
+    assert not crit.satisfied and crit.targets[0].verdict == "not_enough" and crit.advice[0].by == pytest.approx(0.2)
+    second = vlm.plan(intent, scene, None, crit)
+    assert edits(second)[("sky", "brightness")][1] == pytest.approx(edits(first)[("sky", "brightness")][1] + 0.2)
+
+
+@pytest.mark.parametrize("achieved,verdict,fits", [
+    (0.79, "changed_enough", True), (0.51, "not_changed", False), (0.6, "not_enough", False),
+    (1.0, "overshoot", False), (0.3, "wrong_direction", False)])
+def test_verdicts_from_measured_levels(achieved, verdict, fits):
+    intent = Intent(kind="strong", targets=[{"region": "sky", "attribute": "brightness", "direction": "up", "shift": 0.3}])
+    intent_small = intent.model_copy()
+    c = critique_render(None, None, "x", intent_small, [Achieved("sky", "brightness", 0.5, 0.8, achieved)])
+    assert c.targets[0].verdict == verdict and c.targets[0].size_fits_wording is fits
+    assert c.satisfied is (verdict == "changed_enough")
+    assert bool(c.advice) is not c.satisfied
+
+
+def test_a_target_that_was_not_rendered_is_never_satisfied():
+    intent = Intent(kind="strong", targets=[{"region": "water", "attribute": "brightness", "direction": "up", "shift": 0.2}])
+    c = critique_render(None, None, "x", intent, [])
+    assert not c.satisfied and c.targets[0].verdict == "not_changed"
+
+
+def test_protected_region_that_moved_is_a_defect(scene):
+    intent = vlm.classify("brighten everything except the sky")
+    c = vlm.critique(None, None, "x", intent, [Achieved("global", "brightness", 0.0, 0.2, 0.2),
+                                               Achieved("sky", "brightness", 0.5, 0.5, 0.62)], scene)
+    assert not c.satisfied and any("protected sky" in d for d in c.defects)
+
+
+def test_clipped_highlights_from_the_images_are_a_defect(astronaut, tmp_path):
+    before = Image.fromarray(astronaut)
+    after = Image.fromarray(np.clip(astronaut.astype(int) * 2, 0, 255).astype(np.uint8))
+    intent = Intent(kind="strong", targets=[{"region": "global", "attribute": "brightness", "direction": "up", "shift": 0.5}])
+    rep = [Achieved("global", "brightness", 0.0, 0.5, 0.5)]
+    c = critique_render(before, after, "a lot brighter", intent, rep)
+    assert not c.satisfied and c.defects[0].startswith("clipped highlights")
+    assert any(a.attribute == "highlights" and a.by < 0 for a in c.advice)
+    assert critique_render(before, before, "x", intent, rep).satisfied
+    with pytest.raises(VLMError, match="cannot read"):
+        critique_render(tmp_path / "missing.png", before, "x", intent, rep)
+
+
+def test_describe_uses_perception(scene):
+    d = vlm.describe(None, scene)
+    assert [r.label for r in d.regions] == ["sky", "person", "vegetation"] and "outdoor" in d.tags
+    assert len(d.tags) <= 8 and "sky" in d.description
