@@ -69,12 +69,22 @@ def resolve_label(label: str, scene: SceneInfo) -> list[str]:
 
 
 def _protect(edits: list[PlanEdit], protected: list[str], scene: SceneInfo) -> list[PlanEdit]:
-    """Hold protected regions at their input level for every attribute changed globally."""
+    """Hold protected regions at their input level for every attribute changed globally.
+
+    The hold is ``to`` the region's measured level (an engine may skip an all-``by 0``
+    region as a no-op and let the global edit through); ``by 0`` only when unmeasured.
+    """
     global_attrs = list(dict.fromkeys(e.attribute for e in edits if e.region == GLOBAL))
     names = [n for label in protected for n in resolve_label(label, scene) if n != GLOBAL]
     kept = [e for e in edits if e.region not in names]
     for n in dict.fromkeys(names):
-        kept += [PlanEdit(region=n, attribute=a, by=0.0, reason="protected: keep as is") for a in global_attrs]
+        levels = scene.levels_of(n)
+        for a in global_attrs:
+            level = levels.get(a)
+            if level is not None and -1.0 <= level <= 1.0:
+                kept.append(PlanEdit(region=n, attribute=a, to=round(level, 4), reason="protected: hold its level"))
+            else:
+                kept.append(PlanEdit(region=n, attribute=a, by=0.0, reason="protected: keep as is"))
     return kept
 
 

@@ -60,7 +60,7 @@ TASKS = {
                 "in 'protected'. Requests to add, remove or replace objects, crop, or anything that is not a "
                 "tone/colour retouch are 'out-of-scope' with an explanation and no targets.",
     "plan": "Plan the recipe entries. Strong requests: follow the words first, shifting from the measured "
-            "level, and never edit protected regions (hold them with 'by': 0 where a global edit would "
+            "level, and never edit protected regions (hold them 'to' their measured level where a global edit would "
             "reach them). Weak 'optimize' requests: move levels that are far from 0 toward 0, blended with the "
             "remembered preferences. Weak 'style' requests: the style's look adapted to the regions present, "
             "blended with preferences. If a critique is given, correct the previous attempt with its advice.",

@@ -23,9 +23,10 @@ def edits(plan):
 
 def test_strong_follows_the_words_and_holds_protected_regions(scene):
     plan = vlm.plan(vlm.classify("make it a lot brighter but leave the sky alone"), scene)
-    assert edits(plan) == {("global", "brightness"): (None, 0.5), ("sky", "brightness"): (None, 0.0)}
+    assert edits(plan) == {("global", "brightness"): (None, 0.5), ("sky", "brightness"): (0.5, None)}
     recipe = plan_to_recipe(plan, scene)
-    assert recipe.regions["sky"].attributes["brightness"].by == 0.0
+    assert recipe.regions["sky"].attributes["brightness"].to == 0.5  # held at its measured level
+    assert not recipe.regions["sky"].is_noop  # an engine must not skip it
 
 
 def test_strong_reports_regions_the_photo_lacks(scene):
