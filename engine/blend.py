@@ -89,7 +89,9 @@ class Weights:
             guide_grid = luma_unit(cv2.resize(image, (gw, gh), interpolation=cv2.INTER_AREA))
         interp = cv2.INTER_AREA if m.shape[0] > gh else cv2.INTER_LINEAR
         p = np.clip(cv2.resize(m, (gw, gh), interpolation=interp), 0.0, 1.0)
-        r = max(2, round(3 * max(gh, gw) / 512))
+        # radius: ~3 px at 512 and at least the mask's own cell size on the grid,
+        # so a blocky low-res mask edge can snap to the photo's edge
+        r = max(2, round(3 * max(gh, gw) / 512), round(max(gh, gw) / max(m.shape)))
         a, b = guided_coefficients(guide_grid, p, r)
         return cls(a, b, (h, w), _bbox(a, b, (h, w)))
 

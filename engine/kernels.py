@@ -35,16 +35,16 @@ def _coords(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return i0, i1, (src - i0).astype(np.float32)
 
 
-#: The soft clip is tabulated over [CLIP_LO, CLIP_HI], nearest sample, with this many
-#: samples per unit (per dtype), already scaled to the output range.
-CLIP_LO, CLIP_HI = -1.0, 2.0
+#: The soft clip is tabulated over the transform's output range, nearest sample, with
+#: this many samples per unit (per dtype), already scaled to the output range.
 CLIP_RES = {np.dtype(np.uint8): 4096, np.dtype(np.uint16): 65536}
 
 
-def clip_table(margins: tuple[float, float], per_unit: int, scale: float) -> np.ndarray:
-    """``soft_clip(x) * scale + 0.5`` at x = CLIP_LO + k / per_unit (float32)."""
-    x = np.arange(int((CLIP_HI - CLIP_LO) * per_unit) + 1) / per_unit + CLIP_LO
-    return (soft_clip(x, *margins) * scale + 0.5).astype(np.float32)
+def clip_table(margins: tuple[float, float], per_unit: int, scale: float) -> tuple[np.ndarray, float]:
+    """(``soft_clip(x) * scale + 0.5`` at x = lo + k / per_unit, lo) over [lo_out − .01, hi_out + .01]."""
+    lo, hi = margins[0] - 0.01, margins[1] + 0.01
+    x = np.arange(int(np.ceil((hi - lo) * per_unit)) + 1) / per_unit + lo
+    return (soft_clip(x, *margins) * scale + 0.5).astype(np.float32), lo
 
 
 def _row_weights(a, b, gi0, gi1, fy, arow, brow):
@@ -53,12 +53,12 @@ def _row_weights(a, b, gi0, gi1, fy, arow, brow):
         brow[g] = b[gi0, g] + (b[gi1, g] - b[gi0, g]) * fy
 
 
-def _kernel_py(base, out, guide, tabs, clip, per_unit, a, b, y0, y1, x0, x1,
+def _kernel_py(base, out, guide, tabs, clip, clip_lo, per_unit, a, b, y0, y1, x0, x1,
                ry0, ry1, rfy, cx0, cx1, cfx, scale, detail, clar):
     # tabs[c, k, v] = matrix[c, k] * lut[k, v]: a pixel's colour is sum_k tabs[c, k, v_k]
     n1 = tabs.shape[2] - 1
     kq = np.float32(per_unit)
-    off = np.float32(-CLIP_LO * per_unit + 0.5)
+    off = np.float32(-clip_lo * per_unit + 0.5)
     qmax = clip.shape[0] - 1
     wmin = np.float32(1.0 / 512.0)
     inv = np.float32(1.0) / scale
@@ -147,7 +147,8 @@ def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTr
     if _kernel is not None:
         tabs = np.ascontiguousarray(t.matrix[:, :, None] * t.lut[None, :, :], dtype=np.float32)
         per_unit = CLIP_RES[base.dtype]
-        _kernel(base, out, guide, tabs, clip_table(t.margins, per_unit, scale), per_unit,
+        clip, clip_lo = clip_table(t.margins, per_unit, scale)
+        _kernel(base, out, guide, tabs, clip, clip_lo, per_unit,
                 np.ascontiguousarray(a, np.float32),
                 np.ascontiguousarray(b, np.float32), int(y0), int(y1), int(x0), int(x1),
                 ry0, ry1, rfy, cx0, cx1, cfx, np.float32(scale), det.astype(np.float32), np.float32(t.clarity))

@@ -190,23 +190,30 @@ def curve(v: np.ndarray, p: Params) -> np.ndarray:
 
 
 def knees(lo_out: float, hi_out: float) -> tuple[float, float]:
-    """Soft-clip margins (m_lo, m_hi) for a transform whose outputs span [lo_out, hi_out]."""
-    return float(min(0.25, max(0.0, -lo_out))), float(min(0.25, max(0.0, hi_out - 1.0)))
+    """The soft clip's range arguments for a transform whose outputs span [lo_out, hi_out]."""
+    return float(min(lo_out, 0.0)), float(max(hi_out, 1.0))
 
 
-def soft_clip(v: np.ndarray, m_lo: float, m_hi: float) -> np.ndarray:
-    """Smooth roll-off into [0, 1]: identity on [m_lo, 1 − m_hi], tanh toe/shoulder beyond.
+def soft_clip(v: np.ndarray, lo_out: float = 0.0, hi_out: float = 1.0) -> np.ndarray:
+    """Map [lo_out, hi_out] smoothly onto [0, 1]: identity in the middle, power-curve toe/shoulder.
 
-    With margins 0 it is the identity on [0, 1] (and a hard clip outside).
+    The toe spans [lo_out, m] with m = min(0.25, −lo_out) and the shoulder [1 − m', hi_out]
+    with m' = min(0.25, hi_out − 1); each meets the identity with slope 1 and reaches 0
+    (or 1) exactly at lo_out (or hi_out), so black stays black and nothing is hard-clipped
+    inside the range. With lo_out = 0 and hi_out = 1 it is the identity on [0, 1].
     """
-    if m_lo == 0.0 and m_hi == 0.0:
-        return np.clip(v, 0.0, 1.0)
-    out = v
-    if m_hi > 0.0:
-        k = 1.0 - m_hi
-        out = np.where(out > k, k + m_hi * np.tanh((out - k) / m_hi), out)
-    if m_lo > 0.0:
-        out = np.where(out < m_lo, m_lo * (1.0 + np.tanh((out - m_lo) / m_lo)), out)
+    out = np.clip(v, lo_out, hi_out)
+    if hi_out > 1.0:
+        m = min(0.25, hi_out - 1.0)
+        k = 1.0 - m
+        p = (hi_out - k) / m
+        t = np.clip((hi_out - out) / (hi_out - k), 0.0, 1.0)
+        out = np.where(out > k, 1.0 - m * t ** p, out)
+    if lo_out < 0.0:
+        m = min(0.25, -lo_out)
+        p = (m - lo_out) / m
+        t = np.clip((out - lo_out) / (m - lo_out), 0.0, 1.0)
+        out = np.where(out < m, m * t ** p, out)
     return np.clip(out, 0.0, 1.0)
 
 
@@ -215,7 +222,7 @@ class PixelTransform:
     """A region's whole per-pixel edit: ``soft_clip(M @ lut[c][x])``.
 
     ``lut`` is ``(3, N)`` float32 sampling :func:`curve` at ``x = i / (N − 1)``;
-    ``matrix`` the 3×3 colourfulness matrix; ``margins`` the soft-clip margins.
+    ``matrix`` the 3×3 colourfulness matrix; ``margins`` the soft clip's (lo_out, hi_out).
     """
 
     lut: np.ndarray

@@ -97,7 +97,7 @@ class RegionSample:
             k += offs
             c = flat[k] * (1 - fr) + flat[k + 1] * fr
             c = c @ t.matrix.T.astype(np.float64)
-            if t.margins == (0.0, 0.0):
+            if t.margins == (0.0, 1.0):
                 return np.clip(c, 0.0, 1.0) * 255.0
             return op.soft_clip(c, *t.margins) * 255.0
 

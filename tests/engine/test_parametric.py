@@ -1,0 +1,123 @@
+"""The parametric engine: identity, locality, targets reached, fast vs reference, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pertouch.engine.blend import Weights
+from pertouch.engine.parametric import ParametricEngine
+from pertouch.engine.recipe import Recipe
+from pertouch.engine.reference import ReferenceEngine
+from pertouch.engine.regions import Region
+from pertouch.errors import InputError, NotFoundError
+
+
+def halves(img: np.ndarray, scale: int = 2) -> dict[str, Region]:
+    """Top and bottom halves as low-resolution masks (1/scale of the photo)."""
+    h, w = img.shape[0] // scale, img.shape[1] // scale
+    top = np.zeros((h, w), np.float32)
+    top[: h // 2] = 1
+    return {"top": Region("top", top), "bottom": Region("bottom", 1 - top)}
+
+
+def test_empty_and_zero_recipes_are_bit_exact(astro_small):
+    eng = ParametricEngine()
+    regs = halves(astro_small)
+    for rec in (Recipe(), Recipe.model_validate({"global": {"attributes": {"brightness": {"by": 0}}},
+                                                 "regions": {"top": {"attributes": {"contrast": {"by": 0.0}}}}})):
+        out = eng.render(astro_small, rec, regs).image
+        assert out is not astro_small and np.array_equal(out, astro_small)
+    img16 = astro_small.astype(np.uint16) * 257
+    assert np.array_equal(eng.render(img16, Recipe(), regs).image, img16)
+
+
+def test_targets_reached_on_separate_regions(astro_small):
+    regs = halves(astro_small)
+    rec = Recipe.model_validate({"regions": {
+        "top": {"attributes": {"brightness": {"by": 0.25}, "temperature": {"by": -0.2}}},
+        "bottom": {"attributes": {"colorfulness": {"by": 0.2}, "contrast": {"by": -0.2}}}}})
+    res = ParametricEngine().render(astro_small, rec, regs)
+    assert len(res.report) == 4
+    for a in res.report:
+        assert abs(a.achieved - a.target) < 0.05, a
+        assert abs(a.target - a.before) > 0.15
+
+
+def test_global_edit_and_to_edit(coffee_small):
+    rec = Recipe.model_validate({"global": {"attributes": {"brightness": {"to": 0.3}, "colorfulness": {"by": -0.2}}}})
+    res = ParametricEngine().render(coffee_small, rec, {})
+    for a in res.report:
+        assert a.region == "global" and abs(a.error) < 0.04, a
+
+
+def test_outside_pixels_bit_identical_and_soft_border(astro_small):
+    img = astro_small
+    mask = np.zeros((img.shape[0] // 4, img.shape[1] // 4), np.float32)
+    mask[10:40, 10:50] = 1  # low-resolution mask
+    rec = Recipe.model_validate({"regions": {"r": {"attributes": {"brightness": {"by": 0.4}}}}})
+    out = ParametricEngine().render(img, rec, {"r": Region("r", mask)}).image
+    w = Weights.build(mask, img).full(img)
+    assert np.array_equal(out[w == 0], img[w == 0])
+    assert (w == 0).mean() > 0.6 and ((w > 0) & (w < 1)).any()  # feathered, not a hard cut
+
+
+def test_edge_aware_weights_follow_photo_edges():
+    """A blocky low-res mask is feathered, but its steepest step lands on the photo's edge."""
+    img = np.full((128, 192, 3), 40, np.uint8)
+    img[:, 101:] = 200  # photo edge between x = 100 and 101, off the 8-px mask grid
+    mask = np.zeros((16, 24), np.float32)
+    mask[:, 12:] = 1  # mask edge at x = 96 in photo coordinates
+    w = Weights.build(mask, img).full(img)
+    assert w[:, 101:].min() > 0.99 and w[:, :72].max() < 0.02
+    row = w[64]
+    assert int(np.argmax(np.diff(row))) == 100  # the biggest jump sits on the photo edge
+    assert np.all(np.diff(row) >= -1e-6)  # no halo: monotone across the border
+
+
+def test_fast_matches_reference(astro_small):
+    regs = halves(astro_small, 4)
+    rec = Recipe.model_validate({
+        "global": {"attributes": {"brightness": {"by": 0.1}}},
+        "regions": {"top": {"attributes": {"temperature": {"by": 0.3}, "colorfulness": {"by": 0.2},
+                                           "clarity": {"by": 0.2}}},
+                    "bottom": {"attributes": {"contrast": {"by": 0.2}, "shadows": {"by": 0.2},
+                                              "highlights": {"by": -0.1}, "tint": {"by": 0.1}}}}})
+    fast = ParametricEngine()
+    plan = fast.plan(astro_small, rec, regs)
+    a = fast.apply(astro_small, plan)
+    b = ReferenceEngine().apply(astro_small, plan)
+    diff = np.abs(a.astype(np.int16) - b)
+    assert diff.mean() < 1 / 255 * 255 * 0.1  # mean abs diff well under one 8-bit level
+    assert diff.max() <= 2
+
+
+def test_uint16_matches_uint8(astro_small):
+    regs = halves(astro_small)
+    rec = Recipe.model_validate({"regions": {"top": {"attributes": {"brightness": {"by": 0.3}}}}})
+    eng = ParametricEngine()
+    out8 = eng.render(astro_small, rec, regs).image
+    out16 = eng.render(astro_small.astype(np.uint16) * 257, rec, regs).image
+    assert out16.dtype == np.uint16
+    assert np.abs(out16 / 257.0 - out8).mean() < 0.6
+
+
+def test_errors(astro_small):
+    eng = ParametricEngine()
+    rec = Recipe.model_validate({"regions": {"sky": {"attributes": {"brightness": {"by": 0.1}}}}})
+    with pytest.raises(NotFoundError, match="sky"):
+        eng.render(astro_small, rec, {})
+    with pytest.raises(InputError, match="aspect"):
+        eng.render(astro_small, rec, {"sky": Region("sky", np.ones((10, 40), np.float32))})
+    with pytest.raises(InputError):
+        eng.render(astro_small.astype(np.float32), rec, {})
+    with pytest.raises(InputError):
+        eng.render(astro_small[..., 0], rec, {})
+
+
+def test_later_regions_over_earlier(astro_small):
+    m = np.ones(astro_small.shape[:2], np.float32)
+    rec = Recipe.model_validate({"regions": {"a": {"attributes": {"brightness": {"to": -0.6}}},
+                                             "b": {"attributes": {"brightness": {"to": 0.6}}}}})
+    res = ParametricEngine().render(astro_small, rec, {"a": Region("a", m), "b": Region("b", m)})
+    assert abs(res.achieved("b", "brightness").achieved - 0.6) < 0.05
