@@ -43,12 +43,17 @@ def _names_for(label: str, measured: list[Measured], scene: SceneInfo | None) ->
                               if m.region == label or m.region.startswith(label + "_")))
 
 
-def judge(t: Target, m: Measured) -> TargetCheck:
-    """The verdict for one target on one rendered region."""
+def judge(t: Target, m: Measured, share: float = 1.0) -> TargetCheck:
+    """The verdict for one target on one rendered region.
+
+    ``share`` is the fraction of the region the edit may change: a global edit with
+    protected regions held back can only move the whole photo's level that much.
+    """
     if t.direction == "set":
         desired = t.level
     else:
         desired = max(-1.0, min(1.0, m.before + t.shift))
+    desired = m.before + share * (desired - m.before)
     d, a = desired - m.before, m.achieved - m.before
     off = abs(m.achieved - desired)
     if abs(d) < STILL:  # nothing (more) could be asked: at the end of the range already
@@ -105,7 +110,14 @@ def critique_render(before_ref: ImageRef | None, after_ref: ImageRef | None, ins
     advice: list[Adjustment] = []
     defects: list[str] = []
     summary: list[str] = []
+    held = 0.0
+    if intent.protected and scene is not None:
+        from pertouch.graph.vlm.builtin_planner import resolve_label
+
+        held = min(0.9, sum(r.area for lab in intent.protected for n in resolve_label(lab, scene)
+                            for r in scene.regions if r.name == n))
     for t in intent.targets:
+        share = 1.0 - held if t.region == GLOBAL else 1.0
         names = _names_for(t.region, measured, scene)
         rows = [by_key[(n, t.attribute)] for n in names if (n, t.attribute) in by_key]
         if not rows:
@@ -114,10 +126,11 @@ def critique_render(before_ref: ImageRef | None, after_ref: ImageRef | None, ins
             summary.append(f"{t.attribute} of {t.region} was not rendered")
             continue
         for m in rows:
-            c = judge(t, m)
+            c = judge(t, m, share)
             checks.append(c)
             if c.verdict != "changed_enough":
                 desired = t.level if t.direction == "set" else max(-1.0, min(1.0, m.before + t.shift))
+                desired = m.before + share * (desired - m.before)
                 advice.append(Adjustment(region=m.region, attribute=t.attribute, by=round(desired - m.achieved, 4),
                                          reason=c.verdict.replace("_", " ")))
                 summary.append(f"{t.attribute} of {m.region}: {c.verdict.replace('_', ' ')} "

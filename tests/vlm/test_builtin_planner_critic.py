@@ -129,3 +129,11 @@ def test_describe_uses_perception(scene):
     d = vlm.describe(None, scene)
     assert [r.label for r in d.regions] == ["sky", "person", "vegetation"] and "outdoor" in d.tags
     assert len(d.tags) <= 8 and "sky" in d.description
+
+
+def test_global_target_with_protected_regions_expects_a_smaller_global_change(scene):
+    intent = vlm.classify("make it brighter but leave the sky alone")  # sky is 40% of the photo
+    rep = [Achieved("global", "brightness", 0.0, 0.2, 0.12), Achieved("sky", "brightness", 0.5, 0.5, 0.5)]
+    assert vlm.critique(None, None, "x", intent, rep, scene).satisfied
+    rep[0] = Achieved("global", "brightness", 0.0, 0.2, 0.03)
+    assert not vlm.critique(None, None, "x", intent, rep, scene).satisfied
