@@ -1,0 +1,142 @@
+"""The solver: run the agent graph on one case and measure what it did.
+
+The photo is written to the work folder at ``case.long_side`` (small photos keep a
+suite fast), the graph runs with the given VLM spec, the accepted recipe is rendered
+at that size, and the levels of every region label present in the photo are
+measured before and after — so scorers judge measured pixels, not the agent's
+own account of them.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pertouch.errors import InputError
+from pertouch.evals.cases import Case
+
+GLOBAL = "global"
+
+
+@dataclass
+class Run:
+    """What happened on one case (JSON-serialisable through :meth:`to_json`)."""
+
+    case_id: str
+    instruction_class: str | None = None
+    status: str | None = None
+    answer: str = ""
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    recipe: dict[str, Any] | None = None
+    rounds: int = 0
+    stop_reason: str | None = None
+    before: dict[str, dict[str, float]] = field(default_factory=dict)
+    after: dict[str, dict[str, float]] = field(default_factory=dict)
+    ms: float = 0.0
+    crashed: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def photo_pixels(spec: str, base: Path | None = None) -> np.ndarray:
+    """RGB uint8 pixels for ``skimage:NAME``, ``matplotlib:FILE`` or a path."""
+    kind, _, name = spec.partition(":")
+    if kind == "skimage" and name:
+        from skimage import data
+
+        fn = getattr(data, name, None)
+        if fn is None or name.startswith("_"):
+            raise InputError(f"scikit-image ships no photo {name!r}")
+        img = np.asarray(fn())
+    elif kind == "matplotlib" and name:
+        from matplotlib import cbook
+        from PIL import Image
+
+        with cbook.get_sample_data(name) as fh:
+            img = np.asarray(Image.open(fh).convert("RGB"))
+    else:
+        from pertouch.engine.io import load_image
+
+        path = Path(spec) if base is None or Path(spec).is_absolute() else base / spec
+        img = load_image(path).pixels
+        if img.dtype != np.uint8:
+            img = (img.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    return np.ascontiguousarray(img[..., :3])
+
+
+def materialise(case: Case, workdir: Path, base: Path | None = None) -> Path:
+    """Write the case's photo, resized to ``long_side``, as a PNG in ``workdir``."""
+    import cv2
+
+    from pertouch.engine.io import save_image
+
+    img = photo_pixels(case.photo, base)
+    h, w = img.shape[:2]
+    scale = case.long_side / max(h, w)
+    if scale < 1:
+        img = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    path = workdir / f"{case.id}.png"
+    if not path.exists():
+        save_image(path, img)
+    return path
+
+
+def label_levels(pixels: np.ndarray, scene: Any) -> dict[str, dict[str, float]]:
+    """Measured levels per region label (regions of one label merged) and ``global``."""
+    from pertouch.engine.measure import measure_image_levels, measure_levels
+    from pertouch.engine.regions import Region
+
+    merged: dict[str, np.ndarray] = {}
+    for r in scene.regions:
+        m = scene.full_mask(r) if hasattr(scene, "full_mask") else r.mask
+        merged[r.label] = np.maximum(merged[r.label], m) if r.label in merged else m
+    regions = {lab: Region(lab, m, label=lab) for lab, m in merged.items()}
+    out = {k: dict(v) for k, v in measure_levels(pixels, regions).items()} if regions else {}
+    out[GLOBAL] = dict(measure_image_levels(pixels))
+    return out
+
+
+def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None = None,
+          segmenter: str = "builtin", engine: str = "parametric") -> Run:
+    """Run the agent on ``case``; a crash of the agent is recorded, never raised."""
+    from pertouch.graph import runtime as rt
+    from pertouch.graph.builder import build_graph
+    from pertouch.graph.context import load_context
+
+    run = Run(case_id=case.id)
+    t0 = time.perf_counter()
+    try:
+        path = materialise(case, workdir, base)
+        ctx = load_context(vlm=vlm, user=case.user, segmenter=segmenter, engine=engine,
+                           use_memory=bool(case.user))
+        ref = rt.open_photo(path)
+        state = build_graph().invoke({"image_path": ref["path"], "image": ref, "instruction": case.instruction,
+                                      "accept": False}, context=ctx)
+        run.instruction_class = state.get("instruction_class")
+        run.status = state.get("status")
+        run.answer = state.get("answer") or ""
+        run.errors = list(state.get("errors") or [])
+        run.rounds = len(state.get("rounds") or [])
+        run.stop_reason = state.get("stop_reason")
+        result = state.get("result")
+        scene = rt.scene(ref, segmenter)
+        before = rt.photo(ref).pixels
+        run.before = label_levels(before, scene)
+        if result:
+            run.recipe = result.get("recipe")
+            rendered = rt.render(ref, run.recipe, segmenter=segmenter, engine=engine, long_side=None)
+            run.after = label_levels(rendered.image, scene)
+    except Exception as exc:  # the suite goes on; the log shows what broke
+        run.crashed = f"{type(exc).__name__}: {exc}"
+        run.errors.append({"node": "solver", "kind": "crash", "message": run.crashed,
+                           "trace": traceback.format_exc(limit=6)})
+    run.ms = round((time.perf_counter() - t0) * 1000.0, 1)
+    return run
