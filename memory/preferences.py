@@ -44,27 +44,30 @@ STEP = {"small": 0.1, "normal": 0.2, "large": 0.4}
 # ----------------------------------------------------------------- similarity & labels
 
 
-def score_candidates(query: np.ndarray, candidates: Sequence[tuple[MemoryRecord, np.ndarray]],
+def score_candidates(query: np.ndarray, candidates: Sequence[tuple[MemoryRecord, float]],
                      descriptor_dim: int) -> list[tuple[MemoryRecord, float]]:
     """Exact combined similarity of each candidate to the query vector.
 
-    Both components present → ``wt·cos_text + wd·cos_desc``; one missing on either
-    side → the other alone. Vectors are the stored combined vectors.
+    ``candidates``: (record, inner product of the query with its stored vector). The
+    descriptor cosine is computed from the record's own descriptor; the text cosine is
+    recovered from the inner product (``ip = wt·cos_t + wd·cos_d``). Both present →
+    ``wt·cos_t + wd·cos_d``; one missing on either side → the other alone.
     """
     from pertouch.memory.embeddings import DESCRIPTOR_WEIGHT, TEXT_WEIGHT, split
 
     qt, qd = split(query)
+    q_has_text, q_has_desc = bool(np.any(qt)), bool(descriptor_dim and np.any(qd))
     out = []
-    for record, vec in candidates:
-        rt, rd = split(vec)
-        parts, weights = [], []
-        if np.any(qt) and np.any(rt):
-            parts.append(float(qt @ rt))
-            weights.append(TEXT_WEIGHT)
-        if descriptor_dim and np.any(qd) and np.any(rd):
-            parts.append(float(qd @ rd))
-            weights.append(DESCRIPTOR_WEIGHT)
-        sim = float(np.dot(parts, weights) / sum(weights)) if parts else 0.0
+    for record, ip in candidates:
+        has_desc = q_has_desc and len(record.image_descriptor) == descriptor_dim and any(record.image_descriptor)
+        cos_d = 0.0
+        if has_desc:
+            rd = np.asarray(record.image_descriptor, np.float32)
+            cos_d = float(qd @ rd / np.linalg.norm(rd))
+        has_text = q_has_text and bool(record.scene_description.strip())
+        cos_t = (float(ip) - DESCRIPTOR_WEIGHT * cos_d) / TEXT_WEIGHT if has_text else 0.0
+        parts = [(cos_t, TEXT_WEIGHT)] * has_text + [(cos_d, DESCRIPTOR_WEIGHT)] * has_desc
+        sim = sum(c * w for c, w in parts) / sum(w for _, w in parts) if parts else 0.0
         out.append((record, max(-1.0, min(1.0, sim))))
     return out
 

@@ -10,7 +10,7 @@ import pytest
 
 from pertouch.errors import InputError, NotFoundError
 from pertouch.memory.base import MemoryUnavailable
-from pertouch.memory.chroma_store import COLLECTION, ChromaMemory
+from pertouch.memory.chroma_store import ChromaMemory, collection_name
 from pertouch.memory.descriptors import image_descriptor
 from pertouch.memory.factory import open_memory, open_memory_or_none
 from pertouch.memory.records import SCHEMA_VERSION, MemoryRecord
@@ -96,7 +96,7 @@ def test_persists_and_carries_schema_version(tmp_path):
     rid = ChromaMemory(path).remember(_rec("ana"))
     again = open_memory(f"chroma:{path}")
     assert again.get(rid).user == "ana"
-    assert again._col.metadata["pertouch_schema"] == SCHEMA_VERSION
+    assert again._open(collection_name("ana")).metadata["pertouch_schema"] == SCHEMA_VERSION
 
 
 def test_default_store_lives_under_home(_isolated_home):
@@ -107,17 +107,19 @@ def test_default_store_lives_under_home(_isolated_home):
 def test_old_schema_is_migrated_on_open(tmp_path):
     path = tmp_path / "store"
     mem = ChromaMemory(path)
+    mem.remember(_rec("ana"))  # creates ana's collection
+    col = mem._open(collection_name("ana"))
     old = {"id": "old1", "user": "ana", "scene_description": "a lake", "recipe": {"sky": {"warmth": 0.3}},
            "accepted": False, "timestamp": 5.0, "schema_version": 0}
-    vec = mem.vector_for("a lake", None)
-    mem._col.add(ids=["old1"], embeddings=[vec], documents=["a lake"],
-                 metadatas=[{"user": "ana", "kind": "result", "record": json.dumps(old)}])
-    mem._col.modify(metadata={**mem._col.metadata, "pertouch_schema": 0})
-    migrated = ChromaMemory(path)
+    col.add(ids=["old1"], embeddings=[mem.vector_for("a lake", None)], documents=["a lake"],
+            metadatas=[{"user": "ana", "kind": "result", "record": json.dumps(old)}])
+    col.modify(metadata={**col.metadata, "pertouch_schema": 0})
+    migrated = ChromaMemory(path)  # a new session checks (and migrates) every collection
     rec = migrated.get("old1")
     assert rec.levels == {"sky": {"temperature": 0.3}} and rec.rating == -1.0
-    assert migrated._col.metadata["pertouch_schema"] == SCHEMA_VERSION
-    assert json.loads(migrated._col.get(ids=["old1"])["metadatas"][0]["record"])["schema_version"] == SCHEMA_VERSION
+    col = migrated._open(collection_name("ana"))
+    assert col.metadata["pertouch_schema"] == SCHEMA_VERSION
+    assert json.loads(col.get(ids=["old1"])["metadatas"][0]["record"])["schema_version"] == SCHEMA_VERSION
 
 
 def test_corrupt_store_is_a_clear_error(tmp_path):
@@ -153,7 +155,30 @@ def test_named_in_process_store_is_shared():
     assert a is b and open_memory("memory:") is not open_memory("memory:")
 
 
-def test_collection_name_and_no_default_embedding(tmp_path):
+def test_one_collection_per_user_with_our_embedding_function(tmp_path):
     mem = ChromaMemory(tmp_path / "store")
-    assert len(COLLECTION) >= 3
-    assert type(mem._col.configuration["embedding_function"]).__name__ == "SceneEmbeddingFunction"
+    mem.remember(_rec("ana"))
+    mem.remember(_rec("Bob Smith / ünïcode"))
+    names = mem._names()
+    assert names == sorted([collection_name("ana"), collection_name("Bob Smith / ünïcode")])
+    assert all(len(n) >= 3 for n in names)
+    col = mem._open(names[0])
+    assert type(col.configuration["embedding_function"]).__name__ == "SceneEmbeddingFunction"
+    assert mem.recall("nobody", "a mountain lake at sunset").is_empty
+    assert mem._names() == names  # a recall for an unknown user creates nothing
+
+
+def test_both_backends_score_alike(tmp_path, landscapes, portrait):
+    """Chroma's distances and the in-memory exact search give the same similarities."""
+    d_land = image_descriptor(landscapes[0], LANDSCAPE_REGIONS).tolist()
+    d_port = image_descriptor(portrait).tolist()
+    recs = [_rec("ana", "a lake", image_descriptor=d_land), _rec("ana", "a portrait of a man"),
+            _rec("ana", "", image_descriptor=d_port), _rec("ana", "a forest", image_descriptor=d_port)]
+    chroma, mem = ChromaMemory(tmp_path / "s"), open_memory("memory:")
+    for m in (chroma, mem):
+        m.remember_many(recs)
+    for query in [("a lake at dawn", d_land), ("a lake at dawn", None), ("", d_port)]:
+        a = {e.record_id: e.similarity for e in chroma.recall("ana", *query, k=10, min_similarity=-1).evidence}
+        b = {e.record_id: e.similarity for e in mem.recall("ana", *query, k=10, min_similarity=-1).evidence}
+        assert a.keys() == b.keys() and len(a) == 4
+        assert all(abs(a[k] - b[k]) < 1e-3 for k in a), (a, b)

@@ -58,15 +58,17 @@ def test_registered_embedding_function_survives_reopen(tmp_path):
     from chromadb.config import Settings
     from chromadb.utils.embedding_functions import known_embedding_functions
 
-    from pertouch.memory.chroma_store import COLLECTION, ChromaMemory
+    from pertouch.memory.chroma_store import ChromaMemory, collection_name
+    from pertouch.memory.records import MemoryRecord
 
     path = tmp_path / "store"
-    ChromaMemory(path).close()
+    mem = ChromaMemory(path)
+    mem.remember(MemoryRecord(user="ana", scene_description="a quiet harbour at dawn"))
     assert emb.EMBEDDING_FUNCTION_NAME in known_embedding_functions
     # A second, plain client on the same path (same settings) reopens the collection
     # without being handed an embedding function: it must rebuild ours, not the default.
     client = chromadb.PersistentClient(path=str(path.resolve()), settings=Settings(anonymized_telemetry=False, allow_reset=False))
-    col = client.get_collection(COLLECTION)
+    col = client.get_collection(collection_name("ana"))
     # chromadb 1.x keeps a DefaultEmbeddingFunction placeholder on the handle but embeds
     # with the one rebuilt from the persisted configuration, found by registered name.
     ef = col.configuration.get("embedding_function")
@@ -76,4 +78,23 @@ def test_registered_embedding_function_survives_reopen(tmp_path):
     assert len(vec) == emb.TEXT_DIM + ef.descriptor_dim
     assert np.allclose(vec[:emb.TEXT_DIM], np.sqrt(emb.TEXT_WEIGHT) * emb.embed_text("a quiet harbour"), atol=1e-5)
     # …so a plain text query runs offline against our vectors.
-    assert col.query(query_texts=["a quiet harbour"], n_results=1)["ids"] == [[]]
+    assert col.query(query_texts=["a quiet harbour"], n_results=1)["documents"] == [["a quiet harbour at dawn"]]
+
+
+def test_onnx_and_torch_paths_agree(monkeypatch):
+    from pertouch.memory import text_onnx
+
+    texts = ["a mountain lake at sunset", "portrait of a smiling man with a long beard in soft window light"]
+    fast = text_onnx.encode(texts)
+    assert fast is not None, "the ONNX path should be available in the dev environment"
+    slow = np.asarray(emb._model().encode(texts, normalize_embeddings=True), np.float32)
+    assert fast.shape == slow.shape == (2, emb.TEXT_DIM)
+    assert np.allclose(fast, slow, atol=1e-4)
+    monkeypatch.setenv(text_onnx.ENV_BACKEND, "torch")
+    text_onnx.session.cache_clear()
+    try:
+        assert text_onnx.encode(texts) is None
+        assert np.allclose(emb.embed_texts(texts), slow, atol=1e-5)
+    finally:
+        monkeypatch.delenv(text_onnx.ENV_BACKEND)
+        text_onnx.session.cache_clear()
