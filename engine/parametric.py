@@ -14,7 +14,8 @@
    :mod:`.kernels`). Later regions go over earlier ones. Pixels outside every edited
    region are bit-identical to the input; an identity recipe returns an exact copy.
 3. *Report*: the output is measured again; ``Achieved(before, target, achieved)`` per
-   region/attribute.
+   region/attribute. On photos up to 4 MP, an error above 0.015 triggers one
+   correction: targets shift by the measured error, solve and apply run again.
 """
 
 from __future__ import annotations
@@ -30,11 +31,19 @@ from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
 from pertouch.engine.base import Achieved, RenderResult
 from pertouch.engine.blend import Weights
+from pertouch.engine.estimators import MEASURE_SIZE
 from pertouch.engine.kernels import apply_layer
 from pertouch.engine.levels import LevelTable, default_table
 from pertouch.engine.recipe import GLOBAL, Recipe, RegionEdit
 from pertouch.engine.regions import Region
 from pertouch.engine.solve import RegionSample, solve_region
+
+
+#: A render whose worst level error exceeds this gets one correction pass ...
+CORRECT_ABOVE = 0.015
+#: ... when the photo is at most this large (beyond, the proxy is close to the photo and
+#: a second full-resolution pass costs more than it buys).
+CORRECT_MAX_PIXELS = 4_000_000
 
 
 @dataclass
@@ -46,6 +55,7 @@ class Layer:
     mask: np.ndarray | None          # None = the whole photo (global)
     before: dict[str, float]          # measured input levels of the edited attributes
     target: dict[str, float]          # target levels
+    weights: Weights | None = None    # the region's blend weights (built while planning)
 
 
 @dataclass
@@ -98,8 +108,13 @@ class ParametricEngine:
     def _targets(self, edit: RegionEdit, before: dict[str, float]) -> dict[str, float]:
         return {a: e.target(before[a]) for a, e in edit.attributes.items()}
 
-    def plan(self, image: np.ndarray, recipe: Recipe, regions: Mapping) -> Plan:
-        """Solve every layer's strengths on the 512×512 proxy."""
+    def plan(self, image: np.ndarray, recipe: Recipe, regions: Mapping,
+             corrections: Mapping[str, Mapping[str, float]] | None = None) -> Plan:
+        """Solve every layer's strengths on the 512×512 proxy.
+
+        ``corrections``: layer → attribute → level offset added to the solve's target
+        (from a first render's measured error), the reported target stays the asked one.
+        """
         t0 = time.perf_counter()
         check_image(image)
         meas = ms.Measurer(image)
@@ -107,24 +122,31 @@ class ParametricEngine:
         t1 = time.perf_counter()
         layers: list[Layer] = []
         proxy_meas = None
+        guide_cache: dict = {}
+        proxy8 = np.round(proxy * 255).astype(np.uint8)
         for name, edit in recipe.entries():
             if edit.is_noop:
                 continue
+            weights = w512 = None
             if name == GLOBAL:
                 mask512, mask = np.ones(proxy.shape[:2], bool), None
             else:
                 mask = region_mask(name, regions, image.shape[:2])
                 mask512 = ms.measure_mask(mask)
+                weights = _weights(mask, image, guide_cache)
+                w512 = Weights(weights.a, weights.b, MEASURE_SIZE, (0, 512, 0, 512)).full(proxy8)
             names = list(edit.attributes)
             before = ms.to_levels(meas.raw(mask512, names), self.table)
             if any(math.isnan(v) for v in before.values()):
                 continue  # empty region at measuring size: nothing to edit
             target = self._targets(edit, before)
-            raw_t = {a: float(self.table[a].to_raw(v)) for a, v in target.items()}
-            sample = RegionSample.build(proxy, mask512)
+            corr = (corrections or {}).get(name, {})
+            raw_t = {a: float(self.table[a].to_raw(min(1.0, max(-1.0, v + corr.get(a, 0.0)))))
+                     for a, v in target.items()}
+            sample = RegionSample.build(proxy, mask512, weights=w512)
             now = (meas if proxy_meas is None else proxy_meas).raw(mask512, names)
             sol = solve_region(sample, raw_t, self.table, passes=self.passes, measured=now)
-            layers.append(Layer(name, sol.params, mask, before, target))
+            layers.append(Layer(name, sol.params, mask, before, target, weights))
             if name == GLOBAL and not sol.params.is_identity:
                 proxy = op.apply_chain(proxy, sol.params, op.clarity_sigma(512, 512))
                 proxy_meas = ms.Measurer(proxy * 255.0, measured=True)
@@ -158,7 +180,7 @@ class ParametricEngine:
                 apply_layer(image, base, image, t, w.a, w.b, w.bbox, detail)
                 out = base.copy()
                 continue
-            w = _weights(layer.mask, image, guide_cache)
+            w = layer.weights or _weights(layer.mask, image, guide_cache)
             apply_layer(base, out, image, t, w.a, w.b, w.bbox, _detail(base, w.bbox, t.clarity))
         return out
 
@@ -172,6 +194,20 @@ class ParametricEngine:
         t1 = time.perf_counter()
         rep = self.report(out, plan)
         timings = dict(plan.timings_ms, apply=(t1 - t0) * 1e3, report=(time.perf_counter() - t1) * 1e3)
+        worst = max((abs(a.error) for a in rep), default=0.0)
+        if worst > CORRECT_ABOVE and image.shape[0] * image.shape[1] <= CORRECT_MAX_PIXELS:
+            # The proxy is not the photo (sampling, resize vs. curve): correct once by the
+            # measured error, re-solve and re-render; keep whichever came closer.
+            corr: dict[str, dict[str, float]] = {}
+            for a in rep:
+                if abs(a.error) > CORRECT_ABOVE / 2:
+                    corr.setdefault(a.region, {})[a.attribute] = -a.error
+            plan2 = self.plan(image, recipe, regions, corr)
+            out2 = self.apply(image, plan2)
+            rep2 = self.report(out2, plan2)
+            if sum(abs(a.error) for a in rep2) < sum(abs(a.error) for a in rep):
+                out, rep = out2, rep2
+            timings["correct"] = (time.perf_counter() - t1) * 1e3 - timings["report"]
         return RenderResult(out, rep, self.name, timings)
 
 

@@ -32,6 +32,7 @@ from pertouch.engine.estimators import CONTRAST_CAP
 #: Per-pixel attributes in chain order (clarity is solved first, on its own).
 ORDER = ("temperature", "tint", "brightness", "contrast", "highlights", "shadows", "colorfulness")
 N_SAMPLES = 1024
+N_PAIRS = 2048
 N_LUT = 256
 LEVEL_TOL = 0.01
 PASSES = 1
@@ -48,11 +49,14 @@ class RegionSample:
     crop: np.ndarray | None = None      # proxy crop + mask, for clarity
     crop_mask: np.ndarray | None = None
     idx: tuple = ()
+    weights: tuple = ()                 # blend weight of each px / pa / pb sample (feathering)
     _clar: dict = field(default_factory=dict)
 
     @classmethod
-    def build(cls, proxy: np.ndarray, mask: np.ndarray, n: int = N_SAMPLES, seed: int = 0) -> "RegionSample":
-        """``proxy`` (512, 512, 3) float32 on [0, 1]; ``mask`` (512, 512) bool."""
+    def build(cls, proxy: np.ndarray, mask: np.ndarray, n: int = N_SAMPLES, seed: int = 0,
+              weights: np.ndarray | None = None, n_pairs: int = N_PAIRS) -> "RegionSample":
+        """``proxy`` (512, 512, 3) float32 on [0, 1]; ``mask`` (512, 512) bool; ``weights``
+        (512, 512) the region's blend weights at the proxy (1 where not given)."""
         rng = np.random.default_rng(seed)
         ys, xs = np.nonzero(mask)
         pick = np.sort(rng.choice(ys.size, min(n, ys.size), replace=False)) if ys.size else np.zeros(0, int)
@@ -60,8 +64,9 @@ class RegionSample:
         vy, vx = np.nonzero(mask[1:] & mask[:-1])
         ay = np.concatenate([hy, vy]); ax = np.concatenate([hx, vx])
         by = np.concatenate([hy, vy + 1]); bx = np.concatenate([hx + 1, vx])
-        pp = np.sort(rng.choice(ay.size, min(n, ay.size), replace=False)) if ay.size else np.zeros(0, int)
+        pp = np.sort(rng.choice(ay.size, min(n_pairs, ay.size), replace=False)) if ay.size else np.zeros(0, int)
         idx = ((ys[pick], xs[pick]), (ay[pp], ax[pp]), (by[pp], bx[pp]))
+        wts = tuple((np.ones(len(i[0])) if weights is None else weights[i].astype(np.float64))[:, None] for i in idx)
         if ys.size:
             y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
             crop, cmask = proxy[y0:y1, x0:x1], mask[y0:y1, x0:x1]
@@ -69,7 +74,7 @@ class RegionSample:
         else:
             crop, cmask = proxy[:1, :1], mask[:1, :1]
         return cls(crop[idx[0]].astype(np.float64), crop[idx[1]].astype(np.float64),
-                   crop[idx[2]].astype(np.float64), crop, cmask, idx)
+                   crop[idx[2]].astype(np.float64), crop, cmask, idx, wts)
 
     @property
     def empty(self) -> bool:
@@ -90,7 +95,10 @@ class RegionSample:
         flat = t.lut.astype(np.float64).ravel()
         offs = np.arange(3) * N_LUT
 
-        def run(v: np.ndarray) -> np.ndarray:
+        def run(v: np.ndarray, orig: np.ndarray, w: np.ndarray) -> np.ndarray:
+            return (orig + w * (edit(v) - orig)) * 255.0
+
+        def edit(v: np.ndarray) -> np.ndarray:
             f = np.clip(v, 0.0, 1.0) * (N_LUT - 1)
             k = np.minimum(f.astype(np.int64), N_LUT - 2)
             fr = f - k
@@ -98,10 +106,12 @@ class RegionSample:
             c = flat[k] * (1 - fr) + flat[k + 1] * fr
             c = c @ t.matrix.T.astype(np.float64)
             if t.margins == (0.0, 1.0):
-                return np.clip(c, 0.0, 1.0) * 255.0
-            return op.soft_clip(c, *t.margins) * 255.0
+                return np.clip(c, 0.0, 1.0)
+            return op.soft_clip(c, *t.margins)
 
-        return run(px), (run(pa) if need_pairs else None), (run(pb) if need_pairs else None)
+        wpx, wpa, wpb = self.weights
+        return (run(px, self.px, wpx), (run(pa, self.pa, wpa) if need_pairs else None),
+                (run(pb, self.pb, wpb) if need_pairs else None))
 
     def raw(self, p: Params_, attribute: str) -> float:
         """The attribute's raw estimator value of the region after ``p`` (proxy estimate)."""
@@ -213,6 +223,15 @@ def _lin(attribute: str, raw: float) -> float:
     return raw
 
 
+def _unlin(attribute: str, v: float) -> float:
+    """Inverse of :func:`_lin`."""
+    if attribute in ("colorfulness", "contrast", "brightness", "clarity"):
+        return math.exp(v)
+    if attribute == "temperature":
+        return -1e6 / v
+    return v
+
+
 def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: dict[str, float],
            iters: int = 8) -> op.Params:
     """All attributes at once: Newton with a finite-difference Jacobian and Broyden updates,
@@ -301,8 +320,9 @@ def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
     offset: dict[str, float] = {}
     if measured:
         at_id = sample.values(op.Params(pivot=p.pivot), list(targets))
-        offset = {a: at_id[a] - measured[a] for a in targets if a in measured and math.isfinite(measured[a])}
-        targets = {a: y + offset.get(a, 0.0) for a, y in targets.items()}
+        offset = {a: _lin(a, at_id[a]) - _lin(a, measured[a]) for a in targets
+                  if a in measured and math.isfinite(measured[a])}
+        targets = {a: _unlin(a, _lin(a, y) + offset.get(a, 0.0)) for a, y in targets.items()}
     if "clarity" in targets:
         lo, hi = op.STRENGTH_RANGE["clarity"]
         s, _ = solve_monotone(lambda v: sample.raw(p.with_(clarity=v), "clarity"), targets["clarity"], lo, hi,
@@ -326,4 +346,4 @@ def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
         if done:
             break
     got = sample.values(p, list(targets))
-    return Solution(p, {a: got[a] - offset.get(a, 0.0) for a in targets})
+    return Solution(p, {a: _unlin(a, _lin(a, got[a]) - offset.get(a, 0.0)) for a in targets})
