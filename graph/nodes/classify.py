@@ -44,16 +44,23 @@ def target_regions(intent: dict[str, Any]) -> list[str]:
 
 def _resolve(state: RetouchState, ctx: RunContext, names: list[str]) -> tuple[list[dict], list[dict], list[str]]:
     """Find named regions missing from the scene. → (new region infos, errors, missing)."""
-    have = {r["label"].lower() for r in state.get("regions", [])} | {r["name"].lower() for r in state.get("regions", [])}
+    from pertouch.tools.perception import FIND_MIN_CONFIDENCE
+
+    # a label counts only when the segmenter is reasonably sure of it (a 0.25 "sky"
+    # on a coffee cup is a guess); otherwise ``find`` decides and says why
+    regions = state.get("regions", [])
+    have = ({r["label"].lower() for r in regions if float(r.get("confidence", 1.0)) >= FIND_MIN_CONFIDENCE}
+            | {r["name"].lower() for r in regions if r["name"] != r["label"]})
     new, errs, missing = [], [], []
     for name in names:
         if name in have:
             continue
         try:
             reg = rt.find_region(state["image"], ctx.segmenter, name)
-        except NotFoundError:
+        except NotFoundError as exc:
             missing.append(name)
-            errs.append(error("classify", "not-found", f"no {name} in this photo"))
+            why = exc.message.partition(";")[2].strip()
+            errs.append(error("classify", "not-found", f"no {name} in this photo" + (f" ({why})" if why else "")))
             continue
         except PertouchError as exc:
             missing.append(name)
@@ -97,4 +104,7 @@ def classify(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
         update["errors"] = [*state.get("errors", []), *errs]
         if fatal:
             return Command(goto="respond", update=update)
+        # the planner must not edit a low-confidence guess at a region that was not found
+        update["intent"] = {**intent, "targets": [t for t in intent.get("targets") or []
+                                                  if str((t or {}).get("region") or "").strip().lower() not in missing]}
     return Command(goto="recall", update=update)

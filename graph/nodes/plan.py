@@ -21,13 +21,23 @@ from pertouch.graph.nodes import dump, measured_levels, scene_info, timed
 from pertouch.graph.state import RetouchState, add_error, error
 
 
+def weighted_preferences(recalled: dict | None) -> dict | None:
+    """Recall JSON → the planner's ``{label: {attr: {"level", "weight"}}}`` (weights
+    clipped to [0, 1]: thin evidence pulls less), or None when nothing was recalled."""
+    prefs = (recalled or {}).get("preferences") or {}
+    weights = (recalled or {}).get("weights") or {}
+    out = {lab: {a: {"level": float(v), "weight": max(0.0, min(1.0, float(weights.get(lab, {}).get(a, 1.0))))}
+                 for a, v in attrs.items()} for lab, attrs in prefs.items()}
+    return {lab: attrs for lab, attrs in out.items() if attrs} or None
+
+
 def _call_planner(state: RetouchState, ctx: RunContext, levels: dict) -> Any:
     from pertouch.graph.vlm.base import plan_to_recipe
     from pertouch.graph.vlm.schemas import Critique, Intent
 
     info = scene_info(state, recipes.current_levels(state.get("base_recipe"), levels))
     critique = Critique.model_validate(state["critique"]) if state.get("critique") else None
-    prefs = (state.get("preferences") or {}).get("preferences") or None
+    prefs = weighted_preferences(state.get("preferences"))
     plan = rt.vlm(ctx.model_for("planner")).plan(Intent.model_validate(state["intent"]), info, prefs, critique)
     return plan, plan_to_recipe(plan, info).to_json()
 
@@ -48,7 +58,7 @@ def plan(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal["
     errs = list(state.get("errors", []))
     have = {r["label"] for r in state.get("regions", [])}
     for name in made.missing:
-        if name not in have and not any(e.get("message", "").endswith(f"no {name} in this photo") for e in errs):
+        if name not in have and not any(e.get("message", "").startswith(f"no {name} in this photo") for e in errs):
             errs.append(error("plan", "not-found", f"no {name} in this photo"))
     recipe = recipes.compose(state.get("base_recipe"), new, levels)
     update: dict[str, Any] = {"plan": dump(made), "round": rnd, "errors": errs}

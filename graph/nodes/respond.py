@@ -47,13 +47,16 @@ def summarize(state: RetouchState) -> tuple[str, str, dict[str, Any] | None]:
     rounds = state.get("rounds") or []
     best = next((r for r in rounds if r["round"] == state.get("best_round")), rounds[-1] if rounds else None)
     lines = [f"Understood: {_understood(state)}."]
-    labels = sorted({r["label"] for r in state.get("regions") or []})
+    from pertouch.tools.perception import FIND_MIN_CONFIDENCE
+
+    sure = {r["label"] for r in state.get("regions") or [] if r.get("confidence", 1.0) >= FIND_MIN_CONFIDENCE}
+    labels = sorted(sure | {f"{r['label']} (unsure)" for r in state.get("regions") or [] if r["label"] not in sure})
     lines.append(f"Regions found: {', '.join(labels) or 'none'}.")
     if best is None:
         status = "nothing-done"
         fatal = [e for e in errors if e.get("fatal")] or errors
         why = fatal[0]["message"] if fatal else (state.get("stop_reason") or "nothing to do")
-        lines.append(f"Nothing was changed: {why}.")
+        lines.append(f"Nothing was changed: {why.rstrip('.')}.")
         result = None
     else:
         status = "partial" if any(e.get("kind") in PARTIAL_KINDS for e in errors) else "ok"
@@ -67,7 +70,7 @@ def summarize(state: RetouchState) -> tuple[str, str, dict[str, Any] | None]:
             lines.append(expl if expl.endswith(".") else expl + ".")
     notes = [e["message"] for e in errors if not (best is None and e.get("fatal"))]
     if notes:
-        lines.append("Note: " + "; ".join(dict.fromkeys(notes)) + ".")
+        lines.append("Note: " + "; ".join(dict.fromkeys(n.rstrip(".") for n in notes)) + ".")
     return status, " ".join(lines), result
 
 
