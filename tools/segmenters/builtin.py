@@ -22,6 +22,8 @@ SKY, CLOUDS, WATER, PERSON, OTHER = (LABELS.index(n) for n in ("sky", "clouds", 
 MIN_AREA = 0.004
 #: A label's disconnected parts become separate regions when each is at least this large.
 SPLIT_AREA = 0.08
+#: A sky less plausible than this (see :func:`sky_plausibility`) is relabelled "other".
+SKY_MIN_PLAUSIBILITY = 0.35
 
 
 def superpixels(cues: Cues, n_segments: int = 800) -> tuple[np.ndarray, int]:
@@ -92,6 +94,66 @@ def _split_horizon(labels: np.ndarray, cues: Cues) -> None:
         if L[above].mean() - L[below].mean() >= 4:
             labels[below] = LABELS.index("ground") if cues.grey else WATER
         return
+
+
+def _ramp(x: float, lo: float, hi: float) -> float:
+    return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
+
+
+def _hue_band(h: float, centre: float, half: float, fall: float) -> float:
+    """1 within ``half`` degrees of ``centre``, falling to 0 over ``fall`` more."""
+    return 1 - _ramp(abs((h - centre + 180) % 360 - 180), half, half + fall)
+
+
+def sky_plausibility(cues: Cues, sky: np.ndarray) -> float:
+    """How much a proxy mask ``sky`` (bool ``(h, w)``) looks like a real sky, in [0, 1].
+
+    A sky spans the top border, is smooth, and is blue, grey-white, or (at night)
+    dark and neutral; warm saturated colours, texture, little top-border contact
+    (indoor close-ups: a cup, a cat) and a large portrait subject in front of a
+    plain backdrop that is not daylight-blue or overcast-white (studio portraits)
+    all lower it. Multiplies the labeller's sky confidence.
+    """
+    if not sky.any():
+        return 0.0
+    h = sky.shape[0]
+    f = {k: float(v[1]) for k, v in group_features(cues, sky.astype(np.int32), 2).items()}
+    L, C, hue, tex = f["L"], f["C"], f["hue"], f["tex"]
+    top_cover = float(sky[: max(1, h // 40)].any(axis=0).mean())
+    neutral = 1.0 if cues.grey else 1 - _ramp(C, 5, 10)
+    blue = 0.0 if cues.grey else _hue_band(hue, 260, 45, 30) * _ramp(C, 3, 8)
+    warm = 0.0 if cues.grey else _hue_band(hue, 60, 35, 30) * _ramp(C, 8, 16)
+    night = neutral * (1 - _ramp(L, 15, 30)) * _ramp(top_cover, 0.7, 0.9)
+    colour = float(np.clip(max(blue, neutral * _ramp(L, 40, 60), night) - warm, 0, 1))
+    smooth = 1 - _ramp(tex, 1.5, 2.5)
+    top = _ramp(top_cover, 0.3, 0.7)
+    person = cues.person
+    pm = person.mask > 0.5
+    # a subject filling the frame up to its top tenth: a portrait, often in a studio
+    portrait = _ramp(float(pm.mean()), 0.3, 0.45) * _ramp(float(pm[: max(2, h // 10)].any(axis=0).mean()), 0.05, 0.15) \
+        if person.confidence >= 0.5 else 0.0
+    daylight = max(blue * _ramp(L, 55, 70) * _ramp(C, 8, 15), neutral * _ramp(L, 84, 92))
+    return top * colour * smooth * (1 - portrait * (1 - daylight))
+
+
+def _gate_sky(labels: np.ndarray, cues: Cues, scores_px: np.ndarray, conf_px: np.ndarray) -> None:
+    """Scale sky confidences by :func:`sky_plausibility`; an implausible sky (a studio
+    backdrop, a wall behind a cup) becomes low-confidence "other" and its clouds take
+    their next-best label, so nothing downstream edits a sky that is not there."""
+    sky = labels == SKY
+    if not sky.any():
+        return
+    p = sky_plausibility(cues, sky)
+    conf_px[sky] *= p
+    if p >= SKY_MIN_PLAUSIBILITY:
+        return
+    labels[sky] = OTHER
+    m = labels == CLOUDS
+    if m.any():
+        alt = scores_px[m].copy()
+        alt[:, [SKY, CLOUDS]] = -np.inf
+        labels[m] = alt.argmax(axis=1)
+        conf_px[m] *= p
 
 
 def _water_touching_sky(labels: np.ndarray) -> None:
@@ -175,9 +237,10 @@ class BuiltinSegmenter(Segmenter):
         _fix_sky(labels, scores_px)
         _water_touching_sky(labels)
         _split_horizon(labels, cues)
+        conf_px = confidence_of(prob.max(axis=1))[sp]
+        _gate_sky(labels, cues, scores_px, conf_px)
         if h * w >= 1024:
             _absorb_islands(labels)
-        conf_px = confidence_of(prob.max(axis=1))[sp]
         segments: list[Segment] = []
         for lab in np.unique(labels):
             mask = labels == lab
