@@ -39,6 +39,9 @@ from pertouch.engine.regions import Region
 from pertouch.engine.solve import RegionSample, solve_region
 
 
+#: Photos up to this size are solved on their own pixels (exact); larger ones on the
+#: 512×512 measuring image, which then samples them closely anyway.
+EXACT_MAX_PIXELS = 1_500_000
 #: A render whose worst level error exceeds this gets one correction pass ...
 CORRECT_ABOVE = 0.015
 #: ... when the photo is at most this large (beyond, the proxy is close to the photo and
@@ -118,23 +121,28 @@ class ParametricEngine:
         t0 = time.perf_counter()
         check_image(image)
         meas = ms.Measurer(image)
-        proxy = meas.rgb / 255.0
+        exact = image.shape[0] * image.shape[1] <= EXACT_MAX_PIXELS
+        # what the solve samples: the photo itself (small photos: "edit, then resize to
+        # 512" reproduced exactly) or the 512×512 measuring image (large photos)
+        src = ms.to_unit_float(image) if exact else meas.rgb / 255.0
+        sigma = op.clarity_sigma(*src.shape[:2])
         t1 = time.perf_counter()
         layers: list[Layer] = []
-        proxy_meas = None
+        src_meas = None
         guide_cache: dict = {}
-        proxy8 = np.round(proxy * 255).astype(np.uint8)
+        src8 = None if exact else np.round(src * 255).astype(np.uint8)
         for name, edit in recipe.entries():
             if edit.is_noop:
                 continue
-            weights = w512 = None
+            weights = w_src = None
             if name == GLOBAL:
-                mask512, mask = np.ones(proxy.shape[:2], bool), None
+                mask512, mask = np.ones(MEASURE_SIZE[::-1], bool), None
             else:
                 mask = region_mask(name, regions, image.shape[:2])
                 mask512 = ms.measure_mask(mask)
                 weights = _weights(mask, image, guide_cache)
-                w512 = Weights(weights.a, weights.b, MEASURE_SIZE, (0, 512, 0, 512)).full(proxy8)
+                w_src = (weights.full(image) if exact else
+                         Weights(weights.a, weights.b, MEASURE_SIZE, (0, 512, 0, 512)).full(src8))
             names = list(edit.attributes)
             before = ms.to_levels(meas.raw(mask512, names), self.table)
             if any(math.isnan(v) for v in before.values()):
@@ -143,13 +151,13 @@ class ParametricEngine:
             corr = (corrections or {}).get(name, {})
             raw_t = {a: float(self.table[a].to_raw(min(1.0, max(-1.0, v + corr.get(a, 0.0)))))
                      for a, v in target.items()}
-            sample = RegionSample.build(proxy, mask512, weights=w512)
-            now = (meas if proxy_meas is None else proxy_meas).raw(mask512, names)
+            sample = RegionSample.build(src, mask512, weights=w_src)
+            now = (meas if src_meas is None else src_meas).raw(mask512, names)
             sol = solve_region(sample, raw_t, self.table, passes=self.passes, measured=now)
             layers.append(Layer(name, sol.params, mask, before, target, weights))
             if name == GLOBAL and not sol.params.is_identity:
-                proxy = op.apply_chain(proxy, sol.params, op.clarity_sigma(512, 512))
-                proxy_meas = ms.Measurer(proxy * 255.0, measured=True)
+                src = op.apply_chain(src, sol.params, sigma)
+                src_meas = ms.Measurer(src) if exact else ms.Measurer(src * 255.0, measured=True)
         return Plan(layers, {"measure": (t1 - t0) * 1e3, "solve": (time.perf_counter() - t1) * 1e3})
 
     def report(self, output: np.ndarray, plan: Plan) -> list[Achieved]:

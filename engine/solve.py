@@ -1,7 +1,7 @@
 """Choose operator strengths so a region's MEASURED levels reach their targets.
 
 The solve runs on the measuring proxy (the photo at 512×512, as measurement sees
-it) using a fixed, deterministic sample of the region's pixels (and of its
+it) using a fixed, jittered-systematic sample of the region's pixels (and of its
 4-neighbour pairs, for contrast). Each attribute is a monotone 1-D problem in its
 operator's strength (safeguarded secant / Illinois false position inside the
 operator's range); because attributes interact, a few Gauss–Seidel passes run over
@@ -39,64 +39,85 @@ PASSES = 1
 _TRACE: list | None = None
 
 
+def _stride(size: int, n: int, seed: int = 0) -> np.ndarray:
+    """A jittered systematic sample: one index drawn in each of n equal runs of range(size).
+
+    In raster order the runs are row segments, so the sample covers the region evenly
+    (a far better mean than n random draws) without aliasing onto a few columns.
+    """
+    if size <= n:
+        return np.arange(size)
+    u = np.random.default_rng(seed).random(n)
+    return np.minimum(np.floor((np.arange(n) + u) * (size / n)).astype(np.int64), size - 1)
+
+
 @dataclass
 class RegionSample:
-    """Pixels of one region on the proxy: ``px`` (N, 3) and pairs ``pa``/``pb`` (P, 3) on [0, 1]."""
+    """Where a region's measured values come from, sampled: ``sets`` = (pixels, pair A, pair B).
 
-    px: np.ndarray
-    pa: np.ndarray
-    pb: np.ndarray
-    crop: np.ndarray | None = None      # proxy crop + mask, for clarity
-    crop_mask: np.ndarray | None = None
-    idx: tuple = ()
-    weights: tuple = ()                 # blend weight of each px / pa / pb sample (feathering)
+    Each measured (512×512) sample pixel is a bilinear mix of T source taps (cv2
+    INTER_LINEAR's), so ``vals`` is (N, T, 3) on [0, 1] with tap weights ``tapw`` and
+    blend weights ``bw`` (N, T, 1); ``taps`` index ``src``. In *proxy* mode ``src`` is
+    the 512×512 measuring image (T = 1); in *exact* mode (small photos) it is the photo
+    itself (T = 4), so "edit, then resize" is reproduced exactly. Samples are
+    jittered-systematic (one per equal run in raster order): a far better mean than
+    the same number of random draws.
+    """
+
+    sets: tuple
+    src: np.ndarray
+    mask: np.ndarray
+    sigma: float
     _clar: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, proxy: np.ndarray, mask: np.ndarray, n: int = N_SAMPLES, seed: int = 0,
               weights: np.ndarray | None = None, n_pairs: int = N_PAIRS) -> "RegionSample":
-        """``proxy`` (512, 512, 3) float32 on [0, 1]; ``mask`` (512, 512) bool; ``weights``
-        (512, 512) the region's blend weights at the proxy (1 where not given)."""
-        rng = np.random.default_rng(seed)
+        """``proxy``: (512, 512, 3) float on [0, 1], or the (H, W, 3) photo itself (exact
+        mode); ``mask``: (512, 512) bool; ``weights``: blend weights at ``proxy``'s size."""
+        from pertouch.engine.kernels import _coords
+
         ys, xs = np.nonzero(mask)
-        pick = np.sort(rng.choice(ys.size, min(n, ys.size), replace=False)) if ys.size else np.zeros(0, int)
+        pick = _stride(ys.size, n, seed)
         hy, hx = np.nonzero(mask[:, 1:] & mask[:, :-1])
         vy, vx = np.nonzero(mask[1:] & mask[:-1])
         ay = np.concatenate([hy, vy]); ax = np.concatenate([hx, vx])
         by = np.concatenate([hy, vy + 1]); bx = np.concatenate([hx + 1, vx])
-        pp = np.sort(rng.choice(ay.size, min(n_pairs, ay.size), replace=False)) if ay.size else np.zeros(0, int)
-        idx = ((ys[pick], xs[pick]), (ay[pp], ax[pp]), (by[pp], bx[pp]))
-        wts = tuple((np.ones(len(i[0])) if weights is None else weights[i].astype(np.float64))[:, None] for i in idx)
-        if ys.size:
-            y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-            crop, cmask = proxy[y0:y1, x0:x1], mask[y0:y1, x0:x1]
-            idx = tuple((i[0] - y0, i[1] - x0) for i in idx)
-        else:
-            crop, cmask = proxy[:1, :1], mask[:1, :1]
-        return cls(crop[idx[0]].astype(np.float64), crop[idx[1]].astype(np.float64),
-                   crop[idx[2]].astype(np.float64), crop, cmask, idx, wts)
+        pp = _stride(ay.size, n_pairs, seed + 1)
+        h, w = proxy.shape[:2]
+        exact = (h, w) != mask.shape
+        ry0, ry1, fy = _coords(mask.shape[0], h)
+        cx0, cx1, fx = _coords(mask.shape[1], w)
+        sets = []
+        for yy, xx in ((ys[pick], xs[pick]), (ay[pp], ax[pp]), (by[pp], bx[pp])):
+            if exact:
+                ty = np.stack([ry0[yy], ry0[yy], ry1[yy], ry1[yy]], 1)
+                tx = np.stack([cx0[xx], cx1[xx], cx0[xx], cx1[xx]], 1)
+                a, b = fy[yy][:, None], fx[xx][:, None]
+                tw = np.concatenate([(1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b], 1)
+            else:
+                ty, tx, tw = yy[:, None], xx[:, None], np.ones((yy.size, 1))
+            bw = np.ones(ty.shape) if weights is None else weights[ty, tx]
+            sets.append(((ty, tx), proxy[ty, tx].astype(np.float64), tw[..., None].astype(np.float64),
+                         bw[..., None].astype(np.float64)))
+        sigma = op.clarity_sigma(h, w) if exact else op.clarity_sigma(512, 512)
+        return cls(tuple(sets), proxy, mask, sigma)
 
     @property
     def empty(self) -> bool:
-        return len(self.px) == 0
+        return len(self.sets[0][1]) == 0
 
-    def _inputs(self, clarity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if clarity == 0.0:
-            return self.px, self.pa, self.pb
+    def _clarified(self, clarity: float) -> np.ndarray:
         if clarity not in self._clar:
-            c = op.clarity(self.crop, clarity, op.clarity_sigma(512, 512))
-            self._clar = {clarity: tuple(c[i].astype(np.float64) for i in self.idx)}
+            self._clar = {clarity: op.clarity(self.src, clarity, self.sigma)}
         return self._clar[clarity]
 
     def transformed(self, p: Params_, need_pairs: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """(px, pa, pb) after the per-pixel transform, on the 0–255 scale."""
+        """(px, pa, pb) as measured after the per-pixel transform, (N, 3) on the 0–255 scale."""
         t = op.compile_transform(p, N_LUT)
-        px, pa, pb = self._inputs(p.clarity)
         flat = t.lut.astype(np.float64).ravel()
         offs = np.arange(3) * N_LUT
-
-        def run(v: np.ndarray, orig: np.ndarray, w: np.ndarray) -> np.ndarray:
-            return (orig + w * (edit(v) - orig)) * 255.0
+        src = self._clarified(p.clarity) if p.clarity else None
 
         def edit(v: np.ndarray) -> np.ndarray:
             f = np.clip(v, 0.0, 1.0) * (N_LUT - 1)
@@ -109,9 +130,14 @@ class RegionSample:
                 return np.clip(c, 0.0, 1.0)
             return op.soft_clip(c, *t.margins)
 
-        wpx, wpa, wpb = self.weights
-        return (run(px, self.px, wpx), (run(pa, self.pa, wpa) if need_pairs else None),
-                (run(pb, self.pb, wpb) if need_pairs else None))
+        def run(entry) -> np.ndarray:
+            taps, orig, tw, bw = entry
+            v = orig if src is None else src[taps].astype(np.float64)
+            e = edit(v.reshape(-1, 3)).reshape(v.shape)
+            return ((orig + bw * (e - orig)) * tw).sum(axis=1) * 255.0
+
+        px, pa, pb = self.sets
+        return run(px), (run(pa) if need_pairs else None), (run(pb) if need_pairs else None)
 
     def raw(self, p: Params_, attribute: str) -> float:
         """The attribute's raw estimator value of the region after ``p`` (proxy estimate)."""
@@ -121,8 +147,12 @@ class RegionSample:
         """Several attributes' raw values after ``p`` from ONE transform of the sample."""
         out: dict[str, float] = {}
         if "clarity" in attributes:
-            c = op.clarity(self.crop, p.clarity, op.clarity_sigma(512, 512)) if p.clarity else self.crop
-            out["clarity"] = ms.Measurer(c * 255.0, measured=True).raw(self.crop_mask, ["clarity"])["clarity"]
+            import cv2
+
+            c = self._clarified(p.clarity) if p.clarity else self.src
+            if c.shape[:2] != self.mask.shape:
+                c = cv2.resize(c.astype(np.float32), self.mask.shape[::-1], interpolation=cv2.INTER_LINEAR)
+            out["clarity"] = ms.Measurer(c * 255.0, measured=True).raw(self.mask, ["clarity"])["clarity"]
         rest = [a for a in attributes if a != "clarity"]
         if not rest:
             return out
@@ -146,7 +176,8 @@ class RegionSample:
         return out
 
     def mean_luma(self) -> float:
-        return float(ms.luma(self.px).mean()) if len(self.px) else 0.5
+        px = self.sets[0][1][:, 0]
+        return float(ms.luma(px).mean()) if len(px) else 0.5
 
 
 Params_ = op.Params
