@@ -176,6 +176,7 @@ class Memory(abc.ABC):
         if vectors is None:
             from pertouch.memory.embeddings import combine, embed_texts
 
+            self._check_descriptors(records)
             texts = embed_texts([r.scene_description for r in records])
             vectors = np.stack([combine(t, r.image_descriptor or None, self.descriptor_dim)
                                 for t, r in zip(texts, records)])
@@ -184,6 +185,13 @@ class Memory(abc.ABC):
             raise ValueError(f"vectors must have shape ({len(records)}, {self._dim()}), got {vectors.shape}")
         self._add(records, vectors)
         return [r.id for r in records]
+
+    def _check_descriptors(self, records: Sequence[MemoryRecord]) -> None:
+        for r in records:
+            if r.image_descriptor and len(r.image_descriptor) != self.descriptor_dim:
+                raise InputError(f"memory {r.id}: image_descriptor has {len(r.image_descriptor)} values, "
+                                 f"this store expects {self.descriptor_dim}",
+                                 hint="recompute it with pertouch.memory.image_descriptor, or drop it")
 
     def add_feedback(self, user: str, text: str, *, scene: str = "", descriptor: Sequence[float] | None = None,
                      levels: dict[str, dict[str, float]] | None = None, about: str | None = None,
@@ -267,6 +275,7 @@ class Memory(abc.ABC):
                 raise InputError(f"{path.name} line {n}: not JSON ({exc.msg})",
                                  hint="each line must be one JSON record") from None
             records.append(parse_record(data, origin=f"{path.name} line {n}"))
+        self._check_descriptors(records)
         for i in range(0, len(records), 256):
             self.remember_many(records[i:i + 256])
         return len(records)

@@ -86,6 +86,9 @@ def test_import_rejects_bad_files_whole(store, tmp_path):
     bad.write_text(_rec("ana").dumps() + "\n" + json.dumps({"user": "x", "levels": {"sky": {"warmth": 5}}}) + "\n")
     with pytest.raises(InputError, match="outside"):
         store.import_(bad)
+    bad.write_text(_rec("ana", image_descriptor=[0.5, 0.5]).dumps() + "\n")
+    with pytest.raises(InputError, match="image_descriptor has 2 values"):
+        store.import_(bad)
     assert store.count() == 0  # nothing half-imported
     with pytest.raises(InputError):
         store.import_(tmp_path / "missing.jsonl")
@@ -182,3 +185,37 @@ def test_both_backends_score_alike(tmp_path, landscapes, portrait):
         b = {e.record_id: e.similarity for e in mem.recall("ana", *query, k=10, min_similarity=-1).evidence}
         assert a.keys() == b.keys() and len(a) == 4
         assert all(abs(a[k] - b[k]) < 1e-3 for k in a), (a, b)
+
+
+@pytest.mark.slow
+def test_chroma_server_url(tmp_path):
+    """`chroma run` + chroma+http://host:port: same behaviour as the embedded store."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    chroma = os.path.join(os.path.dirname(sys.executable), "chroma")
+    if not os.path.exists(chroma):
+        pytest.skip("the chroma CLI is not installed next to this Python")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "srv"), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, mem = time.time() + 40, None
+        while mem is None and time.time() < deadline:
+            mem, warning = open_memory_or_none(f"chroma+http://127.0.0.1:{port}")
+            time.sleep(0.2)
+        assert mem is not None, warning
+        rid = mem.remember(_rec("ana"))
+        mem.remember(_rec("bob", levels=COOL))
+        rec = mem.recall("ana", "a lake among mountains at dusk")
+        assert [e.record_id for e in rec.evidence] == [rid]
+        assert rec.preferences["global"]["temperature"] == pytest.approx(0.5)
+        assert mem.forget_user("ana") == 1 and mem.count() == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
