@@ -131,13 +131,19 @@ def _hue_near(h: np.ndarray, centre: float, width: float) -> np.ndarray:
     return np.clip(1 - d / width, 0, 1)
 
 
+def _hue_band(h: np.ndarray, centre: float, half: float, fall: float) -> np.ndarray:
+    """1 within ``half`` degrees of ``centre``, falling to 0 over ``fall`` more degrees."""
+    d = np.abs((h - centre + 180) % 360 - 180)
+    return 1 - _ramp(d, half, half + fall)
+
+
 def class_scores(f: Mapping[str, np.ndarray], grey: bool = False) -> np.ndarray:
     """Scores ``(n, len(LABELS))`` from :func:`group_features` output (higher = likelier)."""
     L, C, hue, tex, y = f["L"], f["C"], f["hue"], f["tex"], f["y"]
     colour = 0.0 if grey else 1.0
     chroma = _ramp(C, 4, 14) * colour
     blue = _hue_near(hue, 265, 55) * chroma
-    green = _hue_near(hue, 135, 50) * _ramp(C, 2, 8) * colour
+    green = _hue_band(hue, 145, 40, 25) * _ramp(C, 2, 8) * colour
     neutral = 1 - _ramp(C, 4, 12) if not grey else np.ones_like(C)
     smooth = _ramp(-tex, -3.0, -0.8)
     rough = _ramp(tex, 1.5, 5.0)

@@ -121,7 +121,7 @@ def sky_plausibility(cues: Cues, sky: np.ndarray) -> float:
     L, C, hue, tex = f["L"], f["C"], f["hue"], f["tex"]
     top_cover = float(sky[: max(1, h // 40)].any(axis=0).mean())
     neutral = 1.0 if cues.grey else 1 - _ramp(C, 5, 10)
-    blue = 0.0 if cues.grey else _hue_band(hue, 260, 45, 30) * _ramp(C, 3, 8)
+    blue = 0.0 if cues.grey else _hue_band(hue, 262, 35, 25) * _ramp(C, 3, 8)
     warm = 0.0 if cues.grey else _hue_band(hue, 60, 35, 30) * _ramp(C, 8, 16)
     night = neutral * (1 - _ramp(L, 15, 30)) * _ramp(top_cover, 0.7, 0.9)
     colour = float(np.clip(max(blue, neutral * _ramp(L, 40, 60), night) - warm, 0, 1))
