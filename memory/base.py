@@ -94,6 +94,31 @@ class Recall:
             out.update(self.locks[key])
         return out
 
+    def targets(self, labels: Iterable[str], *, min_weight: float = 0.0) -> dict[str, dict[str, float]]:
+        """Per-label target levels for the regions of a photo, ready to become recipe
+        ``to`` edits: :meth:`levels_for` each label (``global`` included), minus locked
+        attributes, minus levels backed by less than ``min_weight`` evidence.
+
+        >>> r = Recall("ana", preferences={"sky": {"brightness": 0.4}, "global": {"temperature": 0.3}},
+        ...            weights={"sky": {"brightness": 1.0}, "global": {"temperature": 0.1}},
+        ...            locks={"face": ["*"]})
+        >>> r.targets(["clouds", "face"], min_weight=0.5)
+        {'clouds': {'brightness': 0.4}}
+        """
+        from pertouch.memory.preferences import match_label
+
+        out: dict[str, dict[str, float]] = {}
+        for label in dict.fromkeys([*labels, "global"]):
+            key = match_label(label, self.preferences)
+            if key is None:
+                continue
+            locked = self.locked(label)
+            row = {a: v for a, v in self.preferences[key].items()
+                   if "*" not in locked and a not in locked and self.weights.get(key, {}).get(a, 0.0) >= min_weight}
+            if row:
+                out[label] = row
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {"user": self.user, "preferences": self.preferences, "weights": self.weights,
                 "locks": self.locks, "evidence": [e._asdict() for e in self.evidence]}

@@ -135,3 +135,23 @@ def test_record_validation():
         MemoryRecord(user="a", levels={"sky": {"sparkle": 0.1}})
     r = MemoryRecord(user="a", levels={"Sky": {"exposure": 0.1}}, tags="Outdoor, Lake")
     assert r.levels == {"sky": {"brightness": 0.1}} and r.tags == ["lake", "outdoor"]
+
+
+def test_targets_for_a_photos_regions():
+    rec = Recall(user="ana", preferences={"sky": {"brightness": 0.4, "temperature": 0.2},
+                                          "global": {"temperature": 0.3}},
+                 weights={"sky": {"brightness": 1.0, "temperature": 1.0}, "global": {"temperature": 0.8}},
+                 locks={"sky": ["temperature"], "skin": ["*"]})
+    assert rec.targets(["sky", "face", "trees"]) == {"sky": {"brightness": 0.4}, "trees": {"temperature": 0.3},
+                                                     "global": {"temperature": 0.3}}
+    assert rec.targets(["sky"], min_weight=0.9) == {"sky": {"brightness": 0.4}}
+    assert Recall(user="x").targets(["sky"]) == {}
+
+
+def test_docstring_examples():
+    import doctest
+
+    from pertouch.memory import base, descriptors, preferences, records
+
+    for module in (base, descriptors, preferences, records):
+        assert doctest.testmod(module).failed == 0, module.__name__
