@@ -20,6 +20,10 @@ ever searched (a metadata filter on every query), at least ``min_similarity`` si
 is in :mod:`pertouch.memory.preferences` (recency half-life
 :data:`~pertouch.memory.preferences.HALF_LIFE_DAYS` days).
 
+Every method may raise :class:`MemoryUnavailable` (store corrupt, locked for more than
+a few seconds, server gone): callers that can work without memory catch it, say so, and
+carry on — :func:`pertouch.memory.factory.open_memory_or_none` does that for opening.
+
 Implementations: :class:`~pertouch.memory.chroma_store.ChromaMemory` (persistent,
 default) and :class:`~pertouch.memory.inmemory.InMemoryMemory` (tests). Open one with
 :func:`pertouch.memory.factory.open_memory`.
@@ -306,7 +310,8 @@ class Memory(abc.ABC):
         return len(records)
 
     def stats(self) -> dict[str, Any]:
-        """Counts per user and kind, and where the store lives."""
+        """Counts per user and kind, and where the store lives (plus, where cheap, the
+        oldest and newest timestamps)."""
         records = self.list()
         users: dict[str, dict[str, int]] = {}
         for r in records:
