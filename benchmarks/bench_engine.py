@@ -33,7 +33,7 @@ CORE = ("colorfulness", "contrast", "temperature", "brightness")
 def photo(width: int, height: int) -> np.ndarray:
     import skimage.data
 
-    return cv2.resize(skimage.data.coffee(), (width, height), interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(skimage.data.chelsea(), (width, height), interpolation=cv2.INTER_CUBIC)
 
 
 def soft_regions(height: int, width: int, n: int = 8, seed: int = 0) -> dict[str, Region]:

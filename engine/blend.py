@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pertouch.engine.kernels import W_MIN, _coords
+from pertouch.engine.kernels import W_MIN
 
 GRID_MAX = 768
 GRID_MIN = 384
@@ -92,7 +92,15 @@ class Weights:
         # radius: ~3 px at 512 and at least the mask's own cell size on the grid,
         # so a blocky low-res mask edge can snap to the photo's edge
         r = max(2, round(3 * max(gh, gw) / 512), round(max(gh, gw) / max(m.shape)))
-        a, b = guided_coefficients(guide_grid, p, r)
+        a = np.zeros((gh, gw), np.float32)
+        b = np.zeros((gh, gw), np.float32)
+        rows, cols = np.flatnonzero((p > 0).any(axis=1)), np.flatnonzero((p > 0).any(axis=0))
+        if rows.size:  # filter only the mask's bounding box (plus the filter's reach)
+            pad = 4 * r + 2
+            y0, y1 = max(0, rows[0] - pad), min(gh, rows[-1] + 1 + pad)
+            x0, x1 = max(0, cols[0] - pad), min(gw, cols[-1] + 1 + pad)
+            ca, cb = guided_coefficients(guide_grid[y0:y1, x0:x1], np.ascontiguousarray(p[y0:y1, x0:x1]), r)
+            a[y0:y1, x0:x1], b[y0:y1, x0:x1] = ca, cb
         return cls(a, b, (h, w), _bbox(a, b, (h, w)))
 
     @classmethod
@@ -101,17 +109,20 @@ class Weights:
         return cls(np.zeros((1, 1), np.float32), np.ones((1, 1), np.float32), shape, (0, shape[0], 0, shape[1]))
 
     def full(self, image: np.ndarray) -> np.ndarray:
-        """The weight map ``(H, W)`` float32 in [0, 1] (materialised; the reference path)."""
-        h, w = self.shape
-        ry0, ry1, fy = _coords(h, self.a.shape[0])
-        cx0, cx1, fx = _coords(w, self.a.shape[1])
+        """The weight map ``(H, W)`` float32 in [0, 1] at ``image``'s size (materialised).
 
-        def up(g: np.ndarray) -> np.ndarray:
-            top = g[ry0][:, cx0] * (1 - fx) + g[ry0][:, cx1] * fx
-            bot = g[ry1][:, cx0] * (1 - fx) + g[ry1][:, cx1] * fx
-            return top * (1 - fy[:, None]) + bot * fy[:, None]
+        The coefficients are upsampled with cv2 INTER_LINEAR, the same half-pixel
+        convention the fused kernel uses.
+        """
+        import cv2
 
-        q = up(self.a) * luma_unit(image) + up(self.b)
+        h, w = image.shape[:2]
+        if self.a.shape == (1, 1):
+            au, bu = np.full((h, w), self.a[0, 0], np.float32), np.full((h, w), self.b[0, 0], np.float32)
+        else:
+            au = cv2.resize(self.a, (w, h), interpolation=cv2.INTER_LINEAR)
+            bu = cv2.resize(self.b, (w, h), interpolation=cv2.INTER_LINEAR)
+        q = au * luma_unit(image) + bu
         return np.where(q < W_MIN, 0.0, np.where(q > 1 - W_MIN, 1.0, q)).astype(np.float32)
 
 

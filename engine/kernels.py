@@ -54,7 +54,7 @@ def _row_weights(a, b, gi0, gi1, fy, arow, brow):
 
 
 def _kernel_py(base, out, guide, tabs, clip, clip_lo, per_unit, a, b, y0, y1, x0, x1,
-               ry0, ry1, rfy, cx0, cx1, cfx, scale, detail, clar):
+               ry0, ry1, rfy, cx0, cx1, cfx, colstart, scale, detail, clar):
     # tabs[c, k, v] = matrix[c, k] * lut[k, v]: a pixel's colour is sum_k tabs[c, k, v_k]
     n1 = tabs.shape[2] - 1
     kq = np.float32(per_unit)
@@ -67,7 +67,18 @@ def _kernel_py(base, out, guide, tabs, clip, clip_lo, per_unit, a, b, y0, y1, x0
         arow = np.empty(a.shape[1], np.float32)
         brow = np.empty(a.shape[1], np.float32)
         _row_weights(a, b, ry0[i], ry1[i], rfy[i], arow, brow)
-        for j in range(x0, x1):
+        # only the span of grid columns where this row's weight can be non-zero
+        g0 = 0
+        while g0 < a.shape[1] and arow[g0] == 0 and brow[g0] == 0:
+            g0 += 1
+        if g0 == a.shape[1]:
+            continue
+        g1 = a.shape[1] - 1
+        while arow[g1] == 0 and brow[g1] == 0:
+            g1 -= 1
+        js = max(x0, colstart[max(g0 - 1, 0)])
+        je = min(x1, colstart[min(g1 + 2, a.shape[1])])
+        for j in range(js, je):
             gj0 = cx0[j]
             gj1 = cx1[j]
             fx = cfx[j]
@@ -127,6 +138,11 @@ else:
     _kernel = None
 
 
+def _colstart(cx1: np.ndarray, gw: int) -> np.ndarray:
+    """colstart[g]: the first full-res column whose right tap is ≥ grid column g (g ≤ gw)."""
+    return np.searchsorted(cx1, np.arange(gw + 1), side="left").astype(np.int64)
+
+
 def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTransform,
                 a: np.ndarray, b: np.ndarray, bbox: tuple[int, int, int, int],
                 detail: np.ndarray | None = None) -> None:
@@ -151,7 +167,8 @@ def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTr
         _kernel(base, out, guide, tabs, clip, clip_lo, per_unit,
                 np.ascontiguousarray(a, np.float32),
                 np.ascontiguousarray(b, np.float32), int(y0), int(y1), int(x0), int(x1),
-                ry0, ry1, rfy, cx0, cx1, cfx, np.float32(scale), det.astype(np.float32), np.float32(t.clarity))
+                ry0, ry1, rfy, cx0, cx1, cfx, _colstart(cx1, a.shape[1]), np.float32(scale),
+                det.astype(np.float32), np.float32(t.clarity))
         return
     _apply_numpy(base, out, guide, t, a, b, bbox, det, scale, (ry0, ry1, rfy, cx0, cx1, cfx))
 
