@@ -187,10 +187,12 @@ def _measure(rgb: np.ndarray, masks: dict[str, np.ndarray]) -> tuple[dict[str, d
     """Levels per region and global, the reference way (photo resized to 512×512 with
     INTER_LINEAR; done here once on the uint8 photo instead of on a float copy)."""
     from pertouch.engine.estimators import MEASURE_SIZE
-    from pertouch.engine.measure import measure_image_levels, measure_levels
+    from pertouch.engine.measure import Measurer, measure_mask, to_levels
 
     small = cv2.resize(rgb, MEASURE_SIZE, interpolation=cv2.INTER_LINEAR)
-    return measure_levels(small, masks), measure_image_levels(small)
+    m = Measurer(small)  # one set of measuring planes for every region and the frame
+    regions = {name: to_levels(m.raw(measure_mask(mask))) for name, mask in masks.items()}
+    return regions, to_levels(m.raw(np.ones(MEASURE_SIZE[::-1], bool)))
 
 
 def _summary(regions: list[Region]) -> tuple[list[str], str]:
@@ -251,7 +253,14 @@ def _full_res(masks: list[np.ndarray], rgb: np.ndarray, size: tuple[int, int] | 
         return [m.astype(np.float32) for m in masks]
     if min(H, W) < MIN_SIDE:
         return [cv2.resize(m, (W, H), interpolation=cv2.INTER_NEAREST) for m in masks]
-    return upsample_masks(masks, luminance(rgb))
+    return upsample_masks(masks, luminance(rgb), radius=refine_radius(masks[0].shape))
+
+
+def refine_radius(proxy_shape: tuple[int, ...]) -> int:
+    """Guided-filter radius in proxy pixels: about 2 % of the proxy's long side (8 at 384 px).
+    Wider windows let mask borders snap to the photo's edges near them (boundary F on the
+    labelled set: sky 0.50 → 0.54 going from radius 2 to 8, IoU up slightly everywhere)."""
+    return max(2, round(max(proxy_shape[:2]) / 48))
 
 
 # --- caching -----------------------------------------------------------------------
