@@ -219,3 +219,14 @@ def test_chroma_server_url(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_unscoped_feedback_has_its_own_small_collection(tmp_path):
+    mem = ChromaMemory(tmp_path / "store")
+    mem.remember(_rec("ana"))
+    fb = mem.add_feedback("ana", "never touch skin tones")
+    assert collection_name("ana", unscoped=True) in mem._names()
+    assert mem.recall("ana", "a portrait in a park").locked("skin") == {"*"}
+    assert mem.get(fb.id).feedback == "never touch skin tones"
+    assert mem.stats()["users"] == {"ana": {"result": 1, "feedback": 1}}
+    assert mem.forget_user("ana") == 2 and mem._names() == []
