@@ -29,6 +29,7 @@ def chat(
     user: Optional[str] = typer.Option(None, "--user", help="Whose taste to recall and remember."),
     max_rounds: Optional[int] = typer.Option(None, "--max-rounds", help="Most renders per instruction (default 3)."),
     segmenter: Optional[str] = typer.Option(None, "--segmenter", help="builtin (default), sam:PATH, hf-sam:PATH, sam3:PATH."),
+    no_memory: bool = typer.Option(False, "--no-memory", help="Neither recall your taste nor remember accepted results."),
 ) -> None:
     """Retouch a photo conversationally; each line is one turn."""
     from rich.console import Console
@@ -36,7 +37,7 @@ def chat(
     from pertouch.graph.context import load_context
     from pertouch.graph.session import Session
 
-    ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter)
+    ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=not no_memory)
     err = Console(stderr=True, highlight=False)
     with err.status("opening the session…"):
         s = Session(session, str(input) if input else None, ctx)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("pertouch.engine.engines", reason="engine registry (helper A) not landed yet")
-pytest.importorskip("pertouch.graph.vlm.registry", reason="VLM registry (helper D) not landed yet")
-
 import json
 
 from typer.testing import CliRunner
@@ -45,11 +42,27 @@ def test_out_of_scope_exits_3_without_output(astronaut_png, tmp_path):
     assert not out.exists()
 
 
-def test_region_not_found_is_said(astronaut_png, tmp_path):
-    res = _run(astronaut_png, "make the water bluer", "-o", tmp_path / "o.jpg", "--json")
+def test_region_not_found_is_said(coffee_png, tmp_path):
+    out = tmp_path / "o.jpg"
+    res = _run(coffee_png, "brighter sky", "-o", out, "--json")
+    assert res.exit_code == 3, res.output
     s = json.loads(res.stdout)
-    assert any(e["kind"] == "not-found" and "water" in e["message"] for e in s["errors"])
-    assert "water" in s["answer"]
+    assert any(e["kind"] == "not-found" and "sky" in e["message"] for e in s["errors"])
+    assert "no sky" in s["answer"] and not out.exists()
+
+
+def test_output_matches_its_sidecar(rocket_png, tmp_path):
+    """OUT.pertouch.json reproduces OUT through `pertouch apply`."""
+    import numpy as np
+    from PIL import Image
+
+    out = tmp_path / "out.png"
+    assert _run(rocket_png, "brighten the sky a little", "-o", out).exit_code == 0
+    again = tmp_path / "again.png"
+    res = runner.invoke(app, ["apply", str(rocket_png), "--recipe", f"{out}.pertouch.json", "-o", str(again)])
+    assert res.exit_code == 0, res.output
+    a, b = (np.asarray(Image.open(p).convert("RGB"), np.float32) for p in (out, again))
+    assert np.abs(a - b).mean() < 0.5 and np.abs(a - np.asarray(Image.open(rocket_png), np.float32)).mean() > 1
 
 
 def test_bad_input_exits_2(tmp_path):
