@@ -14,7 +14,7 @@
    :mod:`.kernels`). Later regions go over earlier ones. Pixels outside every edited
    region are bit-identical to the input; an identity recipe returns an exact copy.
 3. *Report*: the output is measured again; ``Achieved(before, target, achieved)`` per
-   region/attribute. On photos up to 4 MP, an error above 0.015 triggers one
+   region/attribute. On photos up to 0.6 MP, an error above 0.015 triggers one
    correction: targets shift by the measured error, solve and apply run again.
 """
 
@@ -41,12 +41,12 @@ from pertouch.engine.solve import RegionSample, solve_region
 
 #: Photos up to this size are solved on their own pixels (exact); larger ones on the
 #: 512×512 measuring image, which then samples them closely anyway.
-EXACT_MAX_PIXELS = 1_500_000
+EXACT_MAX_PIXELS = 600_000
 #: A render whose worst level error exceeds this gets one correction pass ...
 CORRECT_ABOVE = 0.015
 #: ... when the photo is at most this large (beyond, the proxy is close to the photo and
 #: a second full-resolution pass costs more than it buys).
-CORRECT_MAX_PIXELS = 4_000_000
+CORRECT_MAX_PIXELS = 600_000
 
 
 @dataclass
