@@ -122,3 +122,19 @@ def test_later_regions_over_earlier(astro_small):
                                              "b": {"attributes": {"brightness": {"to": 0.6}}}}})
     res = ParametricEngine().render(astro_small, rec, {"a": Region("a", m), "b": Region("b", m)})
     assert abs(res.achieved("b", "brightness").achieved - 0.6) < 0.05
+
+
+def test_numpy_fallback_matches_numba(astro_small, monkeypatch):
+    from pertouch.engine import kernels
+
+    regs = halves(astro_small, 4)
+    rec = Recipe.model_validate({"regions": {"top": {"attributes": {"brightness": {"by": 0.3},
+                                                                    "clarity": {"by": 0.2}}},
+                                             "bottom": {"attributes": {"colorfulness": {"by": 0.2}}}}})
+    eng = ParametricEngine()
+    plan = eng.plan(astro_small, rec, regs)
+    fast = eng.apply(astro_small, plan)
+    monkeypatch.setattr(kernels, "_kernel", None)
+    slow = eng.apply(astro_small, plan)
+    diff = np.abs(fast.astype(np.int16) - slow)
+    assert diff.max() <= 1 and diff.mean() < 0.05
