@@ -69,6 +69,7 @@ class RegionSample:
     mask: np.ndarray
     sigma: float
     _clar: dict = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, proxy: np.ndarray, mask: np.ndarray, n: int = N_SAMPLES, seed: int = 0,
@@ -144,7 +145,14 @@ class RegionSample:
         return self.values(p, (attribute,))[attribute]
 
     def values(self, p: Params_, attributes) -> dict[str, float]:
-        """Several attributes' raw values after ``p`` from ONE transform of the sample."""
+        """Several attributes' raw values after ``p`` from ONE transform of the sample (memoised)."""
+        memo = self._memo.setdefault(p, {})
+        missing = [a for a in attributes if a not in memo]
+        if missing:
+            memo.update(self._values(p, missing))
+        return {a: memo[a] for a in attributes}
+
+    def _values(self, p: Params_, attributes) -> dict[str, float]:
         out: dict[str, float] = {}
         if "clarity" in attributes:
             import cv2
@@ -254,6 +262,11 @@ def _lin(attribute: str, raw: float) -> float:
     return raw
 
 
+#: d _lin(raw) / d strength of each operator on typical photos (the solver's first guess).
+MODEL_SLOPE = {"colorfulness": 0.69, "contrast": 1.2, "brightness": 0.55, "temperature": 70.0,
+               "tint": 8.0, "highlights": 50.0, "shadows": 60.0}
+
+
 def _unlin(attribute: str, v: float) -> float:
     """Inverse of :func:`_lin`."""
     if attribute in ("colorfulness", "contrast", "brightness", "clarity"):
@@ -265,7 +278,7 @@ def _unlin(attribute: str, v: float) -> float:
 
 def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: dict[str, float],
            iters: int = 8) -> op.Params:
-    """All attributes at once: Newton with a finite-difference Jacobian and Broyden updates,
+    """All attributes at once: Newton from a model Jacobian with Broyden updates,
     one transform of the sample per step; steps are clamped to the strength ranges and
     halved when they make things worse. Gauss–Seidel in :func:`solve_region` mops up."""
     names = list(targets)
@@ -283,12 +296,9 @@ def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: d
     x = np.array([getattr(p, a) for a in names], np.float64)
     fx = f(x)
     n = len(names)
-    jac = np.zeros((n, n))
-    for k in range(n):  # forward differences, stepping toward the target
-        h = 0.15 if (fx[k] < 0 and x[k] + 0.15 <= hi[k]) or x[k] - 0.15 < lo[k] else -0.15
-        xk = x.copy()
-        xk[k] += h
-        jac[:, k] = (f(xk) - fx) / h
+    # start from the operators' model slopes (d lin-value / d strength); Broyden updates
+    # learn the rest, including how attributes pull on each other
+    jac = np.diag([MODEL_SLOPE.get(a, 1.0) for a in names]).astype(np.float64)
     for _ in range(iters):
         free = ~(((x <= lo) & (fx > 0)) | ((x >= hi) & (fx < 0)))
         if np.all((np.abs(fx) * w <= 1.0) | ~free):
