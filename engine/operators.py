@@ -131,16 +131,17 @@ def _shadows(v: np.ndarray, strength: float) -> np.ndarray:
 
 
 def cast_vector(p: "Params") -> np.ndarray:
-    """(3,) encoded colour of mid-grey after the white balance of ``p``, luma-normalised.
+    """(3,) colour the per-channel curves give mid-grey (sRGB 0.46), luma-normalised.
 
     Colourfulness scales chroma about this "neutral" rather than about pure grey, so a
-    temperature or tint cast survives a saturation change (the two do not fight).
+    temperature or tint cast survives a saturation change (the two do not fight), also
+    after contrast or tone curves have squeezed the cast.
     """
-    g = temperature_gains(p.temperature) * tint_gains(p.tint)
-    if np.all(g == 1.0):
+    if p.temperature == 0.0 and p.tint == 0.0:
         return np.ones(3)
-    c = srgb_encode(0.18 * g) / srgb_encode(np.array([0.18]))
-    return c / float(LUMA @ c)
+    c = curve(np.full((1, 3), 0.46), p)[0]
+    lum = float(LUMA @ c)
+    return c / lum if lum > 1e-6 else np.ones(3)
 
 
 def saturation_matrix(strength: float, cast: np.ndarray | None = None) -> np.ndarray:
