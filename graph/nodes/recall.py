@@ -17,6 +17,9 @@ from pertouch.graph.nodes import dump, timed
 from pertouch.graph.state import RetouchState, add_error, error
 
 RECALL_K = 5
+#: Only memories of scenes at least this similar count (memory's own floor is 0.4,
+#: at which a portrait still recalls landscapes).
+RECALL_MIN_SIMILARITY = 0.6
 
 
 def scene_descriptor(state: RetouchState, ctx: RunContext) -> Any:
@@ -39,7 +42,8 @@ def recall(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         return {"preferences": {}, "errors": add_error(state, error("recall", "memory", warning or "memory is off"))}
     try:
         got = mem.recall(ctx.user, state.get("scene", {}).get("description", ""),
-                         scene_descriptor(state, ctx), k=RECALL_K)
+                         scene_descriptor(state, ctx), k=RECALL_K,
+                         min_similarity=RECALL_MIN_SIMILARITY)
     except Exception as exc:  # a broken store must not stop the edit
         msg = f"memory recall failed, continuing without it: {type(exc).__name__}: {exc}"
         return {"preferences": {}, "errors": add_error(state, error("recall", "memory", msg))}

@@ -19,8 +19,8 @@ from pertouch.graph.nodes.recall import scene_descriptor
 from pertouch.graph.state import RetouchState, add_error, error
 
 
-def final_levels(state: RetouchState) -> dict[str, dict[str, float]]:
-    """``{label | "global": {attr: achieved level}}`` of the result (labels averaged)."""
+def _achieved_levels(state: RetouchState) -> dict[str, dict[str, float]]:
+    """``{label | "global": {attr: achieved level}}`` from the round's report (labels averaged)."""
     label_of = {r["name"]: r["label"] for r in state.get("regions") or []}
     sums: dict[str, dict[str, list[float]]] = {}
     for a in (state.get("result") or {}).get("achieved", []):
@@ -28,6 +28,44 @@ def final_levels(state: RetouchState) -> dict[str, dict[str, float]]:
         sums.setdefault(label.lower(), {}).setdefault(a["attribute"], []).append(a["achieved"])
     return {lab: {k: round(max(-1.0, min(1.0, sum(v) / len(v))), 4) for k, v in attrs.items()}
             for lab, attrs in sums.items()}
+
+
+def _measured_levels(state: RetouchState, ctx: RunContext) -> dict[str, dict[str, float]]:
+    """``{label | "global": {core attr: level}}`` measured on the accepted result's
+    preview: every region, not only the edited ones (labels area-weighted)."""
+    import numpy as np
+    from PIL import Image
+
+    from pertouch.engine.attributes import CORE_NAMES
+    from pertouch.engine.measure import measure_image_levels, measure_levels
+
+    with Image.open(state["result"]["preview"]) as im:
+        px = np.asarray(im.convert("RGB"))
+    infos = [r for r in state.get("regions") or [] if r.get("area", 0) > 0]
+    regions = rt.regions_by_name(state["image"], ctx.segmenter, [r["name"] for r in infos])
+    regions = rt._at_size(state["image"], ctx.segmenter, regions, (px.shape[1], px.shape[0]))
+    by_name = measure_levels(px, regions, attributes=CORE_NAMES)
+    sums: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for r in infos:
+        for attr, v in (by_name.get(r["name"]) or {}).items():
+            sums.setdefault(r["label"].lower(), {}).setdefault(attr, []).append((float(v), float(r["area"])))
+    out = {lab: {a: round(sum(v * w for v, w in vs) / max(1e-9, sum(w for _, w in vs)), 4) for a, vs in attrs.items()}
+           for lab, attrs in sums.items()}
+    out["global"] = {k: round(float(v), 4) for k, v in measure_image_levels(px, attributes=CORE_NAMES).items()}
+    return out
+
+
+def final_levels(state: RetouchState, ctx: RunContext | None = None) -> dict[str, dict[str, float]]:
+    """The accepted result's absolute levels per region label and ``global``: measured on
+    its preview when there is one (all regions), else from the round's achieved report."""
+    achieved = _achieved_levels(state)
+    try:
+        measured = _measured_levels(state, ctx or RunContext())
+    except Exception:  # no preview file (e.g. deleted): the report is still true
+        return achieved
+    for lab, attrs in achieved.items():  # the engine's own report wins where it has one
+        measured.setdefault(lab, {}).update(attrs)
+    return measured
 
 
 def _last_instruction(state: RetouchState) -> str:
@@ -54,7 +92,7 @@ def remember(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any
         mem.remember(MemoryRecord(
             user=ctx.user, scene_description=scene.get("description", ""), tags=list(scene.get("tags") or [])[:8],
             image_descriptor=[float(x) for x in desc], instruction=_last_instruction(state),
-            levels=final_levels(state), rating=1.0, image_hash=state["image"]["hash"]))
+            levels=final_levels(state, ctx), rating=1.0, image_hash=state["image"]["hash"]))
     except Exception as exc:  # a broken store must not lose the result
         return {"remembered": False, "errors": add_error(
             state, error("remember", "memory", f"not remembered: {type(exc).__name__}: {exc}"))}
