@@ -12,7 +12,8 @@ the engine's report (``before``, ``target``, ``achieved`` levels):
 
 Defects come from the before/after images (blown highlights, crushed shadows that
 the edit caused), from levels pushed to the end of their range and from protected
-regions that moved. Advice is the signed shift still missing per region/attribute.
+regions that moved, and — for weak requests — planned changes that came out the
+other way (another attribute's edit dragged the level back). Advice is the signed shift still missing per region/attribute.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pertouch.graph.vlm.base import ImageRef, VLMError, load_image, to_measured
 from pertouch.graph.vlm.schemas import GLOBAL, Adjustment, Critique, Intent, Measured, SceneInfo, TargetCheck, Target
 
 STILL, LOW, HIGH, TOL = 0.02, 0.6, 1.6, 0.05
+#: A weak request's planned change that came out this far the other way is a defect (the graph re-plans).
+WRONG_WAY = 0.03
 #: A level this close to ±1 counts as pushed out of range (unless asked for).
 EDGE = 0.98
 #: Blown (max channel ≥ 250) or crushed (≤ 5) pixel fractions the edit may add before it is a defect.
@@ -135,8 +138,12 @@ def critique_render(before_ref: ImageRef | None, after_ref: ImageRef | None, ins
                                          reason=c.verdict.replace("_", " ")))
                 summary.append(f"{t.attribute} of {m.region}: {c.verdict.replace('_', ' ')} "
                                f"({m.before:+.2f} → {m.achieved:+.2f}, wanted {desired:+.2f})")
-    if not intent.targets:  # weak requests: did the engine reach the planned levels?
+    if not intent.targets:  # weak requests: did the engine reach the planned levels, and never the wrong way?
         for m in measured:
+            planned, got = m.target - m.before, m.achieved - m.before
+            if abs(planned) >= STILL and planned * got < 0 and abs(got) > WRONG_WAY:
+                defects.append(f"{m.attribute} of {m.region} moved the wrong way "
+                               f"({m.before:+.2f} → {m.achieved:+.2f}, planned {m.target:+.2f})")
             if abs(m.achieved - m.target) > 3 * TOL:
                 advice.append(Adjustment(region=m.region, attribute=m.attribute,
                                          by=round(m.target - m.achieved, 4), reason="planned level not reached"))

@@ -7,7 +7,9 @@
   attribute is far from its goal moves most of the way there. The goal is 0 (the
   typical expert level), pulled toward remembered preferences by their weight.
 - weak-style: the style's recipe over the labels present, its absolute levels
-  blended a little toward remembered preferences.
+  blended a little toward remembered preferences, never against the style's
+  direction: a region already past a style level keeps its level, nudged a little
+  further the style's way (:func:`~pertouch.graph.vlm.builtin_styles.guarded_level`).
 - a critique's advice is added on top (its ``by`` goes onto the matching edit).
 
 Levels are absolute in [−1, 1]; 0 is the typical well-retouched level, not "no change".
@@ -18,7 +20,7 @@ from __future__ import annotations
 from pertouch.engine.attributes import CORE_NAMES
 from pertouch.graph.vlm.base import Preferences, VLMError, normalize_preferences
 from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
-from pertouch.graph.vlm.builtin_styles import get_style
+from pertouch.graph.vlm.builtin_styles import direction_of, get_style, guarded_level
 from pertouch.graph.vlm.schemas import GLOBAL, Critique, Intent, Plan, PlanEdit, SceneInfo
 
 #: weak-optimize touches a level only when it is this far from its goal ...
@@ -151,7 +153,15 @@ def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit
             if "to" in spec:
                 goal, preferred = _goal(label, attr, prefs, 1.0)
                 to = spec["to"] if not preferred else (1 - PREF_PULL_STYLE) * spec["to"] + PREF_PULL_STYLE * goal
-                edits.append(PlanEdit(region=region, attribute=attr, to=round(to, 3), reason=f"{style.name} style"))
+                level, m = round(to, 3), scene.levels_of(region).get(attr)
+                to = guarded_level(level, m, direction_of(spec))
+                if to is None:  # at the end of the scale already, the style's way: hold it there
+                    edits.append(PlanEdit(region=region, attribute=attr, by=0.0,
+                                          reason=f"{style.name} style (already at {m:+.2f}, the end of the scale: kept)"))
+                    continue
+                why = f"{style.name} style" + (f" (already at {m:+.2f}, past its {level:+.2f}: kept, nudged its way)"
+                                               if to != level else "")
+                edits.append(PlanEdit(region=region, attribute=attr, to=round(to, 3), reason=why))
             else:
                 edits.append(PlanEdit(region=region, attribute=attr, by=spec["by"], reason=f"{style.name} style"))
 

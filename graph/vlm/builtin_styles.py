@@ -7,6 +7,14 @@ the measured level — used for brightness and the extended attributes, whose ri
 absolute value depends on the photo. Entries for labels the photo lacks are
 dropped by the planner; ``global`` always applies.
 
+Every entry also has a *direction*: the way the look pushes a photo (+1 warmer,
+brighter, more colourful…, −1 the other way, 0 neutral). It is the sign of the
+entry's ``to`` level (relative to the neutral level 0) or of its ``by`` shift, unless
+declared with ``"dir"``. The planner moves a photo toward a style's absolute level
+but never against its direction (:func:`guarded_level`): a photo that is already
+past the level (a cold photo under "winter morning") keeps its level, pushed
+:data:`PAST_PUSH` further the style's way — a cold style never warms a photo.
+
 =================  =====================================================================
 style              what it does
 =================  =====================================================================
@@ -36,8 +44,8 @@ from dataclasses import dataclass, field
 E = dict[str, dict[str, dict[str, float]]]
 
 
-def _to(v: float) -> dict[str, float]:
-    return {"to": v}
+def _to(v: float, direction: int | None = None) -> dict[str, float]:
+    return {"to": v} if direction is None else {"to": v, "dir": float(direction)}
 
 
 def _by(v: float) -> dict[str, float]:
@@ -129,6 +137,45 @@ ALIASES: dict[str, str] = {}
 for _s in STYLES.values():
     for _a in (_s.name, _s.name.replace("-", " "), *_s.aliases):
         ALIASES.setdefault(_a.lower(), _s.name)
+
+
+#: A photo already past a style's level in the style's direction moves this much further.
+PAST_PUSH = 0.05
+
+
+def direction_of(spec: dict[str, float]) -> int:
+    """+1 / −1: the way a style entry pushes a photo (declared ``dir``, else the sign of
+    ``to`` relative to neutral 0, else the sign of ``by``); 0 for a neutral entry."""
+    if "dir" in spec:
+        v = spec["dir"]
+    else:
+        v = spec["to"] if "to" in spec else spec.get("by", 0.0)
+    return (v > 0) - (v < 0)
+
+
+#: A measured level this close to ±1 is at the end of the scale: it cannot be pushed further.
+SCALE_END = 0.98
+
+
+def guarded_level(level: float, measured: float | None, direction: int) -> float | None:
+    """The level to plan for a style's absolute ``level`` on a region measured at ``measured``.
+
+    Toward ``level`` when that is the style's way; when the region is already at or
+    past ``level`` in ``direction``, its own level pushed :data:`PAST_PUSH` further;
+    ``None`` — hold the region where it is (plan ``by 0``) — when that push would reach
+    the end of the scale (a level of ±1 is clipped: the photo may lie beyond it, and
+    asking for exactly ±1 would pull it back). Neutral entries (``direction`` 0) and
+    unmeasured regions get ``level``.
+
+    >>> guarded_level(-0.5, -0.64, -1), guarded_level(-0.5, 0.2, -1), guarded_level(0.0, 0.4, 0)
+    (-0.69, -0.5, 0.0)
+    >>> guarded_level(-0.6, -1.0, -1) is None
+    True
+    """
+    if measured is None or direction == 0 or direction * (measured - level) < 0:
+        return level
+    pushed = measured + direction * PAST_PUSH
+    return None if abs(pushed) >= SCALE_END else round(pushed, 4)
 
 
 def get_style(name: str) -> Style | None:
