@@ -46,6 +46,19 @@ def _names_for(label: str, measured: list[Measured], scene: SceneInfo | None) ->
                               if m.region == label or m.region.startswith(label + "_")))
 
 
+def _not_rendered(t: Target, names: list[str], scene: SceneInfo | None) -> str:
+    """Why a target has no rendered region: the end of the level scale, or just that."""
+    if scene is not None and t.direction != "set":
+        from pertouch.graph.vlm.builtin_planner import scale_end_note
+
+        for n in names:
+            what = "photo" if n == GLOBAL else n.replace("_", " ")
+            note = scale_end_note(what, t.attribute, scene.levels_of(n).get(t.attribute), t.shift)
+            if note:
+                return note
+    return f"{t.attribute} of {t.region} was not rendered"
+
+
 def judge(t: Target, m: Measured, share: float = 1.0) -> TargetCheck:
     """The verdict for one target on one rendered region.
 
@@ -126,7 +139,7 @@ def critique_render(before_ref: ImageRef | None, after_ref: ImageRef | None, ins
         if not rows:
             checks.append(TargetCheck(region=t.region, attribute=t.attribute, verdict="not_changed",
                                       size_fits_wording=False))
-            summary.append(f"{t.attribute} of {t.region} was not rendered")
+            summary.append(_not_rendered(t, names, scene))
             continue
         for m in rows:
             c = judge(t, m, share)

@@ -90,9 +90,47 @@ def _protect(edits: list[PlanEdit], protected: list[str], scene: SceneInfo) -> l
     return kept
 
 
-def _strong(intent: Intent, scene: SceneInfo) -> tuple[list[PlanEdit], list[str]]:
+#: Words for each attribute's level scale: (end at −1, end at +1, comparative down, comparative up).
+SCALE_WORDS = {
+    "brightness": ("darkest", "brightest", "darker", "brighter"),
+    "contrast": ("flattest", "most contrasty", "flatter", "more contrasty"),
+    "colorfulness": ("least colourful", "most colourful", "less colourful", "more colourful"),
+    "temperature": ("coolest", "warmest", "cooler", "warmer"),
+    "tint": ("most magenta", "greenest", "more magenta", "greener"),
+    "highlights": ("lowest highlights", "highest highlights", "lower in the highlights", "brighter in the highlights"),
+    "shadows": ("deepest shadows", "most open shadows", "deeper in the shadows", "more open in the shadows"),
+    "clarity": ("softest", "crispest", "softer", "crisper"),
+}
+#: Less room than this toward the end of the scale and a shift cannot be made.
+NO_ROOM = 0.02
+
+
+def scale_end_note(what: str, attribute: str, level: float | None, shift: float) -> str | None:
+    """Why a ``shift`` of ``attribute`` on a region measured at ``level`` cannot (fully) be made, or None.
+
+    Levels are PerTouch's measured scale in [−1, 1]; a region at an end cannot be
+    moved further that way (an engine edit targets a level, and ±1 is the last one).
+    """
+    if level is None or shift == 0:
+        return None
+    room = (1.0 - level) if shift > 0 else (level + 1.0)
+    up = shift > 0
+    words = SCALE_WORDS.get(attribute, (f"lowest {attribute}", f"highest {attribute}",
+                                        f"lower in {attribute}", f"higher in {attribute}"))
+    end, more, sign = words[up], words[2 + up], "+1" if up else "−1"
+    if room < NO_ROOM:
+        return (f"the {what} is already at the {end} level PerTouch's scale measures ({sign}), "
+                f"so it cannot be made any {more}; it was left as it is")
+    if room < abs(shift) - NO_ROOM:
+        return (f"the {what} is near the {end} level PerTouch's scale measures ({sign}): "
+                f"it can only be made {room:.2f} {more}, not the {abs(shift):.2f} asked")
+    return None
+
+
+def _strong(intent: Intent, scene: SceneInfo) -> tuple[list[PlanEdit], list[str], list[str]]:
     edits: list[PlanEdit] = []
     missing: list[str] = []
+    impossible: list[str] = []
     for t in intent.targets:
         names = resolve_label(t.region, scene)
         if not names:
@@ -100,12 +138,18 @@ def _strong(intent: Intent, scene: SceneInfo) -> tuple[list[PlanEdit], list[str]
             continue
         words = t.magnitude or ("to level" if t.direction == "set" else "plain")
         for n in names:
+            note = None if t.direction == "set" else scale_end_note(
+                "photo" if n == GLOBAL else n.replace("_", " "), t.attribute, scene.levels_of(n).get(t.attribute), t.shift)
+            if note:
+                impossible.append(note)
+                if note.endswith("it was left as it is"):
+                    continue
             if t.direction == "set":
                 edits.append(PlanEdit(region=n, attribute=t.attribute, to=t.level, reason=f"asked: {t.attribute} {words}"))
             else:
                 edits.append(PlanEdit(region=n, attribute=t.attribute, by=t.shift,
                                       reason=f"asked: {t.attribute} {t.direction} ({words})"))
-    return edits, list(dict.fromkeys(missing))
+    return edits, list(dict.fromkeys(missing)), impossible
 
 
 def _goal(label: str, attr: str, prefs: dict, pull: float) -> tuple[float, bool]:
@@ -207,9 +251,10 @@ def make_plan(intent: Intent, scene: SceneInfo, preferences: Preferences | None 
     prefs = normalize_preferences(preferences)
     if intent.kind == "out-of-scope":
         return Plan(notes="nothing to do: " + (intent.explanation or "out of scope"))
+    impossible: list[str] = []
     if intent.kind == "strong":
         edits, missing = _style(intent, scene, prefs) if intent.style else ([], [])
-        more, missing2 = _strong(intent, scene)
+        more, missing2, impossible = _strong(intent, scene)
         edits, missing = edits + more, missing + missing2
     elif intent.kind == "weak-style":
         edits, missing = _style(intent, scene, prefs)
@@ -218,7 +263,12 @@ def make_plan(intent: Intent, scene: SceneInfo, preferences: Preferences | None 
     if critique is not None and critique.advice:
         edits = _apply_advice(edits, critique, scene)
     edits = _protect(edits, intent.protected, scene)
+    impossible = list(dict.fromkeys(impossible))
     notes = f"{len(edits)} edit(s) for a {intent.kind} request"
+    if not edits and impossible:  # the whole request is impossible: the notes say why, first
+        notes = "nothing to do: " + "; ".join(impossible)
+    elif impossible:
+        notes += "; " + "; ".join(impossible)
     if missing:
         notes += f"; not in this photo: {', '.join(dict.fromkeys(missing))}"
-    return Plan(edits=edits, missing=list(dict.fromkeys(missing)), notes=notes)
+    return Plan(edits=edits, missing=list(dict.fromkeys(missing)), impossible=impossible, notes=notes)

@@ -210,6 +210,7 @@ class Plan(_Model):
 
     edits: list[PlanEdit] = Field(default_factory=list, description="recipe entries; later entries win over earlier ones for the same region and attribute")
     missing: list[str] = Field(default_factory=list, description="region labels the instruction named that the photo does not have")
+    impossible: list[str] = Field(default_factory=list, description="requested changes that cannot be made, each a sentence saying why (e.g. the region is already at the end of the level scale)")
     notes: str = Field("", description="one sentence summarising the plan")
 
 

@@ -137,3 +137,29 @@ def test_global_target_with_protected_regions_expects_a_smaller_global_change(sc
     assert vlm.critique(None, None, "x", intent, rep, scene).satisfied
     rep[0] = Achieved("global", "brightness", 0.0, 0.2, 0.03)
     assert not vlm.critique(None, None, "x", intent, rep, scene).satisfied
+
+
+def test_shift_past_the_end_of_the_scale_is_impossible_with_a_reason():
+    """'cooler sky' on a sky already at −1: no silent no-op edit; the plan says why."""
+    from pertouch.graph.vlm.builtin_critic import critique_render
+    from pertouch.graph.vlm.builtin_parser import parse_instruction
+    from pertouch.graph.vlm.builtin_planner import make_plan
+    from pertouch.graph.vlm.schemas import SceneInfo
+
+    scene = SceneInfo.from_regions([
+        {"name": "sky", "label": "sky", "area": 0.8, "levels": {"temperature": -1.0}},
+        {"name": "vegetation", "label": "vegetation", "area": 0.1, "levels": {"temperature": 0.1}},
+    ], {"temperature": -0.64})
+    intent = parse_instruction("cooler sky, leave the trees alone")
+    plan = make_plan(intent, scene)
+    assert not any(e.region == "sky" for e in plan.edits)
+    assert plan.impossible and "coolest level" in plan.impossible[0] and "(−1)" in plan.impossible[0]
+    assert plan.notes.startswith("nothing to do") and "cannot be made any cooler" in plan.notes
+    crit = critique_render(None, None, "cooler sky", intent, [], scene)
+    assert not crit.satisfied and "coolest level" in crit.explanation
+    # partly possible: planned, with the note; far from the end: no note
+    near = SceneInfo.from_regions([{"name": "sky", "label": "sky", "area": 0.8, "levels": {"temperature": -0.9}}])
+    plan = make_plan(parse_instruction("make the sky a lot cooler"), near)
+    assert [e.by for e in plan.edits] == [-0.5] and "only be made 0.10 cooler" in plan.notes
+    mid = SceneInfo.from_regions([{"name": "sky", "label": "sky", "area": 0.8, "levels": {"temperature": 0.0}}])
+    assert make_plan(parse_instruction("make the sky a lot cooler"), mid).impossible == []
