@@ -36,7 +36,6 @@ N_PAIRS = 2048
 N_LUT = 256
 LEVEL_TOL = 0.01
 PASSES = 1
-_TRACE: list | None = None
 
 
 def _stride(size: int, n: int, seed: int = 0) -> np.ndarray:
@@ -303,8 +302,6 @@ def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: d
         free = ~(((x <= lo) & (fx > 0)) | ((x >= hi) & (fx < 0)))
         if np.all((np.abs(fx) * w <= 1.0) | ~free):
             break
-        if _TRACE is not None:
-            _TRACE.append(dict(zip(names, np.round(fx * w, 1))))
         dx = np.zeros(n)
         sub = np.ix_(free, free)
         dx[free] = np.linalg.lstsq(jac[sub] * w[free, None], -fx[free] * w[free], rcond=None)[0]
