@@ -19,7 +19,7 @@ def _run(*args):
 
 def test_json_summary_and_files(rocket_png, tmp_path):
     out = tmp_path / "out.jpg"
-    res = _run(rocket_png, "make the sky a lot bluer and cooler", "-o", out, "--json")
+    res = _run(rocket_png, "make the sky a lot warmer", "-o", out, "--json")
     assert res.exit_code == 0, res.output
     s = json.loads(res.stdout)
     assert s["status"] in ("ok", "partial")
