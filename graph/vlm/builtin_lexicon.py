@@ -16,7 +16,8 @@ kind:
 - ``("oos", why)`` — never a retouch (files, crop, add objects); ``("objverb",)`` add/remove:
   a retouch verb before an attribute ("add warmth"), out of scope otherwise
 - ``("optimize",)`` — "make it better", "enhance"; ``("stylecue",)`` — look, style, vibe…
-- ``("sep",)`` — clause separator; ``("only",)``
+- ``("sep",)`` — clause separator; ``("only",)``; ``("purpose",)`` — "so (that) the …": the
+  rest of the clause is the reason, not an edit
 """
 
 from __future__ import annotations
@@ -179,6 +180,8 @@ OPTIMIZE = ("better", "enhance", "improve", "fix", "nicer", "professional", "opt
             "clean up", "balanced", "balance", "natural", "fix up", "tidy up", "magic", "cleaner", "nice")
 STYLE_CUES = ("look", "style", "vibe", "vibes", "feel", "feeling", "mood", "grade", "grading", "filter",
               "aesthetic", "like", "look like", "tones", "atmosphere", "into", "preset", "as if", "in the style of")
+#: Single words of the style cues (a style alias containing one, "film look", is a cue too).
+CUE_WORDS = frozenset(w for c in STYLE_CUES for w in c.split() if w not in ("like", "as", "if", "in", "the", "of", "into"))
 
 OTHER: dict[str, Tag] = {
     "more": ("more",), "less": ("less",), "fewer": ("less",), "not as": ("less",), "too": ("too",),
@@ -188,6 +191,8 @@ OTHER: dict[str, Tag] = {
     "percent": ("percent",), "per cent": ("percent",), "only": ("only",), "not": ("not",), "enough": ("enough",), "%": ("percent",), "just the": ("only",),
     "keep": ("keep",), "but": ("sep",), "then": ("sep",), "while": ("sep",), "plus": ("sep",),
     "and then": ("sep",), "also": ("sep",), "however": ("sep",), "whereas": ("sep",),
+    "so that": ("purpose",), "so the": ("purpose",), "so it": ("purpose",), "so they": ("purpose",),
+    "so she": ("purpose",), "so he": ("purpose",), "in order to": ("purpose",), "so as to": ("purpose",),
 }
 
 

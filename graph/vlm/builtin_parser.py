@@ -1,8 +1,8 @@
 """The builtin instruction parser: words → :class:`Intent`, offline and deterministic.
 
 Pipeline: tokenize → tag with the longest lexicon phrase (typos corrected with
-difflib against lexicon words) → split into clauses (punctuation, "but", "then",
-and any "leave … alone" cue, which starts a protected clause) → in each clause
+difflib against lexicon words) → split into clauses (:mod:`~pertouch.graph.vlm.builtin_clauses`:
+punctuation, "but", "then", any "leave … alone" cue, which starts a protected clause) → in each clause
 build attribute *mentions* (attribute, direction, size, numbers) and pair them with
 the region words around them → assemble the intent. MiniLM embeddings
 (:mod:`pertouch.graph.vlm.builtin_embedding`) are used only as a fallback: for
@@ -16,53 +16,13 @@ which no known word was found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from pertouch.graph.vlm import builtin_lexicon as lex
+from pertouch.graph.vlm.builtin_clauses import Clause, Mention, pair, split_clauses
 from pertouch.graph.vlm.builtin_tokens import Item, tag, tokenize
 from pertouch.graph.vlm.magnitudes import PLAIN, STOP, percent_to_shift
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, Target
 
 _GENERIC_COLOR = {"colors", "colours", "color", "colour"}
-
-
-@dataclass
-class Mention:
-    attribute: str
-    direction: str | None
-    mag: float | None = None
-    mag_word: str | None = None
-    number: tuple | None = None  # ("set", v) | ("shift", signed v) | ("size", v)
-    merged: bool = False
-
-
-@dataclass
-class Clause:
-    items: list[Item] = field(default_factory=list)
-    neg: bool = False
-    exclusive: bool = False
-
-
-def split_clauses(items: list[Item]) -> list[Clause]:
-    """Split at separators; a neg/keep cue starts a protected clause."""
-    clauses = [Clause()]
-    for it in items:
-        kind = it.tag[0]
-        if kind == "sep":
-            clauses.append(Clause())
-        elif kind in ("neg", "keep"):
-            clauses.append(Clause(neg=True))
-        elif kind == "excl":
-            clauses.append(Clause(neg=True, exclusive=True))
-        elif clauses[-1].exclusive and kind not in ("region", "global", "word") and any(
-                x.tag[0] == "region" for x in clauses[-1].items):
-            clauses.append(Clause(items=[it]))  # "everything except the face a bit darker"
-        elif clauses[-1].neg and kind not in ("region", "global", "word", "optimize") and clauses[-1].items \
-                and clauses[-1].items[-1].text == "and":
-            clauses.append(Clause(items=[it]))  # "leave the sky alone and brighten the ground"
-        else:
-            clauses[-1].items.append(it)
-    return [c for c in clauses if c.items]
 
 
 def _is_attr(items: list[Item], j: int) -> bool:
@@ -216,59 +176,6 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
     return seq
 
 
-def _pair(seq: list[tuple[str, object]]) -> list[tuple[list[str], list[Mention]]]:
-    """Pair regions with mentions per segment; a segment with only one kind borrows the other
-    kind from the segment before it ("brighten the sky and make it bluer")."""
-    segments: list[list[tuple[str, object]]] = [[]]
-    for item in seq:
-        if item[0] == "B":
-            segments.append([])
-        else:
-            segments[-1].append(item)
-    out: list[tuple[list[str], list[Mention]]] = []
-    prev: list[tuple[str, object]] = []
-    for seg in (s for s in segments if s):
-        kinds = {k for k, _ in seg}
-        if kinds == {"M"} and any(k == "R" for k, _ in prev):
-            seg = [x for x in prev if x[0] == "R"] + seg
-        elif kinds == {"R"} and any(k == "M" for k, _ in prev):
-            seg = seg + [x for x in prev if x[0] == "M"]
-        out += _pair_segment(seg)
-        prev = seg
-    return out
-
-
-def _pair_segment(seq: list[tuple[str, object]]) -> list[tuple[list[str], list[Mention]]]:
-    """Pair runs of regions with runs of mentions ("brighten the face, darken the sky")."""
-    runs: list[tuple[str, list]] = []
-    for kind, val in seq:
-        if runs and runs[-1][0] == kind:
-            runs[-1][1].append(val)
-        else:
-            runs.append((kind, [val]))
-    r_runs = [r for r in runs if r[0] == "R"]
-    m_runs = [r for r in runs if r[0] == "M"]
-    if not m_runs:
-        return [([v for r in r_runs for v in r[1]], [])]
-    if len(runs) <= 2:
-        return [([v for r in r_runs for v in r[1]], [m for r in m_runs for m in r[1]])]
-    pairs = []
-    first = runs[0][0]
-    i = 0
-    while i < len(runs):
-        a = runs[i]
-        b = runs[i + 1] if i + 1 < len(runs) else None
-        if b is None:  # trailing run pairs with the run before it
-            prev = runs[i - 1]
-            regs, ms = (a[1], prev[1]) if a[0] == "R" else (prev[1], a[1])
-            pairs.append((regs, ms))
-            break
-        regs, ms = (a[1], b[1]) if first == "R" else (b[1], a[1])
-        pairs.append((regs, ms))
-        i += 2
-    return pairs
-
-
 def _target(region: str, m: Mention, default_mag: float | None) -> Target | None:
     if m.number and m.number[0] == "set":
         return Target(region=region, attribute=m.attribute, direction="set", level=max(-1.0, min(1.0, m.number[1])))
@@ -293,10 +200,10 @@ def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[l
     prev_regions: list[str] = []
     prev_mentions: list[Mention] = []
     for c in clauses:
-        if c.neg:
+        if c.neg or c.purpose:
             continue
         seq = _mentions(c)
-        if {"style", "stylecue"} <= {it.tag[0] for it in c.items}:  # "dreamy soft look": words of the style
+        if "style" in {it.tag[0] for it in c.items} and has_cue(c.items):  # "dreamy soft look": words of the style
             seq = [(k, v) for k, v in seq if k == "R" or v.mag is not None or v.number is not None
                    or any(kk == "R" and vv != GLOBAL for kk, vv in seq)]
         regions = [v for k, v in seq if k == "R"]
@@ -304,12 +211,14 @@ def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[l
         named += [r for r in regions if r != GLOBAL]
         if regions and not mentions and prev_mentions and not any(
                 it.tag[0] in ("optimize", "style", "stylecue") for it in c.items):
-            seq = [("R", r) for r in regions] + [("M", Mention(m.attribute, m.direction, m.mag, m.mag_word, m.number))
-                                                 for m in prev_mentions]
+            way = {"more": "up", "less": "down"}  # "more punch in the sky, less in the ground"
+            said = next((way[it.tag[0]] for it in c.items if it.tag[0] in way), None)
+            seq = [("R", r) for r in regions] + [("M", Mention(m.attribute, said if said and m.direction else m.direction,
+                                                               m.mag, m.mag_word, m.number)) for m in prev_mentions]
         elif mentions and not regions and prev_regions and not any(
                 it.tag[0] in ("dir", "objverb") for it in c.items):
             seq = [("R", r) for r in prev_regions] + seq
-        for regs, ms in _pair(seq):
+        for regs, ms in pair(seq):
             if len(regs) > 1 and GLOBAL in regs:
                 regs = [r for r in regs if r != GLOBAL]
             for m in ms:
@@ -323,6 +232,12 @@ def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[l
         if regions:
             prev_regions = [r for r in regions if r != GLOBAL] or prev_regions
     return targets, list(dict.fromkeys(named))
+
+
+def has_cue(items: list[Item]) -> bool:
+    """A style cue: a cue word ("look", "vibe") alone or inside a style alias ("film look")."""
+    return any(it.tag[0] == "stylecue" or (it.tag[0] == "style" and set(it.text.split()) & lex.CUE_WORDS)
+               for it in items)
 
 
 def _explain(kind: str, targets: list[Target], protected: list[str], style: str | None,
@@ -360,16 +275,25 @@ def parse_instruction(text: str, *, use_embeddings: bool = True) -> Intent:
     targets = [t for t in targets if t.region not in protected]
     styles = [it.tag[1] for it in items if it.tag[0] == "style"]
     style_words = [it.text for it in items if it.tag[0] == "style"]
-    style = styles[0] if styles and (not targets or "stylecue" in kinds
-                                     or style_words[0] not in lex.SCENE_STYLE_WORDS) else None
+    cue = has_cue(items)
+    style = styles[0] if styles and (not targets or cue or style_words[0] not in lex.SCENE_STYLE_WORDS) else None
     oos = [it.tag[1] for it in items if it.tag[0] == "oos"]
     objverb_only = "objverb" in kinds and not targets
     optimize = "optimize" in kinds
     unknown = [it.text for it in items if it.tag[0] == "word"]
+    plain = [t for t in targets if t.region == GLOBAL and t.magnitude is None and t.direction != "set"
+             and abs(abs(t.shift) - PLAIN) < 1e-9]
+    if cue and not styles and not oos and not optimize and unknown and use_embeddings and len(plain) == len(targets):
+        # "look like a cold december morning": a described look whose only edits are its own adjectives
+        from pertouch.graph.vlm.builtin_embedding import fallback_classify
+
+        guess = fallback_classify(text, style_cue=True)
+        if guess.startswith("style:"):
+            style, targets = guess.split(":", 1)[1], []
     if not targets and not style and not oos and not objverb_only and not optimize and use_embeddings and unknown:
         from pertouch.graph.vlm.builtin_embedding import fallback_classify
 
-        guess = fallback_classify(text, style_cue="stylecue" in kinds, optimize=optimize)
+        guess = fallback_classify(text, style_cue=cue, optimize=optimize)
         if guess.startswith("style:"):
             style = guess.split(":", 1)[1]
         elif guess == "optimize":
