@@ -168,7 +168,7 @@ class MapPlan:
 
 def plan_map(image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region], size: int, table) -> MapPlan:
     """The PerTouch map of ``recipe`` at ``size``² (:func:`pertouch.engine.paramap.rasterize`),
-    with levels measured on ``image`` (float32 ``(H, W, 3)`` in [0, 1]) the reference way.
+    with levels measured on ``image`` (``(H, W, 3)`` uint8/uint16/float) the reference way.
 
     Raises RecipeError for what the model cannot render: extended attributes (only the
     four core ones are model inputs) and recipe regions without a mask.
@@ -300,7 +300,7 @@ class DiffusionEngine:
             return RenderResult(image=image.copy(), engine=self.name, timings_ms={"total": 0.0})
         full = to_unit(image)
         s = self.settings.size
-        plan = plan_map(full, recipe, regions, s, self.level_table)
+        plan = plan_map(image, recipe, regions, s, self.level_table)  # measured in its own dtype, like measure_levels
         small_in = _resize(full, (s, s))
         t1 = time.perf_counter()
         timings["map"] = (t1 - t0) * 1e3
