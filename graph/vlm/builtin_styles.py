@@ -153,6 +153,11 @@ def direction_of(spec: dict[str, float]) -> int:
     return (v > 0) - (v < 0)
 
 
+#: A style moves a region's level at most this far in one go: styles are looks, not
+#: absolute orders, and a blue-hour photo pulled all the way to a golden-hour level
+#: turns garish (measured: rocket, global temperature −0.64 → +0.60 came out orange).
+MAX_STYLE_STEP = 0.6
+
 #: A measured level this close to ±1 is at the end of the scale: it cannot be pushed further.
 SCALE_END = 0.98
 
@@ -165,15 +170,21 @@ def guarded_level(level: float, measured: float | None, direction: int) -> float
     ``None`` — hold the region where it is (plan ``by 0``) — when that push would reach
     the end of the scale (a level of ±1 is clipped: the photo may lie beyond it, and
     asking for exactly ±1 would pull it back). Neutral entries (``direction`` 0) and
-    unmeasured regions get ``level``.
+    unmeasured regions get ``level``. A move toward ``level`` is at most
+    :data:`MAX_STYLE_STEP` long.
 
     >>> guarded_level(-0.5, -0.64, -1), guarded_level(-0.5, 0.2, -1), guarded_level(0.0, 0.4, 0)
-    (-0.69, -0.5, 0.0)
+    (-0.69, -0.4, 0.0)
     >>> guarded_level(-0.6, -1.0, -1) is None
     True
     """
-    if measured is None or direction == 0 or direction * (measured - level) < 0:
+    if measured is None or direction == 0:
         return level
+    if direction * (measured - level) < 0:
+        step = level - measured
+        if abs(step) <= MAX_STYLE_STEP:
+            return level
+        return round(measured + (MAX_STYLE_STEP if step > 0 else -MAX_STYLE_STEP), 4)
     pushed = measured + direction * PAST_PUSH
     return None if abs(pushed) >= SCALE_END else round(pushed, 4)
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from pertouch.graph.vlm.base import plan_to_recipe
 from pertouch.graph.vlm.builtin_planner import make_plan
-from pertouch.graph.vlm.builtin_styles import STYLES, direction_of, guarded_level
+from pertouch.graph.vlm.builtin_styles import MAX_STYLE_STEP, STYLES, direction_of, guarded_level
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, SceneInfo
 
 PHOTOS = ("rocket", "chelsea", "coffee", "astronaut")
@@ -53,11 +53,13 @@ def _directed(style, info: SceneInfo):
 
 
 def test_guarded_level_rule():
-    assert guarded_level(-0.5, 0.3, -1) == -0.5  # warm photo, cold style: go to the style level
+    assert guarded_level(-0.5, 0.3, -1) == pytest.approx(0.3 - MAX_STYLE_STEP)  # warm photo, cold style: toward it, one step
+    assert guarded_level(-0.5, 0.0, -1) == -0.5  # within one step: the style level itself
     assert guarded_level(-0.5, -0.64, -1) < -0.64  # already colder: a little colder still
     assert guarded_level(-0.6, -1.0, -1) is None  # at the end of the scale: hold
     assert guarded_level(0.6, 0.7, 1) > 0.7
     assert guarded_level(0.0, 0.7, 0) == 0.0  # a neutral entry is a plain target
+    assert guarded_level(0.7, -0.64, 1) == pytest.approx(-0.64 + MAX_STYLE_STEP)  # a long way: one step at most
 
 
 @pytest.mark.parametrize("photo", PHOTOS)
