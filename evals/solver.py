@@ -89,8 +89,11 @@ def materialise(case: Case, workdir: Path, base: Path | None = None) -> Path:
     return path
 
 
-def label_levels(pixels: np.ndarray, scene: Any) -> dict[str, dict[str, float]]:
-    """Measured levels per region label (regions of one label merged) and ``global``."""
+def label_levels(pixels: np.ndarray, scene: Any, extra: Any = ()) -> dict[str, dict[str, float]]:
+    """Measured levels per region label (regions of one label merged) and ``global``.
+
+    ``extra``: regions found on request (``find("face")``) that the scene lacks.
+    """
     from pertouch.engine.measure import measure_image_levels, measure_levels
     from pertouch.engine.regions import Region
 
@@ -98,6 +101,8 @@ def label_levels(pixels: np.ndarray, scene: Any) -> dict[str, dict[str, float]]:
     for r in scene.regions:
         m = scene.full_mask(r) if hasattr(scene, "full_mask") else r.mask
         merged[r.label] = np.maximum(merged[r.label], m) if r.label in merged else m
+    for r in extra:
+        merged.setdefault(r.label, r.mask)
     regions = {lab: Region(lab, m, label=lab) for lab, m in merged.items()}
     out = {k: dict(v) for k, v in measure_levels(pixels, regions).items()} if regions else {}
     out[GLOBAL] = dict(measure_image_levels(pixels))
@@ -129,11 +134,14 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
         result = state.get("result")
         scene = rt.scene(ref, segmenter)
         before = rt.photo(ref).pixels
-        run.before = label_levels(before, scene)
+        found = []
         if result:
             run.recipe = result.get("recipe")
+            found = list(rt.regions_by_name(ref, segmenter, list(run.recipe.get("regions") or {})).values())
+        run.before = label_levels(before, scene, found)
+        if result:
             rendered = rt.render(ref, run.recipe, segmenter=segmenter, engine=engine, long_side=None)
-            run.after = label_levels(rendered.image, scene)
+            run.after = label_levels(rendered.image, scene, found)
     except Exception as exc:  # the suite goes on; the log shows what broke
         run.crashed = f"{type(exc).__name__}: {exc}"
         run.errors.append({"node": "solver", "kind": "crash", "message": run.crashed,

@@ -32,7 +32,7 @@ def test_block_sets_up_runs_the_main_job_and_the_tests():
     cmds = readme_commands()
     assert "python3 -m venv" in cmds[0] and "pip install -e '.[dev]'" in cmds[0]
     assert "torch==2.14.1" in cmds[0] and "torchvision==0.29.1" in cmds[0]
-    assert any("pertouch apply" in c for c in cmds)
+    assert any("pertouch retouch" in c for c in cmds)
     assert "pytest" in cmds[-1]
 
 
