@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
+from pertouch.engine import imwrite as pwrite
 from pertouch.engine import io as pio
 from pertouch.engine.io import InputError, load_image, save_image
 
@@ -122,7 +123,7 @@ def test_exif_orientation_applied_and_reset(tmp_path, photo):
     e.load(got.exif)
     assert e.get(0x0112) == 1
     # the 16-bit path applies orientation the same way
-    (tmp_path / "o16.png").write_bytes(pio._encode_png16(photo.astype(np.uint16) * 257, exif.tobytes()))
+    (tmp_path / "o16.png").write_bytes(pwrite._encode_png16(photo.astype(np.uint16) * 257, exif.tobytes()))
     got16 = load_image(tmp_path / "o16.png")
     np.testing.assert_array_equal(got16.pixels, np.rot90(photo, -1).astype(np.uint16) * 257)
 
@@ -194,7 +195,7 @@ def test_failed_write_leaves_nothing(tmp_path, photo, monkeypatch):
     def boom(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pio, "_encode", boom)
+    monkeypatch.setattr(pwrite, "_encode", boom)
     with pytest.raises(InputError, match="No space left"):
         save_image(tmp_path / "x.png", photo)
     assert list(tmp_path.iterdir()) == []
