@@ -45,6 +45,22 @@ def grid_shape(image_shape: tuple[int, int], mask_shape: tuple[int, int]) -> tup
     return max(1, round(h * s)), max(1, round(w * s))
 
 
+def refine_radius(grid: tuple[int, int], mask_shape: tuple[int, int]) -> int:
+    """Guided-filter radius on the grid for a mask of ``mask_shape``.
+
+    A low-resolution mask gets ~3 px at 512 and at least its own cell size on the
+    grid, so its blocky edge can snap to the photo's edge. A mask already as fine as
+    the grid (a hand-drawn mask, a perception mask at full resolution) gets radius 1:
+    where the photo is flat (a dusk sky between tower struts) the guided filter is a
+    plain box blur of ~4r+1 px, and radius 4 blurred a hand-drawn sky mask 0.2–0.3
+    down inside thin lattice cells (dark fringes) and leaked it over the struts.
+    """
+    g, m = max(grid), max(mask_shape)
+    if m >= g:
+        return 1
+    return max(2, round(3 * g / 512), round(g / m))
+
+
 def _box(x: np.ndarray, r: int) -> np.ndarray:
     import cv2
 
@@ -89,9 +105,7 @@ class Weights:
             guide_grid = luma_unit(cv2.resize(image, (gw, gh), interpolation=cv2.INTER_AREA))
         interp = cv2.INTER_AREA if m.shape[0] > gh else cv2.INTER_LINEAR
         p = np.clip(cv2.resize(m, (gw, gh), interpolation=interp), 0.0, 1.0)
-        # radius: ~3 px at 512 and at least the mask's own cell size on the grid,
-        # so a blocky low-res mask edge can snap to the photo's edge
-        r = max(2, round(3 * max(gh, gw) / 512), round(max(gh, gw) / max(m.shape)))
+        r = refine_radius((gh, gw), m.shape)
         a = np.zeros((gh, gw), np.float32)
         b = np.zeros((gh, gw), np.float32)
         rows, cols = np.flatnonzero((p > 0).any(axis=1)), np.flatnonzero((p > 0).any(axis=0))
