@@ -4,8 +4,7 @@ On a ≤ 384-px proxy: SLIC superpixels (Lab distance, 5 iterations), each super
 scored by :func:`pertouch.tools.labels.class_scores`; the person cue (selfie
 model gated by face/shape, :mod:`pertouch.tools.person`) overrides per pixel;
 sky pieces below the horizon that do not reach the top edge become water or their
-next-best label; sky-coloured spikes above the skyline become sky; tiny islands
-join their neighbours; "other" splits by colour.
+next-best label; tiny islands join their neighbours; "other" splits by colour.
 The result is a partition of the proxy into a handful of labelled segments with
 confidences (mean top-class probability, low when labels compete).
 """
@@ -188,44 +187,6 @@ def _absorb_islands(labels: np.ndarray) -> None:
                 labels[comp > 0] = int(around.argmax())
 
 
-def _fill_sky_spikes(labels: np.ndarray, cues: Cues) -> None:
-    """Non-sky "spikes" that rise above the skyline and look like the sky around them
-    become sky.
-
-    The skyline is, per column, the first non-sky row under the top sky run, smoothed
-    by a running median over 30 % of the width. Non-sky, non-person components above it
-    (by > 1 % of the height), under 2 % of the image, whose median Lab colour is within
-    ΔE 12 of the sky pixels around them are relabelled sky. This catches superpixels
-    that a lamp flare's rays made textured (the rocket photo: a block of dusk sky next
-    to the left tower was "ground", a hole in the sky mask) while a real tower or a
-    gantry (ΔE ≥ 14 from the sky) stays. Mountains and trees below the skyline are
-    never touched.
-    """
-    from scipy.ndimage import median_filter
-
-    sky = labels == SKY
-    h, w = sky.shape
-    if not sky[0].any() or h * w < 1024:
-        return
-    first = np.where(sky.all(axis=0), h, np.argmax(~sky, axis=0))
-    first = np.where(sky[0], first, h).astype(np.float64)
-    base = median_filter(first, size=max(3, int(0.3 * w)) | 1, mode="nearest")
-    rows = np.arange(h)[:, None]
-    above = ~sky & (labels != PERSON) & (rows < base[None, :] - 0.01 * h)
-    n, cc = _components(above)
-    kernel = np.ones((5, 5), np.uint8)
-    for i in range(1, n):
-        comp = cc == i
-        if comp.sum() > 0.02 * h * w:
-            continue
-        ring = (cv2.dilate(comp.astype(np.uint8), kernel) > 0) & ~comp & sky
-        if ring.sum() < 10:
-            continue
-        de = float(np.linalg.norm(np.median(cues.lab[comp], axis=0) - np.median(cues.lab[ring], axis=0)))
-        if de < 12:
-            labels[comp] = SKY
-
-
 def _split_other(cues: Cues, region_mask: np.ndarray, k_max: int = 3) -> list[np.ndarray]:
     """Split an "other" mask into up to ``k_max`` colour clusters of ≥ 5 % area."""
     area = region_mask.mean()
@@ -278,7 +239,6 @@ class BuiltinSegmenter(Segmenter):
         _split_horizon(labels, cues)
         conf_px = confidence_of(prob.max(axis=1))[sp]
         _gate_sky(labels, cues, scores_px, conf_px)
-        _fill_sky_spikes(labels, cues)
         if h * w >= 1024:
             _absorb_islands(labels)
         segments: list[Segment] = []
