@@ -20,7 +20,6 @@ a person. Asking for something absent raises :class:`~pertouch.errors.NotFoundEr
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -34,6 +33,7 @@ from pertouch.engine.regions import Region
 from pertouch.errors import InputError, NotFoundError
 from pertouch.tools import labels as lb
 from pertouch.tools.refine import luminance, upsample_masks
+from pertouch.tools.scene_cache import load_segments, save_segments
 from pertouch.tools.segmentation import Segment, Segmenter, get_segmenter
 
 #: Largest photo perception accepts (width × height); larger ones are rejected.
@@ -270,41 +270,6 @@ _memory: "OrderedDict[tuple[str, str], Scene]" = OrderedDict()
 _lock = threading.Lock()
 
 
-def _cache_file(h: str, spec: str):
-    import hashlib
-
-    from pertouch.home import app_home
-
-    key = hashlib.sha256(spec.encode()).hexdigest()[:10]
-    return app_home() / "cache" / "perception" / f"{h}_{key}.npz"
-
-
-def _save_disk(scene: Scene, masks: list[np.ndarray]) -> None:
-    import os
-    import tempfile
-
-    path = _cache_file(scene.content_hash, scene.segmenter)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = json.dumps({"segments": [{"label": r.label, "confidence": r.confidence} for r in scene.regions]})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    with os.fdopen(fd, "wb") as f:
-        np.savez_compressed(f, masks=np.stack([(m * 255 + 0.5).astype(np.uint8) for m in masks]), meta=np.array(meta))
-    os.replace(tmp, path)
-
-
-def _load_disk(h: str, spec: str) -> list[Segment] | None:
-    path = _cache_file(h, spec)
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path) as z:
-            masks, meta = z["masks"], json.loads(str(z["meta"]))
-        return [Segment(m.astype(np.float32) / 255, s["label"], s["confidence"]) for m, s in zip(masks, meta["segments"])]
-    except (OSError, ValueError, KeyError):
-        path.unlink(missing_ok=True)
-        return None
-
-
 def perceive(image: Any, segmenter: str | Segmenter = "builtin", *, cache: bool = True) -> Scene:
     """Segment, label and measure ``image`` (a Photo or an array); cached per photo + spec."""
     seg = get_segmenter(segmenter)
@@ -315,7 +280,7 @@ def perceive(image: Any, segmenter: str | Segmenter = "builtin", *, cache: bool 
             if key in _memory:
                 _memory.move_to_end(key)
                 return _memory[key]
-        cached = _load_disk(h, seg.spec)
+        cached = load_segments(h, seg.spec)
         if cached is not None:
             scene = _from_segments(cached, seg, rgb, h)
             _remember(key, scene)
@@ -324,7 +289,8 @@ def perceive(image: Any, segmenter: str | Segmenter = "builtin", *, cache: bool 
     if cache:
         _remember(key, scene)
         if min(rgb.shape[:2]) >= MIN_SIDE:
-            _save_disk(scene, [_cue_size(r.mask, scene.cues) for r in scene.regions])
+            save_segments(h, seg.spec, [(r.label, r.confidence) for r in scene.regions],
+                          [_cue_size(r.mask, scene.cues) for r in scene.regions])
     return scene
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pertouch.tools.scene_cache import cache_file
 from pertouch.engine.attributes import REGISTRY
 from pertouch.errors import InputError, NotFoundError
 from pertouch.tools import perception as pc
@@ -46,7 +47,7 @@ def test_second_call_is_cached_in_memory_and_on_disk(rocket, tmp_path):
     pc.clear_cache()
     first = pc.perceive(rocket)
     assert pc.perceive(rocket) is first
-    files = list(pc._cache_file(first.content_hash, "builtin").parent.glob("*.npz"))
+    files = list(cache_file(first.content_hash, "builtin").parent.glob("*.npz"))
     assert files
     pc.clear_cache()
     again = pc.perceive(rocket)
