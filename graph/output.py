@@ -20,15 +20,19 @@ from pertouch.graph.state import ImageRef
 
 
 def write_result(ref: ImageRef, recipe_json: dict, out: str | Path, *, ctx: RunContext,
-                 meta: dict[str, Any] | None = None) -> Path:
-    """Render ``recipe_json`` at full resolution, write ``out`` and its sidecar; returns ``out``."""
+                 meta: dict[str, Any] | None = None, overwrite: bool = False,
+                 overwrite_flag: str | None = None) -> Path:
+    """Render ``recipe_json`` at full resolution, write ``out`` and its sidecar; returns ``out``.
+
+    ``overwrite``: the input itself may be written over (``retouch --overwrite``).
+    """
     from pertouch.commands._common import plan_outputs, sidecar_path, write_json_atomic
     from pertouch.engine.io import save_image
 
     out = Path(out).expanduser()
     if out.is_dir():
         raise InputError(f"{out} is a folder", hint="give a file name such as out.jpg")
-    plan_outputs([Path(ref["path"])], out, overwrite=False)  # format, folder, not the input
+    plan_outputs([Path(ref["path"])], out, overwrite=overwrite, overwrite_flag=overwrite_flag)
     photo = rt.photo(ref)
     result = rt.render(ref, recipe_json, segmenter=ctx.segmenter, engine=ctx.engine, long_side=None)
     save_image(out, result.image, alpha=photo.alpha, exif=photo.exif)

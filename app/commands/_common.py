@@ -234,8 +234,13 @@ def expand_inputs(items: Iterable[str]) -> list[Path]:
     return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
 
 
-def plan_outputs(inputs: Sequence[Path], out: Path, *, overwrite: bool) -> list[Path]:
-    """One output path per input. Several inputs (or an existing folder) → ``out/NAME``."""
+def plan_outputs(inputs: Sequence[Path], out: Path, *, overwrite: bool,
+                 overwrite_flag: str | None = "--overwrite") -> list[Path]:
+    """One output path per input. Several inputs (or an existing folder) → ``out/NAME``.
+
+    ``overwrite_flag``: how the caller's user allows writing over an input (named in the
+    error's hint); None where there is no such way (chat's "save as").
+    """
     from pertouch.engine.io import WRITE_FORMATS, output_format, same_file
 
     if len(inputs) == 1 and not out.is_dir():
@@ -260,7 +265,8 @@ def plan_outputs(inputs: Sequence[Path], out: Path, *, overwrite: bool) -> list[
             targets.append(out / name)
     for src, dst in zip(inputs, targets):
         if not overwrite and src.exists() and same_file(src, dst):
-            raise InputError(f"output {dst} is the input file", hint="choose another output, or pass --overwrite")
+            how = f", or pass {overwrite_flag}" if overwrite_flag else ""
+            raise InputError(f"output {dst} is the input file", hint=f"choose another output{how}")
     return targets
 
 

@@ -93,6 +93,7 @@ def retouch(
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary on stdout."),
     max_rounds: Optional[int] = typer.Option(None, "--max-rounds", help="Most renders in the rethinking loop (default 3)."),
     segmenter: Optional[str] = typer.Option(None, "--segmenter", help="builtin (default), sam:PATH, hf-sam:PATH, sam3:PATH."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Allow -o to be the input file (it is replaced)."),
     no_memory: bool = typer.Option(False, "--no-memory", help="Neither recall nor remember (memory is used only "
                                    "with --user, --remember or $PERTOUCH_USER)."),
 ) -> None:
@@ -116,7 +117,7 @@ def retouch(
     ref = rt.open_photo(input)  # bad input: exit 2 before any work
     from pertouch.commands._common import plan_outputs
 
-    plan_outputs([input], output, overwrite=False)  # bad output path: exit 2 before any work
+    plan_outputs([input], output, overwrite=overwrite)  # bad output path: exit 2 before any work
     console = Console(stderr=True)
     inputs = {"image_path": ref["path"], "image": ref, "instruction": instruction, "accept": remember}
     state = _progress(build_graph(), inputs, ctx, console)
@@ -124,7 +125,7 @@ def retouch(
     if state.get("result"):
         console.log("writing the full-resolution result")
         out = write_result(ref, state["result"]["recipe"], output, ctx=ctx,
-                           meta={"instruction": instruction, "vlm": ctx.vlm})
+                           meta={"instruction": instruction, "vlm": ctx.vlm}, overwrite=overwrite)
     s = summary(state, out, (time.perf_counter() - t0) * 1000.0)
     if as_json:
         from pertouch.commands._common import print_json
