@@ -74,7 +74,11 @@ def mean_rgb(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def cct_of_rgb(mean: np.ndarray) -> float:
-    """Correlated colour temperature (K) of an sRGB colour given 0–255 (Hernández-Andrés 1999)."""
+    """Correlated colour temperature (K) of an sRGB colour given 0–255 (Hernández-Andrés 1999).
+
+    The reference's CCT, via ``colour``; it runs to infinity at the blue end of the
+    Planckian locus and is undefined past it. :func:`temperature` continues it.
+    """
     import colour
 
     rgb = np.clip(np.asarray(mean, np.float64) / 255.0, 1e-3, 0.999)
@@ -83,12 +87,77 @@ def cct_of_rgb(mean: np.ndarray) -> float:
     return float(colour.xy_to_CCT(xy, method="Hernandez 1999"))
 
 
+# --- temperature, continued past the ends of the CCT scale -------------------------
+#
+# Hernández-Andrés 1999 gives CCT as a function of n = (x − xe) / (y − ye) alone, so
+# its isotherms are lines through the epicentre (xe, ye): a colour's CCT depends only
+# on the angle ψ of the ray from the epicentre to its chromaticity, warmer as ψ grows.
+# Blue skies sit near the locus's blue end, where CCT runs to infinity (ψ → 0) and
+# then means nothing; a "cooler" white balance keeps turning ψ down smoothly. So
+# between TEMPERATURE_ENDS the value is −CCT exactly (the reference's), and beyond
+# them it continues along its tangent in ψ: continuous, smooth at the joins,
+# monotone in ψ and defined for every colour. Level tables clamp to these ends
+# (scripts/fit_levels.py), so levels within [−1, 1] are the reference's.
+
+#: (cool, warm) CCT in K where −CCT hands over to its tangent continuation in ψ.
+TEMPERATURE_ENDS = (25000.0, 1000.0)
+_HA_EPICENTRE = (0.3366, 0.1735)
+_HA_TERMS = ((6253.80338, 0.92159), (28.70599, 0.20039), (0.00004, 0.07125))
+
+
+def _ha_cct(n: np.ndarray) -> np.ndarray:
+    """Hernández-Andrés 1999 CCT (K) of the isotherm parameter n (its 3000–50000 K branch)."""
+    return -949.86315 + sum(a * np.exp(-n / t) for a, t in _HA_TERMS)
+
+
+def _ha_joint(cct: float) -> tuple[float, float]:
+    """(ψ, d(−CCT)/dψ) where the isotherm of ``cct`` K lies (CCT falls monotonically in n)."""
+    lo, hi = -20.0, 20.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _ha_cct(mid) > cct else (lo, mid)
+    n = 0.5 * (lo + hi)
+    psi = float(np.arctan2(1.0, -n))  # n = −cot ψ
+    slope = sum(a / t * np.exp(-n / t) for a, t in _HA_TERMS) / np.sin(psi) ** 2
+    return psi, float(slope)
+
+
+_JOINTS = tuple(_ha_joint(t) for t in TEMPERATURE_ENDS)
+
+
+def isotherm_angle(xy: np.ndarray) -> np.ndarray:
+    """ψ of chromaticities ``(..., 2)``: angle (rad) around the epicentre, in (−π/2, 3π/2]; higher = warmer."""
+    xe, ye = _HA_EPICENTRE
+    phi = np.arctan2(xy[..., 1] - ye, xe - xy[..., 0])
+    return np.where(phi > -np.pi / 2, phi, phi + 2 * np.pi)
+
+
+def temperature_of_xyz(xyz: np.ndarray) -> np.ndarray:
+    """Temperature raw value (−CCT, continued past TEMPERATURE_ENDS) of XYZ colours ``(..., 3)``."""
+    xyz = np.asarray(xyz, np.float64)
+    xy = xyz[..., :2] / xyz.sum(axis=-1, keepdims=True)
+    psi = isotherm_angle(xy)
+    (psi_c, d_c), (psi_w, d_w) = _JOINTS
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        inner = -_ha_cct(-1.0 / np.tan(np.clip(psi, psi_c, psi_w)))
+    cool = -TEMPERATURE_ENDS[0] + d_c * (psi - psi_c)
+    warm = -TEMPERATURE_ENDS[1] + d_w * (psi - psi_w)
+    return np.where(psi < psi_c, cool, np.where(psi > psi_w, warm, inner))
+
+
 def temperature(rgb: np.ndarray, mask: np.ndarray) -> float:
-    """−CCT of the region's mean colour, so that higher = warmer (reference convention)."""
+    """−CCT of the region's mean colour, so that higher = warmer (reference convention).
+
+    Exactly the reference's −CCT between 1000 K and 25000 K; continued beyond (see
+    :func:`temperature_of_xyz`) so that bluer-than-25000 K skies still measure, and
+    order, by how blue they are.
+    """
+    import colour
+
     m = mean_rgb(rgb, mask)
     if np.isnan(m).any():
         return float("nan")
-    return -cct_of_rgb(m)
+    return float(temperature_of_xyz(colour.sRGB_to_XYZ(np.clip(m / 255.0, 1e-3, 0.999))))
 
 
 def brightness(rgb: np.ndarray, mask: np.ndarray) -> float:

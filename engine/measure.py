@@ -21,7 +21,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from pertouch.engine.attributes import REGISTRY
-from pertouch.engine.estimators import CONTRAST_CAP, MEASURE_SIZE
+from pertouch.engine.estimators import CONTRAST_CAP, MEASURE_SIZE, temperature_of_xyz
 from pertouch.engine.levels import LevelTable, default_table
 
 WHOLE = "global"
@@ -92,17 +92,8 @@ def _xyz_of_mean(m: np.ndarray) -> np.ndarray:
 
 
 def temperature_of_mean(m: np.ndarray) -> np.ndarray:
-    """−CCT (Hernández-Andrés 1999) of mean colours ``(..., 3)`` 0–255, as the estimator."""
-    xyz = _xyz_of_mean(m)
-    x = xyz[..., 0] / xyz.sum(axis=-1)
-    y = xyz[..., 1] / xyz.sum(axis=-1)
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        n = (x - 0.3366) / (y - 0.1735)
-        cct = (-949.86315 + 6253.80338 * np.exp(-n / 0.92159) + 28.70599 * np.exp(-n / 0.20039)
-               + 0.00004 * np.exp(-n / 0.07125))
-        n2 = (x - 0.3356) / (y - 0.1691)
-        hi = 36284.48953 + 0.00228 * np.exp(-n2 / 0.07861) + 5.4535e-36 * np.exp(-n2 / 0.01543)
-    return -np.where(cct > 50000, hi, cct)
+    """Temperature raw value (−CCT, continued past its ends) of mean colours ``(..., 3)`` 0–255, as the estimator."""
+    return temperature_of_xyz(_xyz_of_mean(m))
 
 
 def tint_of_mean(m: np.ndarray) -> np.ndarray:
