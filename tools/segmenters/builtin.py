@@ -14,6 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pertouch.tools.boundary import refine_labels, sky_band
 from pertouch.tools.labels import LABELS, Cues, class_scores, compute_cues, confidence_of, group_features, softmax
 from pertouch.tools.segmentation import Segment, Segmenter
 
@@ -237,6 +238,8 @@ class BuiltinSegmenter(Segmenter):
         _fix_sky(labels, scores_px)
         _water_touching_sky(labels)
         _split_horizon(labels, cues)
+        # sky borders are off by up to a superpixel: re-decide them by local colour
+        labels[:] = refine_labels(labels, cues.lab, band=sky_band(labels.shape), frozen={PERSON}, only=SKY)
         conf_px = confidence_of(prob.max(axis=1))[sp]
         _gate_sky(labels, cues, scores_px, conf_px)
         if h * w >= 1024:
