@@ -11,7 +11,9 @@ Metrics per label: IoU, boundary F-score (BSDS/DAVIS style, tolerance 0.75 % of
 the diagonal), false alarms (label predicted on ≥ 1 % of a photo that has none);
 and calibration of region confidences: each predicted region of a scored label is
 correct when most of its pixels lie inside that label's ground truth; accuracy per
-confidence bin and the expected calibration error (ECE).
+confidence bin and the expected calibration error (ECE), for the raw confidences,
+for the calibration map scored leave-one-photo-out (honest: no photo is scored by
+a map fitted on it) and for the shipped map (fitted on every photo: optimistic).
 """
 
 from __future__ import annotations
@@ -137,12 +139,14 @@ def predicted(scene: Any) -> dict[str, np.ndarray]:
 
 def evaluate_case(case: Case, segmenter: str = "builtin", long_side: int | None = None) -> dict[str, Any]:
     """Perceive one photo and score it: per-label IoU/boundary F, false alarms, region calibration."""
+    from pertouch.tools.labels import use_calibration
     from pertouch.tools.perception import perceive, proxy_of
 
     img = load_photo(case.photo)
     if long_side:
         img = proxy_of(img, long_side)
-    scene = perceive(img, segmenter, cache=False)
+    with use_calibration(None):  # raw confidences: the map is applied (and fitted) in run()
+        scene = perceive(img, segmenter, cache=False)
     gt, valid = truth(case, img.shape[:2])
     pred = predicted(scene)
     labels: dict[str, Any] = {}
@@ -163,7 +167,7 @@ def evaluate_case(case: Case, segmenter: str = "builtin", long_side: int | None 
         inside = float((m & gt[lab]).sum() / m.sum()) if lab in gt else 0.0
         if lab not in gt and lab == "ground" and "ground" not in case.regions and case.name != "coffee":
             continue  # ground is only annotated where the photo shows open ground
-        regions.append({"name": r.name, "label": r.label, "confidence": round(float(r.confidence), 3),
+        regions.append({"name": r.name, "label": r.label, "raw": round(float(r.confidence), 3),
                         "correct": inside >= 0.5, "inside": round(inside, 3)})
     return {"case": case.name, "labels": labels, "regions": regions, "ms": round(scene.timings_ms.get("total", 0.0), 1)}
 
@@ -188,8 +192,35 @@ def calibration(regions: list[dict[str, Any]]) -> dict[str, Any]:
             "mean_confidence_wrong": round(float(np.mean(wrong)), 3) if wrong else None}
 
 
-def run(segmenter: str = "builtin", long_side: int | None = None, cases: list[str] | None = None) -> dict[str, Any]:
-    """The whole report for one segmenter (JSON-serialisable)."""
+def confidence_report(regions: list[dict[str, Any]], calibrated: bool, table: dict | None = None) -> dict[str, Any]:
+    """Raw, leave-one-photo-out and shipped calibration of ``regions`` (rows with
+    ``case``, ``label``, ``raw``, ``correct``); ``calibrated``: the segmenter's
+    confidences go through :func:`~pertouch.tools.labels.calibrate` (the builtin
+    labeller's) with ``table`` (default: the shipped one)."""
+    from pertouch.evals import calibration as cal
+    from pertouch.tools.labels import calibrate
+
+    ok = [r["correct"] for r in regions]
+    variants = {"raw": [r["raw"] for r in regions],
+                "leave_one_photo_out": cal.leave_one_photo_out(regions),
+                "leave_one_photo_out_shared_map": cal.leave_one_photo_out(regions, lambda t: cal.fit(t, families=False))}
+    if calibrated:
+        variants["shipped"] = [calibrate(r["label"], r["raw"], table) for r in regions]
+    out = {}
+    for name, conf in variants.items():
+        rows = [dict(r, confidence=round(c, 3)) for r, c in zip(regions, conf)]
+        out[name] = dict(calibration(rows), brier=cal.brier(conf, ok), split=cal.split_accuracy(conf, ok))
+    return out
+
+
+def run(segmenter: str = "builtin", long_side: int | None = None, cases: list[str] | None = None,
+        refit: bool = False) -> dict[str, Any]:
+    """The whole report for one segmenter (JSON-serialisable); ``refit``: fit the
+    calibration map on these regions (report key ``fitted_table``) and score it as shipped."""
+    from pertouch.evals.calibration import table
+    from pertouch.tools.segmentation import get_segmenter
+
+    seg = get_segmenter(segmenter)
     results = [evaluate_case(c, segmenter, long_side) for c in load_cases() if not cases or c.name in cases]
     summary: dict[str, Any] = {}
     for lab in SCORED:
@@ -201,5 +232,8 @@ def run(segmenter: str = "builtin", long_side: int | None = None, cases: list[st
                 "boundary_f": round(float(np.mean([x["boundary_f"] for x in rows])), 4) if rows else None,
                 "photos": len(rows), "false_alarms": alarms, "goal": GOALS.get(lab)}
     regions = [dict(r, case=res["case"]) for res in results for r in res["regions"]]
-    return {"segmenter": segmenter, "long_side": long_side, "labels": summary,
-            "calibration": calibration(regions), "cases": results}
+    fitted = table(regions, [r["case"] for r in results]) if refit else None
+    report = {"segmenter": segmenter, "long_side": long_side, "labels": summary,
+              "calibration": confidence_report(regions, seg.spec == "builtin" or not seg.semantic, fitted),
+              "regions": regions, "cases": results}
+    return dict(report, fitted_table=fitted) if refit else report

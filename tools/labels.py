@@ -4,7 +4,10 @@ The same scorer labels the builtin segmenter's superpixels and the class-agnosti
 masks of SAM-like backends. Cues are computed once per photo on a small proxy
 (:func:`compute_cues`); :func:`group_features` summarises any partition or mask
 list; :func:`class_scores` turns features into one score per label; a softmax
-over the scores gives the confidence, which is LOW when two labels compete.
+over the scores gives the raw confidence, which is LOW when two labels compete;
+:func:`calibrate` maps a region's raw confidence to the probability that its label is
+right (constants in ``tools/data/label_calibration.json``, fitted and scored
+leave-one-photo-out by ``scripts/eval_segmentation.py``).
 
 Labels: ``sky, clouds, water, vegetation, person, building, ground, snow, other``;
 parts found inside a person on request: ``face, skin, hair`` (see
@@ -17,8 +20,9 @@ numbered regions drawn on the photo instead.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -182,15 +186,68 @@ def softmax(s: np.ndarray, temperature: float = 0.6) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-#: Exponent that maps the top softmax probability to a calibrated confidence, fitted on
-#: the hand-labelled set (scripts/eval_segmentation.py): raw probabilities of weak
-#: labels (building, ground, clouds) were right far less often than they claimed.
+#: Exponent that sharpens the top softmax probability of each superpixel (raw
+#: probabilities of weak labels — building, ground, clouds — were right far less often
+#: than they claimed). Region confidences built from it are then mapped to
+#: probabilities by :func:`calibrate`, whose constants were fitted on top of this.
 CALIBRATION_POWER = 1.8
 
 
 def confidence_of(p_top: np.ndarray | float) -> np.ndarray | float:
     """Calibrated confidence from the top class probability (same shape)."""
     return np.asarray(p_top) ** CALIBRATION_POWER if np.ndim(p_top) else float(p_top) ** CALIBRATION_POWER
+
+
+#: Label → calibration family (clouds are scored as part of the sky).
+FAMILIES: dict[str, str] = {"clouds": "sky"}
+_CALIBRATION_FILE = "label_calibration.json"
+_table: dict | None = None
+_table_loaded = False
+
+
+def calibration_table() -> dict | None:
+    """The fitted region-confidence map (``tools/data/label_calibration.json``), or None
+    while calibration is switched off (:func:`use_calibration`)."""
+    global _table, _table_loaded
+    if not _table_loaded:
+        import json
+        from importlib import resources
+
+        _table = json.loads(resources.files("pertouch.tools").joinpath("data", _CALIBRATION_FILE).read_text())
+        _table_loaded = True
+    return _table
+
+
+@contextmanager
+def use_calibration(table: dict | None) -> Iterator[None]:
+    """Calibrate with ``table`` (None: report raw confidences) inside the block; the
+    evaluation uses this to fit and score the map without the fitted one in the way."""
+    global _table, _table_loaded
+    saved = _table, _table_loaded
+    _table, _table_loaded = table, True
+    try:
+        yield
+    finally:
+        _table, _table_loaded = saved
+
+
+def calibrate(label: str, confidence: float, table: dict | None = None) -> float:
+    """A region's raw confidence → the probability that its label is right.
+
+    Platt scaling of the raw confidence's logit with one slope and intercept plus a
+    shrunk offset per label family (``"families"`` in the table), fitted on the
+    hand-labelled photos by ``scripts/eval_segmentation.py --fit-calibration``.
+    ``other`` and labels the table does not know keep the shared map; ``other``
+    itself is not calibrated (it names no class). Monotone in ``confidence``, so it
+    never changes which of two same-family regions is surer.
+    """
+    table = table if table is not None else calibration_table()
+    if table is None or label == "other":
+        return float(confidence)
+    c = float(np.clip(confidence, 1e-3, 1 - 1e-3))
+    fam = FAMILIES.get(label, label)
+    z = table["slope"] * np.log(c / (1 - c)) + table["intercept"] + table["families"].get(fam, 0.0)
+    return float(1 / (1 + np.exp(-z)))
 
 
 def label_masks(cues: Cues, masks: Sequence[np.ndarray]) -> list[tuple[str, float]]:
@@ -205,7 +262,7 @@ def label_masks(cues: Cues, masks: Sequence[np.ndarray]) -> list[tuple[str, floa
         conf = float(confidence_of(p[k]))
         if LABELS[k] == "person":
             conf = min(conf, cues.person.confidence)
-        out.append((LABELS[k], conf))
+        out.append((LABELS[k], calibrate(LABELS[k], conf)))
     return out
 
 

@@ -65,3 +65,39 @@ def test_label_with_uses_the_namer_and_overlay():
     assert seen == {"shape": img.shape, "numbers": [1, 2]}
     assert [r.label for r in out] == ["sky", "vegetation"]
     assert all(r.confidence == 0.8 for r in out)
+
+
+def test_calibration_map_is_monotone_and_leaves_other_alone():
+    table = {"slope": 4.0, "intercept": 1.0, "families": {"building": -0.5, "sky": 0.3}}
+    raw = np.linspace(0.01, 0.99, 50)
+    for label in ("sky", "building", "snow", "clouds"):
+        cal = [lb.calibrate(label, r, table) for r in raw]
+        assert np.all(np.diff(cal) > 0) and all(0 < c < 1 for c in cal)
+    assert lb.calibrate("clouds", 0.4, table) == lb.calibrate("sky", 0.4, table)  # clouds are sky's family
+    assert lb.calibrate("building", 0.4, table) < lb.calibrate("snow", 0.4, table) < lb.calibrate("sky", 0.4, table)
+    assert lb.calibrate("other", 0.37, table) == 0.37
+    with lb.use_calibration(None):
+        assert lb.calibrate("sky", 0.37) == 0.37
+    assert lb.calibrate("sky", 0.37) == lb.calibrate("sky", 0.37, lb.calibration_table())
+
+
+def test_shipped_table_says_how_it_was_fitted():
+    t = lb.calibration_table()
+    assert t["slope"] > 1 and set(t["families"]) <= set(lb.LABELS)
+    assert "Platt" in t["method"] and "evals/data/seg" in t["fitted_on"] and "--fit-calibration" in t["refit"]
+
+
+def test_builtin_regions_carry_calibrated_confidences():
+    from pertouch.tools.segmenters.builtin import BuiltinSegmenter
+
+    img = _synthetic()
+    cues = lb.compute_cues(img)
+    with lb.use_calibration(None):
+        raw = BuiltinSegmenter().segment(img, cues)
+    cal = BuiltinSegmenter().segment(img, cues)
+    assert [s.label for s in raw] == [s.label for s in cal]
+    for r, c in zip(raw, cal):
+        assert c.confidence == pytest.approx(lb.calibrate(r.label, r.confidence), abs=1e-3)
+    with lb.use_calibration({"slope": 1.0, "intercept": -3.0, "families": {}}):
+        low = BuiltinSegmenter().segment(img, cues)
+    assert all(a.confidence < b.confidence for a, b in zip(low, raw) if a.label != "other")
