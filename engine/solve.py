@@ -18,176 +18,20 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import math
 
 import numpy as np
 
-from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
-from pertouch.engine.estimators import CONTRAST_CAP
+from pertouch.engine.sample import N_LUT, N_PAIRS, N_SAMPLES, RegionSample  # noqa: F401 (re-exported)
 
 #: Per-pixel attributes in chain order (clarity is solved first, on its own).
 ORDER = ("temperature", "tint", "brightness", "contrast", "highlights", "shadows", "colorfulness")
-N_SAMPLES = 1024
-N_PAIRS = 2048
-N_LUT = 256
 LEVEL_TOL = 0.01
 PASSES = 1
-
-
-def _stride(size: int, n: int, seed: int = 0) -> np.ndarray:
-    """A jittered systematic sample: one index drawn in each of n equal runs of range(size).
-
-    In raster order the runs are row segments, so the sample covers the region evenly
-    (a far better mean than n random draws) without aliasing onto a few columns.
-    """
-    if size <= n:
-        return np.arange(size)
-    u = np.random.default_rng(seed).random(n)
-    return np.minimum(np.floor((np.arange(n) + u) * (size / n)).astype(np.int64), size - 1)
-
-
-@dataclass
-class RegionSample:
-    """Where a region's measured values come from, sampled: ``sets`` = (pixels, pair A, pair B).
-
-    Each measured (512×512) sample pixel is a bilinear mix of T source taps (cv2
-    INTER_LINEAR's), so ``vals`` is (N, T, 3) on [0, 1] with tap weights ``tapw`` and
-    blend weights ``bw`` (N, T, 1); ``taps`` index ``src``. In *proxy* mode ``src`` is
-    the 512×512 measuring image (T = 1); in *exact* mode (small photos) it is the photo
-    itself (T = 4), so "edit, then resize" is reproduced exactly. Samples are
-    jittered-systematic (one per equal run in raster order): a far better mean than
-    the same number of random draws.
-    """
-
-    sets: tuple
-    src: np.ndarray
-    mask: np.ndarray
-    sigma: float
-    _clar: dict = field(default_factory=dict)
-    _memo: dict = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, proxy: np.ndarray, mask: np.ndarray, n: int = N_SAMPLES, seed: int = 0,
-              weights: np.ndarray | None = None, n_pairs: int = N_PAIRS) -> "RegionSample":
-        """``proxy``: (512, 512, 3) float on [0, 1], or the (H, W, 3) photo itself (exact
-        mode); ``mask``: (512, 512) bool; ``weights``: blend weights at ``proxy``'s size."""
-        from pertouch.engine.kernels import _coords
-
-        ys, xs = np.nonzero(mask)
-        pick = _stride(ys.size, n, seed)
-        hy, hx = np.nonzero(mask[:, 1:] & mask[:, :-1])
-        vy, vx = np.nonzero(mask[1:] & mask[:-1])
-        ay = np.concatenate([hy, vy]); ax = np.concatenate([hx, vx])
-        by = np.concatenate([hy, vy + 1]); bx = np.concatenate([hx + 1, vx])
-        pp = _stride(ay.size, n_pairs, seed + 1)
-        h, w = proxy.shape[:2]
-        exact = (h, w) != mask.shape
-        ry0, ry1, fy = _coords(mask.shape[0], h)
-        cx0, cx1, fx = _coords(mask.shape[1], w)
-        sets = []
-        for yy, xx in ((ys[pick], xs[pick]), (ay[pp], ax[pp]), (by[pp], bx[pp])):
-            if exact:
-                ty = np.stack([ry0[yy], ry0[yy], ry1[yy], ry1[yy]], 1)
-                tx = np.stack([cx0[xx], cx1[xx], cx0[xx], cx1[xx]], 1)
-                a, b = fy[yy][:, None], fx[xx][:, None]
-                tw = np.concatenate([(1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b], 1)
-            else:
-                ty, tx, tw = yy[:, None], xx[:, None], np.ones((yy.size, 1))
-            bw = np.ones(ty.shape) if weights is None else weights[ty, tx]
-            sets.append(((ty, tx), proxy[ty, tx].astype(np.float64), tw[..., None].astype(np.float64),
-                         bw[..., None].astype(np.float64)))
-        sigma = op.clarity_sigma(h, w) if exact else op.clarity_sigma(512, 512)
-        return cls(tuple(sets), proxy, mask, sigma)
-
-    @property
-    def empty(self) -> bool:
-        return len(self.sets[0][1]) == 0
-
-    def _clarified(self, clarity: float) -> np.ndarray:
-        if clarity not in self._clar:
-            self._clar = {clarity: op.clarity(self.src, clarity, self.sigma)}
-        return self._clar[clarity]
-
-    def transformed(self, p: Params_, need_pairs: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """(px, pa, pb) as measured after the per-pixel transform, (N, 3) on the 0–255 scale."""
-        t = op.compile_transform(p, N_LUT)
-        flat = t.lut.astype(np.float64).ravel()
-        offs = np.arange(3) * N_LUT
-        src = self._clarified(p.clarity) if p.clarity else None
-
-        def edit(v: np.ndarray) -> np.ndarray:
-            f = np.clip(v, 0.0, 1.0) * (N_LUT - 1)
-            k = np.minimum(f.astype(np.int64), N_LUT - 2)
-            fr = f - k
-            k += offs
-            c = flat[k] * (1 - fr) + flat[k + 1] * fr
-            c = c @ t.matrix.T.astype(np.float64)
-            if t.margins == (0.0, 1.0):
-                return np.clip(c, 0.0, 1.0)
-            return op.soft_clip(c, *t.margins)
-
-        def run(entry) -> np.ndarray:
-            taps, orig, tw, bw = entry
-            v = orig if src is None else src[taps].astype(np.float64)
-            e = edit(v.reshape(-1, 3)).reshape(v.shape)
-            return ((orig + bw * (e - orig)) * tw).sum(axis=1) * 255.0
-
-        px, pa, pb = self.sets
-        return run(px), (run(pa) if need_pairs else None), (run(pb) if need_pairs else None)
-
-    def raw(self, p: Params_, attribute: str) -> float:
-        """The attribute's raw estimator value of the region after ``p`` (proxy estimate)."""
-        return self.values(p, (attribute,))[attribute]
-
-    def values(self, p: Params_, attributes) -> dict[str, float]:
-        """Several attributes' raw values after ``p`` from ONE transform of the sample (memoised)."""
-        memo = self._memo.setdefault(p, {})
-        missing = [a for a in attributes if a not in memo]
-        if missing:
-            memo.update(self._values(p, missing))
-        return {a: memo[a] for a in attributes}
-
-    def _values(self, p: Params_, attributes) -> dict[str, float]:
-        out: dict[str, float] = {}
-        if "clarity" in attributes:
-            import cv2
-
-            c = self._clarified(p.clarity) if p.clarity else self.src
-            if c.shape[:2] != self.mask.shape:
-                c = cv2.resize(c.astype(np.float32), self.mask.shape[::-1], interpolation=cv2.INTER_LINEAR)
-            out["clarity"] = ms.Measurer(c * 255.0, measured=True).raw(self.mask, ["clarity"])["clarity"]
-        rest = [a for a in attributes if a != "clarity"]
-        if not rest:
-            return out
-        px, pa, pb = self.transformed(p, "contrast" in rest)
-        mean = px.mean(axis=0)
-        for a in rest:
-            if a == "contrast":
-                out[a] = float(min(((pa - pb) ** 2).sum(axis=1).mean() / 4.0, CONTRAST_CAP)) if len(pa) else 0.0
-            elif a == "colorfulness":
-                out[a] = ms.colorfulness_px(px)
-            elif a in ("highlights", "shadows"):
-                out[a] = ms.tail_mean(ms.luma(px), a == "highlights")
-            elif a == "brightness":
-                out[a] = float(ms.brightness_of_mean(mean))
-            elif a == "temperature":
-                out[a] = float(ms.temperature_of_mean(mean))
-            elif a == "tint":
-                out[a] = float(ms.tint_of_mean(mean))
-            else:
-                raise KeyError(a)
-        return out
-
-    def mean_luma(self) -> float:
-        px = self.sets[0][1][:, 0]
-        return float(ms.luma(px).mean()) if len(px) else 0.5
-
-
-Params_ = op.Params
 
 
 def first_step(attribute: str, current: float, target: float) -> float | None:
@@ -342,25 +186,53 @@ def _tolerances(targets: Mapping[str, float], table) -> dict[str, float]:
     return out
 
 
+def calibrate(sample: RegionSample, targets: Mapping[str, float], measured: Mapping[str, float],
+              pivot: float) -> dict[str, float]:
+    """Offsets (in :func:`_lin` coordinates) from the sample's values at identity to the
+    region's exact ``measured`` raw values: they remove the sampling error from targets."""
+    at_id = sample.values(op.Params(pivot=pivot), list(targets))
+    return {a: _lin(a, at_id[a]) - _lin(a, measured[a]) for a in targets
+            if a in measured and math.isfinite(measured[a])}
+
+
+def shift_targets(targets: Mapping[str, float], offset: Mapping[str, float]) -> dict[str, float]:
+    """Raw targets moved by calibration offsets (see :func:`calibrate`)."""
+    return {a: _unlin(a, _lin(a, y) + offset.get(a, 0.0)) for a, y in targets.items()}
+
+
+def within(sample: RegionSample, p: op.Params, targets: Mapping[str, float], tol: Mapping[str, float],
+           slack: float = 3.0) -> bool:
+    """Whether every attribute of the sample after ``p`` is within ``slack``·tol of its
+    (already shifted) raw target, or pinned at the end of its strength range trying."""
+    now = sample.values(p, list(targets))
+    for a, y in targets.items():
+        if abs(now[a] - y) <= slack * tol[a]:
+            continue
+        lo, hi = op.STRENGTH_RANGE[a]
+        s = getattr(p, a)
+        if not ((s == lo and now[a] > y) or (s == hi and now[a] < y)):
+            return False
+    return True
+
+
 def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
                  start: op.Params | None = None, passes: int = PASSES,
-                 measured: Mapping[str, float] | None = None) -> Solution:
+                 measured: Mapping[str, float] | None = None,
+                 offset: Mapping[str, float] | None = None) -> Solution:
     """Strengths that move the region's raw values to ``targets`` (attribute → raw).
 
     ``measured``: the region's exact raw values now (full mask); the sample's own
     values at identity are then calibrated to them (offset), which removes the
-    sampling error from the targets.
+    sampling error from the targets. ``offset``: such offsets computed before (then
+    ``measured`` is not needed).
     """
     p = start or op.Params(pivot=sample.mean_luma())
     if sample.empty or not targets:
         return Solution(p, {})
     tol = _tolerances(targets, table)
-    offset: dict[str, float] = {}
-    if measured:
-        at_id = sample.values(op.Params(pivot=p.pivot), list(targets))
-        offset = {a: _lin(a, at_id[a]) - _lin(a, measured[a]) for a in targets
-                  if a in measured and math.isfinite(measured[a])}
-        targets = {a: _unlin(a, _lin(a, y) + offset.get(a, 0.0)) for a, y in targets.items()}
+    if offset is None:
+        offset = calibrate(sample, targets, measured, p.pivot) if measured else {}
+    targets = shift_targets(targets, offset)
     if "clarity" in targets:
         lo, hi = op.STRENGTH_RANGE["clarity"]
         s, _ = solve_monotone(lambda v: sample.raw(p.with_(clarity=v), "clarity"), targets["clarity"], lo, hi,

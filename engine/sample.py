@@ -1,0 +1,277 @@
+"""A region's measured values, sampled, as a function of its operator strengths.
+
+The solver (:mod:`.solve`) evaluates a region's raw estimator values for many
+candidate strengths. It does so on a fixed, jittered-systematic sample of the
+region's measuring pixels (and of their 4-neighbour pairs, for contrast): each
+sample pixel is a mix of T source taps (cv2 INTER_LINEAR's, so "edit, then resize to
+512" is reproduced) blended with the region's weight. When other layers overlap the
+region, the sample also carries what they contribute (:meth:`RegionSample.composed`):
+the output there is ``rest + bw · edit(x)``, linear in this layer's edit.
+
+One evaluation is one pass over the sample's taps (LUT → 3×3 matrix → soft clip →
+blend → tap sum), compiled with numba when it is installed (NumPy otherwise, same
+arithmetic in float64).
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> proxy = rng.random((64, 64, 3)).astype(np.float32)
+>>> s = RegionSample.build(proxy, np.ones((64, 64), bool))
+>>> round(s.raw(op.Params(), "brightness"), 6) == round(s.raw(op.Params(brightness=0.0), "brightness"), 6)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from pertouch.engine import measure as ms
+from pertouch.engine import operators as op
+from pertouch.engine.estimators import CONTRAST_CAP
+from pertouch.engine.kernels import HAVE_NUMBA, _coords
+
+N_SAMPLES = 1024
+N_PAIRS = 2048
+N_LUT = 256
+
+
+def _stride(size: int, n: int, seed: int = 0) -> np.ndarray:
+    """A jittered systematic sample: one index drawn in each of n equal runs of range(size).
+
+    In raster order the runs are row segments, so the sample covers the region evenly
+    (a far better mean than n random draws) without aliasing onto a few columns.
+    """
+    if size <= n:
+        return np.arange(size)
+    u = np.random.default_rng(seed).random(n)
+    return np.minimum(np.floor((np.arange(n) + u) * (size / n)).astype(np.int64), size - 1)
+
+
+def _soft_clip1(v, lo_out, hi_out):
+    """:func:`operators.soft_clip` on one value (same formulas, same order)."""
+    out = min(max(v, lo_out), hi_out)
+    if hi_out > 1.0:
+        m = min(0.25, hi_out - 1.0)
+        k = 1.0 - m
+        if out > k:
+            t = min(max((hi_out - out) / (hi_out - k), 0.0), 1.0)
+            out = 1.0 - m * t ** ((hi_out - k) / m)
+    if lo_out < 0.0:
+        m = min(0.25, -lo_out)
+        if out < m:
+            t = min(max((out - lo_out) / (m - lo_out), 0.0), 1.0)
+            out = m * t ** ((m - lo_out) / m)
+    return min(max(out, 0.0), 1.0)
+
+
+def _eval_py(v, rest, bw, tw, lut, mat, lo_out, hi_out, soft, n_rows, out):
+    """out[r] = 255 · Σ_t tw · (rest + bw · edit(v)) over the T taps of rows < n_rows."""
+    n1 = lut.shape[1] - 1
+    n_taps = v.shape[1]
+    for r in range(n_rows):
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for t in range(n_taps):
+            c0 = 0.0
+            c1 = 0.0
+            c2 = 0.0
+            for k in range(3):
+                f = min(max(v[r, t, k], 0.0), 1.0) * n1
+                q = min(int(f), n1 - 1)
+                fr = f - q
+                x = lut[k, q] * (1 - fr) + lut[k, q + 1] * fr
+                c0 += x * mat[0, k]
+                c1 += x * mat[1, k]
+                c2 += x * mat[2, k]
+            if soft:
+                c0 = _soft_clip1(c0, lo_out, hi_out)
+                c1 = _soft_clip1(c1, lo_out, hi_out)
+                c2 = _soft_clip1(c2, lo_out, hi_out)
+            else:
+                c0 = min(max(c0, 0.0), 1.0)
+                c1 = min(max(c1, 0.0), 1.0)
+                c2 = min(max(c2, 0.0), 1.0)
+            w = bw[r, t]
+            s0 += tw[r, t] * (rest[r, t, 0] + w * c0)
+            s1 += tw[r, t] * (rest[r, t, 1] + w * c1)
+            s2 += tw[r, t] * (rest[r, t, 2] + w * c2)
+        out[r, 0] = s0 * 255.0
+        out[r, 1] = s1 * 255.0
+        out[r, 2] = s2 * 255.0
+
+
+if HAVE_NUMBA:
+    import numba as _nb
+
+    _soft_clip1 = _nb.njit(cache=True, nogil=True)(_soft_clip1)
+    _eval = _nb.njit(cache=True, nogil=True)(_eval_py)
+else:  # pragma: no cover - the NumPy version below is used instead
+    _eval = None
+
+
+def _eval_numpy(v, rest, bw, tw, t: op.PixelTransform, n_rows: int) -> np.ndarray:
+    """The same pass in NumPy (float64)."""
+    n = t.lut.shape[1]
+    flat = t.lut.astype(np.float64).ravel()
+    v = v[:n_rows]
+    f = np.clip(v, 0.0, 1.0) * (n - 1)
+    k = np.minimum(f.astype(np.int64), n - 2)
+    fr = f - k
+    k += np.arange(3) * n
+    c = flat[k] * (1 - fr) + flat[k + 1] * fr
+    c = c @ t.matrix.T.astype(np.float64)
+    c = np.clip(c, 0.0, 1.0) if t.margins == (0.0, 1.0) else op.soft_clip(c, *t.margins)
+    return ((rest[:n_rows] + bw[:n_rows, :, None] * c) * tw[:n_rows, :, None]).sum(axis=1) * 255.0
+
+
+def transform_taps(v: np.ndarray, rest: np.ndarray, bw: np.ndarray, tw: np.ndarray,
+                   t: op.PixelTransform, n_rows: int) -> np.ndarray:
+    """``(n_rows, 3)`` measured values (0–255) of ``Σ_t tw·(rest + bw·t(v))``.
+
+    ``v``, ``rest``: ``(M, T, 3)`` float64 on [0, 1]; ``bw``, ``tw``: ``(M, T)`` float64.
+    """
+    if _eval is None:
+        return _eval_numpy(v, rest, bw, tw, t, n_rows)
+    out = np.empty((n_rows, 3), np.float64)
+    soft = t.margins != (0.0, 1.0)
+    _eval(v, rest, bw, tw, t.lut.astype(np.float64), t.matrix.astype(np.float64),
+          float(t.margins[0]), float(t.margins[1]), soft, n_rows, out)
+    return out
+
+
+@dataclass
+class RegionSample:
+    """A region's sample: taps into ``src``, their values and weights, and what others add.
+
+    Rows ``[0, n_px)`` are measuring pixels, ``[n_px, n_px + n_pairs)`` the first and
+    ``[n_px + n_pairs, M)`` the second pixel of each 4-neighbour pair. ``taps`` are
+    ``(M, T)`` row/column indices into ``src``; ``orig`` ``(M, T, 3)`` their values;
+    ``tw`` the tap weights and ``bw`` this layer's blend coefficient ``(M, T)``;
+    ``rest`` ``(M, T, 3)``: the output without this layer's edit (``orig·(1 − bw)`` when
+    no other layer overlaps it). In *proxy* mode ``src`` is the 512×512 measuring image
+    (T = 1); in *exact* mode (small photos) the photo itself (T = 4).
+    """
+
+    taps: tuple[np.ndarray, np.ndarray]
+    orig: np.ndarray
+    tw: np.ndarray
+    bw: np.ndarray
+    rest: np.ndarray
+    n_px: int
+    src: np.ndarray
+    mask: np.ndarray
+    sigma: float
+    clar_cache: dict = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, proxy: np.ndarray, mask: np.ndarray, n: int = N_SAMPLES, seed: int = 0,
+              weights: np.ndarray | None = None, n_pairs: int = N_PAIRS) -> "RegionSample":
+        """``proxy``: (512, 512, 3) float on [0, 1], or the (H, W, 3) photo itself (exact
+        mode); ``mask``: (512, 512) bool; ``weights``: blend weights at ``proxy``'s size."""
+        ys, xs = np.nonzero(mask)
+        pick = _stride(ys.size, n, seed)
+        hy, hx = np.nonzero(mask[:, 1:] & mask[:, :-1])
+        vy, vx = np.nonzero(mask[1:] & mask[:-1])
+        pp = _stride(hy.size + vy.size, n_pairs, seed + 1)
+        ay, ax = np.concatenate([hy, vy])[pp], np.concatenate([hx, vx])[pp]
+        by, bx = np.concatenate([hy, vy + 1])[pp], np.concatenate([hx + 1, vx])[pp]
+        yy = np.concatenate([ys[pick], ay, by])
+        xx = np.concatenate([xs[pick], ax, bx])
+        h, w = proxy.shape[:2]
+        if (h, w) != mask.shape:  # exact mode: the 4 bilinear taps of each measuring pixel
+            ry0, ry1, fy = _coords(mask.shape[0], h)
+            cx0, cx1, fx = _coords(mask.shape[1], w)
+            ty = np.stack([ry0[yy], ry0[yy], ry1[yy], ry1[yy]], 1)
+            tx = np.stack([cx0[xx], cx1[xx], cx0[xx], cx1[xx]], 1)
+            a, b = fy[yy][:, None].astype(np.float64), fx[xx][:, None].astype(np.float64)
+            tw = np.concatenate([(1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b], 1)
+        else:
+            ty, tx, tw = yy[:, None], xx[:, None], np.ones((yy.size, 1))
+        bw = np.ones(ty.shape) if weights is None else weights[ty, tx].astype(np.float64)
+        orig = proxy[ty, tx].astype(np.float64)
+        sigma = op.clarity_sigma(h, w) if (h, w) != mask.shape else op.clarity_sigma(512, 512)
+        return cls((ty, tx), orig, tw, bw, orig * (1.0 - bw[..., None]), int(pick.size), proxy, mask, sigma)
+
+    @property
+    def empty(self) -> bool:
+        return self.n_px == 0
+
+    def composed(self, rest: np.ndarray, bw: np.ndarray) -> "RegionSample":
+        """The same sample with other layers' contributions: output = rest + bw · edit."""
+        return replace(self, rest=rest, bw=bw, _memo={})
+
+    def weights_at_taps(self, wmap: np.ndarray) -> np.ndarray:
+        """Another layer's weight map (at ``src``'s size) at this sample's taps, float64."""
+        return wmap[self.taps].astype(np.float64)
+
+    def values_at_taps(self, clarity: float) -> np.ndarray:
+        """``src`` (clarified by ``clarity``) at the taps, ``(M, T, 3)`` float64."""
+        return self.orig if clarity == 0.0 else self.clarified(clarity)[self.taps].astype(np.float64)
+
+    def clarified(self, clarity: float) -> np.ndarray:
+        """``src`` with clarity applied (cached; the cache may be shared by samples of one src)."""
+        if clarity not in self.clar_cache:
+            if len(self.clar_cache) > 4:
+                self.clar_cache.clear()
+            self.clar_cache[clarity] = op.clarity(self.src, clarity, self.sigma)
+        return self.clar_cache[clarity]
+
+    def transformed(self, p: op.Params, need_pairs: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """(px, pa, pb) as measured after the per-pixel transform, (N, 3) on the 0–255 scale."""
+        t = op.compile_transform(p, N_LUT)
+        n_rows = self.orig.shape[0] if need_pairs else self.n_px
+        vals = transform_taps(self.values_at_taps(p.clarity), self.rest, self.bw, self.tw, t, n_rows)
+        if not need_pairs:
+            return vals, None, None
+        n_pairs = (self.orig.shape[0] - self.n_px) // 2
+        return vals[:self.n_px], vals[self.n_px:self.n_px + n_pairs], vals[self.n_px + n_pairs:]
+
+    def raw(self, p: op.Params, attribute: str) -> float:
+        """The attribute's raw estimator value of the region after ``p`` (proxy estimate)."""
+        return self.values(p, (attribute,))[attribute]
+
+    def values(self, p: op.Params, attributes) -> dict[str, float]:
+        """Several attributes' raw values after ``p`` from ONE transform of the sample (memoised)."""
+        memo = self._memo.setdefault(p, {})
+        missing = [a for a in attributes if a not in memo]
+        if missing:
+            memo.update(self._values(p, missing))
+        return {a: memo[a] for a in attributes}
+
+    def _values(self, p: op.Params, attributes) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if "clarity" in attributes:
+            import cv2
+
+            c = self.clarified(p.clarity) if p.clarity else self.src
+            if c.shape[:2] != self.mask.shape:
+                c = cv2.resize(c.astype(np.float32), self.mask.shape[::-1], interpolation=cv2.INTER_LINEAR)
+            out["clarity"] = ms.Measurer(c * 255.0, measured=True).raw(self.mask, ["clarity"])["clarity"]
+        rest = [a for a in attributes if a != "clarity"]
+        if not rest:
+            return out
+        px, pa, pb = self.transformed(p, "contrast" in rest)
+        mean = px.mean(axis=0)
+        for a in rest:
+            if a == "contrast":
+                out[a] = float(min(((pa - pb) ** 2).sum(axis=1).mean() / 4.0, CONTRAST_CAP)) if len(pa) else 0.0
+            elif a == "colorfulness":
+                out[a] = ms.colorfulness_px(px)
+            elif a in ("highlights", "shadows"):
+                out[a] = ms.tail_mean(ms.luma(px), a == "highlights")
+            elif a == "brightness":
+                out[a] = float(ms.brightness_of_mean(mean))
+            elif a == "temperature":
+                out[a] = float(ms.temperature_of_mean(mean))
+            elif a == "tint":
+                out[a] = float(ms.tint_of_mean(mean))
+            else:
+                raise KeyError(a)
+        return out
+
+    def mean_luma(self) -> float:
+        px = self.orig[:self.n_px, 0]
+        return float(ms.luma(px).mean()) if len(px) else 0.5
