@@ -1,12 +1,20 @@
-"""Level normalisers: raw estimator value ↔ absolute level in [−1, 1].
+"""Level normalisers: raw estimator value ↔ absolute level, [−1, 1] over the table.
 
 PerTouch semantics: a level is an ABSOLUTE target, the position of a raw value in
 a distribution of well-retouched photos (u ∈ [0, 1] → level = 2u − 1). Level 0 is
 a typical well-retouched value, not "no change".
 
 A :class:`LevelScale` is a monotone quantile table: ``raw[k]`` is the raw value at
-quantile ``k / (K − 1)``. Values between knots are interpolated linearly; values
-beyond the table clamp to ±1. Tables are stored as JSON::
+quantile ``k / (K − 1)``. Values between knots are interpolated linearly. Values
+beyond the table's ends measure beyond ±1, up to ±:data:`EXTENDED`: the scale goes
+on linearly past each end in a coordinate where the attribute is roughly linear
+(:data:`COORDINATES`: log for positive magnitudes, mired for temperature, the raw
+value otherwise), with the slope of the table's last :data:`TAIL` of levels (past a
+run of tied knots at the end: a fit that clamped its values ties them, and the
+ties say nothing about the slope). So a level beyond ±1 means "beyond every photo
+the table was fitted on", and ±1 is continuous with its inside. Such levels are
+what a region measures and what a ``by`` shift may reach; ``to`` targets and the
+PerTouch parameter map stay in [−1, 1]. Tables are stored as JSON::
 
     {"format": "pertouch-levels", "version": 1, "source": "...",
      "attributes": {"brightness": {"quantiles": [r0, r1, ..., rK]}, ...}}
@@ -14,12 +22,14 @@ beyond the table clamp to ±1. Tables are stored as JSON::
 >>> s = LevelScale("brightness", (0.0, 100.0, 200.0))
 >>> s.to_level(100.0), s.to_raw(0.5)
 (0.0, 150.0)
+>>> s.to_level(250.0) > 1.0
+True
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -27,13 +37,60 @@ import numpy as np
 
 FORMAT = "pertouch-levels"
 
+#: Measured levels extend at most this far (beyond ±1: past every photo of the table).
+EXTENDED = 1.5
+#: The slope past an end is the table's over this last fraction of its knots.
+TAIL = 0.05
+#: Coordinate each attribute continues linearly in past the table's ends (default "raw").
+#: Mired is 10⁶ / CCT, continued by its tangent past the estimator's TEMPERATURE_ENDS,
+#: where the raw value itself continues linearly (see estimators.temperature_of_xyz).
+COORDINATES = {"temperature": "mired", "colorfulness": "log", "contrast": "log",
+               "brightness": "log", "clarity": "log"}
+_LOG_FLOOR = 1e-12
+
+
+def _mired_ends() -> tuple[float, float]:
+    from pertouch.engine.estimators import TEMPERATURE_ENDS
+
+    return TEMPERATURE_ENDS
+
+
+def to_coordinate(kind: str, raw: np.ndarray) -> np.ndarray:
+    """Raw values → the extrapolation coordinate ``kind`` (monotone increasing in raw)."""
+    raw = np.asarray(raw, np.float64)
+    if kind == "log":
+        return np.log(np.maximum(raw, _LOG_FLOOR))
+    if kind == "mired":
+        t_cool, t_warm = _mired_ends()
+        inside = 1e6 / np.clip(-raw, t_warm, t_cool)
+        return np.where(-raw > t_cool, 1e6 / t_cool * (2.0 + raw / t_cool),
+                        np.where(-raw < t_warm, 1e6 / t_warm * (2.0 + raw / t_warm), inside))
+    return raw
+
+
+def from_coordinate(kind: str, c: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`to_coordinate`."""
+    c = np.asarray(c, np.float64)
+    if kind == "log":
+        return np.exp(c)
+    if kind == "mired":
+        t_cool, t_warm = _mired_ends()
+        m_cool, m_warm = 1e6 / t_cool, 1e6 / t_warm
+        inside = -1e6 / np.clip(c, m_cool, m_warm)
+        return np.where(c < m_cool, t_cool * (c / m_cool - 2.0),
+                        np.where(c > m_warm, t_warm * (c / m_warm - 2.0), inside))
+    return c
+
 
 @dataclass(frozen=True)
 class LevelScale:
-    """Monotone raw ↔ level mapping for one attribute."""
+    """Monotone raw ↔ level mapping for one attribute, extended past the table's ends."""
 
     attribute: str
     quantiles: tuple[float, ...]
+    coordinate: str | None = None  # None: COORDINATES.get(attribute, "raw")
+    _knots: np.ndarray = field(init=False, repr=False, compare=False)
+    _slopes: tuple[float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         q = np.asarray(self.quantiles, dtype=np.float64)
@@ -41,29 +98,57 @@ class LevelScale:
             raise ValueError(f"level table for {self.attribute!r} needs ≥2 finite quantiles")
         if np.any(np.diff(q) < 0):
             raise ValueError(f"level table for {self.attribute!r} must be non-decreasing")
+        if self.coordinate is None:
+            object.__setattr__(self, "coordinate", COORDINATES.get(self.attribute, "raw"))
+        if self.coordinate not in ("raw", "log", "mired"):
+            raise ValueError(f"unknown level coordinate {self.coordinate!r}")
+        # Make ties strictly increasing so interpolation is invertible.
+        eps = max(1e-9, 1e-9 * float(np.abs(q).max()))
+        object.__setattr__(self, "_knots", q + eps * np.arange(q.size))
+        object.__setattr__(self, "_slopes", (self._tail_slope(q), self._tail_slope(q[::-1])))
+
+    def _tail_slope(self, q: np.ndarray) -> float:
+        """Level per coordinate unit over the last TAIL of knots from the end ``q[0]`` (0: no extension)."""
+        k = q.size - 1
+        tied = np.abs(q - q[0]) <= 1e-9 * max(1.0, float(np.abs(q).max()))
+        i0 = int(np.argmin(tied)) - 1 if not tied.all() else k  # past the tied end
+        j = min(k, i0 + max(1, round(TAIL * k)))
+        dc = abs(float(to_coordinate(self.coordinate, q[j]) - to_coordinate(self.coordinate, q[i0])))
+        return 2.0 * (j - i0) / k / dc if j > i0 and dc > 0 else 0.0
 
     @property
     def _u(self) -> np.ndarray:
         return np.linspace(0.0, 1.0, len(self.quantiles))
 
     def _strict(self) -> np.ndarray:
-        # Make ties strictly increasing so interpolation is invertible.
-        q = np.asarray(self.quantiles, dtype=np.float64)
-        eps = max(1e-9, 1e-9 * float(np.abs(q).max()))
-        return q + eps * np.arange(q.size)
+        return self._knots
 
     def to_level(self, raw: float | np.ndarray) -> float | np.ndarray:
-        """Raw estimator value(s) → level(s) in [−1, 1]; NaN stays NaN."""
-        u = np.interp(raw, self._strict(), self._u)
-        out = 2.0 * u - 1.0
-        if np.ndim(out) == 0:
-            return float("nan") if np.isnan(raw) else float(out)
-        return np.where(np.isnan(raw), np.nan, out)
+        """Raw estimator value(s) → level(s): [−1, 1] over the table, up to ±EXTENDED past it; NaN stays NaN."""
+        r = np.asarray(raw, np.float64)
+        knots, (s_lo, s_hi) = self._knots, self._slopes
+        out = 2.0 * np.interp(r, knots, self._u) - 1.0
+        with np.errstate(invalid="ignore"):
+            if np.any(r < knots[0]) or np.any(r > knots[-1]):
+                c = to_coordinate(self.coordinate, r)
+                ends = to_coordinate(self.coordinate, knots[[0, -1]])
+                out = np.where(r < knots[0], -1.0 - s_lo * (ends[0] - c), out)
+                out = np.where(r > knots[-1], 1.0 + s_hi * (c - ends[1]), out)
+                out = np.clip(out, -EXTENDED, EXTENDED)
+        out = np.where(np.isnan(r), np.nan, out)
+        return float(out) if np.ndim(out) == 0 else out
 
     def to_raw(self, level: float | np.ndarray) -> float | np.ndarray:
-        """Level(s) in [−1, 1] → raw value(s) (clamped to the table's ends)."""
-        u = (np.clip(level, -1.0, 1.0) + 1.0) / 2.0
-        out = np.interp(u, self._u, self._strict())
+        """Level(s) → raw value(s); levels are clamped to ±EXTENDED (to the table's ends where it cannot extend)."""
+        lv = np.clip(np.asarray(level, np.float64), -EXTENDED, EXTENDED)
+        knots, (s_lo, s_hi) = self._knots, self._slopes
+        out = np.interp((np.clip(lv, -1.0, 1.0) + 1.0) / 2.0, self._u, knots)
+        if np.any(np.abs(lv) > 1.0):
+            ends = to_coordinate(self.coordinate, knots[[0, -1]])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lo = from_coordinate(self.coordinate, ends[0] + (lv + 1.0) / s_lo) if s_lo else knots[0]
+                hi = from_coordinate(self.coordinate, ends[1] + (lv - 1.0) / s_hi) if s_hi else knots[-1]
+            out = np.where(lv < -1.0, lo, np.where(lv > 1.0, hi, out))
         return float(out) if np.ndim(out) == 0 else out
 
 

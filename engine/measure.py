@@ -187,7 +187,10 @@ def measure_raw(image: np.ndarray, regions: Mapping, attributes: Iterable[str] |
 
 
 def to_levels(raw: Mapping[str, float], table: LevelTable | None = None) -> dict[str, float]:
-    """Attribute → raw value  ⟶  attribute → level in [−1, 1] (NaN stays NaN)."""
+    """Attribute → raw value  ⟶  attribute → level (NaN stays NaN).
+
+    Levels lie in [−1, 1] over the table and up to ±EXTENDED beyond it (see :mod:`.levels`).
+    """
     t = table or default_table()
     return {k: float(t[k].to_level(v)) for k, v in raw.items()}
 

@@ -11,7 +11,8 @@ weighted quantiles of those values per attribute form the table (u → level 2u 
 Microscopy, medical and astronomical images (retina, immunohistochemistry,
 hubble_deep_field) are left out: they are not photographs of everyday scenes.
 Temperature raw values are clamped to [−25000, −1000] (−CCT in K) before fitting:
-the Hernández-Andrés formula diverges for near-black or off-locus colours.
+these are the estimator's TEMPERATURE_ENDS, beyond which its value is not −CCT but
+a continuation (Hernández-Andrés CCT runs to infinity at the locus's blue end).
 
 Usage: ``python scripts/fit_levels.py [OUT.json]`` (default: the packaged file).
 """

@@ -56,3 +56,52 @@ def test_engine_accepts_a_loaded_table(tmp_path, astro_small):
     a = ParametricEngine().render(astro_small, rec, {}).image.mean()
     b = ParametricEngine(table).render(astro_small, rec, {}).image.mean()
     assert b < a  # the same level means a darker image under the darker table
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_extension_is_monotone_continuous_and_invertible(name):
+    from pertouch.engine.levels import EXTENDED
+
+    s = default_table()[name]
+    q = np.asarray(s.quantiles)
+    span = q[-1] - q[0]
+    lo = q[0] - span if s.coordinate != "log" else q[0] / 50
+    raw = np.linspace(lo, q[-1] + span, 4001)
+    lv = s.to_level(raw)
+    assert np.all(np.diff(lv) >= -1e-12) and lv.min() >= -EXTENDED and lv.max() <= EXTENDED
+    for end, sign in ((s._knots[0], -1.0), (s._knots[-1], 1.0)):  # continuous at ±1
+        assert s.to_level(end) == pytest.approx(sign, abs=1e-9)
+        assert s.to_level(end + sign * 1e-6 * max(1.0, abs(end))) == pytest.approx(sign, abs=1e-3)
+    levels = np.linspace(-EXTENDED, EXTENDED, 61)
+    inside = np.abs(levels) <= 1.0
+    if s._slopes[0] and s._slopes[1]:
+        assert np.allclose(s.to_level(s.to_raw(levels)), levels, atol=1e-6)
+    else:  # a table that cannot extend (every knot tied) clamps as before
+        assert np.allclose(s.to_level(s.to_raw(levels[inside])), levels[inside], atol=1e-6)
+
+
+def test_beyond_the_table_measures_beyond_one():
+    t = default_table()
+    b = t["brightness"]
+    assert b.to_level(b.quantiles[-1] * 1.02) > 1.0 and b.to_level(b.quantiles[0] * 0.5) < -1.0
+    # log coordinate: equal ratios past the end give equal level steps
+    e = b._knots[-1]
+    assert b.to_level(e * 1.02) - 1.0 == pytest.approx(b.to_level(e * 1.0404) - b.to_level(e * 1.02), rel=1e-6)
+    # temperature: a deep-blue sky (past 25000 K, where CCT itself runs off) is cooler than −1
+    from pertouch.engine.measure import temperature_of_mean
+
+    sky = t["temperature"].to_level(float(temperature_of_mean(np.array([44.0, 57.0, 84.0]))))
+    assert -1.4 < sky < -1.05
+
+
+def test_temperature_continues_monotone_past_the_locus():
+    """A cooler white balance keeps lowering the temperature value, past where CCT is infinite."""
+    from pertouch.engine import operators as op
+    from pertouch.engine.estimators import temperature_of_xyz
+    from pertouch.engine.measure import _xyz_of_mean, temperature_of_mean
+
+    sky = np.array([44.0, 57.0, 84.0]) / 255.0
+    vals = [float(temperature_of_mean(op.srgb_encode(np.clip(op.srgb_decode(sky) * op.temperature_gains(s), 0, 1)) * 255))
+            for s in np.linspace(-2.5, 1.0, 36)]
+    assert np.all(np.isfinite(vals)) and np.all(np.diff(vals) > 0)
+    assert temperature_of_xyz(_xyz_of_mean(np.array([255.0, 255.0, 255.0]))) == pytest.approx(-6504, abs=15)
