@@ -21,11 +21,15 @@ from typing import Callable
 import numpy as np
 
 from pertouch.engine import estimators as est
+from pertouch.engine.levels import EXTENDED
 
 Estimator = Callable[[np.ndarray, np.ndarray], float]
 
-#: Absolute levels live in this closed interval.
+#: Absolute ``to`` levels live in this closed interval (the level table's span).
 LEVEL_MIN, LEVEL_MAX = -1.0, 1.0
+#: Measured levels, and the targets of ``by`` shifts, may lie beyond ±1 up to this:
+#: past every photo the level table was fitted on (see :mod:`pertouch.engine.levels`).
+LEVEL_EXTENDED = EXTENDED
 #: A relative shift ("by") may move a level at most this far.
 SHIFT_MIN, SHIFT_MAX = -2.0, 2.0
 

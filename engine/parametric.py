@@ -33,7 +33,7 @@ from pertouch.engine.base import Achieved, RenderResult
 from pertouch.engine.blend import Weights
 from pertouch.engine.estimators import MEASURE_SIZE
 from pertouch.engine.kernels import apply_layer
-from pertouch.engine.levels import LevelTable, default_table
+from pertouch.engine.levels import EXTENDED, LevelTable, default_table
 from pertouch.engine.recipe import GLOBAL, Recipe, RegionEdit
 from pertouch.engine.regions import Region
 from pertouch.engine.solve import RegionSample, solve_region
@@ -150,7 +150,7 @@ class ParametricEngine:
                 continue  # empty region at measuring size: nothing to edit
             target = self._targets(edit, before)
             corr = (corrections or {}).get(name, {})
-            raw_t = {a: float(self.table[a].to_raw(min(1.0, max(-1.0, v + corr.get(a, 0.0)))))
+            raw_t = {a: float(self.table[a].to_raw(min(EXTENDED, max(-EXTENDED, v + corr.get(a, 0.0)))))
                      for a, v in target.items()}
             sample = RegionSample.build(src, mask512, weights=w_src)
             now = raw_in if src_meas is None else src_meas.raw(mask512, names)

@@ -15,7 +15,9 @@ A recipe is versioned JSON::
 Each attribute edit is either ``to`` an absolute level in [−1, 1] (PerTouch
 semantics: 0 is a typical well-retouched level, not "no change") or ``by`` a shift
 from the region's level measured in the input. Regions are applied in order, later
-ones over earlier ones; ``global`` lies under every region. A region's ``mask`` is a
+ones over earlier ones; ``global`` lies under every region. Measured levels, and so
+``by`` targets, may lie beyond ±1 (a region past every photo of the level table,
+see :mod:`pertouch.engine.levels`); the engine solves for them as for any other. A region's ``mask`` is a
 reference (a PNG path relative to the recipe file, or ``null`` when the region is
 given by name or label at render time).
 
@@ -35,7 +37,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pertouch.engine.attributes import REGISTRY, get_attribute
+from pertouch.engine.attributes import LEVEL_EXTENDED, REGISTRY, get_attribute
 
 FORMAT = "pertouch-recipe"
 VERSION = 1
@@ -64,12 +66,16 @@ class Edit(BaseModel):
         return self.by is not None and self.by == 0.0
 
     def target(self, measured: float) -> float:
-        """The absolute level this edit asks for, given the measured input level."""
+        """The absolute level this edit asks for, given the measured input level.
+
+        A ``by`` target may lie beyond ±1 (up to ±LEVEL_EXTENDED), like the measured
+        levels it starts from: "cooler" still means cooler for a sky beyond the table.
+        """
         if self.to is not None:
             return self.to
         if measured is None or not math.isfinite(measured):
             raise ValueError("a 'by' edit needs the region's measured level")
-        return max(-1.0, min(1.0, measured + self.by))
+        return max(-LEVEL_EXTENDED, min(LEVEL_EXTENDED, measured + self.by))
 
 
 def _check_attributes(value: dict[str, Any]) -> dict[str, Edit]:

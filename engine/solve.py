@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from pertouch.engine.levels import EXTENDED
 from pertouch.engine import operators as op
 from pertouch.engine.sample import N_LUT, N_PAIRS, N_SAMPLES, RegionSample  # noqa: F401 (re-exported)
 
@@ -179,7 +180,7 @@ def _tolerances(targets: Mapping[str, float], table) -> dict[str, float]:
     for a, r in targets.items():
         if table is not None and a in table:
             lev = table[a].to_level(r)
-            span = abs(table[a].to_raw(min(1.0, lev + LEVEL_TOL)) - table[a].to_raw(max(-1.0, lev - LEVEL_TOL))) / 2
+            span = abs(table[a].to_raw(min(EXTENDED, lev + LEVEL_TOL)) - table[a].to_raw(max(-EXTENDED, lev - LEVEL_TOL))) / 2
             out[a] = max(span, 1e-6 * max(1.0, abs(r)))
         else:
             out[a] = 1e-3 * max(1.0, abs(r))
