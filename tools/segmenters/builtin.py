@@ -1,6 +1,6 @@
 """The builtin segmenter: superpixels → labelled, merged regions. No weights needed.
 
-On a ≤ 384-px proxy: SLIC superpixels (Lab distance, 5 iterations), each superpixel
+On a ≤ 384-px proxy: SLIC superpixels (Lab distance, 3 iterations), each superpixel
 scored by :func:`pertouch.tools.labels.class_scores`; the person cue (selfie
 model gated by face/shape, :mod:`pertouch.tools.person`) overrides per pixel;
 sky pieces below the horizon that do not reach the top edge become water or their
@@ -19,6 +19,7 @@ from pertouch.tools.boundary import refine_labels, sky_band
 from pertouch.tools.labels import (LABELS, Cues, calibrate, class_scores, compute_cues, confidence_of, group_features,
                                    softmax)
 from pertouch.tools.segmentation import Segment, Segmenter
+from pertouch.tools.segmenters.slic import slic_lab
 
 SKY, CLOUDS, WATER, PERSON, OTHER = (LABELS.index(n) for n in ("sky", "clouds", "water", "person", "other"))
 #: Islands smaller than this fraction of the image join a neighbour.
@@ -30,15 +31,20 @@ SKY_MIN_PLAUSIBILITY = 0.35
 
 
 def superpixels(cues: Cues, n_segments: int = 800) -> tuple[np.ndarray, int]:
-    """SLIC superpixel ids ``(h, w)`` int32 and their count."""
-    from skimage.segmentation import slic
+    """SLIC superpixel ids ``(h, w)`` int32 and their count.
 
+    As ``skimage.segmentation.slic(rgb, n_segments, compactness=10, max_num_iter=3)``
+    (which stretches the photo to [0, 1] before converting it to Lab), by
+    :func:`~pertouch.tools.segmenters.slic.slic_lab`: ~95–98 % of pixels get the same
+    superpixel, at a fraction of the time and without importing ``scipy.cluster``.
+    """
     h, w = cues.lab.shape[:2]
     if h * w < 256:
         return np.zeros((h, w), np.int32), 1
-    sp = slic(cues.rgb, n_segments=n_segments, compactness=10, max_num_iter=3,
-              start_label=0, enforce_connectivity=True)
-    return sp.astype(np.int32), int(sp.max()) + 1
+    rgb = cues.rgb.astype(np.float32)
+    lo, hi = float(rgb.min()), float(rgb.max())
+    rgb = (rgb - lo) / (hi - lo) if hi > lo else rgb * 0
+    return slic_lab(cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab), n_segments, compactness=10, max_iter=3)
 
 
 def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
