@@ -185,14 +185,10 @@ def _names(labels: list[str]) -> list[str]:
 
 def _measure(rgb: np.ndarray, masks: dict[str, np.ndarray]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Levels per region and global, the reference way (photo resized to 512×512 with
-    INTER_LINEAR; done here once on the uint8 photo instead of on a float copy)."""
-    from pertouch.engine.estimators import MEASURE_SIZE
-    from pertouch.engine.measure import Measurer, measure_mask, to_levels
+    INTER_LINEAR), all regions of a partition in one pass (:mod:`pertouch.tools.region_levels`)."""
+    from pertouch.tools.region_levels import measure_regions
 
-    small = cv2.resize(rgb, MEASURE_SIZE, interpolation=cv2.INTER_LINEAR)
-    m = Measurer(small)  # one set of measuring planes for every region and the frame
-    regions = {name: to_levels(m.raw(measure_mask(mask))) for name, mask in masks.items()}
-    return regions, to_levels(m.raw(np.ones(MEASURE_SIZE[::-1], bool)))
+    return measure_regions(rgb, masks)
 
 
 def _summary(regions: list[Region]) -> tuple[list[str], str]:

@@ -52,7 +52,7 @@ def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
     return n, cc
 
 
-def _fix_sky(labels: np.ndarray, scores_px: np.ndarray) -> None:
+def _fix_sky(labels: np.ndarray, scores: np.ndarray, sp: np.ndarray) -> None:
     """Sky must reach the top edge; detached sky below the horizon takes its next-best label;
     clouds need a sky."""
     sky = labels == SKY
@@ -60,7 +60,7 @@ def _fix_sky(labels: np.ndarray, scores_px: np.ndarray) -> None:
         for lab in (SKY, CLOUDS):
             m = labels == lab
             if m.any():
-                alt = scores_px[m].copy()
+                alt = scores[sp[m]]
                 alt[:, [SKY, CLOUDS]] = -np.inf
                 labels[m] = alt.argmax(axis=1)
         return
@@ -73,7 +73,7 @@ def _fix_sky(labels: np.ndarray, scores_px: np.ndarray) -> None:
             continue
         comp = cc == i
         if np.nonzero(comp)[0].mean() > horizon:
-            alt = scores_px[comp].mean(axis=0)
+            alt = scores[sp[comp]].mean(axis=0)
             alt[SKY] = -np.inf
             labels[comp] = int(alt.argmax())
 
@@ -114,6 +114,14 @@ def _hue_band(h: float, centre: float, half: float, fall: float) -> float:
     return 1 - _ramp(abs((h - centre + 180) % 360 - 180), half, half + fall)
 
 
+def _mask_colour(cues: Cues, mask: np.ndarray) -> tuple[float, float, float, float]:
+    """Mean L, chroma, hue (degrees) and texture of ``mask``'s pixels, as
+    :func:`~pertouch.tools.labels.group_features` defines them (without its full-frame passes)."""
+    L, a, b = (float(cues.lab[..., i][mask].mean(dtype=np.float64)) for i in range(3))
+    tex = float(cues.grad[mask].mean(dtype=np.float64))
+    return L, float(np.hypot(a, b)), float(np.degrees(np.arctan2(b, a)) % 360), tex
+
+
 def sky_plausibility(cues: Cues, sky: np.ndarray) -> float:
     """How much a proxy mask ``sky`` (bool ``(h, w)``) looks like a real sky, in [0, 1].
 
@@ -126,8 +134,7 @@ def sky_plausibility(cues: Cues, sky: np.ndarray) -> float:
     if not sky.any():
         return 0.0
     h = sky.shape[0]
-    f = {k: float(v[1]) for k, v in group_features(cues, sky.astype(np.int32), 2).items()}
-    L, C, hue, tex = f["L"], f["C"], f["hue"], f["tex"]
+    L, C, hue, tex = _mask_colour(cues, sky)
     top_cover = float(sky[: max(1, h // 40)].any(axis=0).mean())
     neutral = 1.0 if cues.grey else 1 - _ramp(C, 5, 10)
     blue = 0.0 if cues.grey else _hue_band(hue, 262, 35, 25) * _ramp(C, 3, 8)
@@ -145,7 +152,7 @@ def sky_plausibility(cues: Cues, sky: np.ndarray) -> float:
     return top * colour * smooth * (1 - portrait * (1 - daylight))
 
 
-def _gate_sky(labels: np.ndarray, cues: Cues, scores_px: np.ndarray, conf_px: np.ndarray) -> None:
+def _gate_sky(labels: np.ndarray, cues: Cues, scores: np.ndarray, sp: np.ndarray, conf_px: np.ndarray) -> None:
     """Scale sky confidences by :func:`sky_plausibility`; an implausible sky (a studio
     backdrop, a wall behind a cup) becomes low-confidence "other" and its clouds take
     their next-best label, so nothing downstream edits a sky that is not there."""
@@ -159,7 +166,7 @@ def _gate_sky(labels: np.ndarray, cues: Cues, scores_px: np.ndarray, conf_px: np
     labels[sky] = OTHER
     m = labels == CLOUDS
     if m.any():
-        alt = scores_px[m].copy()
+        alt = scores[sp[m]]
         alt[:, [SKY, CLOUDS]] = -np.inf
         labels[m] = alt.argmax(axis=1)
         conf_px[m] *= p
@@ -180,20 +187,28 @@ def _water_touching_sky(labels: np.ndarray) -> None:
 
 
 def _absorb_islands(labels: np.ndarray) -> None:
-    """Components under MIN_AREA take the most common label around them."""
+    """Components under MIN_AREA take the most common label around them (each island is
+    handled in its bounding box, one pixel wider: the same result as on the whole map)."""
     h, w = labels.shape
     kernel = np.ones((3, 3), np.uint8)
-    for lab in np.unique(labels):
-        n, cc = _components(labels == lab)
-        sizes = np.bincount(cc.ravel())
+    for lab in _present(labels):
+        n, cc, stats, _ = cv2.connectedComponentsWithStats((labels == lab).view(np.uint8), connectivity=8)
         for i in range(1, n):
-            if sizes[i] >= MIN_AREA * h * w:
+            x, y, bw, bh, area = stats[i]
+            if area >= MIN_AREA * h * w:
                 continue
-            comp = (cc == i).astype(np.uint8)
+            y0, y1, x0, x1 = max(y - 1, 0), min(y + bh + 1, h), max(x - 1, 0), min(x + bw + 1, w)
+            comp = (cc[y0:y1, x0:x1] == i).view(np.uint8)
             ring = (cv2.dilate(comp, kernel) > 0) & (comp == 0)
             if ring.any():
-                around = np.bincount(labels[ring], minlength=len(LABELS))
-                labels[comp > 0] = int(around.argmax())
+                crop = labels[y0:y1, x0:x1]
+                around = np.bincount(crop[ring], minlength=len(LABELS))
+                crop[comp > 0] = int(around.argmax())
+
+
+def _present(labels: np.ndarray) -> np.ndarray:
+    """The label ids present, sorted (``np.unique`` without its sort of every pixel)."""
+    return np.flatnonzero(np.bincount(labels.ravel(), minlength=len(LABELS)))
 
 
 def _split_other(cues: Cues, region_mask: np.ndarray, k_max: int = 3) -> list[np.ndarray]:
@@ -238,22 +253,21 @@ class BuiltinSegmenter(Segmenter):
         scores = class_scores(f, cues.grey)
         prob = softmax(scores)
         labels = prob.argmax(axis=1)[sp]
-        scores_px = scores[sp]
         person = cues.person.mask > 0.5
         labels[labels == PERSON] = OTHER if cues.person.confidence == 0 else PERSON
         labels[(labels == PERSON) & ~person] = OTHER
         labels[person] = PERSON
-        _fix_sky(labels, scores_px)
+        _fix_sky(labels, scores, sp)
         _water_touching_sky(labels)
         _split_horizon(labels, cues)
         # sky borders are off by up to a superpixel: re-decide them by local colour
         labels[:] = refine_labels(labels, cues.lab, band=sky_band(labels.shape), frozen={PERSON}, only=SKY)
         conf_px = confidence_of(prob.max(axis=1))[sp]
-        _gate_sky(labels, cues, scores_px, conf_px)
+        _gate_sky(labels, cues, scores, sp, conf_px)
         if h * w >= 1024:
             _absorb_islands(labels)
         segments: list[Segment] = []
-        for lab in np.unique(labels):
+        for lab in _present(labels):
             mask = labels == lab
             name = LABELS[lab]
             parts = _split_other(cues, mask) if lab == OTHER else self._split_far(mask)
