@@ -56,8 +56,10 @@ def fit(rows: Sequence[dict[str, Any]], shrink: float = SHRINK, families: bool =
         w -= step
         if np.abs(step).max() < 1e-9:
             break
+    bound = 1 / (len(rows) + 2)  # rule of succession: n regions cannot back odds beyond n + 1 to 1
     return {"slope": round(float(w[0]), 4), "intercept": round(float(w[1]), 4),
-            "families": {f: round(float(v), 4) for f, v in zip(fams, w[2:])}}
+            "families": {f: round(float(v), 4) for f, v in zip(fams, w[2:])},
+            "floor": round(bound, 4), "ceiling": round(1 - bound, 4)}
 
 
 def leave_one_photo_out(rows: Sequence[dict[str, Any]], fitter: Callable[[Sequence[dict]], dict] = fit) -> list[float]:
@@ -90,7 +92,7 @@ def table(rows: Sequence[dict[str, Any]], cases: Sequence[str]) -> dict[str, Any
         **fit(rows),
         "method": "Platt scaling of logit(raw region confidence), one slope and intercept plus an offset per "
                   f"label family (L2 penalty {SHRINK} on offsets, {RIDGE} on slope and intercept), penalised "
-                  "maximum likelihood",
+                  "maximum likelihood; kept within [1/(n+2), 1 - 1/(n+2)] for n fitted regions",
         "fitted_on": f"{len(rows)} builtin-labelled regions on the hand-labelled photos evals/data/seg/ "
                      f"({', '.join(cases)}); correct = most of the region's pixels inside that label's truth",
         "refit": "python scripts/eval_segmentation.py --fit-calibration",

@@ -238,8 +238,10 @@ def calibrate(label: str, confidence: float, table: dict | None = None) -> float
     shrunk offset per label family (``"families"`` in the table), fitted on the
     hand-labelled photos by ``scripts/eval_segmentation.py --fit-calibration``.
     ``other`` and labels the table does not know keep the shared map; ``other``
-    itself is not calibrated (it names no class). Monotone in ``confidence``, so it
-    never changes which of two same-family regions is surer.
+    itself is not calibrated (it names no class). Kept within the table's ``floor``
+    and ``ceiling``: a map fitted on n regions cannot back odds beyond about n + 1 to 1.
+    Monotone in ``confidence``, so it never changes which of two same-family regions
+    is surer.
     """
     table = table if table is not None else calibration_table()
     if table is None or label == "other":
@@ -247,7 +249,7 @@ def calibrate(label: str, confidence: float, table: dict | None = None) -> float
     c = float(np.clip(confidence, 1e-3, 1 - 1e-3))
     fam = FAMILIES.get(label, label)
     z = table["slope"] * np.log(c / (1 - c)) + table["intercept"] + table["families"].get(fam, 0.0)
-    return float(1 / (1 + np.exp(-z)))
+    return float(np.clip(1 / (1 + np.exp(-z)), table.get("floor", 0.0), table.get("ceiling", 1.0)))
 
 
 def label_masks(cues: Cues, masks: Sequence[np.ndarray]) -> list[tuple[str, float]]:

@@ -101,3 +101,9 @@ def test_builtin_regions_carry_calibrated_confidences():
     with lb.use_calibration({"slope": 1.0, "intercept": -3.0, "families": {}}):
         low = BuiltinSegmenter().segment(img, cues)
     assert all(a.confidence < b.confidence for a, b in zip(low, raw) if a.label != "other")
+
+
+def test_calibration_stays_within_the_tables_bounds():
+    table = {"slope": 4.0, "intercept": 0.0, "families": {}, "floor": 0.04, "ceiling": 0.96}
+    assert lb.calibrate("sky", 0.999, table) == 0.96 and lb.calibrate("sky", 0.001, table) == 0.04
+    assert 0.04 < lb.calibrate("sky", 0.5, table) < 0.96
