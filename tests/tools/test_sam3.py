@@ -180,6 +180,24 @@ def test_find_through_perception(seg, photo, threshold, presence):
         empty.find("the eagle")
 
 
+def test_a_sam3_video_folder_loads_its_detector(seg, sam3_folder, tmp_path, photo, threshold):
+    """facebook/sam3 ships as 'sam3_video' (detector + tracker): the detector's weights are used."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    video = tmp_path / "sam3_video"
+    shutil.copytree(sam3_folder, video)
+    detector = json.loads((sam3_folder / "config.json").read_text())
+    (video / "config.json").write_text(json.dumps({"model_type": "sam3_video", "detector_config": detector}))
+    weights = load_file(sam3_folder / "model.safetensors")
+    save_file({f"detector_model.{k}": v for k, v in weights.items()}, video / "model.safetensors", metadata={"format": "pt"})
+    other = get_segmenter(f"sam3:{video}")
+    threshold(0.0)
+    other.threshold = 0.0
+    assert np.array_equal(other._instances(photo, "sky")[0], seg._instances(photo, "sky")[0])
+
+
 def test_bad_folders_name_the_path_and_the_format(tmp_path, sam3_folder):
     missing = tmp_path / "missing"
     with pytest.raises(ModelError, match=f"model folder not found: {missing}") as e:
