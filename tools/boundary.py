@@ -170,3 +170,22 @@ def fill_sky_spikes(labels: np.ndarray, lab: np.ndarray, sky: int, keep: Iterabl
         if de < max_de:
             out[comp] = sky
     return out
+
+
+def absorb_small(labels: np.ndarray, into: int, sources: Iterable[int], max_area: float = 0.02) -> np.ndarray:
+    """Components of ``sources`` labels (e.g. clouds) that touch ``into`` (the sky) and
+    cover under ``max_area`` of the image become ``into``: a few hazy superpixels
+    called "clouds" beside a treetop are sky, and would otherwise be merged into the
+    tree as islands. Returns a new label map."""
+    out = labels.copy()
+    src = np.isin(labels, list(sources))
+    if not src.any():
+        return out
+    n, cc = cv2.connectedComponents(src.astype(np.uint8), connectivity=4)
+    near = cv2.dilate((labels == into).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    sizes = np.bincount(cc.ravel(), minlength=n)
+    touching = np.bincount(cc[near & src], minlength=n) > 0
+    small = (sizes < max_area * labels.size) & touching
+    small[0] = False
+    out[small[cc]] = into
+    return out

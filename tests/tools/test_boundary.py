@@ -79,3 +79,17 @@ def test_sky_coloured_spike_above_the_skyline_becomes_sky_but_a_tower_stays():
     out = fill_sky_spikes(labels, lab, SKY)
     assert np.all(out[40:60, 30:40] == SKY)
     assert np.all(out[20:80, 100:106] == TREE) and np.all(out[80:] == TREE)
+
+
+def test_small_cloud_patches_touching_the_sky_join_it_large_ones_stay():
+    from pertouch.tools.boundary import absorb_small
+
+    CLOUDS = 5
+    labels = np.full((100, 100), SKY)
+    labels[60:] = TREE
+    labels[50:60, 10:15] = CLOUDS       # 0.5 %: a hazy superpixel by the treetop
+    labels[5:40, 40:90] = CLOUDS        # 17.5 %: a real cloud bank
+    labels[80:85, 80:85] = CLOUDS       # inside the tree, not touching the sky
+    out = absorb_small(labels, SKY, {CLOUDS})
+    assert np.all(out[50:60, 10:15] == SKY)
+    assert np.all(out[5:40, 40:90] == CLOUDS) and np.all(out[80:85, 80:85] == CLOUDS)

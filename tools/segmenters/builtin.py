@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pertouch.tools.boundary import refine_labels, sky_band
+from pertouch.tools.boundary import absorb_small, refine_labels, sky_band
 from pertouch.tools.labels import (LABELS, Cues, calibrate, class_scores, compute_cues, confidence_of, group_features,
                                    softmax)
 from pertouch.tools.segmentation import Segment, Segmenter
@@ -261,7 +261,8 @@ class BuiltinSegmenter(Segmenter):
         _water_touching_sky(labels)
         _split_horizon(labels, cues)
         # sky borders are off by up to a superpixel: re-decide them by local colour
-        labels[:] = refine_labels(labels, cues.lab, band=sky_band(labels.shape), frozen={PERSON}, only=SKY)
+        labels[:] = refine_labels(absorb_small(labels, SKY, {CLOUDS}), cues.lab, band=sky_band(labels.shape),
+                                  frozen={PERSON}, only=SKY)
         conf_px = confidence_of(prob.max(axis=1))[sp]
         _gate_sky(labels, cues, scores, sp, conf_px)
         if h * w >= 1024:
