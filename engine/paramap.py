@@ -6,6 +6,9 @@ each region. The ``global`` entry fills the frame; regions are painted on top in
 recipe order (binary masks, > 0.5). An attribute a region does not edit is that
 region's measured level, moved as much as the global edit moved the whole frame
 (``global`` lies under every region); with no global edit, simply the measured level.
+Measured levels and ``by`` targets may lie beyond ±1 (past every photo of the level
+table, see :mod:`pertouch.engine.levels`); the map clips them to [−1, 1], the range
+the PerTouch model was trained on.
 
 >>> import numpy as np
 >>> from pertouch.engine.recipe import Recipe
@@ -75,7 +78,7 @@ def rasterize(recipe: Recipe, regions: Mapping, shape: tuple[int, int] | None = 
             base = lv.get(a, g_meas[a])
             base = float(np.clip(base + g_shift[a], -1, 1)) if np.isfinite(base) else g_level[a]
             out[c][m] = edit.attributes[a].target(lv.get(a, base)) if a in edit.attributes else base
-    return out
+    return np.clip(out, -1.0, 1.0, out=out)
 
 
 def map_to_recipe(pmap: np.ndarray, regions: Mapping, labels: Mapping[str, str] | None = None) -> Recipe:

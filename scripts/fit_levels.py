@@ -10,9 +10,12 @@ the same total weight, like sampling the pixels of a parameter map. The 101-knot
 weighted quantiles of those values per attribute form the table (u → level 2u − 1).
 Microscopy, medical and astronomical images (retina, immunohistochemistry,
 hubble_deep_field) are left out: they are not photographs of everyday scenes.
-Temperature raw values are clamped to [−25000, −1000] (−CCT in K) before fitting:
-these are the estimator's TEMPERATURE_ENDS, beyond which its value is not −CCT but
-a continuation (Hernández-Andrés CCT runs to infinity at the locus's blue end).
+Temperature is clamped at its warm end only, to −1000 (−CCT in K): past 25000 K the
+estimator reports its continuation of −CCT (Hernández-Andrés CCT runs to infinity at
+the locus's blue end), so skies bluer than that are placed by the data, not tied at
+a clamp; colours warmer than 1000 K are a few saturated reds whose spread would make
+the top of the scale too coarse to solve on (0.01 level ≈ 300 K). A level scale
+reads the tied run a clamp leaves as a censored tail (see :mod:`pertouch.engine.levels`).
 
 Usage: ``python scripts/fit_levels.py [OUT.json]`` (default: the packaged file).
 """
@@ -33,7 +36,7 @@ KNOTS = 101
 GRIDS = (1, 2, 3, 4)
 SLIC_SEGMENTS = 24
 SKIMAGE = ("astronaut", "chelsea", "coffee", "rocket")
-CLAMP = {"temperature": (-25000.0, -1000.0)}
+CLAMP = {"temperature": (-np.inf, -1000.0)}
 MATPLOTLIB = ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png")
 OUT = Path(__file__).resolve().parents[1] / "engine" / "data" / "levels_default.json"
 
@@ -99,7 +102,8 @@ def fit() -> dict:
         "source": (
             f"fitted by scripts/fit_levels.py: area-weighted {KNOTS}-knot quantiles of region measurements "
             f"(512x512, whole frame + {'/'.join(f'{g}x{g}' for g in GRIDS[1:])} grid tiles + SLIC ~{SLIC_SEGMENTS} "
-            f"superpixels, regions >= 400 px; temperature clamped to [-25000, -1000]) over the colour photos shipped by scikit-image and matplotlib: {names}"
+            f"superpixels, regions >= 400 px; temperature: -CCT continued past 25000 K, clamped at -1000) "
+            f"over the colour photos shipped by scikit-image and matplotlib: {names}"
         ),
         "attributes": {a: {"quantiles": weighted_quantiles(*acc[a])} for a in REGISTRY},
     }

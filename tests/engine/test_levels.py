@@ -69,15 +69,11 @@ def test_extension_is_monotone_continuous_and_invertible(name):
     raw = np.linspace(lo, q[-1] + span, 4001)
     lv = s.to_level(raw)
     assert np.all(np.diff(lv) >= -1e-12) and lv.min() >= -EXTENDED and lv.max() <= EXTENDED
-    for end, sign in ((s._knots[0], -1.0), (s._knots[-1], 1.0)):  # continuous at ±1
-        assert s.to_level(end) == pytest.approx(sign, abs=1e-9)
-        assert s.to_level(end + sign * 1e-6 * max(1.0, abs(end))) == pytest.approx(sign, abs=1e-3)
+    for (end, level, _), sign in zip(s._ends, (-1.0, 1.0)):  # continuous where the table ends
+        assert s.to_level(end) == pytest.approx(level, abs=1e-9)
+        assert s.to_level(end + sign * 1e-6 * max(1.0, abs(end))) == pytest.approx(level, abs=1e-3)
     levels = np.linspace(-EXTENDED, EXTENDED, 61)
-    inside = np.abs(levels) <= 1.0
-    if s._slopes[0] and s._slopes[1]:
-        assert np.allclose(s.to_level(s.to_raw(levels)), levels, atol=1e-6)
-    else:  # a table that cannot extend (every knot tied) clamps as before
-        assert np.allclose(s.to_level(s.to_raw(levels[inside])), levels[inside], atol=1e-6)
+    assert np.allclose(s.to_level(s.to_raw(levels)), levels, atol=1e-6)
 
 
 def test_beyond_the_table_measures_beyond_one():
@@ -85,13 +81,29 @@ def test_beyond_the_table_measures_beyond_one():
     b = t["brightness"]
     assert b.to_level(b.quantiles[-1] * 1.02) > 1.0 and b.to_level(b.quantiles[0] * 0.5) < -1.0
     # log coordinate: equal ratios past the end give equal level steps
-    e = b._knots[-1]
+    e = b._ends[1][0]
     assert b.to_level(e * 1.02) - 1.0 == pytest.approx(b.to_level(e * 1.0404) - b.to_level(e * 1.02), rel=1e-6)
-    # temperature: a deep-blue sky (past 25000 K, where CCT itself runs off) is cooler than −1
+    # temperature: the rocket's blue sky (bluer than 25000 K, where CCT itself runs off)
+    # sits among the bluest fitted regions; a deeper blue is past every fitted photo
     from pertouch.engine.measure import temperature_of_mean
 
-    sky = t["temperature"].to_level(float(temperature_of_mean(np.array([44.0, 57.0, 84.0]))))
-    assert -1.4 < sky < -1.05
+    def level(rgb):
+        return t["temperature"].to_level(float(temperature_of_mean(np.array(rgb, float))))
+
+    assert -1.0 < level([44, 57, 84]) < -0.6
+    assert -1.3 < level([20, 40, 120]) < -1.0 and level([20, 40, 120]) < level([35, 60, 120]) < level([44, 57, 84])
+
+
+def test_tied_end_is_a_censored_tail():
+    """Knots tied at an end (a clamped fit, or a bounded estimator) take the run's inner level."""
+    from pertouch.engine.levels import LevelScale
+
+    s = LevelScale("tint", tuple([-5.0] * 11 + list(np.linspace(-4.0, 4.0, 90))))
+    assert s.to_level(-5.0) == pytest.approx(-0.8)
+    assert s.to_level(-5.5) < -0.8 and s.to_raw(-1.0) < -5.0
+    lv = s.to_level(np.linspace(-8, 5, 501))
+    inside = lv[np.abs(lv) < 1.5]
+    assert inside.size > 400 and np.all(np.diff(inside) > 0)
 
 
 def test_temperature_continues_monotone_past_the_locus():

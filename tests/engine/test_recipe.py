@@ -52,3 +52,59 @@ def test_engine_registry():
     finally:
         ENGINES.clear()
         ENGINES.update(saved)
+
+
+def test_by_targets_extend_past_one_and_maps_clip():
+    import numpy as np
+
+    from pertouch.engine.attributes import LEVEL_EXTENDED
+    from pertouch.engine.paramap import rasterize
+    from pertouch.engine.recipe import Edit, Recipe
+
+    assert Edit(by=-0.2).target(-1.2) == pytest.approx(-1.4)
+    assert Edit(by=-0.5).target(-1.2) == -LEVEL_EXTENDED and Edit(by=0.3).target(-1.2) == pytest.approx(-0.9)
+    rec = Recipe.model_validate({"regions": {"sky": {"attributes": {"temperature": {"by": -0.2}}}}})
+    m = np.ones((4, 4), np.float32)
+    lv = {"global": dict.fromkeys(("colorfulness", "contrast", "temperature", "brightness"), -1.2), "sky": {}}
+    lv["sky"] = dict(lv["global"])
+    pm = rasterize(rec, {"sky": m}, measured=lv)
+    assert pm.min() == -1.0 and pm.max() == -1.0  # the PerTouch map stays in [−1, 1]
+
+
+@pytest.mark.parametrize("colour, attribute, shift", [
+    ((25, 45, 125), "temperature", -0.04),  # a deep-blue sky, bluer than every fitted photo: cooler
+    ((25, 45, 125), "temperature", 0.2),    # ... warmer, back inside the table
+    ("confetti", "colorfulness", -0.2),      # more colourful than every fitted photo: less
+])
+def test_region_beyond_the_table_gets_its_by_shift(colour, attribute, shift):
+    """A region measured past ±1 moves by its ``by`` shift, measured on the output.
+
+    (Cooling that sky much further is out of reach: it is near sRGB's blue primary.)
+    """
+    import numpy as np
+
+    from pertouch.engine.measure import measure_levels
+    from pertouch.engine.parametric import ParametricEngine
+    from pertouch.engine.recipe import Recipe
+    from pertouch.engine.regions import Region
+
+    rng = np.random.default_rng(0)
+    img = np.empty((96, 128, 3), np.float32)
+    if colour == "confetti":  # saturated primaries in 8-pixel blocks
+        pal = np.array([(230, 20, 20), (20, 230, 20), (20, 20, 230), (230, 230, 20)], np.float32)
+        img[:48] = np.kron(pal[rng.integers(0, 4, (6, 16))], np.ones((8, 8, 1), np.float32))
+    else:
+        img[:48] = colour
+    img[48:] = (120, 110, 80)
+    img = np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+    sky = np.zeros(img.shape[:2], np.float32)
+    sky[:48] = 1
+    regs = {"sky": Region("sky", sky), "ground": Region("ground", 1 - sky)}
+    before = measure_levels(img, regs, attributes=[attribute])
+    assert abs(before["sky"][attribute]) > 1.02
+    rec = Recipe.model_validate({"regions": {"sky": {"attributes": {attribute: {"by": shift}}}}})
+    out = ParametricEngine().render(img, rec, regs).image
+    after = measure_levels(out, regs, attributes=[attribute])
+    change = after["sky"][attribute] - before["sky"][attribute]
+    assert change * shift > 0 and abs(change - shift) <= max(0.02, 0.25 * abs(shift)), change
+    assert after["ground"][attribute] == pytest.approx(before["ground"][attribute], abs=0.02)  # soft border
