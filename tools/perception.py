@@ -32,7 +32,7 @@ import numpy as np
 from pertouch.engine.regions import Region
 from pertouch.errors import InputError, NotFoundError
 from pertouch.tools import labels as lb
-from pertouch.tools.refine import luminance, upsample_masks
+from pertouch.tools.refine import refine_masks
 from pertouch.tools.scene_cache import load_segments, save_segments
 from pertouch.tools.segmentation import Segment, Segmenter, get_segmenter
 
@@ -85,7 +85,7 @@ class Scene:
         """``region``'s mask at the photo's full resolution (edge-aware upsampling)."""
         if self.pixels is None or region.mask.shape == self.pixels.shape[:2]:
             return region.mask
-        return upsample_masks([region.mask], luminance(self.pixels), radius=4)[0]
+        return refine_masks([region.mask], self.pixels, radius=4)[0]
 
     def to_json(self) -> dict[str, Any]:
         """A JSON summary (no masks)."""
@@ -243,13 +243,11 @@ def mask_size(shape: tuple[int, ...]) -> tuple[int, int]:
 def _full_res(masks: list[np.ndarray], rgb: np.ndarray, size: tuple[int, int] | None = None) -> list[np.ndarray]:
     """Masks upsampled edge-aware to ``size`` = (W, H) (default :func:`mask_size`)."""
     W, H = size or mask_size(rgb.shape)
-    if (H, W) != rgb.shape[:2]:
-        rgb = cv2.resize(rgb, (W, H), interpolation=cv2.INTER_AREA)
     if masks and masks[0].shape == (H, W):
         return [m.astype(np.float32) for m in masks]
     if min(H, W) < MIN_SIDE:
         return [cv2.resize(m, (W, H), interpolation=cv2.INTER_NEAREST) for m in masks]
-    return upsample_masks(masks, luminance(rgb), radius=refine_radius(masks[0].shape))
+    return refine_masks(masks, rgb, size=(W, H), radius=refine_radius(masks[0].shape))
 
 
 def refine_radius(proxy_shape: tuple[int, ...]) -> int:

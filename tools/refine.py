@@ -7,7 +7,9 @@ bilinearly, and applied to the full-resolution guide. Mask borders therefore
 follow the photo's edges (skylines, hair, branches) instead of the proxy's pixels.
 
 All masks are float32 ``(h, w)`` in [0, 1]; guides are ``(H, W)`` float32 in
-[0, 1]; outputs are ``(H, W)`` float32 in [0, 1].
+[0, 1]; outputs are ``(H, W)`` float32 in [0, 1]. :func:`refine_masks` (what
+perception uses) does the same from the photo itself, with the full-resolution
+work fused into one compiled pass; :func:`upsample_masks` is its reference.
 
 >>> import numpy as np
 >>> guide = np.zeros((8, 8), np.float32); guide[:, 4:] = 1
@@ -18,6 +20,8 @@ True
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -89,6 +93,79 @@ def upsample_masks(
         np.clip(q, 0.0, 1.0, out=q)
         result.append(q)
     return result
+
+
+def _vertical_py(ha, hb, guide, scale, out):  # pragma: no cover - compiled by numba
+    """``out[k] = clip(A_k · guide·scale + B_k, 0, 1)``, ``A_k``/``B_k`` interpolated
+    vertically (cv2.INTER_LINEAR's pixel-centre mapping and edge clamping) from rows
+    ``ha[k]``/``hb[k]`` that are already at the output width: one contiguous pass per
+    output row, and every mask's full-resolution plane is written once."""
+    k, h, W = ha.shape
+    H = guide.shape[0]
+    sy = h / H
+    for y in range(H):
+        f = (y + 0.5) * sy - 0.5
+        i = int(np.floor(f))
+        f -= i
+        if i < 0:
+            i, f = 0, 0.0
+        if i >= h - 1:
+            i, f = h - 1, 0.0
+        j = min(i + 1, h - 1)
+        fy = np.float32(f)
+        g = guide[y]
+        for m in range(k):
+            a0, a1, b0, b1, o = ha[m, i], ha[m, j], hb[m, i], hb[m, j], out[m, y]
+            for x in range(W):
+                q = (a0[x] + (a1[x] - a0[x]) * fy) * (np.float32(g[x]) * scale) + (b0[x] + (b1[x] - b0[x]) * fy)
+                o[x] = min(max(q, np.float32(0.0)), np.float32(1.0))
+
+
+@lru_cache(maxsize=1)
+def _vertical():
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_vertical_py)
+
+
+def grey_guide(rgb: np.ndarray, size: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
+    """The guide for :func:`refine_masks`: ``(grey, scale)`` with ``grey·scale`` the luma in
+    [0, 1] at ``size`` = (W, H) (default: the photo's). uint8 grey at full size (one
+    cv2 pass); resized photos are averaged (INTER_AREA) from their full-size grey."""
+    H, W = rgb.shape[:2]
+    size = size or (W, H)
+    if rgb.ndim == 3:
+        grey = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY)
+    else:
+        grey = rgb
+    scale = {np.dtype(np.uint8): 1 / 255.0, np.dtype(np.uint16): 1 / 65535.0}.get(grey.dtype, 1.0)
+    if size != (W, H):
+        grey = cv2.resize(grey.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    return grey, scale
+
+
+def refine_masks(masks: list[np.ndarray], rgb: np.ndarray, *, size: tuple[int, int] | None = None,
+                 radius: int = 2, eps: float = 1e-3) -> list[np.ndarray]:
+    """Proxy masks → float32 masks at ``size`` = (W, H) (default: the photo's), edge-aware.
+
+    The same guided filter as :func:`upsample_masks` with the photo's luma as guide
+    (``upsample_masks(masks, luminance(rgb), radius=…)`` is the reference it is tested
+    against), with the upsampling, the linear model and the clip fused into one
+    compiled pass per output pixel.
+    """
+    if not masks:
+        return []
+    grey, scale = grey_guide(rgb, size)
+    h, w = masks[0].shape
+    H, W = grey.shape
+    guide_low = cv2.resize(grey.astype(np.float32) * np.float32(scale), (w, h), interpolation=cv2.INTER_AREA)
+    coeffs = guided_coefficients(guide_low, masks, radius, eps)
+    # horizontal half of the bilinear upsampling by OpenCV (h rows only), the rest compiled
+    ha = np.stack([cv2.resize(a, (W, h), interpolation=cv2.INTER_LINEAR) for a, _ in coeffs])
+    hb = np.stack([cv2.resize(b, (W, h), interpolation=cv2.INTER_LINEAR) for _, b in coeffs])
+    out = np.empty((len(masks), H, W), np.float32)
+    _vertical()(ha, hb, np.ascontiguousarray(grey), np.float32(scale), out)
+    return list(out)
 
 
 def resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
