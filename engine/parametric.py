@@ -36,7 +36,8 @@ from pertouch.engine.kernels import apply_layer
 from pertouch.engine.levels import EXTENDED, LevelTable, default_table
 from pertouch.engine.recipe import GLOBAL, Recipe, RegionEdit
 from pertouch.engine.regions import Region
-from pertouch.engine.solve import RegionSample, solve_region
+from pertouch.engine.solve import RegionSample, calibrate, solve_region
+from pertouch.engine.stack import LayerProblem, solve_layers
 
 
 #: Photos up to this size are solved on their own pixels (exact); larger ones on the
@@ -103,9 +104,13 @@ class ParametricEngine:
 
     name = "parametric"
 
-    def __init__(self, table: LevelTable | None = None, passes: int = 1) -> None:
+    def __init__(self, table: LevelTable | None = None, passes: int = 1, joint: bool = True) -> None:
         self.table = table or default_table()
         self.passes = passes
+        #: solve overlapping regions together (:mod:`.stack`); False = each on its own
+        self.joint = joint
+        #: counters: ``solves`` (single-region solves run), ``sweeps`` (of the last plan)
+        self.stats: dict[str, int] = {}
 
     # -- planning (shared with the reference renderer) ----------------------------------
     def _targets(self, edit: RegionEdit, before: dict[str, float]) -> dict[str, float]:
@@ -128,6 +133,7 @@ class ParametricEngine:
         sigma = op.clarity_sigma(*src.shape[:2])
         t1 = time.perf_counter()
         layers: list[Layer] = []
+        problems: list[LayerProblem] = []
         src_meas = None
         guide_cache: dict = {}
         src8 = None if exact else np.round(src * 255).astype(np.uint8)
@@ -154,11 +160,21 @@ class ParametricEngine:
                      for a, v in target.items()}
             sample = RegionSample.build(src, mask512, weights=w_src)
             now = raw_in if src_meas is None else src_meas.raw(mask512, names)
-            sol = solve_region(sample, raw_t, self.table, passes=self.passes, measured=now)
-            layers.append(Layer(name, sol.params, mask, before, target, weights))
-            if name == GLOBAL and not sol.params.is_identity:
-                src = op.apply_chain(src, sol.params, sigma)
-                src_meas = ms.Measurer(src) if exact else ms.Measurer(src * 255.0, measured=True)
+            layers.append(Layer(name, op.Params(), mask, before, target, weights))
+            if name == GLOBAL:
+                sol = solve_region(sample, raw_t, self.table, passes=self.passes, measured=now)
+                layers[-1].params = sol.params
+                if not sol.params.is_identity:
+                    src = op.apply_chain(src, sol.params, sigma)
+                    src_meas = ms.Measurer(src) if exact else ms.Measurer(src * 255.0, measured=True)
+                continue
+            offset = calibrate(sample, raw_t, now, sample.mean_luma()) if not sample.empty else {}
+            problems.append(LayerProblem(name, sample, w_src, _support(weights), mask512, raw_t, offset))
+        solve_layers(problems, self.table, self.passes, self.stats, joint=self.joint)
+        solved = {pr.name: pr.params for pr in problems}
+        for layer in layers:
+            if layer.name in solved:
+                layer.params = solved[layer.name] or op.Params()
         return Plan(layers, {"measure": (t1 - t0) * 1e3, "solve": (time.perf_counter() - t1) * 1e3})
 
     def report(self, output: np.ndarray, plan: Plan) -> list[Achieved]:
@@ -232,6 +248,15 @@ def _weights(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:
             small = cv2.resize(image, (gw * 2, gh * 2), interpolation=cv2.INTER_LINEAR)
         cache[(gh, gw)] = luma_unit(cv2.resize(small, (gw, gh), interpolation=cv2.INTER_AREA))
     return Weights.build(mask, image, cache[(gh, gw)])
+
+
+def _support(w: Weights) -> np.ndarray:
+    """(512, 512) bool: where a layer's weight may be > 0 at measuring size (one pixel dilated)."""
+    import cv2
+
+    nz = ((w.a != 0) | (w.b != 0)).astype(np.float32)
+    sup = cv2.resize(nz, MEASURE_SIZE, interpolation=cv2.INTER_AREA) > 0
+    return cv2.dilate(sup.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
 def _detail(image: np.ndarray, bbox: tuple[int, int, int, int], clarity: float) -> np.ndarray | None:

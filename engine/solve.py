@@ -120,16 +120,24 @@ def _unlin(attribute: str, v: float) -> float:
     return v
 
 
+def _range(attribute: str, bounds: Mapping[str, tuple[float, float]] | None) -> tuple[float, float]:
+    """The strength interval searched: the operator's range, narrowed by ``bounds``."""
+    lo, hi = op.STRENGTH_RANGE[attribute]
+    if bounds and attribute in bounds:
+        lo, hi = max(lo, bounds[attribute][0]), min(hi, bounds[attribute][1])
+    return lo, hi
+
+
 def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: dict[str, float],
-           iters: int = 8) -> op.Params:
+           iters: int = 8, bounds: Mapping[str, tuple[float, float]] | None = None) -> op.Params:
     """All attributes at once: Newton from a model Jacobian with Broyden updates,
     one transform of the sample per step; steps are clamped to the strength ranges and
     halved when they make things worse. Gauss–Seidel in :func:`solve_region` mops up."""
     names = list(targets)
     if not names:
         return p
-    lo = np.array([op.STRENGTH_RANGE[a][0] for a in names])
-    hi = np.array([op.STRENGTH_RANGE[a][1] for a in names])
+    lo = np.array([_range(a, bounds)[0] for a in names])
+    hi = np.array([_range(a, bounds)[1] for a in names])
     y = np.array([_lin(a, targets[a]) for a in names])
     w = 1.0 / np.array([abs(_lin(a, targets[a] + tol[a]) - _lin(a, targets[a])) + 1e-12 for a in names])
 
@@ -137,7 +145,7 @@ def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: d
         v = sample.values(p.with_(**dict(zip(names, map(float, x)))), names)
         return np.array([_lin(a, v[a]) for a in names]) - y
 
-    x = np.array([getattr(p, a) for a in names], np.float64)
+    x = np.clip(np.array([getattr(p, a) for a in names], np.float64), lo, hi)
     fx = f(x)
     n = len(names)
     # start from the operators' model slopes (d lin-value / d strength); Broyden updates
@@ -202,14 +210,14 @@ def shift_targets(targets: Mapping[str, float], offset: Mapping[str, float]) -> 
 
 
 def within(sample: RegionSample, p: op.Params, targets: Mapping[str, float], tol: Mapping[str, float],
-           slack: float = 3.0) -> bool:
+           slack: float = 3.0, bounds: Mapping[str, tuple[float, float]] | None = None) -> bool:
     """Whether every attribute of the sample after ``p`` is within ``slack``·tol of its
     (already shifted) raw target, or pinned at the end of its strength range trying."""
     now = sample.values(p, list(targets))
     for a, y in targets.items():
         if abs(now[a] - y) <= slack * tol[a]:
             continue
-        lo, hi = op.STRENGTH_RANGE[a]
+        lo, hi = _range(a, bounds)
         s = getattr(p, a)
         if not ((s == lo and now[a] > y) or (s == hi and now[a] < y)):
             return False
@@ -219,13 +227,15 @@ def within(sample: RegionSample, p: op.Params, targets: Mapping[str, float], tol
 def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
                  start: op.Params | None = None, passes: int = PASSES,
                  measured: Mapping[str, float] | None = None,
-                 offset: Mapping[str, float] | None = None) -> Solution:
+                 offset: Mapping[str, float] | None = None,
+                 bounds: Mapping[str, tuple[float, float]] | None = None) -> Solution:
     """Strengths that move the region's raw values to ``targets`` (attribute → raw).
 
     ``measured``: the region's exact raw values now (full mask); the sample's own
     values at identity are then calibrated to them (offset), which removes the
     sampling error from the targets. ``offset``: such offsets computed before (then
-    ``measured`` is not needed).
+    ``measured`` is not needed). ``bounds``: attribute → (lo, hi) narrowing the
+    operators' strength ranges.
     """
     p = start or op.Params(pivot=sample.mean_luma())
     if sample.empty or not targets:
@@ -235,18 +245,18 @@ def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
         offset = calibrate(sample, targets, measured, p.pivot) if measured else {}
     targets = shift_targets(targets, offset)
     if "clarity" in targets:
-        lo, hi = op.STRENGTH_RANGE["clarity"]
+        lo, hi = _range("clarity", bounds)
         s, _ = solve_monotone(lambda v: sample.raw(p.with_(clarity=v), "clarity"), targets["clarity"], lo, hi,
                               p.clarity, tol["clarity"])
         p = p.with_(clarity=s)
     names = [a for a in ORDER if a in targets]
-    p = _joint(sample, p, {a: targets[a] for a in names}, tol)
+    p = _joint(sample, p, {a: targets[a] for a in names}, tol, bounds=bounds)
     for _ in range(passes):
         done = True
         now = sample.values(p, names) if names else {}
         for a in names:
             cur = now[a] if a == names[0] or done else sample.raw(p, a)
-            lo, hi = op.STRENGTH_RANGE[a]
+            lo, hi = _range(a, bounds)
             s_now = getattr(p, a)
             if abs(cur - targets[a]) <= 3 * tol[a] or (s_now == lo and cur > targets[a]) or (s_now == hi and cur < targets[a]):
                 continue

@@ -1,0 +1,197 @@
+"""Solve overlapping region layers together: block Gauss–Seidel over the layers.
+
+Regions are applied in recipe order, each blended over the result so far, so where
+they overlap a later region changes what an earlier region's measurement sees (and
+an earlier one shows through a later one's soft edge). At a sample pixel the output
+is a chain of blends ``x ← x + w_k·(t_k(base) − x)``, which is linear in any one
+layer's edit: ``out = rest_i + bw_i·t_i(base)`` with ``rest_i``, ``bw_i`` fixed by the
+other layers (:func:`compose`). So each layer is solved as a single region given the
+others' current strengths; sweeps run from the top layer down (the top one is the
+least affected) until every layer is within tolerance of its targets (at most
+:data:`MAX_SWEEPS`). Layers that overlap nothing are solved once, exactly as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pertouch.engine import operators as op
+from pertouch.engine.sample import N_LUT, RegionSample
+from pertouch.engine.solve import LEVEL_TOL, _lin, _unlin, solve_region
+
+#: At most this many sweeps over overlapping layers (the first one included).
+MAX_SWEEPS = 4
+#: A layer whose measured pixels show less than this much of its own edit on average
+#: (the rest is later layers over it) is *covered*: compensating would need its visible
+#: part pushed more than 1/VISIBLE_MIN times as far as asked (extreme, clipped edits), so
+#: it is solved on its own as if nothing lay over it, and its report shows the miss.
+VISIBLE_MIN = 0.3
+#: Compensating for overlaps moves a strength at most this far from the layer's own
+#: solution (operator units: ×2 chroma or contrast, ×4 linear gain, 100 mired): where
+#: overlapping targets conflict, the miss is reported rather than the pixels wrecked.
+COMPENSATE = 1.0
+
+
+@dataclass
+class LayerProblem:
+    """One region layer while planning: its sample, weights, targets and current strengths.
+
+    ``wmap``: its blend weights at the sample's ``src`` size; ``support``: (512, 512)
+    bool, where its weight may be > 0 (dilated); ``mask512``: where it is measured;
+    ``raw_t``: raw targets; ``offset``: calibration offsets; ``params``: the current
+    solution and ``alone`` the one as if nothing overlapped it (None = not solved yet;
+    either may come from a cache).
+    """
+
+    name: str
+    sample: RegionSample
+    wmap: np.ndarray
+    support: np.ndarray
+    mask512: np.ndarray
+    raw_t: dict[str, float]
+    offset: dict[str, float]
+    params: op.Params | None = None
+    alone: op.Params | None = None
+    overlaps: list[int] = field(default_factory=list)
+    covered: bool = False
+
+
+def edit_values(v: np.ndarray, p: op.Params) -> np.ndarray:
+    """``t_p(v)`` per tap (no blend), ``(..., 3)`` float64 on [0, 1]; NumPy, same LUT as the sample."""
+    t = op.compile_transform(p, N_LUT)
+    n = t.lut.shape[1]
+    flat = t.lut.astype(np.float64).ravel()
+    f = np.clip(v, 0.0, 1.0) * (n - 1)
+    k = np.minimum(f.astype(np.int64), n - 2)
+    fr = f - k
+    k += np.arange(3) * n
+    c = (flat[k] * (1 - fr) + flat[k + 1] * fr) @ t.matrix.T.astype(np.float64)
+    return np.clip(c, 0.0, 1.0) if t.margins == (0.0, 1.0) else op.soft_clip(c, *t.margins)
+
+
+def find_overlaps(layers: list[LayerProblem]) -> None:
+    """Fill each layer's ``overlaps``: the other layers with weight inside its measured mask."""
+    for i, li in enumerate(layers):
+        li.overlaps = [k for k, lk in enumerate(layers) if k != i and _touch(lk.support, li.mask512)]
+
+
+def _touch(support: np.ndarray, mask: np.ndarray) -> bool:
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return False
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return bool((support[y0:y1, x0:x1] & mask[y0:y1, x0:x1]).any())
+
+
+def compose(layers: list[LayerProblem], i: int) -> RegionSample:
+    """Layer ``i``'s sample with the other layers (at their current strengths) folded in."""
+    li = layers[i]
+    s = li.sample
+    x = s.orig.copy()
+    bw = s.bw.copy()
+    rest = None
+    for k in sorted(li.overlaps + [i]):
+        if k == i:
+            rest = x * (1.0 - s.bw[..., None])
+            continue
+        lk = layers[k]
+        if lk.params is None or lk.params.is_identity:
+            continue  # not solved yet, or skipped when applied
+        wk = s.weights_at_taps(lk.wmap)
+        ek = edit_values(s.values_at_taps(lk.params.clarity), lk.params)
+        if rest is None:
+            x = x + wk[..., None] * (ek - x)
+        else:
+            rest = rest + wk[..., None] * (ek - rest)
+            bw = bw * (1.0 - wk)
+    return s.composed(rest, bw)
+
+
+def visible(sample: RegionSample) -> float:
+    """Mean share of the layer's own edit in its measured pixels (1 = nothing over it)."""
+    n = sample.n_px
+    return float((sample.bw[:n] * sample.tw[:n]).sum(axis=1).mean()) if n else 1.0
+
+
+def level_errors(layers: list[LayerProblem], i: int, table) -> np.ndarray:
+    """Layer ``i``'s predicted level errors (achieved − target) given every layer's strengths."""
+    li = layers[i]
+    sample = compose(layers, i) if li.overlaps else li.sample
+    got = sample.values(li.params, list(li.raw_t))
+    out = []
+    for a, y in li.raw_t.items():
+        raw = _unlin(a, _lin(a, got[a]) - li.offset.get(a, 0.0))
+        out.append(float(table[a].to_level(raw)) - float(table[a].to_level(y)) if table is not None and a in table
+                   else (_lin(a, raw) - _lin(a, y)))
+    return np.nan_to_num(np.array(out), nan=0.0)
+
+
+def solve_layers(layers: list[LayerProblem], table, passes: int = 1, stats: dict | None = None,
+                 joint: bool = True) -> None:
+    """Solve every layer's strengths in place (``params``), overlapping ones jointly.
+
+    First each layer on its own (``alone``: as if nothing overlapped it). Then, when
+    ``joint``, sweeps over the overlapping layers (top down): each is re-solved to its
+    targets given the others (within :data:`COMPENSATE` of its own solution), and the
+    new strengths are kept only if they lower the summed squared level error of it and
+    of every layer it reaches (else half the step is tried): a layer cannot meet its
+    target by spoiling a neighbour's. ``stats`` counts ``solves`` and ``sweeps``.
+    """
+    stats = stats if stats is not None else {}
+    for li in layers:
+        if li.alone is None:
+            li.alone = solve_region(li.sample, li.raw_t, table, passes=passes, offset=li.offset).params
+            li.params = None
+            stats["solves"] = stats.get("solves", 0) + 1
+        if li.params is None:
+            li.params = li.alone
+    if not joint:
+        return
+    find_overlaps(layers)
+    if not any(li.overlaps for li in layers):
+        return  # the usual segmenter case: disjoint regions, each solved once
+    reach = {i: [j for j, lj in enumerate(layers) if i in lj.overlaps] for i in range(len(layers))}
+    for li in layers:  # how much of a layer shows depends on the weights only
+        li.covered = bool(li.overlaps) and visible(compose(layers, layers.index(li))) < VISIBLE_MIN
+    judged = {i: [i] + [j for j in reach[i] if not layers[j].covered] for i in range(len(layers))}
+    errs = {i: level_errors(layers, i, table) for i, li in enumerate(layers) if li.overlaps or reach[i]}
+    for sweep in range(MAX_SWEEPS):
+        moved = False
+        for i in reversed(range(len(layers))):
+            li = layers[i]
+            if not li.overlaps or li.covered or np.all(np.abs(errs[i]) <= LEVEL_TOL * 2):
+                continue
+            bounds = {a: (getattr(li.alone, a) - COMPENSATE, getattr(li.alone, a) + COMPENSATE) for a in li.raw_t}
+            sol = solve_region(compose(layers, i), li.raw_t, table, start=li.params, passes=passes,
+                               offset=li.offset, bounds=bounds)
+            stats["solves"] = stats.get("solves", 0) + 1
+            moved = _try(layers, i, sol.params, judged[i], errs, table) or moved
+        stats["sweeps"] = sweep + 1
+        if not moved:
+            break
+
+
+def _try(layers: list[LayerProblem], i: int, cand: op.Params, judged: list[int], errs: dict, table) -> bool:
+    """Keep ``cand`` (or half the step to it) for layer ``i`` if the judged layers' summed
+    squared level error drops; update ``errs``. Returns whether anything was kept."""
+    old = layers[i].params
+    before = sum(float(errs[j] @ errs[j]) for j in judged)
+    for p in (cand, _midway(old, cand)):
+        if p == old:
+            return False
+        layers[i].params = p
+        new = {j: level_errors(layers, j, table) for j in judged}
+        if sum(float(e @ e) for e in new.values()) < before:
+            errs.update(new)
+            return True
+    layers[i].params = old
+    return False
+
+
+def _midway(a: op.Params, b: op.Params) -> op.Params:
+    return a.with_(**{f: 0.5 * (getattr(a, f) + getattr(b, f)) for f in
+                      ("temperature", "tint", "brightness", "contrast", "highlights", "shadows", "colorfulness",
+                       "clarity")})
