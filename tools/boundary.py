@@ -128,50 +128,6 @@ def sky_band(shape: tuple[int, int], n_segments: int = 800) -> int:
     return max(2, int(round(0.7 * np.sqrt(shape[0] * shape[1] / n_segments))))
 
 
-def _running_median(x: np.ndarray, size: int) -> np.ndarray:
-    half = size // 2
-    padded = np.pad(x, half, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
-
-
-def fill_sky_spikes(labels: np.ndarray, lab: np.ndarray, sky: int, keep: Iterable[int] = (),
-                    max_de: float = 12.0) -> np.ndarray:
-    """Non-sky "spikes" above the skyline that look like the sky around them become sky.
-
-    The skyline is, per column, the first non-sky row under the top sky run, smoothed
-    by a running median over 30 % of the width. Non-sky components above it (by more
-    than 1 % of the height), under 2 % of the image, not of a ``keep`` label, whose
-    median CIELAB colour is within ΔE ``max_de`` of the sky pixels around them are
-    relabelled sky. This catches superpixels that a lamp flare's rays made textured
-    (the rocket photo: a block of dusk sky beside a tower was "ground", a hole in the
-    sky mask) while a real tower or gantry (ΔE ≥ 14 from the sky) stays. Mountains and
-    trees below the skyline are never touched. Returns a new label map.
-    """
-    out = labels.copy()
-    is_sky = labels == sky
-    h, w = is_sky.shape
-    if not is_sky[0].any() or h * w < 1024:
-        return out
-    first = np.where(is_sky.all(axis=0), h, np.argmax(~is_sky, axis=0))
-    first = np.where(is_sky[0], first, h).astype(np.float64)
-    base = _running_median(first, max(3, int(0.3 * w)) | 1)
-    rows = np.arange(h)[:, None]
-    above = ~is_sky & ~np.isin(labels, list(keep)) & (rows < base[None, :] - 0.01 * h)
-    n, cc = cv2.connectedComponents(above.astype(np.uint8), connectivity=4)
-    kernel = np.ones((5, 5), np.uint8)
-    for i in range(1, n):
-        comp = cc == i
-        if comp.sum() > 0.02 * h * w:
-            continue
-        ring = (cv2.dilate(comp.astype(np.uint8), kernel) > 0) & ~comp & is_sky
-        if ring.sum() < 10:
-            continue
-        de = float(np.linalg.norm(np.median(lab[comp], axis=0) - np.median(lab[ring], axis=0)))
-        if de < max_de:
-            out[comp] = sky
-    return out
-
-
 def absorb_small(labels: np.ndarray, into: int, sources: Iterable[int], max_area: float = 0.02) -> np.ndarray:
     """Components of ``sources`` labels (e.g. clouds) that touch ``into`` (the sky) and
     cover under ``max_area`` of the image become ``into``: a few hazy superpixels

@@ -63,24 +63,6 @@ def test_correct_labels_stay_mostly_correct_and_band_scales_with_size():
     assert sky_band((256, 384)) == 8 and sky_band((512, 768)) > sky_band((256, 384))
 
 
-def test_sky_coloured_spike_above_the_skyline_becomes_sky_but_a_tower_stays():
-    from pertouch.tools.boundary import fill_sky_spikes
-
-    h, w = 100, 150
-    lab = np.zeros((h, w, 3), np.float32)
-    lab[..., 0], lab[..., 2] = 40, -30                      # dusk sky
-    labels = np.full((h, w), SKY)
-    labels[80:] = TREE                                      # ground below the skyline
-    lab[80:] = (20, 5, 10)
-    labels[40:60, 30:40] = TREE                             # a textured patch of sky ("flare")
-    lab[40:60, 30:40] += np.random.default_rng(0).normal(0, 3, (20, 10, 3))
-    labels[20:80, 100:106] = TREE                           # a tower: its own colour
-    lab[20:80, 100:106] = (60, 10, 40)
-    out = fill_sky_spikes(labels, lab, SKY)
-    assert np.all(out[40:60, 30:40] == SKY)
-    assert np.all(out[20:80, 100:106] == TREE) and np.all(out[80:] == TREE)
-
-
 def test_small_cloud_patches_touching_the_sky_join_it_large_ones_stay():
     from pertouch.tools.boundary import absorb_small
 
