@@ -233,14 +233,40 @@ class PixelTransform:
 
 
 def compile_transform(p: Params, n: int = 256) -> PixelTransform:
-    """Compose the per-pixel operators of ``p`` into one :class:`PixelTransform`."""
+    """Compose the per-pixel operators of ``p`` into one :class:`PixelTransform`.
+
+    Memoised (the solver asks for the same strengths many times); the arrays are read-only.
+    """
+    return _compile(p, n)
+
+
+@lru_cache(maxsize=1024)
+def _grid(n: int) -> np.ndarray:
+    """(n + 1, 3): the LUT's sample points x = i / (n − 1), plus mid-grey (for the cast)."""
     x = np.linspace(0.0, 1.0, n)
-    lut = curve(np.repeat(x[:, None], 3, axis=1), p).T.astype(np.float32)
-    m = saturation_matrix(p.colorfulness, cast_vector(p))
-    ends = np.array(np.meshgrid(*[[lut[c, 0], lut[c, -1]] for c in range(3)], indexing="ij")).reshape(3, -1)
-    out = m @ ends
-    lo, hi = float(out.min()), float(out.max())
-    return PixelTransform(lut, m.astype(np.float32), knees(lo, hi), p.clarity)
+    g = np.repeat(np.append(x, 0.46)[:, None], 3, axis=1)
+    g.setflags(write=False)
+    return g
+
+
+@lru_cache(maxsize=1024)
+def _compile(p: Params, n: int) -> PixelTransform:
+    v = curve(_grid(n), p)  # the LUT and the colour mid-grey gets (cast_vector), in one pass
+    lut = v[:n].T.astype(np.float32)
+    cast = np.ones(3)
+    if p.temperature != 0.0 or p.tint != 0.0:
+        lum = float(LUMA @ v[n])
+        cast = v[n] / lum if lum > 1e-6 else np.ones(3)
+    m = saturation_matrix(p.colorfulness, cast)
+    # extremes of m @ (one LUT end per channel) over the 8 combinations, term by term
+    lo_end, hi_end = lut[:, 0].astype(np.float64), lut[:, -1].astype(np.float64)
+    terms_a, terms_b = m * lo_end[None, :], m * hi_end[None, :]
+    lo = float((np.minimum(terms_a, terms_b).sum(axis=1)).min())
+    hi = float((np.maximum(terms_a, terms_b).sum(axis=1)).max())
+    m32 = m.astype(np.float32)
+    lut.setflags(write=False)
+    m32.setflags(write=False)
+    return PixelTransform(lut, m32, knees(lo, hi), p.clarity)
 
 
 # --- clarity (the one neighbourhood operator) --------------------------------------

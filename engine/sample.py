@@ -102,13 +102,57 @@ def _eval_py(v, rest, bw, tw, lut, mat, lo_out, hi_out, soft, n_rows, out):
         out[r, 2] = s2 * 255.0
 
 
+def _edit_py(v, lut, mat, lo_out, hi_out, soft, out):
+    """out = edit(v) per tap: ``(M, T, 3)`` → same (the blend-free part of :func:`_eval_py`)."""
+    n1 = lut.shape[1] - 1
+    for r in range(v.shape[0]):
+        for t in range(v.shape[1]):
+            c0 = 0.0
+            c1 = 0.0
+            c2 = 0.0
+            for k in range(3):
+                f = min(max(v[r, t, k], 0.0), 1.0) * n1
+                q = min(int(f), n1 - 1)
+                fr = f - q
+                x = lut[k, q] * (1 - fr) + lut[k, q + 1] * fr
+                c0 += x * mat[0, k]
+                c1 += x * mat[1, k]
+                c2 += x * mat[2, k]
+            if soft:
+                out[r, t, 0] = _soft_clip1(c0, lo_out, hi_out)
+                out[r, t, 1] = _soft_clip1(c1, lo_out, hi_out)
+                out[r, t, 2] = _soft_clip1(c2, lo_out, hi_out)
+            else:
+                out[r, t, 0] = min(max(c0, 0.0), 1.0)
+                out[r, t, 1] = min(max(c1, 0.0), 1.0)
+                out[r, t, 2] = min(max(c2, 0.0), 1.0)
+
+
 if HAVE_NUMBA:
     import numba as _nb
 
     _soft_clip1 = _nb.njit(cache=True, nogil=True)(_soft_clip1)
     _eval = _nb.njit(cache=True, nogil=True)(_eval_py)
-else:  # pragma: no cover - the NumPy version below is used instead
-    _eval = None
+    _edit = _nb.njit(cache=True, nogil=True)(_edit_py)
+else:  # pragma: no cover - the NumPy versions below are used instead
+    _eval = _edit = None
+
+
+def edit_taps(v: np.ndarray, t: op.PixelTransform) -> np.ndarray:
+    """``t(v)`` per tap, no blend: ``(M, T, 3)`` float64 on [0, 1] → same."""
+    if _edit is None:
+        n = t.lut.shape[1]
+        flat = t.lut.astype(np.float64).ravel()
+        f = np.clip(v, 0.0, 1.0) * (n - 1)
+        k = np.minimum(f.astype(np.int64), n - 2)
+        fr = f - k
+        k += np.arange(3) * n
+        c = (flat[k] * (1 - fr) + flat[k + 1] * fr) @ t.matrix.T.astype(np.float64)
+        return np.clip(c, 0.0, 1.0) if t.margins == (0.0, 1.0) else op.soft_clip(c, *t.margins)
+    out = np.empty(v.shape, np.float64)
+    _edit(v, t.lut.astype(np.float64), t.matrix.astype(np.float64), float(t.margins[0]), float(t.margins[1]),
+          t.margins != (0.0, 1.0), out)
+    return out
 
 
 def _eval_numpy(v, rest, bw, tw, t: op.PixelTransform, n_rows: int) -> np.ndarray:

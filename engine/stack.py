@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pertouch.engine import operators as op
-from pertouch.engine.sample import N_LUT, RegionSample
+from pertouch.engine.sample import N_LUT, RegionSample, edit_taps
 from pertouch.engine.solve import LEVEL_TOL, _lin, _unlin, solve_region
 
 #: At most this many sweeps over overlapping layers (the first one included).
@@ -56,19 +56,21 @@ class LayerProblem:
     alone: op.Params | None = None
     overlaps: list[int] = field(default_factory=list)
     covered: bool = False
+    cache: dict = field(default_factory=dict)   # other layers' weights / edits at the taps
 
 
-def edit_values(v: np.ndarray, p: op.Params) -> np.ndarray:
-    """``t_p(v)`` per tap (no blend), ``(..., 3)`` float64 on [0, 1]; NumPy, same LUT as the sample."""
-    t = op.compile_transform(p, N_LUT)
-    n = t.lut.shape[1]
-    flat = t.lut.astype(np.float64).ravel()
-    f = np.clip(v, 0.0, 1.0) * (n - 1)
-    k = np.minimum(f.astype(np.int64), n - 2)
-    fr = f - k
-    k += np.arange(3) * n
-    c = (flat[k] * (1 - fr) + flat[k + 1] * fr) @ t.matrix.T.astype(np.float64)
-    return np.clip(c, 0.0, 1.0) if t.margins == (0.0, 1.0) else op.soft_clip(c, *t.margins)
+def _at_taps(li: LayerProblem, k: int, lk: LayerProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Layer ``k``'s weight and edited values at layer ``li``'s taps (cached per strengths)."""
+    s = li.sample
+    if ("w", k) not in li.cache:
+        li.cache[("w", k)] = s.weights_at_taps(lk.wmap)[..., None]
+    key = ("e", k, lk.params)
+    if key not in li.cache:
+        stale = [c for c in li.cache if c[0] == "e" and c[1] == k]
+        for c in stale[:-2]:  # keep the last few strengths of each layer (a sweep tries 2)
+            del li.cache[c]
+        li.cache[key] = edit_taps(s.values_at_taps(lk.params.clarity), op.compile_transform(lk.params, N_LUT))
+    return li.cache[("w", k)], li.cache[key]
 
 
 def find_overlaps(layers: list[LayerProblem]) -> None:
@@ -100,13 +102,12 @@ def compose(layers: list[LayerProblem], i: int) -> RegionSample:
         lk = layers[k]
         if lk.params is None or lk.params.is_identity:
             continue  # not solved yet, or skipped when applied
-        wk = s.weights_at_taps(lk.wmap)
-        ek = edit_values(s.values_at_taps(lk.params.clarity), lk.params)
+        wk, ek = _at_taps(li, k, lk)
         if rest is None:
-            x = x + wk[..., None] * (ek - x)
+            x = x + wk * (ek - x)
         else:
-            rest = rest + wk[..., None] * (ek - rest)
-            bw = bw * (1.0 - wk)
+            rest = rest + wk * (ek - rest)
+            bw = bw * (1.0 - wk[..., 0])
     return s.composed(rest, bw)
 
 
