@@ -42,7 +42,10 @@ from pertouch.errors import InputError, PertouchError
 
 DEFAULT_ENGINE = "parametric"
 #: Photos scikit-image ships, for ``pertouch demo-photo``.
-DEMO_PHOTOS = ("rocket", "astronaut", "coffee", "chelsea", "camera", "immunohistochemistry")
+#: Demo photos: name → where it ships (scikit-image's data, scikit-learn's sample images).
+DEMO_PHOTOS = {"rocket": "scikit-image", "china": "scikit-learn", "flower": "scikit-learn",
+               "astronaut": "scikit-image", "coffee": "scikit-image", "chelsea": "scikit-image",
+               "camera": "scikit-image", "immunohistochemistry": "scikit-image"}
 
 
 @dataclass
@@ -300,19 +303,25 @@ def demo_photo(
     output: Path = typer.Argument(..., help="Where to write it (.png, .jpg, .tif, .webp)."),
     name: str = typer.Option("rocket", "--name", help=f"One of: {', '.join(DEMO_PHOTOS)}."),
 ) -> None:
-    """Write a photo that scikit-image ships, to try PerTouch on (no download)."""
+    """Write a photo that scikit-image or scikit-learn ships, to try PerTouch on (no download)."""
     import numpy as np
-    from skimage import data
 
     from pertouch.engine.io import save_image
 
     if name not in DEMO_PHOTOS:
         raise InputError(f"no demo photo {name!r}", hint=f"choose one of {', '.join(DEMO_PHOTOS)}")
-    pixels = np.asarray(getattr(data, name)())
+    if DEMO_PHOTOS[name] == "scikit-learn":
+        from sklearn.datasets import load_sample_image
+
+        pixels = np.asarray(load_sample_image(f"{name}.jpg"))
+    else:
+        from skimage import data
+
+        pixels = np.asarray(getattr(data, name)())
     if pixels.ndim == 2:
         pixels = np.repeat(pixels[..., None], 3, axis=2)
     save_image(output, np.ascontiguousarray(pixels[..., :3]))
-    typer.echo(f"wrote {output} ({pixels.shape[1]}×{pixels.shape[0]}, scikit-image's {name!r} photo)")
+    typer.echo(f"wrote {output} ({pixels.shape[1]}×{pixels.shape[0]}, {DEMO_PHOTOS[name]}'s {name!r} photo)")
 
 
 def register(app: typer.Typer) -> None:

@@ -144,6 +144,8 @@ def test_batch_continues_past_a_bad_photo(work):
 def test_demo_photo(work):
     r = invoke("demo-photo", "rocket.png")
     assert "rocket" in r.stdout and load_image("rocket.png").pixels.shape == (427, 640, 3)
+    r = invoke("demo-photo", "china.jpg", "--name", "china")
+    assert "scikit-learn's 'china'" in r.stdout and load_image("china.jpg").pixels.shape == (427, 640, 3)
 
 
 def test_bundled_example_applies(work):
