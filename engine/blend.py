@@ -122,11 +122,20 @@ class Weights:
         """Weight 1 on the whole photo (the ``global`` layer)."""
         return cls(np.zeros((1, 1), np.float32), np.ones((1, 1), np.float32), shape, (0, shape[0], 0, shape[1]))
 
-    def full(self, image: np.ndarray) -> np.ndarray:
+    def resized(self, shape: tuple[int, int]) -> "Weights":
+        """The same weights for a resized copy of the photo, ``shape`` = (H, W).
+
+        The coefficients live on a grid in the photo's own coordinates, and the grid's
+        guide (the photo's luma, area-averaged to the grid) is the same for any copy at
+        least as large as the grid, so only the full-resolution bbox changes.
+        """
+        return Weights(self.a, self.b, tuple(shape), _bbox(self.a, self.b, tuple(shape)))
+
+    def full(self, image: np.ndarray, luma: np.ndarray | None = None) -> np.ndarray:
         """The weight map ``(H, W)`` float32 in [0, 1] at ``image``'s size (materialised).
 
         The coefficients are upsampled with cv2 INTER_LINEAR, the same half-pixel
-        convention the fused kernel uses.
+        convention the fused kernel uses. ``luma``: the guide's luma if already known.
         """
         import cv2
 
@@ -136,7 +145,7 @@ class Weights:
         else:
             au = cv2.resize(self.a, (w, h), interpolation=cv2.INTER_LINEAR)
             bu = cv2.resize(self.b, (w, h), interpolation=cv2.INTER_LINEAR)
-        q = au * luma_unit(image) + bu
+        q = au * (luma_unit(image) if luma is None else luma) + bu
         return np.where(q < W_MIN, 0.0, np.where(q > 1 - W_MIN, 1.0, q)).astype(np.float32)
 
 

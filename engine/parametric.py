@@ -30,14 +30,15 @@ import numpy as np
 from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
 from pertouch.engine.base import Achieved, RenderResult
-from pertouch.engine.blend import Weights
+from pertouch.engine.blend import Weights, luma_unit
 from pertouch.engine.estimators import MEASURE_SIZE
 from pertouch.engine.kernels import apply_layer
 from pertouch.engine.levels import EXTENDED, LevelTable, default_table
 from pertouch.engine.recipe import GLOBAL, Recipe, RegionEdit
 from pertouch.engine.regions import Region
 from pertouch.engine.solve import RegionSample, calibrate, solve_region
-from pertouch.engine.stack import LayerProblem, solve_layers
+from pertouch.engine.plancache import LayerCache, digest
+from pertouch.engine.stack import LayerProblem, find_overlaps, solve_layers
 
 
 #: Photos up to this size are solved on their own pixels (exact); larger ones on the
@@ -64,8 +65,12 @@ class Layer:
 
 @dataclass
 class Plan:
+    """Solved layers. ``shape``: the (H, W) of the photo planned on; the same plan
+    applies to any resized copy of it (:meth:`ParametricEngine.apply`)."""
+
     layers: list[Layer]
     timings_ms: dict[str, float]
+    shape: tuple[int, int] = (0, 0)
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
@@ -104,13 +109,16 @@ class ParametricEngine:
 
     name = "parametric"
 
-    def __init__(self, table: LevelTable | None = None, passes: int = 1, joint: bool = True) -> None:
+    def __init__(self, table: LevelTable | None = None, passes: int = 1, joint: bool = True,
+                 cache_size: int = 64) -> None:
         self.table = table or default_table()
         self.passes = passes
         #: solve overlapping regions together (:mod:`.stack`); False = each on its own
         self.joint = joint
-        #: counters: ``solves`` (single-region solves run), ``sweeps`` (of the last plan)
+        #: counters of the last plan: ``solves`` (single-region solves run), ``sweeps``
         self.stats: dict[str, int] = {}
+        #: solved layers and region weights of recent plans (:mod:`.plancache`)
+        self.cache = LayerCache(cache_size)
 
     # -- planning (shared with the reference renderer) ----------------------------------
     def _targets(self, edit: RegionEdit, before: dict[str, float]) -> dict[str, float]:
@@ -118,64 +126,94 @@ class ParametricEngine:
 
     def plan(self, image: np.ndarray, recipe: Recipe, regions: Mapping,
              corrections: Mapping[str, Mapping[str, float]] | None = None) -> Plan:
-        """Solve every layer's strengths on the 512×512 proxy.
+        """Solve every layer's strengths on the 512×512 proxy (solved layers are cached).
 
         ``corrections``: layer → attribute → level offset added to the solve's target
         (from a first render's measured error), the reported target stays the asked one.
         """
         t0 = time.perf_counter()
         check_image(image)
+        self.stats = {}
         meas = ms.Measurer(image)
         exact = image.shape[0] * image.shape[1] <= EXACT_MAX_PIXELS
         # what the solve samples: the photo itself (small photos: "edit, then resize to
         # 512" reproduced exactly) or the 512×512 measuring image (large photos)
         src = ms.to_unit_float(image) if exact else meas.rgb / 255.0
+        src_key = (exact, digest(image if exact else meas.rgb), self.passes)
         sigma = op.clarity_sigma(*src.shape[:2])
         t1 = time.perf_counter()
         layers: list[Layer] = []
         problems: list[LayerProblem] = []
+        keys: list[tuple] = []
         src_meas = None
         guide_cache: dict = {}
-        src8 = None if exact else np.round(src * 255).astype(np.uint8)
+        under = op.Params()  # the global layer's strengths, under every region
+        # the regions' weights follow the INPUT's luma (the kernel's guide), at src's size
+        lum_src = None if exact else luma_unit(np.round(src * 255).astype(np.uint8))
         for name, edit in recipe.entries():
             if edit.is_noop:
                 continue
             weights = w_src = None
+            corr = (corrections or {}).get(name, {})
+            key = (src_key, edit.model_dump_json(), tuple(sorted(corr.items())))
             if name == GLOBAL:
                 mask512, mask = np.ones(MEASURE_SIZE[::-1], bool), None
             else:
                 mask = region_mask(name, regions, image.shape[:2])
+                mdig = self.cache.mask_digest(_mask_array(regions[name]))
+                key += (mdig, under)
                 mask512 = ms.measure_mask(mask)
-                weights = _weights(mask, image, guide_cache)
-                w_src = (weights.full(image) if exact else
-                         Weights(weights.a, weights.b, MEASURE_SIZE, (0, 512, 0, 512)).full(src8))
+                weights = self.cache.weights.get((mdig, image.shape[:2], src_key))
+                if weights is None:
+                    weights = _weights(mask, image, guide_cache)
+                    self.cache.weights.put((mdig, image.shape[:2], src_key), weights)
+                w_src = weights.full(image) if exact else weights.resized(MEASURE_SIZE[::-1]).full(src, luma=lum_src)
             names = list(edit.attributes)
             raw_in = meas.raw(mask512, names)
             before = ms.to_levels(raw_in, self.table)
             if any(math.isnan(v) for v in before.values()):
                 continue  # empty region at measuring size: nothing to edit
             target = self._targets(edit, before)
-            corr = (corrections or {}).get(name, {})
             raw_t = {a: float(self.table[a].to_raw(min(EXTENDED, max(-EXTENDED, v + corr.get(a, 0.0)))))
                      for a, v in target.items()}
             sample = RegionSample.build(src, mask512, weights=w_src)
             now = raw_in if src_meas is None else src_meas.raw(mask512, names)
             layers.append(Layer(name, op.Params(), mask, before, target, weights))
             if name == GLOBAL:
-                sol = solve_region(sample, raw_t, self.table, passes=self.passes, measured=now)
-                layers[-1].params = sol.params
-                if not sol.params.is_identity:
-                    src = op.apply_chain(src, sol.params, sigma)
+                under = self.cache.params.get(("alone", key))
+                if under is None:
+                    under = solve_region(sample, raw_t, self.table, passes=self.passes, measured=now).params
+                    self.cache.params.put(("alone", key), under)
+                    self.stats["solves"] = self.stats.get("solves", 0) + 1
+                layers[-1].params = under
+                if not under.is_identity:
+                    src = op.apply_chain(src, under, sigma)
                     src_meas = ms.Measurer(src) if exact else ms.Measurer(src * 255.0, measured=True)
                 continue
             offset = calibrate(sample, raw_t, now, sample.mean_luma()) if not sample.empty else {}
-            problems.append(LayerProblem(name, sample, w_src, _support(weights), mask512, raw_t, offset))
-        solve_layers(problems, self.table, self.passes, self.stats, joint=self.joint)
+            problems.append(LayerProblem(name, sample, w_src, _support(weights), mask512, raw_t, offset,
+                                         alone=self.cache.params.get(("alone", key))))
+            keys.append(key)
+        self._solve(problems, keys)
         solved = {pr.name: pr.params for pr in problems}
         for layer in layers:
             if layer.name in solved:
                 layer.params = solved[layer.name] or op.Params()
-        return Plan(layers, {"measure": (t1 - t0) * 1e3, "solve": (time.perf_counter() - t1) * 1e3})
+        return Plan(layers, {"measure": (t1 - t0) * 1e3, "solve": (time.perf_counter() - t1) * 1e3},
+                    image.shape[:2])
+
+    def _solve(self, problems: list[LayerProblem], keys: list[tuple]) -> None:
+        """Solve the region layers, starting from cached solutions; cache the results."""
+        find_overlaps(problems)
+        joint_keys = [(k, tuple(keys[j] for j in pr.overlaps)) for k, pr in zip(keys, problems)]
+        if self.joint:
+            for pr, jk in zip(problems, joint_keys):
+                pr.params = self.cache.params.get(("joint", jk)) if pr.overlaps else None
+        solve_layers(problems, self.table, self.passes, self.stats, joint=self.joint)
+        for pr, k, jk in zip(problems, keys, joint_keys):
+            self.cache.params.put(("alone", k), pr.alone)
+            if self.joint and pr.overlaps:
+                self.cache.params.put(("joint", jk), pr.params)
 
     def report(self, output: np.ndarray, plan: Plan) -> list[Achieved]:
         """Measure the output and compare with every layer's targets."""
@@ -189,7 +227,15 @@ class ParametricEngine:
 
     # -- rendering ------------------------------------------------------------------
     def apply(self, image: np.ndarray, plan: Plan) -> np.ndarray:
-        """The fast pass: one fused transform per layer, applied on its bbox, blended."""
+        """The fast pass: one fused transform per layer, applied on its bbox, blended.
+
+        ``image`` is the photo the plan was solved on, or a resized copy of it (a
+        preview): the strengths were solved on the 512×512 proxy, so they hold at any
+        size; region weights are rescaled (or rebuilt, below the weight grid's size).
+        """
+        check_image(image)
+        if plan.shape != (0, 0) and image.shape[:2] != tuple(plan.shape):
+            _check_aspect(image.shape[:2], tuple(plan.shape))
         n = 256 if image.dtype == np.uint8 else 65536
         base = image
         guide_cache: dict = {}
@@ -205,9 +251,31 @@ class ParametricEngine:
                 apply_layer(image, base, image, t, w.a, w.b, w.bbox, detail)
                 out = base.copy()
                 continue
-            w = layer.weights or _weights(layer.mask, image, guide_cache)
+            w = _weights_at(layer, image, guide_cache)
             apply_layer(base, out, image, t, w.a, w.b, w.bbox, _detail(base, w.bbox, t.clarity))
         return out
+
+    def preview(self, image: np.ndarray, recipe: Recipe, regions: Mapping, max_pixels: int = 1_000_000,
+                small: np.ndarray | None = None) -> RenderResult:
+        """``recipe`` rendered on a copy of ``image`` of at most ``max_pixels``.
+
+        Strengths are solved for the full photo (on its proxy; cached, so a repeated or
+        slightly changed recipe re-solves only what changed) and applied to ``small``,
+        a downsized copy the caller keeps, or one made here (area-averaged). The report
+        is measured on the preview.
+        """
+        check_image(image)
+        if small is None:
+            small = downsize(image, max_pixels)
+        if recipe.is_identity:
+            return RenderResult(small.copy(), [], self.name, {})
+        plan = self.plan(image, recipe, regions)
+        t0 = time.perf_counter()
+        out = self.apply(small, plan)
+        t1 = time.perf_counter()
+        rep = self.report(out, plan)
+        timings = dict(plan.timings_ms, apply=(t1 - t0) * 1e3, report=(time.perf_counter() - t1) * 1e3)
+        return RenderResult(out, rep, self.name, timings)
 
     def render(self, image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region]) -> RenderResult:
         check_image(image)
@@ -248,6 +316,41 @@ def _weights(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:
             small = cv2.resize(image, (gw * 2, gh * 2), interpolation=cv2.INTER_LINEAR)
         cache[(gh, gw)] = luma_unit(cv2.resize(small, (gw, gh), interpolation=cv2.INTER_AREA))
     return Weights.build(mask, image, cache[(gh, gw)])
+
+
+def downsize(image: np.ndarray, max_pixels: int) -> np.ndarray:
+    """``image`` area-averaged to at most ``max_pixels`` (aspect kept); itself if already small."""
+    import cv2
+
+    h, w = image.shape[:2]
+    if h * w <= max_pixels:
+        return image
+    s = math.sqrt(max_pixels / (h * w))
+    return cv2.resize(image, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def _check_aspect(shape: tuple[int, int], planned: tuple[int, int]) -> None:
+    from pertouch.errors import InputError
+
+    (h, w), (ph, pw) = shape, planned
+    if abs(h / w - ph / pw) > 0.02 * (ph / pw) + 1.0 / min(h, w):
+        raise InputError(f"the plan was solved for a {pw}×{ph} photo, this one is {w}×{h}",
+                         hint="apply a plan to the photo it was solved on or to a resized copy of it")
+
+
+def _weights_at(layer: Layer, image: np.ndarray, cache: dict) -> Weights:
+    """A region layer's weights for ``image`` (the planned photo or a resized copy)."""
+    w = layer.weights
+    if w is not None and w.shape == image.shape[:2]:
+        return w
+    if w is not None and max(image.shape[:2]) >= max(w.a.shape):
+        return w.resized(image.shape[:2])
+    return _weights(layer.mask, image, cache)
+
+
+def _mask_array(r) -> np.ndarray:
+    """The array a region's mask comes from (its identity keys the mask digest cache)."""
+    return r.mask if isinstance(r, Region) else r if isinstance(r, np.ndarray) else np.asarray(r)
 
 
 def _support(w: Weights) -> np.ndarray:

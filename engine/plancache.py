@@ -1,0 +1,100 @@
+"""A small LRU cache of solved layers and region weights, so re-planning re-solves only what changed.
+
+Plans are solved on the 512×512 measuring proxy, so the same strengths serve any
+size of the same photo, and a recipe that changes one region's edit leaves every
+other region's solution as it was. Keys:
+
+* a layer's own solution (``alone``): what the solve samples (a digest of the proxy,
+  or of the photo for small photos solved on their own pixels), the region mask's
+  digest, the layer's edit, the global layer's strengths under it, its correction;
+* a layer's joint solution: that key plus the keys of the layers overlapping it;
+* region weights: the mask's digest, the photo's size and the proxy's digest.
+
+Mask digests are computed once per array object (found again by identity, a weak
+reference and a checksum of a few rows, so an array edited in place is noticed).
+
+>>> c = LRU(2)
+>>> c.put("a", 1); c.put("b", 2); c.get("a"); c.put("c", 3)
+1
+>>> c.get("b") is None, len(c)
+(True, 2)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from collections import OrderedDict
+from typing import Any, Hashable
+
+import numpy as np
+
+
+class LRU:
+    """A plain least-recently-used map of at most ``size`` entries."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._d: OrderedDict = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        if key not in self._d:
+            return None
+        self._d.move_to_end(key)
+        return self._d[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self._d[key] = value
+        self._d.move_to_end(key)
+        while len(self._d) > self.size:
+            self._d.popitem(last=False)
+
+    def clear(self) -> None:
+        self._d.clear()
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+def digest(a: np.ndarray) -> str:
+    """Content digest of an array (shape, dtype and bytes)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{a.shape}{a.dtype}".encode())
+    h.update(np.ascontiguousarray(a).data)
+    return h.hexdigest()
+
+
+def _probe(a: np.ndarray) -> bytes:
+    """A cheap checksum of a few rows (to notice an array edited in place)."""
+    rows = a[:: max(1, a.shape[0] // 7)]
+    return np.ascontiguousarray(rows).tobytes()[:4096] + str(float(np.asarray(rows, np.float64).sum())).encode()
+
+
+class LayerCache:
+    """Solved strengths (``alone`` and joint) and region weights, least recently used out."""
+
+    def __init__(self, size: int = 64, weights_size: int = 16) -> None:
+        self.params = LRU(size)
+        self.weights = LRU(weights_size)
+        self._masks: dict[int, tuple[weakref.ref, bytes, str]] = {}
+
+    def mask_digest(self, mask: np.ndarray) -> str:
+        """The mask's content digest, computed once per array object."""
+        key = id(mask)
+        hit = self._masks.get(key)
+        probe = _probe(mask)
+        if hit is not None and hit[0]() is mask and hit[1] == probe:
+            return hit[2]
+        d = digest(mask)
+        try:
+            self._masks[key] = (weakref.ref(mask), probe, d)
+        except TypeError:  # not weak-referenceable: just do not remember it
+            pass
+        if len(self._masks) > 256:
+            self._masks = {k: v for k, v in self._masks.items() if v[0]() is not None}
+        return d
+
+    def clear(self) -> None:
+        self.params.clear()
+        self.weights.clear()
+        self._masks.clear()
