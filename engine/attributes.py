@@ -30,6 +30,11 @@ LEVEL_MIN, LEVEL_MAX = -1.0, 1.0
 #: Measured levels, and the targets of ``by`` shifts, may lie beyond ±1 up to this:
 #: past every photo the level table was fitted on (see :mod:`pertouch.engine.levels`).
 LEVEL_EXTENDED = EXTENDED
+
+
+def clamp_level(level: float) -> float:
+    """A measured level or a ``by`` target clamped to ±LEVEL_EXTENDED (``to`` levels: [−1, 1])."""
+    return max(-LEVEL_EXTENDED, min(LEVEL_EXTENDED, float(level)))
 #: A relative shift ("by") may move a level at most this far.
 SHIFT_MIN, SHIFT_MAX = -2.0, 2.0
 

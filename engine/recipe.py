@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pertouch.engine.attributes import LEVEL_EXTENDED, REGISTRY, get_attribute
+from pertouch.engine.attributes import REGISTRY, clamp_level, get_attribute
 
 FORMAT = "pertouch-recipe"
 VERSION = 1
@@ -75,7 +75,7 @@ class Edit(BaseModel):
             return self.to
         if measured is None or not math.isfinite(measured):
             raise ValueError("a 'by' edit needs the region's measured level")
-        return max(-LEVEL_EXTENDED, min(LEVEL_EXTENDED, measured + self.by))
+        return clamp_level(measured + self.by)
 
 
 def _check_attributes(value: dict[str, Any]) -> dict[str, Edit]:

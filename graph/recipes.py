@@ -2,7 +2,8 @@
 
 All functions take and return recipe JSON (dicts, as the state stores them) plus
 ``levels``: the measured input levels ``{region name | "global": {attr: level}}``.
-A target is the absolute level an edit asks for (``to``, or measured + ``by``).
+A target is the absolute level an edit asks for (``to``, or measured + ``by``; the
+latter, like measured levels, may lie beyond ±1, up to ±LEVEL_EXTENDED).
 
 >>> lv = {"global": {"brightness": 0.0}}
 >>> r = compose({}, {"global": {"attributes": {"brightness": {"by": 0.2}}}}, lv)
@@ -16,6 +17,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Iterable
 
+from pertouch.engine.attributes import clamp_level
 from pertouch.engine.recipe import GLOBAL, Recipe, parse_recipe
 
 Key = tuple[str, str]
@@ -35,7 +37,7 @@ def _edits(recipe: dict | None) -> Iterable[tuple[str, str | None, str, dict]]:
 def _target(edit: dict, measured: float) -> float:
     if edit.get("to") is not None:
         return float(edit["to"])
-    return max(-1.0, min(1.0, measured + float(edit.get("by", 0.0))))
+    return clamp_level(measured + float(edit.get("by", 0.0)))
 
 
 def targets(recipe: dict | None, levels: dict[str, dict[str, float]]) -> dict[Key, float]:
@@ -52,7 +54,7 @@ def from_targets(tg: dict[Key, float], levels: dict[str, dict[str, float]], lab:
     """A valid recipe JSON whose edits shift each region to its target ("by" edits)."""
     data: dict[str, Any] = {GLOBAL: {"attributes": {}}, "regions": {}}
     for (reg, attr), t in tg.items():
-        t = max(-1.0, min(1.0, t))
+        t = clamp_level(t)
         by = round(t - levels.get(reg, {}).get(attr, 0.0), 4)
         if reg == GLOBAL:
             data[GLOBAL]["attributes"][attr] = {"by": by}
@@ -89,7 +91,7 @@ def effective_targets(recipe: dict | None, levels: dict[str, dict[str, float]],
     for name in regions:
         for attr, shift in glob.items():
             if (name, attr) not in tg:
-                tg[(name, attr)] = round(max(-1.0, min(1.0, levels.get(name, {}).get(attr, 0.0) + shift)), 4)
+                tg[(name, attr)] = round(clamp_level(levels.get(name, {}).get(attr, 0.0) + shift), 4)
     return tg
 
 

@@ -3,8 +3,9 @@
 For each target of the intent, every rendered region with its label is judged from
 the engine's report (``before``, ``target``, ``achieved`` levels):
 
-- the asked change ``d`` is the target level minus ``before`` (shifts clipped to
-  the level range), the achieved change ``a`` is ``achieved − before``;
+- the asked change ``d`` is the target level minus ``before`` (shift targets clipped
+  to ±LEVEL_EXTENDED: levels beyond ±1 are measured, past every expert photo), the
+  achieved change ``a`` is ``achieved − before``;
 - ``not_changed`` if ``|a| <`` :data:`STILL`; ``wrong_direction`` if ``a`` and ``d``
   differ in sign; ``not_enough`` if ``a/d <`` :data:`LOW`; ``overshoot`` if
   ``a/d >`` :data:`HIGH` (and off by more than :data:`TOL`); else ``changed_enough``;
@@ -22,13 +23,14 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from pertouch.engine.attributes import clamp_level
 from pertouch.graph.vlm.base import ImageRef, VLMError, load_image, to_measured
 from pertouch.graph.vlm.schemas import GLOBAL, Adjustment, Critique, Intent, Measured, SceneInfo, TargetCheck, Target
 
 STILL, LOW, HIGH, TOL = 0.02, 0.6, 1.6, 0.05
 #: A weak request's planned change that came out this far the other way is a defect (the graph re-plans).
 WRONG_WAY = 0.03
-#: A level this close to ±1 counts as pushed out of range (unless asked for).
+#: A level moved out to this close to ±1, or past it, counts as pushed out of range (unless asked for).
 EDGE = 0.98
 #: Blown (max channel ≥ 250) or crushed (≤ 5) pixel fractions the edit may add before it is a defect.
 CLIP_ADDED, CLIP_MIN = 0.02, 0.03
@@ -68,7 +70,7 @@ def judge(t: Target, m: Measured, share: float = 1.0) -> TargetCheck:
     if t.direction == "set":
         desired = t.level
     else:
-        desired = max(-1.0, min(1.0, m.before + t.shift))
+        desired = clamp_level(m.before + t.shift)
     desired = m.before + share * (desired - m.before)
     d, a = desired - m.before, m.achieved - m.before
     off = abs(m.achieved - desired)
@@ -145,7 +147,7 @@ def critique_render(before_ref: ImageRef | None, after_ref: ImageRef | None, ins
             c = judge(t, m, share)
             checks.append(c)
             if c.verdict != "changed_enough":
-                desired = t.level if t.direction == "set" else max(-1.0, min(1.0, m.before + t.shift))
+                desired = t.level if t.direction == "set" else clamp_level(m.before + t.shift)
                 desired = m.before + share * (desired - m.before)
                 advice.append(Adjustment(region=m.region, attribute=t.attribute, by=round(desired - m.achieved, 4),
                                          reason=c.verdict.replace("_", " ")))
@@ -164,8 +166,10 @@ def critique_render(before_ref: ImageRef | None, after_ref: ImageRef | None, ins
                                f"{m.achieved - m.target:+.2f}")
     asked = {(c.region, c.attribute) for c in checks}
     for m in measured:
-        if abs(m.achieved) >= EDGE and abs(m.target) < EDGE and (m.region, m.attribute) not in asked:
-            defects.append(f"{m.attribute} of {m.region} pushed to the end of its range ({m.achieved:+.2f})")
+        outward = abs(m.achieved) - abs(m.before) > STILL  # a region already out there is not "pushed"
+        if abs(m.achieved) >= EDGE and abs(m.target) < EDGE and outward and (m.region, m.attribute) not in asked:
+            where = "past" if abs(m.achieved) > 1.0 else "to"
+            defects.append(f"{m.attribute} of {m.region} pushed {where} the end of its range ({m.achieved:+.2f})")
     if intent.protected and scene is not None:
         from pertouch.graph.vlm.builtin_planner import resolve_label
 

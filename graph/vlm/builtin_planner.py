@@ -13,11 +13,15 @@
 - a critique's advice is added on top (its ``by`` goes onto the matching edit).
 
 Levels are absolute in [−1, 1]; 0 is the typical well-retouched level, not "no change".
+A measured level may lie beyond ±1 (up to ±LEVEL_EXTENDED, past every expert photo
+of the level table: a deep-blue sky's temperature); ``by`` shifts start from it and
+may land there too, so a request only meets the end of the scale at ±LEVEL_EXTENDED.
+``to`` levels stay in [−1, 1]; a style or optimize target past ±1 becomes a ``by``.
 """
 
 from __future__ import annotations
 
-from pertouch.engine.attributes import CORE_NAMES
+from pertouch.engine.attributes import CORE_NAMES, LEVEL_EXTENDED, clamp_level
 from pertouch.graph.vlm.base import Preferences, VLMError, normalize_preferences
 from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
 from pertouch.graph.vlm.builtin_styles import direction_of, get_style, guarded_level
@@ -108,16 +112,16 @@ NO_ROOM = 0.02
 def scale_end_note(what: str, attribute: str, level: float | None, shift: float) -> str | None:
     """Why a ``shift`` of ``attribute`` on a region measured at ``level`` cannot (fully) be made, or None.
 
-    Levels are PerTouch's measured scale in [−1, 1]; a region at an end cannot be
-    moved further that way (an engine edit targets a level, and ±1 is the last one).
+    Measured levels go past ±1 (beyond every expert photo) up to ±LEVEL_EXTENDED, the
+    last level an edit can target; a region there cannot be moved further that way.
     """
     if level is None or shift == 0:
         return None
-    room = (1.0 - level) if shift > 0 else (level + 1.0)
+    room = (LEVEL_EXTENDED - level) if shift > 0 else (level + LEVEL_EXTENDED)
     up = shift > 0
     words = SCALE_WORDS.get(attribute, (f"lowest {attribute}", f"highest {attribute}",
                                         f"lower in {attribute}", f"higher in {attribute}"))
-    end, more, sign = words[up], words[2 + up], "+1" if up else "−1"
+    end, more, sign = words[up], words[2 + up], f"{'+' if up else '−'}{LEVEL_EXTENDED:g}"
     if room < NO_ROOM:
         return (f"the {what} is already at the {end} level PerTouch's scale measures ({sign}), "
                 f"so it cannot be made any {more}; it was left as it is")
@@ -205,7 +209,10 @@ def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit
                     continue
                 why = f"{style.name} style" + (f" (already at {m:+.2f}, past its {level:+.2f}: kept, nudged its way)"
                                                if to != level else "")
-                edits.append(PlanEdit(region=region, attribute=attr, to=round(to, 3), reason=why))
+                if abs(to) > 1.0:  # past every expert photo: only a shift can say it
+                    edits.append(PlanEdit(region=region, attribute=attr, by=round(to - m, 3), reason=why))
+                else:
+                    edits.append(PlanEdit(region=region, attribute=attr, to=round(to, 3), reason=why))
             else:
                 edits.append(PlanEdit(region=region, attribute=attr, by=spec["by"], reason=f"{style.name} style"))
 
@@ -235,7 +242,10 @@ def _apply_advice(edits: list[PlanEdit], critique: Critique, scene: SceneInfo) -
             idx = [i for i, e in enumerate(out) if e.region == n and e.attribute == adj.attribute]
             if idx:
                 e = out[idx[-1]]
-                if e.to is not None:
+                m = scene.levels_of(n).get(e.attribute)
+                if e.to is not None and abs(e.to + adj.by) > 1.0 and m is not None:  # past ±1: a shift
+                    new = e.model_copy(update={"to": None, "by": round(clamp_level(e.to + adj.by) - m, 4)})
+                elif e.to is not None:
                     new = e.model_copy(update={"to": round(max(-1.0, min(1.0, e.to + adj.by)), 4)})
                 else:
                     new = e.model_copy(update={"by": round(max(-2.0, min(2.0, e.by + adj.by)), 4)})

@@ -41,6 +41,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pertouch.engine.attributes import LEVEL_EXTENDED
+
 E = dict[str, dict[str, dict[str, float]]]
 
 
@@ -158,8 +160,8 @@ def direction_of(spec: dict[str, float]) -> int:
 #: turns garish (measured: rocket, global temperature −0.64 → +0.60 came out orange).
 MAX_STYLE_STEP = 0.6
 
-#: A measured level this close to ±1 is at the end of the scale: it cannot be pushed further.
-SCALE_END = 0.98
+#: A measured level this close to ±LEVEL_EXTENDED is at the end of the scale: it cannot be pushed further.
+SCALE_END = LEVEL_EXTENDED - 0.02
 
 
 def guarded_level(level: float, measured: float | None, direction: int) -> float | None:
@@ -168,15 +170,15 @@ def guarded_level(level: float, measured: float | None, direction: int) -> float
     Toward ``level`` when that is the style's way; when the region is already at or
     past ``level`` in ``direction``, its own level pushed :data:`PAST_PUSH` further;
     ``None`` — hold the region where it is (plan ``by 0``) — when that push would reach
-    the end of the scale (a level of ±1 is clipped: the photo may lie beyond it, and
-    asking for exactly ±1 would pull it back). Neutral entries (``direction`` 0) and
-    unmeasured regions get ``level``. A move toward ``level`` is at most
-    :data:`MAX_STYLE_STEP` long.
+    the end of the scale, ±LEVEL_EXTENDED. Measured levels go past ±1 (a deep-blue
+    sky), so a pushed level may too: the planner then asks for it as a ``by`` shift.
+    Neutral entries (``direction`` 0) and unmeasured regions get ``level``. A move
+    toward ``level`` is at most :data:`MAX_STYLE_STEP` long.
 
     >>> guarded_level(-0.5, -0.64, -1), guarded_level(-0.5, 0.2, -1), guarded_level(0.0, 0.4, 0)
     (-0.69, -0.4, 0.0)
-    >>> guarded_level(-0.6, -1.0, -1) is None
-    True
+    >>> guarded_level(-0.6, -1.0, -1), guarded_level(-0.6, -1.47, -1) is None
+    (-1.05, True)
     """
     if measured is None or direction == 0:
         return level

@@ -5,7 +5,9 @@ attribute come from :mod:`pertouch.engine.attributes`; the size words from
 :mod:`pertouch.graph.vlm.magnitudes`; the style names from the style library. The
 level semantics are stated once, here: a level is an ABSOLUTE position in [−1, 1]
 (0 = the typical level of expert-retouched photos, NOT "no change"); a shift
-``by`` is relative to the level measured in the input.
+``by`` is relative to the level measured in the input. A measured level may lie
+beyond ±1 (up to ±LEVEL_EXTENDED): past every photo the level table has seen; a
+shift from it still works, a ``to`` level stays in [−1, 1].
 
 Each role gets ``system(role)`` (shared rules + the role's task + the JSON schema
 of its answer) and a user message from ``user_<role>(...)``.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from pertouch.engine.attributes import attributes
+from pertouch.engine.attributes import LEVEL_EXTENDED, attributes
 from pertouch.graph.vlm.builtin_styles import STYLES
 from pertouch.graph.vlm.magnitudes import describe_scale
 from pertouch.graph.vlm.schemas import ROLE_SCHEMAS, Critique, Intent, Measured, SceneInfo
@@ -24,8 +26,11 @@ from pertouch.graph.vlm.schemas import ROLE_SCHEMAS, Critique, Intent, Measured,
 LEVEL_SEMANTICS = (
     "Levels are ABSOLUTE positions in [-1, 1] measured on the photo: 0 is the typical level of a "
     "well-retouched expert photo (NOT 'no change'), -1 the lowest and +1 the highest expert level seen. "
+    f"A measured level may lie beyond them (down to -{LEVEL_EXTENDED:g}, up to +{LEVEL_EXTENDED:g}): that "
+    "region is past every expert photo (e.g. a deep-blue sky at temperature -1.1), and it can still be "
+    "shifted further. "
     "A shift ('by') is RELATIVE: it moves a region's measured level up (+) or down (-); 'by': 0 keeps the "
-    "region as it is. Use 'to' for an absolute level and 'by' for a change.")
+    "region as it is. Use 'to' for an absolute level in [-1, 1] and 'by' for a change.")
 
 
 def attribute_table() -> str:

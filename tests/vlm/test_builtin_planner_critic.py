@@ -144,26 +144,52 @@ def test_global_target_with_protected_regions_expects_a_smaller_global_change(sc
 
 
 def test_shift_past_the_end_of_the_scale_is_impossible_with_a_reason():
-    """'cooler sky' on a sky already at −1: no silent no-op edit; the plan says why."""
+    """'cooler sky' on a sky at the end of the (extended) scale: no silent no-op edit; the plan says why."""
+    from pertouch.engine.attributes import LEVEL_EXTENDED
     from pertouch.graph.vlm.builtin_critic import critique_render
     from pertouch.graph.vlm.builtin_parser import parse_instruction
     from pertouch.graph.vlm.builtin_planner import make_plan
     from pertouch.graph.vlm.schemas import SceneInfo
 
-    scene = SceneInfo.from_regions([
-        {"name": "sky", "label": "sky", "area": 0.8, "levels": {"temperature": -1.0}},
+    def sky_at(level, area=0.8):
+        return [{"name": "sky", "label": "sky", "area": area, "levels": {"temperature": level}}]
+
+    scene = SceneInfo.from_regions(sky_at(-LEVEL_EXTENDED) + [
         {"name": "vegetation", "label": "vegetation", "area": 0.1, "levels": {"temperature": 0.1}},
     ], {"temperature": -0.64})
     intent = parse_instruction("cooler sky, leave the trees alone")
     plan = make_plan(intent, scene)
     assert not any(e.region == "sky" for e in plan.edits)
-    assert plan.impossible and "coolest level" in plan.impossible[0] and "(−1)" in plan.impossible[0]
+    assert plan.impossible and "coolest level" in plan.impossible[0] and f"(−{LEVEL_EXTENDED:g})" in plan.impossible[0]
     assert plan.notes.startswith("nothing to do") and "cannot be made any cooler" in plan.notes
     crit = critique_render(None, None, "cooler sky", intent, [], scene)
     assert not crit.satisfied and "coolest level" in crit.explanation
+    # a sky measured at −1 or past it (bluer than every expert photo) is not at the end: planned, no note
+    for level in (-1.0, -1.2):
+        plan = make_plan(intent, SceneInfo.from_regions(sky_at(level)))
+        assert [(e.region, e.by) for e in plan.edits] == [("sky", intent.targets[0].shift)] and not plan.impossible
     # partly possible: planned, with the note; far from the end: no note
-    near = SceneInfo.from_regions([{"name": "sky", "label": "sky", "area": 0.8, "levels": {"temperature": -0.9}}])
+    near = SceneInfo.from_regions(sky_at(0.1 - LEVEL_EXTENDED))
     plan = make_plan(parse_instruction("make the sky a lot cooler"), near)
     assert [e.by for e in plan.edits] == [-0.5] and "only be made 0.10 cooler" in plan.notes
-    mid = SceneInfo.from_regions([{"name": "sky", "label": "sky", "area": 0.8, "levels": {"temperature": 0.0}}])
+    mid = SceneInfo.from_regions(sky_at(0.0))
     assert make_plan(parse_instruction("make the sky a lot cooler"), mid).impossible == []
+
+
+def test_critic_judges_shifts_past_one_on_the_extended_scale():
+    """A sky measured at −1.1 made 0.2 cooler lands at −1.3: the critic sees it done, not overshot."""
+    from pertouch.graph.vlm.builtin_parser import parse_instruction
+
+    intent = parse_instruction("cooler sky")
+    shift = intent.targets[0].shift
+    done = [Achieved("sky", "temperature", -1.1, -1.1 + shift, -1.1 + shift + 0.01)]
+    crit = critique_render(None, None, "cooler sky", intent, done)
+    assert crit.satisfied and crit.targets[0].verdict == "changed_enough"
+    short = [Achieved("sky", "temperature", -1.1, -1.1 + shift, -1.11)]
+    crit = critique_render(None, None, "cooler sky", intent, short)
+    assert not crit.satisfied and crit.targets[0].verdict == "not_changed"
+    assert crit.advice[0].by == pytest.approx(-1.1 + shift + 1.11, abs=1e-3)
+    # a region already past ±1 that an edit leaves about where it was is not "pushed to the end"
+    weak = Intent(kind="weak-optimize")
+    crit = critique_render(None, None, "make it better", weak, [Achieved("sky", "temperature", -1.1, -1.1, -1.1)])
+    assert not crit.defects

@@ -56,7 +56,8 @@ def test_guarded_level_rule():
     assert guarded_level(-0.5, 0.3, -1) == pytest.approx(0.3 - MAX_STYLE_STEP)  # warm photo, cold style: toward it, one step
     assert guarded_level(-0.5, 0.0, -1) == -0.5  # within one step: the style level itself
     assert guarded_level(-0.5, -0.64, -1) < -0.64  # already colder: a little colder still
-    assert guarded_level(-0.6, -1.0, -1) is None  # at the end of the scale: hold
+    assert guarded_level(-0.6, -1.0, -1) == pytest.approx(-1.05)  # past every expert photo: still colder
+    assert guarded_level(-0.6, -1.49, -1) is None  # at the end of the (extended) scale: hold
     assert guarded_level(0.6, 0.7, 1) > 0.7
     assert guarded_level(0.0, 0.7, 0) == 0.0  # a neutral entry is a plain target
     assert guarded_level(0.7, -0.64, 1) == pytest.approx(-0.64 + MAX_STYLE_STEP)  # a long way: one step at most
