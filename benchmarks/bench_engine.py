@@ -7,7 +7,10 @@ its apply step alone, the straightforward NumPy chain (one full-resolution float
 pass per operator per region, then a blend: pertouch.engine.reference), and where
 they have the operators, Pillow (ImageEnhance Color/Contrast/Brightness per region
 + composite) and OpenCV (HSV saturation scale + convertScaleAbs per region + blend).
-Also the 1-megapixel preview and the peak memory of one fast render.
+Also planning again with the plan cache warm (same recipe; one region's edit changed),
+the 1-megapixel preview (the 12 MP plan reused; ``preview()`` with a warm cache; cold),
+the peak memory of one fast render, and the achieved-vs-target errors with regions
+solved on their own (as before overlaps were solved jointly) and jointly.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import cv2
 import numpy as np
 
 from pertouch.engine.parametric import ParametricEngine
-from pertouch.engine.recipe import Recipe
+from pertouch.engine.recipe import Edit, Recipe
 from pertouch.engine.reference import ReferenceEngine
 from pertouch.engine.regions import Region
 
@@ -109,22 +112,34 @@ def main() -> int:
     plan = fast.plan(img, rec, regions)
     strengths = {layer.name: layer.params for layer in plan.layers}
 
-    rows = [("fast engine, end to end", timed(lambda: fast.render(img, rec, regions), args.repeat))]
-    rows.append(("  of which plan (measure+solve)", timed(lambda: fast.plan(img, rec, regions), args.repeat)))
+    def cold(fn):  # every timed call starts with an empty plan cache
+        return lambda: (fast.cache.clear(), fn())
+
+    rows = [("fast engine, end to end", timed(cold(lambda: fast.render(img, rec, regions)), args.repeat))]
+    rows.append(("  of which plan (measure+solve)", timed(cold(lambda: fast.plan(img, rec, regions)), args.repeat)))
     rows.append(("  of which apply (fused pass)", timed(lambda: fast.apply(img, plan), args.repeat)))
+    rows.append(("  plan again, same recipe (cached)", timed(lambda: fast.plan(img, rec, regions), args.repeat)))
+    first = next(iter(regions))
+    recipes = [rec.with_edit(first, "brightness", Edit(by=round(0.01 * k - 0.1, 3))) for k in range(args.repeat + 1)]
+    it = iter(recipes * 2)
+    rows.append(("  plan again, one region's edit changed", timed(lambda: fast.plan(img, next(it), regions), args.repeat)))
     if not args.quick:
         rows.append(("straightforward NumPy chain (apply)", timed(lambda: ref.apply(img, plan), max(1, args.repeat // 2))))
     rows.append(("Pillow ImageEnhance chain (3 ops)", timed(lambda: pillow_chain(img, regions, strengths), max(1, args.repeat // 2))))
     rows.append(("OpenCV chain (3 ops)", timed(lambda: opencv_chain(img, regions, strengths), max(1, args.repeat // 2))))
 
     small = cv2.resize(img, (1155, 866), interpolation=cv2.INTER_AREA)
-    preview = timed(lambda: fast.render(small, rec, regions), args.repeat)
+    preview_reuse = timed(lambda: fast.apply(small, plan), args.repeat)
+    preview_cached = timed(lambda: fast.preview(img, rec, regions, small=small), args.repeat)
+    preview_cold = timed(cold(lambda: fast.render(small, rec, regions)), args.repeat)
     small_plan = fast.plan(small, rec, regions)
     preview_apply = timed(lambda: fast.apply(small, small_plan), args.repeat)
+    fast.cache.clear()
     c0 = time.process_time()
     fast.render(img, rec, regions)
     cpu = (time.process_time() - c0) * 1e3
 
+    fast.cache.clear()
     tracemalloc.start()
     res = fast.render(img, rec, regions)
     _, peak = tracemalloc.get_traced_memory()
@@ -136,8 +151,10 @@ def main() -> int:
     print(f"{'method':40s} {'ms':>9s} {'x fast':>8s}")
     for name, ms in rows:
         print(f"{name:40s} {ms:9.1f} {ms / base:8.2f}")
-    print(f"{'1 MP preview, end to end':40s} {preview:9.1f}")
-    print(f"{'1 MP preview, apply of a solved plan':40s} {preview_apply:9.1f}")
+    print(f"{'1 MP preview of the 12 MP edit, plan reused':40s} {preview_reuse:9.1f}")
+    print(f"{'1 MP preview, preview() with warm cache':40s} {preview_cached:9.1f}   (re-plan from cache + apply + report)")
+    print(f"{'1 MP preview, cold (solved at 1 MP)':40s} {preview_cold:9.1f}")
+    print(f"{'1 MP apply of a plan solved at 1 MP':40s} {preview_apply:9.1f}")
     print(f"CPU time of one 12 MP render (both cores summed): {cpu:.0f} ms; "
           f"load average now {__import__('os').getloadavg()[0]:.1f} on {__import__('os').cpu_count()} cores")
     print(f"peak traced memory of one 12 MP render: {peak / 2**20:.0f} MiB; "
@@ -148,9 +165,13 @@ def main() -> int:
         mse = float((diff.astype(np.float64) ** 2).mean())
         psnr = 10 * np.log10(255 ** 2 / mse) if mse else float("inf")
         print(f"fast vs straightforward: mean abs diff {diff.mean():.4f} /255, max {diff.max()}, PSNR {psnr:.1f} dB")
-    errs = [abs(a.error) for a in res.report]
-    print(f"achieved vs target: mean |error| {np.mean(errs):.3f}, max {np.max(errs):.3f} (levels); "
-          f"timings {', '.join(f'{k} {v:.0f} ms' for k, v in res.timings_ms.items())}")
+    alone = ParametricEngine(joint=False).render(img, rec, regions).report
+    for label, rep in (("regions solved alone (before)", alone), ("overlaps solved jointly", res.report)):
+        errs = [abs(a.error) for a in rep]
+        print(f"achieved vs target, {label}: mean |error| {np.mean(errs):.3f}, median {np.median(errs):.3f}, "
+              f"max {np.max(errs):.3f} (levels)")
+    print(f"timings of one render: {', '.join(f'{k} {v:.0f} ms' for k, v in res.timings_ms.items())}; "
+          f"solves {fast.stats.get('solves', 0)}, sweeps {fast.stats.get('sweeps', 0)}")
     return 0
 
 
