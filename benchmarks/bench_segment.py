@@ -5,7 +5,8 @@
 Goals (issue 3, on the 2-core CPU machine): builtin ≤ 1.0 s at 12 MP, ≤ 150 ms at
 1 MP; a second call on the same photo costs ~nothing. Prints median milliseconds
 per stage (cues, segment, refine = full-resolution edge-aware masks, measure = the
-levels of every region). SAM ViT-B is built with random weights
+levels of every region), the median CPU time of the whole call (steadier than wall
+time on a shared machine) and the load average. SAM ViT-B is built with random weights
 (``sam_model_registry["vit_b"](checkpoint=None)``): its CPU time is the same as with
 real weights.
 """
@@ -13,6 +14,7 @@ real weights.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -37,10 +39,10 @@ def bench_builtin(img: np.ndarray, repeat: int) -> dict[str, float]:
     for i in range(repeat):
         img = img.copy()
         img[0, 0, 0] = i % 255  # a new content hash: no cache hit
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         scene = perceive(img, "builtin", cache=False)
         wall = (time.perf_counter() - t) * 1000
-        runs.append({**scene.timings_ms, "wall": wall})
+        runs.append({**scene.timings_ms, "wall": wall, "cpu": (time.process_time() - c) * 1000})
     return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
 
 
@@ -83,19 +85,20 @@ def main() -> None:
     args = ap.parse_args()
     import torch
 
-    print(f"threads: torch {torch.get_num_threads()}, opencv {cv2.getNumThreads()}")
+    print(f"threads: torch {torch.get_num_threads()}, opencv {cv2.getNumThreads()}; load average {os.getloadavg()[0]:.1f}")
     for mp, goal in ((12, 1000), (1, 150)):
         img = photo(mp)
         r = bench_builtin(img, args.repeat)
-        stages = "  ".join(f"{k} {v:.0f}" for k, v in r.items() if k not in ("wall", "total"))
+        stages = "  ".join(f"{k} {v:.0f}" for k, v in r.items() if k not in ("wall", "total", "cpu"))
         seg_only = r["wall"] - r.get("measure", 0.0)
-        print(f"builtin {img.shape[1]}×{img.shape[0]} ({mp} MP): {r['wall']:.0f} ms median "
-              f"(without measuring levels {seg_only:.0f} ms; goal {goal}) — {stages}")
+        print(f"builtin {img.shape[1]}×{img.shape[0]} ({mp} MP): {r['wall']:.0f} ms median, CPU {r['cpu']:.0f} ms "
+              f"(without measuring levels {seg_only:.0f} ms; goal {goal}) — {stages}; load {os.getloadavg()[0]:.1f}")
     memory, disk = bench_cache(photo(12))
     print(f"cache, 12 MP: second call {memory:.2f} ms (memory), {disk:.0f} ms (disk, new process)")
     if not args.no_sam:
         s = bench_sam(photo(1))
-        print("SAM ViT-B (random weights, CPU): " + "  ".join(f"{k} {v:.0f} ms" for k, v in s.items()))
+        print("SAM ViT-B (random weights, CPU): " + "  ".join(f"{k} {v:.0f} ms" for k, v in s.items())
+              + f"; load {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
