@@ -38,6 +38,8 @@ import numpy as np
 MIN_SPREAD = 2.5
 #: A label is a candidate at a pixel when this share of the window is its interior.
 MIN_SUPPORT = 0.02
+#: Ties go to a pixel's current label (a tiny log-likelihood bonus).
+KEEP_BONUS = 1e-6
 
 
 def band_of(labels: np.ndarray, radius: int) -> np.ndarray:
@@ -53,17 +55,31 @@ def _interior(mask: np.ndarray) -> np.ndarray:
     return inner if inner.sum() >= 0.25 * mask.sum() else mask
 
 
-def local_models(lab: np.ndarray, mask: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Local (mean colour ``(h, w, 3)``, spread² ``(h, w)``, support ``(h, w)``) of ``mask``'s
-    pixels in a (2·radius+1)² window (box filters: O(1) per pixel whatever the radius)."""
-    w = mask.astype(np.float32)
-    size = (2 * radius + 1, 2 * radius + 1)
-    blur = lambda x: cv2.boxFilter(x, -1, size, borderType=cv2.BORDER_REFLECT)  # noqa: E731
-    support = blur(w)
-    den = np.maximum(support, 1e-6)[..., None]
-    mean = blur(lab * w[..., None]) / den
-    sq = blur((lab * lab).sum(axis=2) * w) / den[..., 0]
-    spread2 = np.maximum(sq - (mean * mean).sum(axis=2), MIN_SPREAD ** 2)
+def _integral(x: np.ndarray) -> np.ndarray:
+    """Summed-area table ``(h+1, w+1, c)`` (float64) of an ``(h, w, c)`` stack."""
+    out = np.zeros((x.shape[0] + 1, x.shape[1] + 1, x.shape[2]), np.float64)
+    np.cumsum(x, axis=0, dtype=np.float64, out=out[1:, 1:])
+    np.cumsum(out[1:, 1:], axis=1, out=out[1:, 1:])
+    return out
+
+
+def local_models(lab: np.ndarray, mask: np.ndarray, radius: int, ys: np.ndarray,
+                 xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At pixels ``(ys, xs)``: the local (mean colour ``(n, 3)``, spread² ``(n,)``, support
+    ``(n,)``) of ``mask``'s pixels in the (2·radius+1)² window around each (clipped at the
+    photo's edges). Summed-area tables: O(1) per pixel whatever the radius, and only the
+    asked pixels are evaluated."""
+    h, w = mask.shape
+    m = mask.astype(np.float32)
+    stack = np.concatenate([m[..., None], lab * m[..., None], ((lab * lab).sum(axis=2) * m)[..., None]], axis=2)
+    table = _integral(stack)
+    y0, y1 = np.clip(ys - radius, 0, h), np.clip(ys + radius + 1, 0, h)
+    x0, x1 = np.clip(xs - radius, 0, w), np.clip(xs + radius + 1, 0, w)
+    sums = table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
+    count = np.maximum(sums[:, 0], 1e-6)
+    mean = sums[:, 1:4] / count[:, None]
+    spread2 = np.maximum(sums[:, 4] / count - (mean * mean).sum(axis=1), MIN_SPREAD ** 2)
+    support = sums[:, 0] / ((y1 - y0) * (x1 - x0))
     return mean, spread2, support
 
 
@@ -92,27 +108,34 @@ def refine_labels(labels: np.ndarray, lab: np.ndarray, *, band: int, frozen: Ite
     if ys.size == 0:
         return out
     radius = max(2, band)
-    px = lab[ys, xs].astype(np.float32)
+    # everything happens in the band's bounding box (+ the window radius)
+    oy, ox = max(0, int(ys.min()) - radius - 3), max(0, int(xs.min()) - radius - 3)
+    ey, ex = min(labels.shape[0], int(ys.max()) + radius + 4), min(labels.shape[1], int(xs.max()) + radius + 4)
+    sub, sublab = lab[oy:ey, ox:ex].astype(np.float32, copy=False), labels[oy:ey, ox:ex]
+    px = lab[ys, xs].astype(np.float64)
     best = np.full(ys.size, -np.inf, np.float32)
     choice = labels[ys, xs].copy()
+    current = choice.copy()
     for k in np.unique(labels[zone]):
         if int(k) in frozen:
             continue
-        mean, spread2, support = local_models(lab, _interior(labels == k), radius)
-        s2 = spread2[ys, xs]
-        d2 = ((px - mean[ys, xs]) ** 2).sum(axis=1)
+        mean, s2, support = local_models(sub, _interior(sublab == k), radius, ys - oy, xs - ox)
+        d2 = ((px - mean) ** 2).sum(axis=1)
         score = -0.5 * d2 / s2 - 1.5 * np.log(s2)
-        score[support[ys, xs] < MIN_SUPPORT] = -np.inf
+        score[support < MIN_SUPPORT] = -np.inf
+        score[current == k] += KEEP_BONUS
         better = score > best
         best[better] = score[better]
         choice[better] = k
     out[ys, xs] = np.where(np.isfinite(best), choice, labels[ys, xs])
     # one pass of 3×3 majority in the band removes single-pixel speckle
-    return _despeckle(out, zone, frozen)
+    py0, px0 = max(0, oy - 1), max(0, ox - 1)
+    out[py0:ey, px0:ex] = _despeckle(out[py0:ey, px0:ex], zone[py0:ey, px0:ex], frozen)
+    return out
 
 
 def _despeckle(labels: np.ndarray, zone: np.ndarray, frozen: set[int]) -> np.ndarray:
-    ks = np.unique(labels)
+    ks = np.unique(labels[zone])
     if ks.size < 2:
         return labels
     votes = np.stack([cv2.boxFilter((labels == k).astype(np.float32), -1, (3, 3), normalize=False) for k in ks])
