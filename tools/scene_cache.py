@@ -1,12 +1,15 @@
 """The on-disk perception cache: segment masks per photo content hash + segmenter spec.
 
 Files live under ``app_home()/cache/perception/<hash>_<spec-key>.npz``: the masks as
-uint8 at cue size plus each segment's label and confidence. Writes are atomic; an
-unreadable file is deleted and treated as a miss.
+uint8 at cue size plus each segment's label and confidence. The spec key also hashes
+the perception code and data (``pertouch.tools``' sources, calibration tables), so an
+upgrade that changes segments or confidences never serves stale ones. Writes are
+atomic; an unreadable file is deleted and treated as a miss.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -18,10 +21,21 @@ import numpy as np
 from pertouch.tools.segmentation import Segment
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the perception code and data this process runs (sources + data files)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted([*root.rglob("*.py"), *(root / "data").glob("*.json")]):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def cache_file(content_hash: str, spec: str) -> Path:
     from pertouch.home import app_home
 
-    key = hashlib.sha256(spec.encode()).hexdigest()[:10]
+    key = hashlib.sha256(f"{spec}|{code_fingerprint()}".encode()).hexdigest()[:10]
     return app_home() / "cache" / "perception" / f"{content_hash}_{key}.npz"
 
 

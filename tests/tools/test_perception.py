@@ -124,3 +124,13 @@ def test_builtin_reaches_the_iou_goals_on_labelled_photos(case, goals):
     result = evaluate_case(next(c for c in load_cases() if c.name == case))
     for label, goal in goals.items():
         assert result["labels"][label]["iou"] >= goal, (label, result["labels"][label])
+
+
+def test_disk_cache_key_changes_with_the_perception_code(monkeypatch):
+    from pertouch.tools import scene_cache
+
+    before = cache_file("abc", "builtin")
+    assert cache_file("abc", "builtin") == before and cache_file("abc", "sam:/x.pth") != before
+    scene_cache.code_fingerprint.cache_clear()
+    monkeypatch.setattr(scene_cache, "code_fingerprint", lambda: "another-release")
+    assert cache_file("abc", "builtin") != before
