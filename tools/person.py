@@ -13,6 +13,7 @@ Inputs are ``(h, w, 3)`` uint8 RGB proxies (≤ 512 px is plenty).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,9 +32,32 @@ def _interpreter():
     from ai_edge_litert.interpreter import Interpreter
 
     path = resources.files("pertouch.tools").joinpath("data", MODEL_FILE)
-    it = Interpreter(model_path=str(path), num_threads=2)
-    it.allocate_tensors()
+    with _quiet_stderr():  # LiteRT's C++ logs "INFO: Created TensorFlow Lite XNNPACK delegate"
+        it = Interpreter(model_path=str(path), num_threads=2)
+        it.allocate_tensors()
     return it, it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence native writes to file descriptor 2 for the duration (Python's own stderr too)."""
+    import os
+    import sys
+
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured stderr (test runners): nothing to do
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def person_probability(rgb: np.ndarray) -> np.ndarray:
