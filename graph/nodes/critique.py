@@ -113,7 +113,7 @@ def critique(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
     if crit["satisfied"]:
         stop = "satisfied"
     elif kind == "follow-up":
-        stop = "session change rendered; " + "; ".join(crit["defects"])
+        stop = "; ".join(["session change rendered", *crit["defects"]])
     elif kind in ("weak-optimize", "weak-style") and not crit["defects"]:
         stop = "rendered once (weak instruction)"
     elif rnd >= ctx.max_rounds:
