@@ -7,7 +7,8 @@ by its content hash and its :mod:`descriptor <pertouch.memory.descriptors>`.
 
 ``levels`` are the FINAL ABSOLUTE levels achieved, per region label, per attribute
 (PerTouch semantics: a level in [−1, 1], 0 = a typical well-retouched value, not
-"no change")::
+"no change"; measured levels of regions beyond every photo of the level table reach
+±``EXTENDED`` = 1.5, see :mod:`pertouch.engine.levels`)::
 
     {"sky": {"temperature": 0.4, "brightness": 0.2}, "global": {"brightness": 0.3}}
 
@@ -33,6 +34,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pertouch.engine.attributes import get_attribute
+from pertouch.engine.levels import EXTENDED
 from pertouch.errors import InputError
 
 #: Current record schema version. Bump it and add a function to :data:`MIGRATIONS`.
@@ -60,8 +62,8 @@ def _canon_levels(value: Any) -> Levels:
         for name, level in attrs.items():
             attr = get_attribute(str(name)).name
             level = float(level)
-            if not math.isfinite(level) or not -1.0 <= level <= 1.0:
-                raise ValueError(f"levels[{label!r}][{attr!r}] = {level} is outside [-1, 1]")
+            if not math.isfinite(level) or not -EXTENDED <= level <= EXTENDED:
+                raise ValueError(f"levels[{label!r}][{attr!r}] = {level} is outside [-{EXTENDED}, {EXTENDED}]")
             row[attr] = level
         out[label] = row
     return out

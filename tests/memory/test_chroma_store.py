@@ -230,3 +230,12 @@ def test_unscoped_feedback_has_its_own_small_collection(tmp_path):
     assert mem.get(fb.id).feedback == "never touch skin tones"
     assert mem.stats()["users"] == {"ana": {"result": 1, "feedback": 1}}
     assert mem.forget_user("ana") == 2 and mem._names() == []
+
+
+def test_levels_past_the_table_are_remembered(store):
+    # a sky bluer than every photo of the level table measures below -1 (engine/levels.py)
+    deep = {"sky": {"temperature": -1.21}, "building": {"contrast": 1.014}}
+    rid = store.remember(_rec("ana", levels=deep))
+    assert store.get(rid).levels == deep
+    with pytest.raises(ValueError, match="outside"):
+        _rec("ana", levels={"sky": {"temperature": -1.6}})
