@@ -119,7 +119,9 @@ def critique(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
     elif rnd >= ctx.max_rounds:
         stop = f"reached the maximum of {ctx.max_rounds} round{'s' if ctx.max_rounds > 1 else ''}"
     elif prev_best is not None and record["score"] > prev_best - MIN_GAIN:
-        stop = f"round {rnd} did not improve on round {update['best_round']}; kept the best"
+        best = update["best_round"]
+        stop = (f"round {rnd} improved too little on the round before; kept it" if best == rnd
+                else f"round {rnd} did not improve on round {best}; kept the best")
     else:
         update["stop_reason"] = None
         return Command(goto="plan", update=update)
