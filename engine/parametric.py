@@ -61,6 +61,7 @@ class Layer:
     before: dict[str, float]          # measured input levels of the edited attributes
     target: dict[str, float]          # target levels
     weights: Weights | None = None    # the region's blend weights (built while planning)
+    mask512: np.ndarray | None = None  # where it is measured: (512, 512) bool (None = everywhere)
 
 
 @dataclass
@@ -150,26 +151,30 @@ class ParametricEngine:
         under = op.Params()  # the global layer's strengths, under every region
         # the regions' weights follow the INPUT's luma (the kernel's guide), at src's size
         lum_src = None if exact else luma_unit(np.round(src * 255).astype(np.uint8))
-        for name, edit in recipe.entries():
-            if edit.is_noop:
-                continue
+        entries = [(n, e) for n, e in recipe.entries() if not e.is_noop]
+        masks = {n: region_mask(n, regions, image.shape[:2]) for n, e in entries if n != GLOBAL}
+        masks512 = {n: ms.measure_mask(m) for n, m in masks.items()}
+        wanted = sorted({a for _, e in entries for a in e.attributes})
+        # every region measured at once (one pass over a label image for a partition)
+        raw_all = dict(zip(masks512, meas.raw_many(list(masks512.values()), wanted)))
+        now_all = raw_all
+        for name, edit in entries:
             weights = w_src = None
             corr = (corrections or {}).get(name, {})
             key = (src_key, edit.model_dump_json(), tuple(sorted(corr.items())))
             if name == GLOBAL:
                 mask512, mask = np.ones(MEASURE_SIZE[::-1], bool), None
             else:
-                mask = region_mask(name, regions, image.shape[:2])
+                mask, mask512 = masks[name], masks512[name]
                 mdig = self.cache.mask_digest(_mask_array(regions[name]))
                 key += (mdig, under)
-                mask512 = ms.measure_mask(mask)
                 weights = self.cache.weights.get((mdig, image.shape[:2], src_key))
                 if weights is None:
                     weights = _weights(mask, image, guide_cache)
                     self.cache.weights.put((mdig, image.shape[:2], src_key), weights)
                 w_src = weights.full(image) if exact else weights.resized(MEASURE_SIZE[::-1]).full(src, luma=lum_src)
             names = list(edit.attributes)
-            raw_in = meas.raw(mask512, names)
+            raw_in = meas.raw(mask512, names) if name == GLOBAL else {a: raw_all[name][a] for a in names}
             before = ms.to_levels(raw_in, self.table)
             if any(math.isnan(v) for v in before.values()):
                 continue  # empty region at measuring size: nothing to edit
@@ -177,8 +182,9 @@ class ParametricEngine:
             raw_t = {a: float(self.table[a].to_raw(min(EXTENDED, max(-EXTENDED, v + corr.get(a, 0.0)))))
                      for a, v in target.items()}
             sample = RegionSample.build(src, mask512, weights=w_src)
-            now = raw_in if src_meas is None else src_meas.raw(mask512, names)
-            layers.append(Layer(name, op.Params(), mask, before, target, weights))
+            now = raw_in if src_meas is None else {a: now_all[name][a] for a in names}
+            layers.append(Layer(name, op.Params(), mask, before, target, weights,
+                                None if name == GLOBAL else mask512))
             if name == GLOBAL:
                 under = self.cache.params.get(("alone", key))
                 if under is None:
@@ -189,6 +195,7 @@ class ParametricEngine:
                 if not under.is_identity:
                     src = op.apply_chain(src, under, sigma)
                     src_meas = ms.Measurer(src) if exact else ms.Measurer(src * 255.0, measured=True)
+                    now_all = dict(zip(masks512, src_meas.raw_many(list(masks512.values()), wanted)))
                 continue
             offset = calibrate(sample, raw_t, now, sample.mean_luma()) if not sample.empty else {}
             problems.append(LayerProblem(name, sample, w_src, _support(weights), mask512, raw_t, offset,
@@ -218,10 +225,13 @@ class ParametricEngine:
     def report(self, output: np.ndarray, plan: Plan) -> list[Achieved]:
         """Measure the output and compare with every layer's targets."""
         meas = ms.Measurer(output)
+        whole = np.ones(meas.rgb.shape[:2], bool)
+        masks = [whole if layer.mask is None else layer.mask512 if layer.mask512 is not None
+                 else ms.measure_mask(layer.mask) for layer in plan.layers]
+        wanted = sorted({a for layer in plan.layers for a in layer.target})
         out: list[Achieved] = []
-        for layer in plan.layers:
-            m = np.ones(meas.rgb.shape[:2], bool) if layer.mask is None else ms.measure_mask(layer.mask)
-            got = ms.to_levels(meas.raw(m, list(layer.target)), self.table)
+        for layer, raw in zip(plan.layers, meas.raw_many(masks, wanted)):  # all regions in one pass
+            got = ms.to_levels({a: raw[a] for a in layer.target}, self.table)
             out += [Achieved(layer.name, a, layer.before[a], layer.target[a], got[a]) for a in layer.target]
         return out
 

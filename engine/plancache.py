@@ -58,7 +58,7 @@ class LRU:
 
 def digest(a: np.ndarray) -> str:
     """Content digest of an array (shape, dtype and bytes)."""
-    h = hashlib.blake2b(digest_size=16)
+    h = hashlib.sha1()  # a cache key, not a security boundary: the fastest hashlib digest here
     h.update(f"{a.shape}{a.dtype}".encode())
     h.update(np.ascontiguousarray(a).data)
     return h.hexdigest()
