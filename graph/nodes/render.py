@@ -30,7 +30,9 @@ def clipping(before, after) -> dict[str, float]:
     ``before``/``after``: (h, w, 3) uint8 RGB of the same size.
     """
     def frac(px, hi):
-        return float((px.max(axis=2) >= 254).mean()) if hi else float((px.max(axis=2) <= 2).mean())
+        from pertouch.graph.vlm.builtin_critic import second_channel
+
+        return float((second_channel(px) >= 254).mean()) if hi else float((px.max(axis=2) <= 2).mean())
 
     return {"highlights": round(frac(after, True) - frac(before, True), 4),
             "shadows": round(frac(after, False) - frac(before, False), 4)}

@@ -32,7 +32,8 @@ STILL, LOW, HIGH, TOL = 0.02, 0.6, 1.6, 0.05
 WRONG_WAY = 0.03
 #: A level moved out to this close to ±1, or past it, counts as pushed out of range (unless asked for).
 EDGE = 0.98
-#: Blown (max channel ≥ 250) or crushed (≤ 5) pixel fractions the edit may add before it is a defect.
+#: Blown (two channels ≥ 250: a saturated blue sky with only B at 255 keeps its detail)
+#: or crushed (max channel ≤ 5) pixel fractions the edit may add before it is a defect.
 CLIP_ADDED, CLIP_MIN = 0.02, 0.03
 _ORDER = ("wrong_direction", "not_changed", "overshoot", "not_enough", "changed_enough")
 
@@ -94,9 +95,16 @@ def judge(t: Target, m: Measured, share: float = 1.0) -> TargetCheck:
                        before=round(m.before, 4), achieved=round(m.achieved, 4))
 
 
+def second_channel(px: np.ndarray) -> np.ndarray:
+    """The middle of each pixel's three channel values (``(h, w)``, int): a pixel is blown
+    when two channels clip, not when one saturated primary reaches the top."""
+    p = px.astype(np.int32)
+    return p.sum(axis=2) - p.max(axis=2) - p.min(axis=2)
+
+
 def _clip_fractions(ref: ImageRef) -> tuple[float, float]:
     px = np.asarray(load_image(ref, max_side=256), dtype=np.uint8)
-    hi = float((px.max(axis=2) >= 250).mean())
+    hi = float((second_channel(px) >= 250).mean())
     lo = float((px.max(axis=2) <= 5).mean())
     return hi, lo
 
