@@ -1,6 +1,8 @@
 """Estimate the recipe that turns ``source`` into ``target`` (the reference's data preparation).
 
-For each region, the target's measured levels become ``to`` edits. Pixels outside
+For each region, the target's measured levels become ``to`` edits (a level past ±1,
+which only a region beyond every photo of the level table has, becomes the ``by``
+shift from the source's level that reaches it: ``to`` is limited to [−1, 1]). Pixels outside
 every region are covered by a ``global`` edit when they changed: its strengths are
 solved so the complement of the regions in the source reaches the target's levels
 there, and the recipe stores the whole-frame level that this edit produces, because
@@ -59,7 +61,7 @@ def estimate(source: np.ndarray, target: np.ndarray, regions: Mapping, table: Le
             continue
         lv = ms.to_levels(tgt.raw(m, names), table)
         data["regions"][k] = {"label": getattr(regions[k], "label", None) or k,
-                              "attributes": {a: {"to": round(float(np.clip(v, -1, 1)), 4)} for a, v in lv.items()}}
+                              "attributes": _edits(lv, lambda: ms.to_levels(src.raw(m, names), table))}
     rest = ~np.logical_or.reduce(list(masks.values())) if masks else np.ones((512, 512), bool)
     if rest.mean() >= MIN_COMPLEMENT:
         data[GLOBAL]["attributes"] = _global_edits(src, tgt, rest, names, table)
@@ -77,5 +79,18 @@ def _global_edits(src: ms.Measurer, tgt: ms.Measurer, rest: np.ndarray, names: l
     raw_t = {a: float(table[a].to_raw(after[a])) for a in names}
     sol = solve_region(RegionSample.build(proxy, rest), raw_t, table, measured=src.raw(rest, names))
     edited = op.apply_chain(proxy, sol.params, op.clarity_sigma(512, 512)) * 255.0
-    whole = ms.to_levels(ms.Measurer(edited, measured=True).raw(np.ones((512, 512), bool), names), table)
-    return {a: {"to": round(float(np.clip(whole[a], -1, 1)), 4)} for a in names}
+    frame = np.ones((512, 512), bool)
+    whole = ms.to_levels(ms.Measurer(edited, measured=True).raw(frame, names), table)
+    return _edits(whole, lambda: ms.to_levels(src.raw(frame, names), table))
+
+
+def _edits(levels: Mapping[str, float], source_levels) -> dict:
+    """``to`` edits for levels in [−1, 1]; a ``by`` shift from the source for levels past them."""
+    out, src = {}, None
+    for a, v in levels.items():
+        if abs(v) <= 1.0:
+            out[a] = {"to": round(float(v), 4)}
+        else:
+            src = src if src is not None else source_levels()
+            out[a] = {"by": round(float(v - src[a]), 4)}
+    return out

@@ -53,9 +53,34 @@ def test_round_trip(photo, request):
             got = est.regions[k].attributes[a].to
             assert abs(got - truth.regions[k].attributes[a].to) <= 0.05, (k, a, got)
     after = measure_levels(target.image, regs, attributes=CORE_NAMES)
-    for k in TRUTH:  # every recovered level is the target's measured level ('to' stops at ±1)
+    for k in TRUTH:  # every recovered level is the target's measured level (past ±1: a shift to it)
         for a in CORE_NAMES:
-            assert abs(est.regions[k].attributes[a].to - np.clip(after[k][a], -1, 1)) <= 0.001
+            e = est.regions[k].attributes[a]
+            got = e.to if e.to is not None else before[k][a] + e.by
+            assert abs(got - after[k][a]) <= 0.001 and (e.to is not None) == (abs(after[k][a]) <= 1)
+
+
+def test_round_trip_past_the_table():
+    """A sky bluer than every photo of the level table (temperature < -1)."""
+    from skimage import data
+
+    src = np.ascontiguousarray(data.rocket()[::2, ::2])
+    h, w = src.shape[:2]
+    sky = np.zeros((h, w), np.float32)
+    sky[: int(0.55 * h)] = 1
+    top = src[: int(0.55 * h)].astype(np.float32)
+    src[: int(0.55 * h)] = np.clip(top * np.array([0.45, 0.75, 1.1]), 0, 255).astype(np.uint8)
+    regs = {"sky": Region("sky", sky), "rest": Region("rest", 1 - sky)}
+    before = measure_levels(src, regs, attributes=CORE_NAMES)
+    assert before["sky"]["temperature"] < -1.0
+    truth = Recipe.model_validate({"regions": {"sky": {"attributes": {"temperature": {"by": -0.15}}}}})
+    target = ParametricEngine().render(src, truth, regs).image
+    est = estimate(src, target, regs)
+    e = est.regions["sky"].attributes["temperature"]
+    after = measure_levels(target, regs, attributes=CORE_NAMES)["sky"]["temperature"]
+    assert after < before["sky"]["temperature"] - 0.05  # the render did cool it (deep blues resist)
+    assert e.to is None and abs(before["sky"]["temperature"] + e.by - after) <= 0.01
+    assert psnr(ParametricEngine().render(src, est, regs).image, target) >= 35.0
 
 
 def test_global_outside_regions(chelsea_small):
