@@ -244,29 +244,26 @@ def _label_sums_py(rgb, label, acc):
             b = np.float64(rgb[i, j, 2])
             rg = abs(r - g)
             yb = abs(0.5 * (r + g) - b)
-            a = acc[lab]
-            a[0] += 1.0
-            a[1] += r
-            a[2] += g
-            a[3] += b
-            a[4] += rg
-            a[5] += rg * rg
-            a[6] += yb
-            a[7] += yb * yb
+            acc[lab, 0] += 1.0
+            acc[lab, 1] += r
+            acc[lab, 2] += g
+            acc[lab, 3] += b
+            acc[lab, 4] += rg
+            acc[lab, 5] += rg * rg
+            acc[lab, 6] += yb
+            acc[lab, 7] += yb * yb
             if j + 1 < w and label[i, j + 1] == lab:
                 d = 0.0
                 for c in range(3):
-                    e = np.float64(np.float32(rgb[i, j + 1, c] - rgb[i, j, c]) ** 2)
-                    d += e
-                a[8] += d
-                a[9] += 1.0
+                    d += np.float64(np.float32(rgb[i, j + 1, c] - rgb[i, j, c]) ** 2)
+                acc[lab, 8] += d
+                acc[lab, 9] += 1.0
             if i + 1 < h and label[i + 1, j] == lab:
                 d = 0.0
                 for c in range(3):
-                    e = np.float64(np.float32(rgb[i + 1, j, c] - rgb[i, j, c]) ** 2)
-                    d += e
-                a[8] += d
-                a[9] += 1.0
+                    d += np.float64(np.float32(rgb[i + 1, j, c] - rgb[i, j, c]) ** 2)
+                acc[lab, 8] += d
+                acc[lab, 9] += 1.0
 
 
 try:  # pragma: no cover - exercised whichever way the environment is

@@ -43,3 +43,21 @@ def test_uint16_measures_like_uint8(astro_small):
     b = measure_image_levels(astro_small.astype(np.uint16) * 257)
     for k in a:
         assert b[k] == pytest.approx(a[k], abs=0.02), k
+
+
+def test_raw_many_matches_raw_for_partitions_and_overlaps():
+    from pertouch.engine.measure import Measurer
+    """Masks measured together (label pass) or one by one give the same raw values."""
+    rng = np.random.default_rng(5)
+    img = (rng.random((300, 400, 3)) * 255).astype(np.uint8)
+    m = Measurer(img)
+    yy, xx = np.mgrid[0:512, 0:512]
+    part = [xx < 200, (xx >= 200) & (yy < 256), (xx >= 200) & (yy >= 256)]
+    overl = [(xx - 300) ** 2 + (yy - 300) ** 2 < 90 ** 2, np.zeros((512, 512), bool)]
+    masks = part + [part[0] | part[1]] + overl
+    names = ["colorfulness", "contrast", "temperature", "brightness", "tint", "shadows"]
+    got = m.raw_many(masks, names)
+    for mask, g in zip(masks, got):
+        want = m.raw(mask, names)
+        for a in names:
+            assert (np.isnan(g[a]) and np.isnan(want[a])) or g[a] == pytest.approx(want[a], rel=1e-9), (a, g, want)

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
 from pertouch.engine.parametric import ParametricEngine
 from pertouch.engine.recipe import Recipe
@@ -69,3 +70,23 @@ def test_sample_pass_numpy_matches_compiled():
         got = transform_taps(s.orig, s.rest, s.bw, s.tw, t, s.orig.shape[0])
         ref = _eval_numpy(s.orig, s.rest, s.bw, s.tw, t, s.orig.shape[0])
         assert np.allclose(got, ref, rtol=0, atol=1e-9)
+
+
+def test_compiled_moments_match_numpy_statistics():
+    """The solver's one-loop statistics (colourfulness, contrast, mean colour) equal the
+    NumPy estimator route on the same transformed sample."""
+    from pertouch.engine import sample as sm
+
+    if sm._moments is None:
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(4)
+    proxy = rng.random((64, 64, 3)).astype(np.float32)
+    s = RegionSample.build(proxy, rng.random((64, 64)) > 0.3, weights=rng.random((64, 64)).astype(np.float32))
+    names = ["colorfulness", "contrast", "temperature", "brightness", "tint"]
+    p = op.Params(brightness=0.5, contrast=0.7, colorfulness=-0.6, temperature=-1.0, tint=0.3)
+    fast = s._moment_values(p, names)
+    px, pa, pb = s.transformed(p, True)
+    assert fast["colorfulness"] == pytest.approx(ms.colorfulness_px(px), rel=1e-12)
+    assert fast["contrast"] == pytest.approx(((pa - pb) ** 2).sum(axis=1).mean() / 4.0, rel=1e-12)
+    assert fast["brightness"] == pytest.approx(float(ms.brightness_of_mean(px.mean(axis=0))), rel=1e-12)
+    assert fast["temperature"] == pytest.approx(float(ms.temperature_of_mean(px.mean(axis=0))), rel=1e-12)
