@@ -159,12 +159,17 @@ def solve_layers(layers: list[LayerProblem], table, passes: int = 1, stats: dict
         li.covered = bool(li.overlaps) and visible(compose(layers, layers.index(li))) < VISIBLE_MIN
     judged = {i: [i] + [j for j in reach[i] if not layers[j].covered] for i in range(len(layers))}
     errs = {i: level_errors(layers, i, table) for i, li in enumerate(layers) if li.overlaps or reach[i]}
+    tried: dict[int, tuple] = {}  # layer → its and its overlaps' strengths when last re-solved
     for sweep in range(MAX_SWEEPS):
         moved = False
         for i in reversed(range(len(layers))):
             li = layers[i]
             if not li.overlaps or li.covered or np.all(np.abs(errs[i]) <= LEVEL_TOL * 2):
                 continue
+            state = tuple(layers[k].params for k in [i] + li.overlaps)
+            if tried.get(i) == state:
+                continue  # nothing it depends on changed since: the same re-solve would be rejected again
+            tried[i] = state
             bounds = {a: (getattr(li.alone, a) - COMPENSATE, getattr(li.alone, a) + COMPENSATE) for a in li.raw_t}
             sol = solve_region(compose(layers, i), li.raw_t, table, start=li.params, passes=passes,
                                offset=li.offset, bounds=bounds)
