@@ -173,8 +173,10 @@ def register_region_resolver(resolver: RegionResolver, *, first: bool = False) -
 
 
 def _how_to_give(name: str, batch: bool) -> str:
-    usable = [r for r in REGION_RESOLVERS if r.per_photo or not batch]
-    return "give " + " or ".join(r.hint.format(name=name) for r in usable) if usable else ""
+    usable = [r.hint.format(name=name) for r in REGION_RESOLVERS if r.per_photo or not batch]
+    if not any(r.per_photo for r in REGION_RESOLVERS):
+        usable.append(f"--segmenter builtin (finds '{name}' by label)")
+    return "give " + " or ".join(usable) if usable else ""
 
 
 def check_batch_regions(recipe: Recipe) -> None:
@@ -183,7 +185,8 @@ def check_batch_regions(recipe: Recipe) -> None:
     if named and not any(r.per_photo for r in REGION_RESOLVERS):
         raise RecipeError(
             f"with several photos only 'global' edits apply, but the recipe edits region(s) {', '.join(named)}",
-            hint="a mask belongs to one photo: apply region edits one photo at a time with --mask",
+            hint="a mask belongs to one photo: segment each photo with --segmenter builtin, "
+                 "or apply region edits one photo at a time with --mask",
         )
 
 

@@ -256,6 +256,10 @@ def apply_command(
     mask: list[str] = typer.Option([], "--mask", "-m", metavar="NAME=FILE", help="Region mask PNG, white = inside."),
     regions: Optional[Path] = typer.Option(None, "--regions", metavar="FOLDER",
                                            help="Masks from `pertouch segment`: regions found by name or label."),
+    segmenter: Optional[str] = typer.Option(None, "--segmenter", metavar="S",
+                                            help="Find regions without masks by segmenting each photo: builtin, "
+                                                 "sam:PATH, hf-sam:FOLDER, sam3:FOLDER (--set sky.brightness=+0.2 "
+                                                 "finds the sky)."),
     save_maps: bool = typer.Option(False, "--save-maps", help="Also write the 4-channel parameter map as 16-bit PNGs."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary on stdout."),
     engine: Optional[str] = typer.Option(None, "--engine", help=f"Rendering engine (default {DEFAULT_ENGINE})."),
@@ -265,9 +269,10 @@ def apply_command(
     quality: int = typer.Option(95, "--quality", min=1, max=100, help="JPEG/WebP quality."),
 ) -> None:
     """Apply a recipe and/or --set edits to photos; writes OUT and OUT.pertouch.json."""
-    from pertouch.commands.segment import use_regions_folder
+    from pertouch.commands.segment import use_regions_folder, use_segmenter
 
     use_regions_folder(regions)
+    use_segmenter(segmenter)
     rec, recipe_dir = build_recipe(recipe, set_)
     masks = parse_masks(mask)
     paths = expand_inputs(inputs)

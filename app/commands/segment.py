@@ -107,6 +107,36 @@ def folder_resolver(folder: Path):
 
 
 RESOLVER = "--regions"
+SEGMENTER_RESOLVER = "--segmenter"
+
+
+def segmenter_resolver(spec: str):
+    """A region resolver for ``pertouch apply --segmenter S``: segments each photo (cached by
+    content hash) and finds a region by its name or label — per photo, so batches work too."""
+    from pertouch.commands._common import RegionResolver
+    from pertouch.engine.regions import Region
+    from pertouch.tools.perception import perceive
+
+    def resolve(name: str, edit: Any, ctx: Any):
+        scene = perceive(ctx.photo, spec)
+        found = scene.find(getattr(edit, "label", None) or name)  # NotFoundError: says what is there
+        return Region(name, scene.full_mask(found), label=found.label, confidence=found.confidence,
+                      source=f"segmenter {spec}")
+
+    return RegionResolver(SEGMENTER_RESOLVER, resolve, True, "--segmenter builtin (finds '{name}' by label)")
+
+
+def use_segmenter(spec: Optional[str]) -> None:
+    """Install the ``--segmenter`` resolver for this run (last: file masks and --regions win),
+    or remove one left from an earlier run in the same process when ``spec`` is None."""
+    from pertouch.commands._common import REGION_RESOLVERS, register_region_resolver
+    from pertouch.tools.segmentation import get_segmenter
+
+    if spec is None:
+        REGION_RESOLVERS[:] = [r for r in REGION_RESOLVERS if r.name != SEGMENTER_RESOLVER]
+        return
+    get_segmenter(spec)  # a bad spec or checkpoint: one clear error before any work
+    register_region_resolver(segmenter_resolver(spec))
 
 
 def use_regions_folder(folder: Optional[Path]) -> None:

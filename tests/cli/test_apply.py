@@ -187,3 +187,18 @@ def test_save_maps_writes_the_parameter_map(work):
     assert pmap.shape == (4, 100, 150)
     assert abs(pmap[b, 5, 5] - 0.6) < 1e-3  # inside the top region
     assert abs(pmap[t, 90, 5] + 0.5) < 1e-3  # global level under everything
+
+
+def test_segmenter_finds_regions_by_label_per_photo(work):
+    invoke("demo-photo", "china.png", "--name", "china")
+    invoke("demo-photo", "coffee.png", "--name", "coffee")
+    r = invoke("apply", "china.png", "--set", "sky.temperature=-0.2", "--segmenter", "builtin", "-o", "a.jpg", "--json")
+    s = json.loads(r.stdout)
+    sky = s["regions"]["sky"]["temperature"]
+    assert abs(sky["achieved"] - sky["target"]) < 0.03 and sky["target"] < sky["before"]
+    assert Path("a.jpg.masks/sky.png").is_file()
+    # a batch: each photo segmented on its own; the one without sky fails alone, clearly
+    r = CliRunner().invoke(app, ["apply", "china.png", "coffee.png", "--set", "sky.temperature=-0.2",
+                            "--segmenter", "builtin", "-o", "batch"])
+    assert r.exit_code == 2 and "coffee.png: no sky found" in r.stderr
+    assert Path("batch/china.png").is_file() and not Path("batch/coffee.png").exists()
