@@ -83,6 +83,61 @@ def local_models(lab: np.ndarray, mask: np.ndarray, radius: int, ys: np.ndarray,
     return mean, spread2, support
 
 
+def candidate_models(lab: np.ndarray, labels: np.ndarray, cands: np.ndarray, radius: int, ys: np.ndarray,
+                     xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`local_models` of every candidate label at once: ``(n, K, 3)``, ``(n, K)``, ``(n, K)``.
+
+    With numba, one compiled pass over each pixel's window accumulates all labels'
+    sums (each pixel's interior belongs to at most one label); otherwise one
+    summed-area pass per label."""
+    interiors = [_interior(labels == k) for k in cands]
+    if _window_sums is None:
+        cols = [local_models(lab, m, radius, ys, xs) for m in interiors]
+        return (np.stack([c[0] for c in cols], 1), np.stack([c[1] for c in cols], 1),
+                np.stack([c[2] for c in cols], 1))
+    owner = np.full(labels.shape, -1, np.int32)
+    for i, m in enumerate(interiors):
+        owner[m] = i
+    h, w = labels.shape
+    sums = np.zeros((ys.size, cands.size, 5), np.float64)
+    _window_sums(np.ascontiguousarray(lab, np.float32), owner, ys.astype(np.int64), xs.astype(np.int64),
+                 int(radius), sums)
+    area = ((np.minimum(ys + radius + 1, h) - np.maximum(ys - radius, 0))
+            * (np.minimum(xs + radius + 1, w) - np.maximum(xs - radius, 0)))
+    count = np.maximum(sums[..., 0], 1e-6)
+    mean = sums[..., 1:4] / count[..., None]
+    spread2 = np.maximum(sums[..., 4] / count - (mean * mean).sum(axis=2), MIN_SPREAD ** 2)
+    return mean, spread2, sums[..., 0] / area[:, None]
+
+
+def _window_sums_py(lab, owner, ys, xs, radius, sums):
+    h, w = owner.shape
+    for i in _prange(ys.size):
+        y0, y1 = max(0, ys[i] - radius), min(h, ys[i] + radius + 1)
+        x0, x1 = max(0, xs[i] - radius), min(w, xs[i] + radius + 1)
+        for yy in range(y0, y1):
+            for xx in range(x0, x1):
+                k = owner[yy, xx]
+                if k < 0:
+                    continue
+                c0, c1, c2 = lab[yy, xx, 0], lab[yy, xx, 1], lab[yy, xx, 2]
+                sums[i, k, 0] += 1.0
+                sums[i, k, 1] += c0
+                sums[i, k, 2] += c1
+                sums[i, k, 3] += c2
+                sums[i, k, 4] += c0 * c0 + c1 * c1 + c2 * c2
+
+
+try:  # pragma: no cover - whichever way the environment is
+    import numba as _nb
+
+    _prange = _nb.prange
+    _window_sums = _nb.njit(parallel=True, cache=True, nogil=True)(_window_sums_py)
+except Exception:  # noqa: BLE001 - no numba: the summed-area NumPy route
+    _prange = range
+    _window_sums = None
+
+
 def refine_labels(labels: np.ndarray, lab: np.ndarray, *, band: int, frozen: Iterable[int] = (),
                   only: int | None = None) -> np.ndarray:
     """``labels`` (h, w) ints re-decided within ``band`` px of a border by local colour.
@@ -113,21 +168,18 @@ def refine_labels(labels: np.ndarray, lab: np.ndarray, *, band: int, frozen: Ite
     ey, ex = min(labels.shape[0], int(ys.max()) + radius + 4), min(labels.shape[1], int(xs.max()) + radius + 4)
     sub, sublab = lab[oy:ey, ox:ex].astype(np.float32, copy=False), labels[oy:ey, ox:ex]
     px = lab[ys, xs].astype(np.float64)
-    best = np.full(ys.size, -np.inf, np.float32)
-    choice = labels[ys, xs].copy()
-    current = choice.copy()
-    for k in np.unique(labels[zone]):
-        if int(k) in frozen:
-            continue
-        mean, s2, support = local_models(sub, _interior(sublab == k), radius, ys - oy, xs - ox)
-        d2 = ((px - mean) ** 2).sum(axis=1)
-        score = -0.5 * d2 / s2 - 1.5 * np.log(s2)
-        score[support < MIN_SUPPORT] = -np.inf
-        score[current == k] += KEEP_BONUS
-        better = score > best
-        best[better] = score[better]
-        choice[better] = k
-    out[ys, xs] = np.where(np.isfinite(best), choice, labels[ys, xs])
+    current = labels[ys, xs]
+    cands = np.array([k for k in np.unique(labels[zone]) if int(k) not in frozen], dtype=labels.dtype)
+    if cands.size == 0:
+        return out
+    mean, s2, support = candidate_models(sub, sublab, cands, radius, ys - oy, xs - ox)  # (n, K, 3), (n, K)
+    d2 = ((px[:, None, :] - mean) ** 2).sum(axis=2)
+    score = -0.5 * d2 / s2 - 1.5 * np.log(s2)
+    score[support < MIN_SUPPORT] = -np.inf
+    score[current[:, None] == cands[None, :]] += KEEP_BONUS
+    pick = score.argmax(axis=1)
+    ok = np.isfinite(score[np.arange(ys.size), pick])
+    out[ys, xs] = np.where(ok, cands[pick], current)
     # one pass of 3×3 majority in the band removes single-pixel speckle
     py0, px0 = max(0, oy - 1), max(0, ox - 1)
     out[py0:ey, px0:ex] = _despeckle(out[py0:ey, px0:ex], zone[py0:ey, px0:ex], frozen)

@@ -75,3 +75,16 @@ def test_small_cloud_patches_touching_the_sky_join_it_large_ones_stay():
     out = absorb_small(labels, SKY, {CLOUDS})
     assert np.all(out[50:60, 10:15] == SKY)
     assert np.all(out[5:40, 40:90] == CLOUDS) and np.all(out[80:85, 80:85] == CLOUDS)
+
+
+def test_compiled_window_sums_match_the_summed_area_route(monkeypatch):
+    import pertouch.tools.boundary as bd
+
+    if bd._window_sums is None:  # pragma: no cover - numba missing: only one route exists
+        return
+    lab, truth = _scene(3)
+    coarse = cv2.dilate((truth == TREE).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(np.int64)
+    fast = refine_labels(coarse, lab, band=6, only=SKY)
+    monkeypatch.setattr(bd, "_window_sums", None)
+    slow = refine_labels(coarse, lab, band=6, only=SKY)
+    assert (fast == slow).mean() > 0.999
