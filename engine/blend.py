@@ -92,6 +92,7 @@ class Weights:
     b: np.ndarray
     shape: tuple[int, int]
     bbox: tuple[int, int, int, int]  # (y0, y1, x0, x1) full-resolution, end-exclusive
+    extent: tuple[int, int, int, int] | None = None  # grid rows/cols where a or b ≠ 0 (None: none)
 
     @classmethod
     def build(cls, mask: np.ndarray, image: np.ndarray, guide_grid: np.ndarray | None = None) -> "Weights":
@@ -115,7 +116,8 @@ class Weights:
             x0, x1 = max(0, cols[0] - pad), min(gw, cols[-1] + 1 + pad)
             ca, cb = guided_coefficients(guide_grid[y0:y1, x0:x1], np.ascontiguousarray(p[y0:y1, x0:x1]), r)
             a[y0:y1, x0:x1], b[y0:y1, x0:x1] = ca, cb
-        return cls(a, b, (h, w), _bbox(a, b, (h, w)))
+        ext = _extent(a, b)
+        return cls(a, b, (h, w), _bbox_of(ext, a.shape, (h, w)), ext)
 
     @classmethod
     def everywhere(cls, shape: tuple[int, int]) -> "Weights":
@@ -129,7 +131,8 @@ class Weights:
         guide (the photo's luma, area-averaged to the grid) is the same for any copy at
         least as large as the grid, so only the full-resolution bbox changes.
         """
-        return Weights(self.a, self.b, tuple(shape), _bbox(self.a, self.b, tuple(shape)))
+        ext = self.extent if self.extent is not None or self.bbox == (0, 0, 0, 0) else _extent(self.a, self.b)
+        return Weights(self.a, self.b, tuple(shape), _bbox_of(ext, self.a.shape, tuple(shape)), ext)
 
     def full(self, image: np.ndarray, luma: np.ndarray | None = None) -> np.ndarray:
         """The weight map ``(H, W)`` float32 in [0, 1] at ``image``'s size (materialised).
@@ -149,15 +152,24 @@ class Weights:
         return np.where(q < W_MIN, 0.0, np.where(q > 1 - W_MIN, 1.0, q)).astype(np.float32)
 
 
-def _bbox(a: np.ndarray, b: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def _extent(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(first row, last row, first col, last col) of the grid where a or b ≠ 0; None if nowhere."""
     nz = (a != 0) | (b != 0)
     if not nz.any():
-        return (0, 0, 0, 0)
+        return None
     ys, xs = np.nonzero(nz.any(axis=1))[0], np.nonzero(nz.any(axis=0))[0]
-    gh, gw = a.shape
+    return (int(ys[0]), int(ys[-1]), int(xs[0]), int(xs[-1]))
+
+
+def _bbox_of(ext: tuple[int, int, int, int] | None, grid: tuple[int, int],
+             shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The full-resolution bbox (at ``shape``) of the grid extent ``ext`` (one cell of margin)."""
+    if ext is None:
+        return (0, 0, 0, 0)
+    gh, gw = grid
     h, w = shape
-    y0 = max(0, int(np.floor((ys[0] - 1) * h / gh)))
-    y1 = min(h, int(np.ceil((ys[-1] + 2) * h / gh)))
-    x0 = max(0, int(np.floor((xs[0] - 1) * w / gw)))
-    x1 = min(w, int(np.ceil((xs[-1] + 2) * w / gw)))
+    y0 = max(0, int(np.floor((ext[0] - 1) * h / gh)))
+    y1 = min(h, int(np.ceil((ext[1] + 2) * h / gh)))
+    x0 = max(0, int(np.floor((ext[2] - 1) * w / gw)))
+    x1 = min(w, int(np.ceil((ext[3] + 2) * w / gw)))
     return (y0, y1, x0, x1)

@@ -12,6 +12,8 @@ rows); otherwise a NumPy/OpenCV version does the same on the bbox crop.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from pertouch.engine.operators import PixelTransform, soft_clip
@@ -26,13 +28,20 @@ except Exception:  # noqa: BLE001 - any import failure means: use the fallback
     HAVE_NUMBA = False
 
 
+@lru_cache(maxsize=64)
 def _coords(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """cv2 INTER_LINEAR source indices and weights for an axis (half-pixel centres)."""
+    """cv2 INTER_LINEAR source indices and weights for an axis (half-pixel centres).
+
+    Memoised (every layer of a render asks for the same axes); the arrays are read-only.
+    """
     src = (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5
     src = np.clip(src, 0.0, n_in - 1)
     i0 = np.floor(src).astype(np.int64)
     i1 = np.minimum(i0 + 1, n_in - 1)
-    return i0, i1, (src - i0).astype(np.float32)
+    out = (i0, i1, (src - i0).astype(np.float32))
+    for x in out:
+        x.setflags(write=False)
+    return out
 
 
 #: The soft clip is tabulated over the transform's output range, nearest sample, with
@@ -40,11 +49,17 @@ def _coords(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 CLIP_RES = {np.dtype(np.uint8): 4096, np.dtype(np.uint16): 65536}
 
 
+@lru_cache(maxsize=256)
 def clip_table(margins: tuple[float, float], per_unit: int, scale: float) -> tuple[np.ndarray, float]:
-    """(``soft_clip(x) * scale + 0.5`` at x = lo + k / per_unit, lo) over [lo_out − .01, hi_out + .01]."""
+    """(``soft_clip(x) * scale + 0.5`` at x = lo + k / per_unit, lo) over [lo_out − .01, hi_out + .01].
+
+    Memoised (a plan applied again, e.g. to preview copies, reuses its tables); read-only.
+    """
     lo, hi = margins[0] - 0.01, margins[1] + 0.01
     x = np.arange(int(np.ceil((hi - lo) * per_unit)) + 1) / per_unit + lo
-    return (soft_clip(x, *margins) * scale + 0.5).astype(np.float32), lo
+    table = (soft_clip(x, *margins) * scale + 0.5).astype(np.float32)
+    table.setflags(write=False)
+    return table, lo
 
 
 def _row_weights(a, b, gi0, gi1, fy, arow, brow):
@@ -143,6 +158,14 @@ def _colstart(cx1: np.ndarray, gw: int) -> np.ndarray:
     return np.searchsorted(cx1, np.arange(gw + 1), side="left").astype(np.int64)
 
 
+@lru_cache(maxsize=64)
+def _colstart_of(w: int, gw: int) -> np.ndarray:
+    """:func:`_colstart` of the axis ``_coords(w, gw)`` (memoised)."""
+    c = _colstart(_coords(w, gw)[1], gw)
+    c.setflags(write=False)
+    return c
+
+
 def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTransform,
                 a: np.ndarray, b: np.ndarray, bbox: tuple[int, int, int, int],
                 detail: np.ndarray | None = None) -> None:
@@ -167,7 +190,7 @@ def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTr
         _kernel(base, out, guide, tabs, clip, clip_lo, per_unit,
                 np.ascontiguousarray(a, np.float32),
                 np.ascontiguousarray(b, np.float32), int(y0), int(y1), int(x0), int(x1),
-                ry0, ry1, rfy, cx0, cx1, cfx, _colstart(cx1, a.shape[1]), np.float32(scale),
+                ry0, ry1, rfy, cx0, cx1, cfx, _colstart_of(w, a.shape[1]), np.float32(scale),
                 det.astype(np.float32), np.float32(t.clarity))
         return
     _apply_numpy(base, out, guide, t, a, b, bbox, det, scale, (ry0, ry1, rfy, cx0, cx1, cfx))

@@ -185,27 +185,20 @@ class Measurer:
         """:meth:`raw` of several ``(512, 512)`` bool masks at once (same values).
 
         Masks that overlap no other one (a segmenter's partition) are measured together
-        from a label image with one ``bincount`` per statistic; means, colourfulness and
-        contrast need only sums per label (one compiled pass; without numba every mask
-        goes through :meth:`raw`). Overlapping masks and the other attributes
-        (percentiles, clarity) go through :meth:`raw` one by one.
+        from a label image: means, colourfulness and contrast need only sums per label
+        (compiled passes; without numba every mask goes through :meth:`raw`). Overlapping
+        masks and the other attributes (percentiles, clarity) go through :meth:`raw`.
         """
         names = _names(attributes)
         fast = [n for n in names if n in _BY_LABEL]
         out: list[dict[str, float]] = [{} for _ in masks]
-        cover = np.zeros(self.rgb.shape[:2], np.uint8)
-        for m in masks:
-            cover += m
-        shared = cover > 1
-        alone = [i for i, m in enumerate(masks) if fast and _label_sums is not None
-                 and not np.logical_and(shared, m).any()]
-        if alone:
-            label = np.zeros(cover.shape, np.int32)  # 0 = none, k + 1 = alone[k]
-            for k, i in enumerate(alone):
-                label += masks[i] * np.int32(k + 1)
-            stats = self._label_stats(label, len(alone) + 1, "contrast" in fast)
-            for k, i in enumerate(alone):
-                out[i] = {n: stats[n][k + 1] for n in fast}
+        if fast and masks and _label_sums is not None:
+            label = np.zeros(self.rgb.shape[:2], np.int32)  # 0 = none or shared, i + 1 = masks[i]
+            shared = np.zeros(len(masks), np.uint8)
+            _labels(np.stack(masks), label, shared)
+            stats = self._label_stats(label, len(masks) + 1, "contrast" in fast)
+            for i in np.flatnonzero(shared == 0):
+                out[i] = {n: stats[n][i + 1] for n in fast}
         for i, m in enumerate(masks):
             rest = [n for n in names if n not in out[i]]
             if rest:
@@ -229,6 +222,25 @@ class Measurer:
                    "contrast": np.where(pairs > 0, np.minimum(acc[:, 8] / (4.0 * np.maximum(pairs, 1)),
                                                               CONTRAST_CAP), 0.0)}
         return {k: np.where(cnt > 0, v, np.nan).astype(np.float64) for k, v in out.items()}
+
+
+def _labels_py(stack, label, shared):
+    """label = i + 1 where only mask i covers a pixel (0 elsewhere); shared[i] = 1 for
+    every mask that shares a pixel with another one."""
+    n, h, w = stack.shape
+    for y in range(h):
+        for x in range(w):
+            first = -1
+            for i in range(n):
+                if stack[i, y, x]:
+                    if first < 0:
+                        first = i
+                    else:
+                        shared[first] = 1
+                        shared[i] = 1
+                        label[y, x] = 0
+            if first >= 0 and shared[first] == 0:
+                label[y, x] = first + 1
 
 
 def _label_sums_py(rgb, label, acc):
@@ -270,8 +282,9 @@ try:  # pragma: no cover - exercised whichever way the environment is
     import numba as _nb
 
     _label_sums = _nb.njit(cache=True, nogil=True)(_label_sums_py)
+    _labels = _nb.njit(cache=True, nogil=True)(_labels_py)
 except Exception:  # noqa: BLE001 - no numba: raw_many measures mask by mask
-    _label_sums = None
+    _label_sums = _labels = None
 
 def measure_raw(image: np.ndarray, regions: Mapping, attributes: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
     """Region name → attribute → raw value. ``regions`` maps names to Region or mask arrays."""

@@ -135,12 +135,22 @@ class ParametricEngine:
         t0 = time.perf_counter()
         check_image(image)
         self.stats = {}
-        meas = ms.Measurer(image)
         exact = image.shape[0] * image.shape[1] <= EXACT_MAX_PIXELS
+        meas, pdig = self.cache.photo(image, lambda im: _measured(im, exact))
+        src_key = (exact, pdig, self.passes)
+        entries = [(n, e) for n, e in recipe.entries() if not e.is_noop]
+        masks = {n: region_mask(n, regions, image.shape[:2]) for n, e in entries if n != GLOBAL}
+        # the whole plan, when nothing it depends on changed (a preview re-rendered)
+        plan_key = (src_key, image.shape[:2], recipe.model_dump_json(),
+                    tuple((n, self.cache.mask_digest(_mask_array(regions[n]))) for n in masks),
+                    tuple(sorted((k, tuple(sorted(v.items()))) for k, v in (corrections or {}).items())))
+        hit = self.cache.plans.get(plan_key)
+        if hit is not None:
+            self.stats = {"plan_cached": 1}
+            return Plan(list(hit.layers), {"measure": (time.perf_counter() - t0) * 1e3, "solve": 0.0}, hit.shape)
         # what the solve samples: the photo itself (small photos: "edit, then resize to
         # 512" reproduced exactly) or the 512×512 measuring image (large photos)
         src = ms.to_unit_float(image) if exact else meas.rgb / 255.0
-        src_key = (exact, digest(image if exact else meas.rgb), self.passes)
         sigma = op.clarity_sigma(*src.shape[:2])
         t1 = time.perf_counter()
         layers: list[Layer] = []
@@ -151,8 +161,6 @@ class ParametricEngine:
         under = op.Params()  # the global layer's strengths, under every region
         # the regions' weights follow the INPUT's luma (the kernel's guide), at src's size
         lum_src = None if exact else luma_unit(np.round(src * 255).astype(np.uint8))
-        entries = [(n, e) for n, e in recipe.entries() if not e.is_noop]
-        masks = {n: region_mask(n, regions, image.shape[:2]) for n, e in entries if n != GLOBAL}
         masks512 = {n: ms.measure_mask(m) for n, m in masks.items()}
         wanted = sorted({a for _, e in entries for a in e.attributes})
         # every region measured at once (one pass over a label image for a partition)
@@ -206,8 +214,10 @@ class ParametricEngine:
         for layer in layers:
             if layer.name in solved:
                 layer.params = solved[layer.name] or op.Params()
-        return Plan(layers, {"measure": (t1 - t0) * 1e3, "solve": (time.perf_counter() - t1) * 1e3},
+        plan = Plan(layers, {"measure": (t1 - t0) * 1e3, "solve": (time.perf_counter() - t1) * 1e3},
                     image.shape[:2])
+        self.cache.plans.put(plan_key, plan)
+        return plan
 
     def _solve(self, problems: list[LayerProblem], keys: list[tuple]) -> None:
         """Solve the region layers, starting from cached solutions; cache the results."""
@@ -279,24 +289,22 @@ class ParametricEngine:
             small = downsize(image, max_pixels)
         if recipe.is_identity:
             return RenderResult(small.copy(), [], self.name, {})
-        plan = self.plan(image, recipe, regions)
+        out, rep, timings = self._apply_report(small, self.plan(image, recipe, regions))
+        return RenderResult(out, rep, self.name, timings)
+
+    def _apply_report(self, image: np.ndarray, plan: Plan) -> tuple[np.ndarray, list[Achieved], dict]:
         t0 = time.perf_counter()
-        out = self.apply(small, plan)
+        out = self.apply(image, plan)
         t1 = time.perf_counter()
         rep = self.report(out, plan)
-        timings = dict(plan.timings_ms, apply=(t1 - t0) * 1e3, report=(time.perf_counter() - t1) * 1e3)
-        return RenderResult(out, rep, self.name, timings)
+        return out, rep, dict(plan.timings_ms, apply=(t1 - t0) * 1e3, report=(time.perf_counter() - t1) * 1e3)
 
     def render(self, image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region]) -> RenderResult:
         check_image(image)
         if recipe.is_identity:
             return RenderResult(image.copy(), [], self.name, {})
-        plan = self.plan(image, recipe, regions)
-        t0 = time.perf_counter()
-        out = self.apply(image, plan)
+        out, rep, timings = self._apply_report(image, self.plan(image, recipe, regions))
         t1 = time.perf_counter()
-        rep = self.report(out, plan)
-        timings = dict(plan.timings_ms, apply=(t1 - t0) * 1e3, report=(time.perf_counter() - t1) * 1e3)
         worst = max((abs(a.error) for a in rep), default=0.0)
         if worst > CORRECT_ABOVE and image.shape[0] * image.shape[1] <= CORRECT_MAX_PIXELS:
             # The proxy is not the photo (sampling, resize vs. curve): correct once by the
@@ -305,13 +313,18 @@ class ParametricEngine:
             for a in rep:
                 if abs(a.error) > CORRECT_ABOVE / 2:
                     corr.setdefault(a.region, {})[a.attribute] = -a.error
-            plan2 = self.plan(image, recipe, regions, corr)
-            out2 = self.apply(image, plan2)
-            rep2 = self.report(out2, plan2)
+            out2, rep2, _ = self._apply_report(image, self.plan(image, recipe, regions, corr))
             if sum(abs(a.error) for a in rep2) < sum(abs(a.error) for a in rep):
                 out, rep = out2, rep2
-            timings["correct"] = (time.perf_counter() - t1) * 1e3 - timings["report"]
+            timings["correct"] = (time.perf_counter() - t1) * 1e3
         return RenderResult(out, rep, self.name, timings)
+
+
+def _measured(image: np.ndarray, exact: bool) -> tuple[ms.Measurer, str]:
+    """The photo's measurer and the digest of what the solve samples (the photo itself
+    when ``exact``, else its 512×512 measuring image)."""
+    meas = ms.Measurer(image)
+    return meas, digest(image if exact else meas.rgb)
 
 
 def _weights(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:

@@ -8,7 +8,9 @@ other region's solution as it was. Keys:
   or of the photo for small photos solved on their own pixels), the region mask's
   digest, the layer's edit, the global layer's strengths under it, its correction;
 * a layer's joint solution: that key plus the keys of the layers overlapping it;
-* region weights: the mask's digest, the photo's size and the proxy's digest.
+* region weights: the mask's digest, the photo's size and the proxy's digest;
+* a whole plan (a preview re-rendered with nothing changed): the proxy's digest, the
+  photo's size, the recipe, every region mask's digest and the corrections.
 
 Mask digests are computed once per array object (found again by identity, a weak
 reference and a checksum of a few rows, so an array edited in place is noticed).
@@ -25,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections import OrderedDict
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable
 
 import numpy as np
 
@@ -73,10 +75,13 @@ def _probe(a: np.ndarray) -> bytes:
 class LayerCache:
     """Solved strengths (``alone`` and joint) and region weights, least recently used out."""
 
-    def __init__(self, size: int = 64, weights_size: int = 16) -> None:
+    def __init__(self, size: int = 64, weights_size: int = 16, plans_size: int = 4) -> None:
         self.params = LRU(size)
         self.weights = LRU(weights_size)
+        #: whole plans: proxy digest, photo size, recipe, mask digests, corrections
+        self.plans = LRU(plans_size)
         self._masks: dict[int, tuple[weakref.ref, bytes, str]] = {}
+        self._photo: tuple | None = None
 
     def mask_digest(self, mask: np.ndarray) -> str:
         """The mask's content digest, computed once per array object."""
@@ -94,7 +99,26 @@ class LayerCache:
             self._masks = {k: v for k, v in self._masks.items() if v[0]() is not None}
         return d
 
+    def photo(self, image: np.ndarray, make: Callable[[np.ndarray], Any]) -> Any:
+        """``make(image)`` (its measurement and digest), remembered for the last photo object.
+
+        Found again by identity and a checksum of a few rows, as mask digests are: a
+        preview re-rendered with the same photo does not measure and hash 12 MP again.
+        """
+        probe = _probe(image)
+        hit = self._photo
+        if hit is not None and hit[0]() is image and hit[1] == probe:
+            return hit[2]
+        value = make(image)
+        try:
+            self._photo = (weakref.ref(image), probe, value)
+        except TypeError:
+            self._photo = None
+        return value
+
     def clear(self) -> None:
+        self._photo = None
         self.params.clear()
         self.weights.clear()
+        self.plans.clear()
         self._masks.clear()

@@ -87,3 +87,32 @@ def test_apply_rejects_another_photo_shape(big):
     plan = eng.plan(big, Recipe.model_validate(RECIPE), regs)
     with pytest.raises(InputError, match="plan was solved"):
         eng.apply(big[:, :800], plan)
+
+
+def test_unchanged_plan_is_served_whole_and_a_changed_photo_or_mask_is_noticed(big):
+    """A repeated plan comes from the plan cache (nothing measured or swept again); the
+    same photo edited in place, or another mask, plans afresh."""
+    regs, rec = halves(big.shape), Recipe.model_validate(RECIPE)
+    eng = ParametricEngine()
+    first = eng.plan(big, rec, regs)
+    again = eng.plan(big, rec, regs)
+    assert eng.stats == {"plan_cached": 1} and again.layers == first.layers
+    eng.plan(big.copy(), rec, regs)  # another array, same pixels: same digest
+    assert eng.stats == {"plan_cached": 1}
+    edited = big.copy()
+    eng.plan(edited, rec, regs)
+    edited[::7] //= 2  # in place, on rows the identity probe reads
+    eng.plan(edited, rec, regs)
+    assert "plan_cached" not in eng.stats
+    other = {**regs, "top": Region("top", np.roll(regs["top"].mask, 20, axis=0))}
+    eng.plan(big, rec, other)
+    assert "plan_cached" not in eng.stats and eng.stats["solves"] >= 1
+
+
+def test_resized_weights_keep_the_bbox_of_their_grid(big):
+    from pertouch.engine.blend import Weights, _bbox_of, _extent
+
+    w = Weights.build(halves(big.shape)["top"].mask, big)
+    for shape in ((500, 750), (1000, 1500), (1003, 1504)):
+        assert w.resized(shape).bbox == _bbox_of(_extent(w.a, w.b), w.a.shape, shape)
+    assert Weights.everywhere((10, 20)).resized((5, 10)).bbox == (0, 5, 0, 10)
