@@ -173,3 +173,25 @@ def _bbox_of(ext: tuple[int, int, int, int] | None, grid: tuple[int, int],
     x0 = max(0, int(np.floor((ext[2] - 1) * w / gw)))
     x1 = min(w, int(np.ceil((ext[3] + 2) * w / gw)))
     return (y0, y1, x0, x1)
+
+
+def weights_for(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:
+    """:meth:`Weights.build` with the grid's guide made once per grid size (``cache``)."""
+    import cv2
+
+    gh, gw = grid_shape(image.shape[:2], mask.shape)
+    if (gh, gw) not in cache:
+        small = image
+        if image.shape[0] > 4 * gh:  # cheap 2×2-tap reduction first, area average last
+            small = cv2.resize(image, (gw * 2, gh * 2), interpolation=cv2.INTER_LINEAR)
+        cache[(gh, gw)] = luma_unit(cv2.resize(small, (gw, gh), interpolation=cv2.INTER_AREA))
+    return Weights.build(mask, image, cache[(gh, gw)])
+
+
+def support_at(w: Weights, size: tuple[int, int]) -> np.ndarray:
+    """``size[::-1]`` bool: where the weight may be > 0 at that (measuring) size, one pixel dilated."""
+    import cv2
+
+    nz = ((w.a != 0) | (w.b != 0)).astype(np.float32)
+    sup = cv2.resize(nz, size, interpolation=cv2.INTER_AREA) > 0
+    return cv2.dilate(sup.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0

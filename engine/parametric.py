@@ -30,7 +30,7 @@ import numpy as np
 from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
 from pertouch.engine.base import Achieved, RenderResult
-from pertouch.engine.blend import Weights, luma_unit
+from pertouch.engine.blend import Weights, luma_unit, support_at, weights_for
 from pertouch.engine.estimators import MEASURE_SIZE
 from pertouch.engine.kernels import apply_layer
 from pertouch.engine.levels import EXTENDED, LevelTable, default_table
@@ -178,9 +178,15 @@ class ParametricEngine:
                 key += (mdig, under)
                 weights = self.cache.weights.get((mdig, image.shape[:2], src_key))
                 if weights is None:
-                    weights = _weights(mask, image, guide_cache)
+                    weights = weights_for(mask, image, guide_cache)
                     self.cache.weights.put((mdig, image.shape[:2], src_key), weights)
-                w_src = weights.full(image) if exact else weights.resized(MEASURE_SIZE[::-1]).full(src, luma=lum_src)
+                # its sample of src (after the global edit) and weights there: cached too
+                prep = self.cache.samples.get((mdig, image.shape[:2], src_key, under))
+                if prep is None:
+                    w_src = weights.full(image) if exact else weights.resized(MEASURE_SIZE[::-1]).full(src, luma=lum_src)
+                    prep = (w_src, RegionSample.build(src, mask512, weights=w_src), support_at(weights, MEASURE_SIZE))
+                    self.cache.samples.put((mdig, image.shape[:2], src_key, under), prep)
+                w_src = prep[0]
             names = list(edit.attributes)
             raw_in = meas.raw(mask512, names) if name == GLOBAL else {a: raw_all[name][a] for a in names}
             before = ms.to_levels(raw_in, self.table)
@@ -189,7 +195,7 @@ class ParametricEngine:
             target = self._targets(edit, before)
             raw_t = {a: float(self.table[a].to_raw(min(EXTENDED, max(-EXTENDED, v + corr.get(a, 0.0)))))
                      for a, v in target.items()}
-            sample = RegionSample.build(src, mask512, weights=w_src)
+            sample = RegionSample.build(src, mask512) if name == GLOBAL else prep[1]
             now = raw_in if src_meas is None else {a: now_all[name][a] for a in names}
             layers.append(Layer(name, op.Params(), mask, before, target, weights,
                                 None if name == GLOBAL else mask512))
@@ -206,7 +212,7 @@ class ParametricEngine:
                     now_all = dict(zip(masks512, src_meas.raw_many(list(masks512.values()), wanted)))
                 continue
             offset = calibrate(sample, raw_t, now, sample.mean_luma()) if not sample.empty else {}
-            problems.append(LayerProblem(name, sample, w_src, _support(weights), mask512, raw_t, offset,
+            problems.append(LayerProblem(name, sample, w_src, prep[2], mask512, raw_t, offset,
                                          alone=self.cache.params.get(("alone", key))))
             keys.append(key)
         self._solve(problems, keys)
@@ -327,20 +333,6 @@ def _measured(image: np.ndarray, exact: bool) -> tuple[ms.Measurer, str]:
     return meas, digest(image if exact else meas.rgb)
 
 
-def _weights(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:
-    import cv2
-
-    from pertouch.engine.blend import grid_shape, luma_unit
-
-    gh, gw = grid_shape(image.shape[:2], mask.shape)
-    if (gh, gw) not in cache:
-        small = image
-        if image.shape[0] > 4 * gh:  # cheap 2×2-tap reduction first, area average last
-            small = cv2.resize(image, (gw * 2, gh * 2), interpolation=cv2.INTER_LINEAR)
-        cache[(gh, gw)] = luma_unit(cv2.resize(small, (gw, gh), interpolation=cv2.INTER_AREA))
-    return Weights.build(mask, image, cache[(gh, gw)])
-
-
 def downsize(image: np.ndarray, max_pixels: int) -> np.ndarray:
     """``image`` area-averaged to at most ``max_pixels`` (aspect kept); itself if already small."""
     import cv2
@@ -368,21 +360,12 @@ def _weights_at(layer: Layer, image: np.ndarray, cache: dict) -> Weights:
         return w
     if w is not None and max(image.shape[:2]) >= max(w.a.shape):
         return w.resized(image.shape[:2])
-    return _weights(layer.mask, image, cache)
+    return weights_for(layer.mask, image, cache)
 
 
 def _mask_array(r) -> np.ndarray:
     """The array a region's mask comes from (its identity keys the mask digest cache)."""
     return r.mask if isinstance(r, Region) else r if isinstance(r, np.ndarray) else np.asarray(r)
-
-
-def _support(w: Weights) -> np.ndarray:
-    """(512, 512) bool: where a layer's weight may be > 0 at measuring size (one pixel dilated)."""
-    import cv2
-
-    nz = ((w.a != 0) | (w.b != 0)).astype(np.float32)
-    sup = cv2.resize(nz, MEASURE_SIZE, interpolation=cv2.INTER_AREA) > 0
-    return cv2.dilate(sup.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
 def _detail(image: np.ndarray, bbox: tuple[int, int, int, int], clarity: float) -> np.ndarray | None:

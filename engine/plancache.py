@@ -80,6 +80,9 @@ class LayerCache:
         self.weights = LRU(weights_size)
         #: whole plans: proxy digest, photo size, recipe, mask digests, corrections
         self.plans = LRU(plans_size)
+        #: a region's weights at the proxy, its sample and support: mask digest, photo size,
+        #: proxy digest and the global strengths under it (edits do not change them)
+        self.samples = LRU(weights_size)
         self._masks: dict[int, tuple[weakref.ref, bytes, str]] = {}
         self._photo: tuple | None = None
 
@@ -121,4 +124,5 @@ class LayerCache:
         self.params.clear()
         self.weights.clear()
         self.plans.clear()
+        self.samples.clear()
         self._masks.clear()

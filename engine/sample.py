@@ -326,6 +326,8 @@ class RegionSample:
 
     def values(self, p: op.Params, attributes) -> dict[str, float]:
         """Several attributes' raw values after ``p`` from ONE transform of the sample (memoised)."""
+        if len(self._memo) > 4096:  # a cached sample serves many plans: bound its memo
+            self._memo.clear()
         memo = self._memo.setdefault(p, {})
         missing = [a for a in attributes if a not in memo]
         if missing:

@@ -151,7 +151,8 @@ def solve_layers(layers: list[LayerProblem], table, passes: int = 1, stats: dict
             li.params = li.alone
     if not joint:
         return
-    find_overlaps(layers)
+    if not any(li.overlaps for li in layers):  # not found yet (a caller may have)
+        find_overlaps(layers)
     if not any(li.overlaps for li in layers):
         return  # the usual segmenter case: disjoint regions, each solved once
     reach = {i: [j for j, lj in enumerate(layers) if i in lj.overlaps] for i in range(len(layers))}
