@@ -16,6 +16,7 @@ reduced per region) and are mapped to levels in [−1, 1] by a
 
 from __future__ import annotations
 
+import math
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -96,6 +97,29 @@ def _xyz_of_mean(m: np.ndarray) -> np.ndarray:
 def temperature_of_mean(m: np.ndarray) -> np.ndarray:
     """Temperature raw value (−CCT, continued past its ends) of mean colours ``(..., 3)`` 0–255, as the estimator."""
     return temperature_of_xyz(_xyz_of_mean(m))
+
+
+def temperature_of_mean1(m0: float, m1: float, m2: float) -> float:
+    """:func:`temperature_of_mean` of ONE mean colour in scalar arithmetic (the solver calls
+    it per evaluation; ~20 array calls cost more than the whole compiled sample pass)."""
+    from pertouch.engine.estimators import _HA_EPICENTRE, _HA_TERMS, _JOINTS, TEMPERATURE_ENDS
+
+    lin = []
+    for v in (m0, m1, m2):
+        c = min(max(v / 255.0, 1e-3), 0.999)
+        lin.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    x, y, z = (r[0] * lin[0] + r[1] * lin[1] + r[2] * lin[2] for r in _SRGB_TO_XYZ.tolist())
+    total = x + y + z
+    xe, ye = _HA_EPICENTRE
+    phi = math.atan2(y / total - ye, xe - x / total)
+    psi = phi if phi > -math.pi / 2 else phi + 2 * math.pi
+    (psi_c, d_c), (psi_w, d_w) = _JOINTS
+    if psi < psi_c:
+        return -TEMPERATURE_ENDS[0] + d_c * (psi - psi_c)
+    if psi > psi_w:
+        return -TEMPERATURE_ENDS[1] + d_w * (psi - psi_w)
+    n = -1.0 / math.tan(psi)
+    return -(-949.86315 + sum(a * math.exp(-n / t) for a, t in _HA_TERMS))
 
 
 def tint_of_mean(m: np.ndarray) -> np.ndarray:

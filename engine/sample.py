@@ -378,7 +378,7 @@ class RegionSample:
         n_pairs = (self.orig.shape[0] - self.n_px) // 2 if need_pairs else 0
         _moments(vals, self.n_px, n_pairs, mo)
         out: dict[str, float] = {}
-        mean = mo[:3]
+        mean = mo[:3].tolist()
         for a in attributes:
             if a == "contrast":
                 out[a] = float(min(mo[4] / 4.0, CONTRAST_CAP)) if n_pairs else 0.0
@@ -387,9 +387,9 @@ class RegionSample:
             elif a == "brightness":
                 out[a] = math.sqrt(0.241 * mean[0] ** 2 + 0.691 * mean[1] ** 2 + 0.068 * mean[2] ** 2)
             elif a == "temperature":
-                out[a] = float(ms.temperature_of_mean(mean))
+                out[a] = ms.temperature_of_mean1(*mean)
             elif a == "tint":
-                out[a] = float(ms.tint_of_mean(mean))
+                out[a] = float(ms.tint_of_mean(np.array(mean)))
             else:
                 raise KeyError(a)
         return out
