@@ -59,18 +59,23 @@ class LayerProblem:
     cache: dict = field(default_factory=dict)   # other layers' weights / edits at the taps
 
 
-def _at_taps(li: LayerProblem, k: int, lk: LayerProblem) -> tuple[np.ndarray, np.ndarray]:
-    """Layer ``k``'s weight and edited values at layer ``li``'s taps (cached per strengths)."""
+def _at_taps(li: LayerProblem, k: int, lk: LayerProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, weight, edited values) of layer ``k`` at the rows of layer ``li``'s sample
+    where its weight is > 0 at some tap (cached per strengths). Where segments only
+    touch, that is a thin border: the rest of the sample is left as it is."""
     s = li.sample
     if ("w", k) not in li.cache:
-        li.cache[("w", k)] = s.weights_at_taps(lk.wmap)[..., None]
+        w = s.weights_at_taps(lk.wmap)
+        rows = np.flatnonzero((w > 0).any(axis=1))
+        li.cache[("w", k)] = (rows, w[rows][..., None])
+    rows, w = li.cache[("w", k)]
     key = ("e", k, lk.params)
     if key not in li.cache:
         stale = [c for c in li.cache if c[0] == "e" and c[1] == k]
         for c in stale[:-2]:  # keep the last few strengths of each layer (a sweep tries 2)
             del li.cache[c]
-        li.cache[key] = edit_taps(s.values_at_taps(lk.params.clarity), op.compile_transform(lk.params, N_LUT))
-    return li.cache[("w", k)], li.cache[key]
+        li.cache[key] = edit_taps(s.values_at_taps(lk.params.clarity)[rows], op.compile_transform(lk.params, N_LUT))
+    return rows, w, li.cache[key]
 
 
 def find_overlaps(layers: list[LayerProblem]) -> None:
@@ -102,12 +107,14 @@ def compose(layers: list[LayerProblem], i: int) -> RegionSample:
         lk = layers[k]
         if lk.params is None or lk.params.is_identity:
             continue  # not solved yet, or skipped when applied
-        wk, ek = _at_taps(li, k, lk)
+        rows, wk, ek = _at_taps(li, k, lk)
+        if rows.size == 0:
+            continue
         if rest is None:
-            x = x + wk * (ek - x)
+            x[rows] = x[rows] + wk * (ek - x[rows])
         else:
-            rest = rest + wk * (ek - rest)
-            bw = bw * (1.0 - wk[..., 0])
+            rest[rows] = rest[rows] + wk * (ek - rest[rows])
+            bw[rows] = bw[rows] * (1.0 - wk[..., 0])
     return s.composed(rest, bw)
 
 
