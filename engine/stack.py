@@ -129,11 +129,14 @@ def level_errors(layers: list[LayerProblem], i: int, table) -> np.ndarray:
     li = layers[i]
     sample = compose(layers, i) if li.overlaps else li.sample
     got = sample.values(li.params, list(li.raw_t))
+    if ("levels",) not in li.cache:  # the targets' levels do not change while solving
+        li.cache[("levels",)] = {a: float(table[a].to_level(y)) for a, y in li.raw_t.items()
+                              if table is not None and a in table}
+    want = li.cache[("levels",)]
     out = []
     for a, y in li.raw_t.items():
         raw = _unlin(a, _lin(a, got[a]) - li.offset.get(a, 0.0))
-        out.append(float(table[a].to_level(raw)) - float(table[a].to_level(y)) if table is not None and a in table
-                   else (_lin(a, raw) - _lin(a, y)))
+        out.append(float(table[a].to_level(raw)) - want[a] if a in want else (_lin(a, raw) - _lin(a, y)))
     return np.nan_to_num(np.array(out), nan=0.0)
 
 
