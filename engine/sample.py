@@ -262,10 +262,14 @@ class RegionSample:
               weights: np.ndarray | None = None, n_pairs: int = N_PAIRS) -> "RegionSample":
         """``proxy``: (512, 512, 3) float on [0, 1], or the (H, W, 3) photo itself (exact
         mode); ``mask``: (512, 512) bool; ``weights``: blend weights at ``proxy``'s size."""
-        ys, xs = np.nonzero(mask)
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        y0, x0 = (int(rows[0]), int(cols[0])) if rows.size else (0, 0)
+        sub = mask[y0:int(rows[-1]) + 1, x0:int(cols[-1]) + 1] if rows.size else mask[:0, :0]
+        # pixels and pairs found in the mask's bbox (same raster order as in the whole mask)
+        ys, xs = (v + o for v, o in zip(np.nonzero(sub), (y0, x0)))
         pick = _stride(ys.size, n, seed)
-        hy, hx = np.nonzero(mask[:, 1:] & mask[:, :-1])
-        vy, vx = np.nonzero(mask[1:] & mask[:-1])
+        hy, hx = (v + o for v, o in zip(np.nonzero(sub[:, 1:] & sub[:, :-1]), (y0, x0)))
+        vy, vx = (v + o for v, o in zip(np.nonzero(sub[1:] & sub[:-1]), (y0, x0)))
         pp = _stride(hy.size + vy.size, n_pairs, seed + 1)
         ay, ax = np.concatenate([hy, vy])[pp], np.concatenate([hx, vx])[pp]
         by, bx = np.concatenate([hy, vy + 1])[pp], np.concatenate([hx + 1, vx])[pp]
