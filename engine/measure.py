@@ -212,14 +212,13 @@ class Measurer:
         from a label image: means, colourfulness and contrast need only sums per label
         (compiled passes; without numba every mask goes through :meth:`raw`). Overlapping
         masks and the other attributes (percentiles, clarity) go through :meth:`raw`.
+        The label image of the last mask objects is reused: do not edit masks in place.
         """
         names = _names(attributes)
         fast = [n for n in names if n in _BY_LABEL]
         out: list[dict[str, float]] = [{} for _ in masks]
         if fast and masks and _label_sums is not None:
-            label = np.zeros(self.rgb.shape[:2], np.int32)  # 0 = none or shared, i + 1 = masks[i]
-            shared = np.zeros(len(masks), np.uint8)
-            _labels(np.stack(masks), label, shared)
+            label, shared = _label_image(masks)
             stats = self._label_stats(label, len(masks) + 1, "contrast" in fast)
             for i in np.flatnonzero(shared == 0):
                 out[i] = {n: stats[n][i + 1] for n in fast}
@@ -233,7 +232,7 @@ class Measurer:
     def _label_stats(self, label: np.ndarray, n: int, contrast: bool) -> dict[str, np.ndarray]:
         """Per-label raw values of :data:`_BY_LABEL` attributes (label 0 = unmeasured)."""
         acc = np.zeros((n, 10), np.float64)
-        _label_sums(np.ascontiguousarray(self.rgb, np.float32), label, acc)
+        _label_sums(np.ascontiguousarray(self.rgb, np.float32), label, acc, contrast)
         cnt, pairs = acc[:, 0], acc[:, 9]
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = acc[:, 1:4] / cnt[:, None]
@@ -246,6 +245,28 @@ class Measurer:
                    "contrast": np.where(pairs > 0, np.minimum(acc[:, 8] / (4.0 * np.maximum(pairs, 1)),
                                                               CONTRAST_CAP), 0.0)}
         return {k: np.where(cnt > 0, v, np.nan).astype(np.float64) for k, v in out.items()}
+
+
+_LAST_LABELS: list = []  # [(weak refs to the masks, label image, shared flags)]
+
+
+def _label_image(masks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(label, shared) of :func:`_labels_py` for these masks; the last result is kept for
+    the same mask objects (a plan's masks are measured again by its report)."""
+    import weakref
+
+    if _LAST_LABELS:
+        refs, label, shared = _LAST_LABELS[0]
+        if len(refs) == len(masks) and all(r() is m for r, m in zip(refs, masks)):
+            return label, shared
+    label = np.zeros(masks[0].shape, np.int32)  # 0 = none or shared, i + 1 = masks[i]
+    shared = np.zeros(len(masks), np.uint8)
+    _labels(np.stack(masks), label, shared)
+    try:
+        _LAST_LABELS[:] = [([weakref.ref(m) for m in masks], label, shared)]
+    except TypeError:  # not weak-referenceable: do not remember
+        _LAST_LABELS.clear()
+    return label, shared
 
 
 def _labels_py(stack, label, shared):
@@ -267,39 +288,54 @@ def _labels_py(stack, label, shared):
                 label[y, x] = first + 1
 
 
-def _label_sums_py(rgb, label, acc):
-    """acc[l] += (1, R, G, B, rg, rg², yb, yb², Σ|Δ|² over same-label 4-neighbour pairs, pairs)."""
+def _label_sums_py(rgb, label, acc, pairs):
+    """acc[l] += (1, R, G, B, rg, rg², yb, yb², Σ|Δ|² over same-label 4-neighbour pairs, pairs).
+
+    Sums run along each row's runs of one label in registers and are added to ``acc``
+    when the label changes (a partition's labels come in long runs). ``pairs``: whether
+    to sum the contrast pairs at all.
+    """
     h, w = label.shape
+    loc = np.zeros(10)
     for i in range(h):
-        for j in range(w):
-            lab = label[i, j]
-            if lab == 0:
+        cur = 0
+        for j in range(w + 1):
+            lab = label[i, j] if j < w else -1
+            if lab != cur:
+                if cur > 0:
+                    for k in range(10):
+                        acc[cur, k] += loc[k]
+                        loc[k] = 0.0
+                cur = lab
+            if lab <= 0:
                 continue
             r = np.float64(rgb[i, j, 0])
             g = np.float64(rgb[i, j, 1])
             b = np.float64(rgb[i, j, 2])
             rg = abs(r - g)
             yb = abs(0.5 * (r + g) - b)
-            acc[lab, 0] += 1.0
-            acc[lab, 1] += r
-            acc[lab, 2] += g
-            acc[lab, 3] += b
-            acc[lab, 4] += rg
-            acc[lab, 5] += rg * rg
-            acc[lab, 6] += yb
-            acc[lab, 7] += yb * yb
+            loc[0] += 1.0
+            loc[1] += r
+            loc[2] += g
+            loc[3] += b
+            loc[4] += rg
+            loc[5] += rg * rg
+            loc[6] += yb
+            loc[7] += yb * yb
+            if not pairs:
+                continue
             if j + 1 < w and label[i, j + 1] == lab:
                 d = 0.0
                 for c in range(3):
                     d += np.float64(np.float32(rgb[i, j + 1, c] - rgb[i, j, c]) ** 2)
-                acc[lab, 8] += d
-                acc[lab, 9] += 1.0
+                loc[8] += d
+                loc[9] += 1.0
             if i + 1 < h and label[i + 1, j] == lab:
                 d = 0.0
                 for c in range(3):
                     d += np.float64(np.float32(rgb[i + 1, j, c] - rgb[i, j, c]) ** 2)
-                acc[lab, 8] += d
-                acc[lab, 9] += 1.0
+                loc[8] += d
+                loc[9] += 1.0
 
 
 try:  # pragma: no cover - exercised whichever way the environment is
