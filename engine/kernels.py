@@ -148,16 +148,9 @@ if HAVE_NUMBA:
     _prange = _nb.prange
     _row_weights = _nb.njit(cache=True, nogil=True, fastmath=True)(_row_weights)
     _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
-    #: the same pass on one thread, for preview-sized photos: there a layer takes a few
-    #: milliseconds, and waking a second thread that is busy elsewhere can cost as much
-    _kernel_serial = _nb.njit(parallel=False, cache=True, nogil=True, fastmath=True)(_kernel_py)
 else:
     _prange = range
-    _kernel = _kernel_serial = None
-
-#: Photos up to this many pixels are applied on one thread (a 1 MP preview: the same
-#: wall time as two threads here, half the CPU).
-SERIAL_MAX_PIXELS = 1_500_000
+    _kernel = None
 
 
 def _colstart(cx1: np.ndarray, gw: int) -> np.ndarray:
@@ -194,8 +187,7 @@ def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTr
         tabs = np.ascontiguousarray(t.matrix[:, :, None] * t.lut[None, :, :], dtype=np.float32)
         per_unit = CLIP_RES[base.dtype]
         clip, clip_lo = clip_table(t.margins, per_unit, scale)
-        kernel = _kernel_serial if h * w <= SERIAL_MAX_PIXELS else _kernel
-        kernel(base, out, guide, tabs, clip, clip_lo, per_unit,
+        _kernel(base, out, guide, tabs, clip, clip_lo, per_unit,
                 np.ascontiguousarray(a, np.float32),
                 np.ascontiguousarray(b, np.float32), int(y0), int(y1), int(x0), int(x1),
                 ry0, ry1, rfy, cx0, cx1, cfx, _colstart_of(w, a.shape[1]), np.float32(scale),
