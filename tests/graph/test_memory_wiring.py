@@ -22,13 +22,14 @@ TASTE = "set the temperature to 0.5 and the brightness to 0.6"  # a warm, bright
 def landscapes(tmp_path):
     """Three landscape variants to learn from and a fourth, unseen one (flipped crop, exposed
     brighter, so that for a fresh user its levels are near typical and "make it nice" leaves
-    brightness and warmth mostly alone)."""
+    brightness and warmth mostly alone: whole-frame brightness −0.03, temperature −0.06 on
+    the packaged level table)."""
     from skimage import data
 
     r = data.rocket()
     seen = [save_photo(r, tmp_path / "l1.png"), save_photo(np.ascontiguousarray(r[:, ::-1]), tmp_path / "l2.png"),
             save_photo(np.ascontiguousarray(r[:, 60:]), tmp_path / "l3.png")]
-    other = (r[:, :500][:, ::-1].astype(np.float32) * np.float32([1.5, 1.4, 1.15])).clip(0, 255).astype(np.uint8)
+    other = (r[:, :500][:, ::-1].astype(np.float32) * np.float32([2.0, 1.7, 1.1])).clip(0, 255).astype(np.uint8)
     return seen, save_photo(other, tmp_path / "l4.png")
 
 

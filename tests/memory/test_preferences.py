@@ -130,7 +130,7 @@ def test_record_validation():
     with pytest.raises(Exception):
         MemoryRecord(user=" ", levels={})
     with pytest.raises(Exception):
-        MemoryRecord(user="a", levels={"sky": {"brightness": 1.5}})
+        MemoryRecord(user="a", levels={"sky": {"brightness": 1.6}})  # past the extended scale (±1.5)
     with pytest.raises(Exception):
         MemoryRecord(user="a", levels={"sky": {"sparkle": 0.1}})
     r = MemoryRecord(user="a", levels={"Sky": {"exposure": 0.1}}, tags="Outdoor, Lake")
