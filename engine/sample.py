@@ -66,6 +66,24 @@ def _soft_clip1(v, lo_out, hi_out):
     return min(max(out, 0.0), 1.0)
 
 
+def _edit_tap(v, r, t, lut, mat, n1, lo_out, hi_out, soft):
+    """The per-pixel transform of tap ``v[r, t]``: interpolated LUT → 3×3 matrix → (soft) clip."""
+    c0 = 0.0
+    c1 = 0.0
+    c2 = 0.0
+    for k in range(3):
+        f = min(max(v[r, t, k], 0.0), 1.0) * n1
+        q = min(int(f), n1 - 1)
+        fr = f - q
+        x = lut[k, q] * (1 - fr) + lut[k, q + 1] * fr
+        c0 += x * mat[0, k]
+        c1 += x * mat[1, k]
+        c2 += x * mat[2, k]
+    if soft:
+        return _soft_clip1(c0, lo_out, hi_out), _soft_clip1(c1, lo_out, hi_out), _soft_clip1(c2, lo_out, hi_out)
+    return min(max(c0, 0.0), 1.0), min(max(c1, 0.0), 1.0), min(max(c2, 0.0), 1.0)
+
+
 def _eval_py(v, rest, bw, tw, lut, mat, lo_out, hi_out, soft, n_rows, out):
     """out[r] = 255 · Σ_t tw · (rest + bw · edit(v)) over the T taps of rows < n_rows."""
     n1 = lut.shape[1] - 1
@@ -75,25 +93,7 @@ def _eval_py(v, rest, bw, tw, lut, mat, lo_out, hi_out, soft, n_rows, out):
         s1 = 0.0
         s2 = 0.0
         for t in range(n_taps):
-            c0 = 0.0
-            c1 = 0.0
-            c2 = 0.0
-            for k in range(3):
-                f = min(max(v[r, t, k], 0.0), 1.0) * n1
-                q = min(int(f), n1 - 1)
-                fr = f - q
-                x = lut[k, q] * (1 - fr) + lut[k, q + 1] * fr
-                c0 += x * mat[0, k]
-                c1 += x * mat[1, k]
-                c2 += x * mat[2, k]
-            if soft:
-                c0 = _soft_clip1(c0, lo_out, hi_out)
-                c1 = _soft_clip1(c1, lo_out, hi_out)
-                c2 = _soft_clip1(c2, lo_out, hi_out)
-            else:
-                c0 = min(max(c0, 0.0), 1.0)
-                c1 = min(max(c1, 0.0), 1.0)
-                c2 = min(max(c2, 0.0), 1.0)
+            c0, c1, c2 = _edit_tap(v, r, t, lut, mat, n1, lo_out, hi_out, soft)
             w = bw[r, t]
             s0 += tw[r, t] * (rest[r, t, 0] + w * c0)
             s1 += tw[r, t] * (rest[r, t, 1] + w * c1)
@@ -108,25 +108,10 @@ def _edit_py(v, lut, mat, lo_out, hi_out, soft, out):
     n1 = lut.shape[1] - 1
     for r in range(v.shape[0]):
         for t in range(v.shape[1]):
-            c0 = 0.0
-            c1 = 0.0
-            c2 = 0.0
-            for k in range(3):
-                f = min(max(v[r, t, k], 0.0), 1.0) * n1
-                q = min(int(f), n1 - 1)
-                fr = f - q
-                x = lut[k, q] * (1 - fr) + lut[k, q + 1] * fr
-                c0 += x * mat[0, k]
-                c1 += x * mat[1, k]
-                c2 += x * mat[2, k]
-            if soft:
-                out[r, t, 0] = _soft_clip1(c0, lo_out, hi_out)
-                out[r, t, 1] = _soft_clip1(c1, lo_out, hi_out)
-                out[r, t, 2] = _soft_clip1(c2, lo_out, hi_out)
-            else:
-                out[r, t, 0] = min(max(c0, 0.0), 1.0)
-                out[r, t, 1] = min(max(c1, 0.0), 1.0)
-                out[r, t, 2] = min(max(c2, 0.0), 1.0)
+            c0, c1, c2 = _edit_tap(v, r, t, lut, mat, n1, lo_out, hi_out, soft)
+            out[r, t, 0] = c0
+            out[r, t, 1] = c1
+            out[r, t, 2] = c2
 
 
 def _moments_py(vals, n_px, n_pairs, out):
@@ -179,6 +164,7 @@ if HAVE_NUMBA:
     _moments = _nb.njit(cache=True, nogil=True)(_moments_py)
 
     _soft_clip1 = _nb.njit(cache=True, nogil=True)(_soft_clip1)
+    _edit_tap = _nb.njit(cache=True, nogil=True, inline="always")(_edit_tap)
     _eval = _nb.njit(cache=True, nogil=True)(_eval_py)
     _edit = _nb.njit(cache=True, nogil=True)(_edit_py)
 else:  # pragma: no cover - the NumPy versions below are used instead
