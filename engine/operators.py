@@ -28,6 +28,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from pertouch.engine.colormath import cct_to_xy_kang2002, xy_to_linear_srgb
+
 #: Rec. 709 luma weights (on sRGB-encoded values), used for saturation and clarity.
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
@@ -63,33 +65,6 @@ def srgb_encode(v: np.ndarray) -> np.ndarray:
 
 
 # --- white balance gains ----------------------------------------------------------
-
-#: colour-science's sRGB XYZ → linear RGB matrix (``RGB_COLOURSPACES["sRGB"].matrix_XYZ_to_RGB``),
-#: written out with Kang 2002 below so that rendering never imports ``colour`` (1.7 s:
-#: it pulls in scipy.interpolate and matplotlib); tests check both against colour-science.
-XYZ_TO_SRGB = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.204, 1.057]])
-
-
-def cct_to_xy_kang2002(cct: np.ndarray) -> np.ndarray:
-    """CIE xy ``(..., 2)`` of CCTs (K) on the Planckian locus, Kang et al. (2002), 1667–25000 K
-    (``colour.temperature.CCT_to_xy_Kang2002``)."""
-    t = np.asarray(cct, np.float64)
-    x = np.where(t <= 4000,
-                 -0.2661239e9 / t ** 3 - 0.2343589e6 / t ** 2 + 0.8776956e3 / t + 0.179910,
-                 -3.0258469e9 / t ** 3 + 2.1070379e6 / t ** 2 + 0.2226347e3 / t + 0.24039)
-    y = np.select([t <= 2222, t <= 4000, t > 4000],
-                  [-1.1063814 * x ** 3 - 1.34811020 * x ** 2 + 2.18555832 * x - 0.20219683,
-                   -0.9549476 * x ** 3 - 1.37418593 * x ** 2 + 2.09137015 * x - 0.16748867,
-                   3.0817580 * x ** 3 - 5.8733867 * x ** 2 + 3.75112997 * x - 0.37001483])
-    return np.stack([x, y], axis=-1)
-
-
-def xy_to_linear_srgb(xy: np.ndarray) -> np.ndarray:
-    """Linear sRGB ``(..., 3)`` of chromaticities at luminance Y = 1 (D65 white, no adaptation)."""
-    x, y = xy[..., 0], xy[..., 1]
-    xyz = np.stack([x / y, np.ones_like(x), (1.0 - x - y) / y], axis=-1)
-    return xyz @ XYZ_TO_SRGB.T
-
 
 @lru_cache(maxsize=1)
 def _temperature_table() -> tuple[np.ndarray, np.ndarray]:
