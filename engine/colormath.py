@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+#: colour-science's sRGB linear RGB → XYZ matrix (``RGB_COLOURSPACES["sRGB"].matrix_RGB_to_XYZ``).
+SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
 #: colour-science's sRGB XYZ → linear RGB matrix (``RGB_COLOURSPACES["sRGB"].matrix_XYZ_to_RGB``).
 XYZ_TO_SRGB = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.204, 1.057]])
 

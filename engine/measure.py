@@ -22,6 +22,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from pertouch.engine.attributes import REGISTRY
+from pertouch.engine.colormath import SRGB_TO_XYZ
 from pertouch.engine.estimators import CONTRAST_CAP, MEASURE_SIZE, temperature_of_xyz
 from pertouch.engine.levels import LevelTable, default_table
 
@@ -84,14 +85,11 @@ def brightness_of_mean(m: np.ndarray) -> np.ndarray:
     return np.sqrt(0.241 * m[..., 0] ** 2 + 0.691 * m[..., 1] ** 2 + 0.068 * m[..., 2] ** 2)
 
 
-_SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
-
-
 def _xyz_of_mean(m: np.ndarray) -> np.ndarray:
     """colour.sRGB_to_XYZ of clip(m / 255, 1e-3, 0.999), written out (it is called per solver step)."""
     rgb = np.clip(np.asarray(m, np.float64) / 255.0, 1e-3, 0.999)
     lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    return lin @ _SRGB_TO_XYZ.T
+    return lin @ SRGB_TO_XYZ.T
 
 
 def temperature_of_mean(m: np.ndarray) -> np.ndarray:
@@ -108,7 +106,7 @@ def temperature_of_mean1(m0: float, m1: float, m2: float) -> float:
     for v in (m0, m1, m2):
         c = min(max(v / 255.0, 1e-3), 0.999)
         lin.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
-    x, y, z = (r[0] * lin[0] + r[1] * lin[1] + r[2] * lin[2] for r in _SRGB_TO_XYZ.tolist())
+    x, y, z = (r[0] * lin[0] + r[1] * lin[1] + r[2] * lin[2] for r in SRGB_TO_XYZ.tolist())
     total = x + y + z
     xe, ye = _HA_EPICENTRE
     phi = math.atan2(y / total - ye, xe - x / total)

@@ -27,7 +27,7 @@ import numpy as np
 
 from pertouch.engine.levels import EXTENDED
 from pertouch.engine import operators as op
-from pertouch.engine.sample import N_LUT, N_PAIRS, N_SAMPLES, RegionSample  # noqa: F401 (re-exported)
+from pertouch.engine.sample import RegionSample  # noqa: F401 (re-exported: parametric, estimate)
 
 #: Per-pixel attributes in chain order (clarity is solved first, on its own).
 ORDER = ("temperature", "tint", "brightness", "contrast", "highlights", "shadows", "colorfulness")

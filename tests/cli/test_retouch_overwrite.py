@@ -41,13 +41,12 @@ def test_overwrite_replaces_the_input(tmp_path):
 
 
 def test_chat_style_save_over_input_names_no_flag(tmp_path):
+    import pytest
+
     from pertouch.commands._common import plan_outputs
     from pertouch.errors import InputError
 
     src = _photo(tmp_path)
-    try:
+    with pytest.raises(InputError) as exc:
         plan_outputs([src], src, overwrite=False, overwrite_flag=None)
-    except InputError as exc:
-        assert "--overwrite" not in str(exc) + str(getattr(exc, "hint", ""))
-    else:  # pragma: no cover - must raise
-        raise AssertionError("writing over the input was allowed")
+    assert "--overwrite" not in str(exc.value) + str(getattr(exc.value, "hint", ""))

@@ -14,6 +14,7 @@ def test_kang2002_and_srgb_matrix_match_colour_science():
     cct = np.linspace(1667.0, 25000.0, 400)
     assert np.allclose(cm.cct_to_xy_kang2002(cct), colour.temperature.CCT_to_xy_Kang2002(cct), atol=1e-12)
     assert np.allclose(cm.XYZ_TO_SRGB, colour.RGB_COLOURSPACES["sRGB"].matrix_XYZ_to_RGB, atol=1e-12)
+    assert np.allclose(cm.SRGB_TO_XYZ, colour.RGB_COLOURSPACES["sRGB"].matrix_RGB_to_XYZ, atol=1e-12)
     xy = colour.temperature.CCT_to_xy_Kang2002(cct)
     ref = colour.XYZ_to_sRGB(colour.xy_to_XYZ(xy), apply_cctf_encoding=False)
     assert np.allclose(cm.xy_to_linear_srgb(xy), ref, atol=1e-9)
