@@ -62,118 +62,156 @@ def clip_table(margins: tuple[float, float], per_unit: int, scale: float) -> tup
     return table, lo
 
 
-def _row_weights(a, b, gi0, gi1, fy, arow, brow):
-    for g in range(a.shape[1]):
-        arow[g] = a[gi0, g] + (a[gi1, g] - a[gi0, g]) * fy
-        brow[g] = b[gi0, g] + (b[gi1, g] - b[gi0, g]) * fy
+def _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, di, dj, clar):
+    """Pixel (i, j): ``tabs`` → soft-clip table → blended into ``out`` with weight ``w``."""
+    if clar == 0.0:
+        r = base[i, j, 0]
+        g = base[i, j, 1]
+        bl = base[i, j, 2]
+        t0 = tabs[0, 0, r] + tabs[0, 1, g] + tabs[0, 2, bl]
+        t1 = tabs[1, 0, r] + tabs[1, 1, g] + tabs[1, 2, bl]
+        t2 = tabs[2, 0, r] + tabs[2, 1, g] + tabs[2, 2, bl]
+    else:
+        d = clar * detail[di, dj]
+        t0 = np.float32(0.0)
+        t1 = np.float32(0.0)
+        t2 = np.float32(0.0)
+        for k in range(3):
+            v = min(max(base[i, j, k] * inv + d, np.float32(0.0)), np.float32(1.0)) * n1
+            q = min(int(v), n1 - 1)
+            f = v - q
+            t0 += tabs[0, k, q] + (tabs[0, k, q + 1] - tabs[0, k, q]) * f
+            t1 += tabs[1, k, q] + (tabs[1, k, q + 1] - tabs[1, k, q]) * f
+            t2 += tabs[2, k, q] + (tabs[2, k, q + 1] - tabs[2, k, q]) * f
+    q0 = min(max(int(t0 * kq + off), 0), qmax)
+    q1 = min(max(int(t1 * kq + off), 0), qmax)
+    q2 = min(max(int(t2 * kq + off), 0), qmax)
+    if w == np.float32(1.0):  # the table of final (rounded, output-dtype) values
+        out[i, j, 0] = clipq[q0]
+        out[i, j, 1] = clipq[q1]
+        out[i, j, 2] = clipq[q2]
+    else:  # c already carries +0.5; blend o + w (t - o), rounded
+        c0 = clip[q0]
+        c1 = clip[q1]
+        c2 = clip[q2]
+        o = np.float32(out[i, j, 0])
+        out[i, j, 0] = min(int(o + w * (c0 - np.float32(0.5) - o) + np.float32(0.5)), top)
+        o = np.float32(out[i, j, 1])
+        out[i, j, 1] = min(int(o + w * (c1 - np.float32(0.5) - o) + np.float32(0.5)), top)
+        o = np.float32(out[i, j, 2])
+        out[i, j, 2] = min(int(o + w * (c2 - np.float32(0.5) - o) + np.float32(0.5)), top)
 
 
-def _kernel_py(base, out, guide, tabs, clip, clip_lo, per_unit, a, b, y0, y1, x0, x1,
-               ry0, ry1, rfy, cx0, cx1, cfx, colstart, scale, detail, clar):
-    # tabs[c, k, v] = matrix[c, k] * lut[k, v]: a pixel's colour is sum_k tabs[c, k, v_k]
+def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, first, last, y0, y1, x0, x1,
+               ry0, ry1, rfy, cfx, segstart, scale, detail, clar):
+    # tabs[c, k, v] = matrix[c, k] * lut[k, v]: a pixel's colour is sum_k tabs[c, k, v_k].
+    # A row is walked one grid cell at a time (segstart[g] .. segstart[g + 1] are the
+    # columns between grid columns g and g + 1): a cell whose coefficients are all 0
+    # (outside) is skipped, one whose a = 0, b = 1 at both ends (inside) is transformed
+    # with no weight arithmetic; the rest get w = a·Y + b per pixel.
     n1 = tabs.shape[2] - 1
     kq = np.float32(per_unit)
     off = np.float32(-clip_lo * per_unit + 0.5)
     qmax = clip.shape[0] - 1
     wmin = np.float32(1.0 / 512.0)
-    inv = np.float32(1.0) / scale
+    one = np.float32(1.0)
+    inv = one / scale
     top = int(scale)
+    gw = a.shape[1]
     for i in _prange(y0, y1):
-        arow = np.empty(a.shape[1], np.float32)
-        brow = np.empty(a.shape[1], np.float32)
-        _row_weights(a, b, ry0[i], ry1[i], rfy[i], arow, brow)
-        # only the span of grid columns where this row's weight can be non-zero
-        g0 = 0
-        while g0 < a.shape[1] and arow[g0] == 0 and brow[g0] == 0:
-            g0 += 1
-        if g0 == a.shape[1]:
+        r0 = ry0[i]
+        r1 = ry1[i]
+        fy = rfy[i]
+        g0 = min(first[r0], first[r1])
+        g1 = max(last[r0], last[r1])
+        if g0 > g1:
             continue
-        g1 = a.shape[1] - 1
-        while arow[g1] == 0 and brow[g1] == 0:
-            g1 -= 1
-        js = max(x0, colstart[max(g0 - 1, 0)])
-        je = min(x1, colstart[min(g1 + 2, a.shape[1])])
-        for j in range(js, je):
-            gj0 = cx0[j]
-            gj1 = cx1[j]
-            fx = cfx[j]
-            aa = arow[gj0] + (arow[gj1] - arow[gj0]) * fx
-            bb = brow[gj0] + (brow[gj1] - brow[gj0]) * fx
-            if aa == np.float32(0.0):  # flat (inside or outside): no need for the guide
-                w = bb
-            else:
-                y = (np.float32(0.2126) * guide[i, j, 0] + np.float32(0.7152) * guide[i, j, 1]
-                     + np.float32(0.0722) * guide[i, j, 2]) * inv
-                w = aa * y + bb
-            if w < wmin:
+        for g in range(max(g0 - 1, 0), min(g1 + 1, gw - 1) + 1):
+            js = max(x0, segstart[g])
+            je = min(x1, segstart[g + 1])
+            if js >= je:
                 continue
-            if w > np.float32(1.0) - wmin:
-                w = np.float32(1.0)
-            if clar == 0.0:
-                r = base[i, j, 0]
-                g = base[i, j, 1]
-                bl = base[i, j, 2]
-                t0 = tabs[0, 0, r] + tabs[0, 1, g] + tabs[0, 2, bl]
-                t1 = tabs[1, 0, r] + tabs[1, 1, g] + tabs[1, 2, bl]
-                t2 = tabs[2, 0, r] + tabs[2, 1, g] + tabs[2, 2, bl]
-            else:
-                d = clar * detail[i - y0, j - x0]
-                t0 = np.float32(0.0)
-                t1 = np.float32(0.0)
-                t2 = np.float32(0.0)
-                for k in range(3):
-                    v = min(max(base[i, j, k] * inv + d, np.float32(0.0)), np.float32(1.0)) * n1
-                    q = min(int(v), n1 - 1)
-                    f = v - q
-                    t0 += tabs[0, k, q] + (tabs[0, k, q + 1] - tabs[0, k, q]) * f
-                    t1 += tabs[1, k, q] + (tabs[1, k, q + 1] - tabs[1, k, q]) * f
-                    t2 += tabs[2, k, q] + (tabs[2, k, q + 1] - tabs[2, k, q]) * f
-            c0 = clip[min(max(int(t0 * kq + off), 0), qmax)]
-            c1 = clip[min(max(int(t1 * kq + off), 0), qmax)]
-            c2 = clip[min(max(int(t2 * kq + off), 0), qmax)]
-            if w == np.float32(1.0):
-                out[i, j, 0] = min(int(c0), top)
-                out[i, j, 1] = min(int(c1), top)
-                out[i, j, 2] = min(int(c2), top)
-            else:  # c already carries +0.5; blend o + w (t - o), rounded
-                o = np.float32(out[i, j, 0])
-                out[i, j, 0] = min(int(o + w * (c0 - np.float32(0.5) - o) + np.float32(0.5)), top)
-                o = np.float32(out[i, j, 1])
-                out[i, j, 1] = min(int(o + w * (c1 - np.float32(0.5) - o) + np.float32(0.5)), top)
-                o = np.float32(out[i, j, 2])
-                out[i, j, 2] = min(int(o + w * (c2 - np.float32(0.5) - o) + np.float32(0.5)), top)
+            gn = min(g + 1, gw - 1)
+            a0 = a[r0, g] + (a[r1, g] - a[r0, g]) * fy
+            a1 = a[r0, gn] + (a[r1, gn] - a[r0, gn]) * fy
+            b0 = b[r0, g] + (b[r1, g] - b[r0, g]) * fy
+            b1 = b[r0, gn] + (b[r1, gn] - b[r0, gn]) * fy
+            if a0 == 0 and a1 == 0:
+                if b0 == 0 and b1 == 0:
+                    continue
+                if b0 == one and b1 == one:
+                    for j in range(js, je):
+                        _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, one,
+                               detail, i - y0, j - x0, clar)
+                    continue
+            for j in range(js, je):
+                fx = cfx[j]
+                aa = a0 + (a1 - a0) * fx
+                bb = b0 + (b1 - b0) * fx
+                if aa == np.float32(0.0):  # flat (inside or outside): no need for the guide
+                    w = bb
+                else:
+                    y = (np.float32(0.2126) * guide[i, j, 0] + np.float32(0.7152) * guide[i, j, 1]
+                         + np.float32(0.0722) * guide[i, j, 2]) * inv
+                    w = aa * y + bb
+                if w < wmin:
+                    continue
+                if w > one - wmin:
+                    w = one
+                _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, i - y0, j - x0, clar)
 
 
 if HAVE_NUMBA:
     _prange = _nb.prange
-    _row_weights = _nb.njit(cache=True, nogil=True, fastmath=True)(_row_weights)
+    _pixel = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_pixel)
     _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
 else:
     _prange = range
     _kernel = None
 
 
-def _colstart(cx1: np.ndarray, gw: int) -> np.ndarray:
-    """colstart[g]: the first full-res column whose right tap is ≥ grid column g (g ≤ gw)."""
-    return np.searchsorted(cx1, np.arange(gw + 1), side="left").astype(np.int64)
+@lru_cache(maxsize=64)
+def final_table(margins: tuple[float, float], per_unit: int, scale: float, dtype) -> np.ndarray:
+    """:func:`clip_table` as final output values (rounded, capped, in ``dtype``; memoised)."""
+    return _final_table(margins, per_unit, scale, np.dtype(dtype).str)
+
+
+@lru_cache(maxsize=256)
+def _final_table(margins, per_unit, scale, dtype_str) -> np.ndarray:
+    table, _ = clip_table(margins, per_unit, scale)
+    q = np.minimum(table.astype(np.int64), int(scale)).astype(np.dtype(dtype_str))
+    q.setflags(write=False)
+    return q
 
 
 @lru_cache(maxsize=64)
-def _colstart_of(w: int, gw: int) -> np.ndarray:
-    """:func:`_colstart` of the axis ``_coords(w, gw)`` (memoised)."""
-    c = _colstart(_coords(w, gw)[1], gw)
+def _segstart_of(w: int, gw: int) -> np.ndarray:
+    """segstart[g]: the first full-res column whose left grid tap is ≥ g (g ≤ gw; memoised)."""
+    c = np.searchsorted(_coords(w, gw)[0], np.arange(gw + 1), side="left").astype(np.int64)
     c.setflags(write=False)
     return c
 
 
+def row_spans(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, last): per grid row, the first and last column where a or b ≠ 0 (gw, −1 if none)."""
+    nz = (a != 0) | (b != 0)
+    anyr = nz.any(axis=1)
+    gw = a.shape[1]
+    first = np.where(anyr, nz.argmax(axis=1), gw).astype(np.int64)
+    last = np.where(anyr, gw - 1 - nz[:, ::-1].argmax(axis=1), -1).astype(np.int64)
+    return first, last
+
+
 def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTransform,
                 a: np.ndarray, b: np.ndarray, bbox: tuple[int, int, int, int],
-                detail: np.ndarray | None = None) -> None:
+                detail: np.ndarray | None = None,
+                spans: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Blend ``t(base)`` into ``out`` (in place) with weights ``clip(a·Y + b)`` over ``bbox``.
 
     ``base``/``out``/``guide``: ``(H, W, 3)`` uint8 or uint16 (same dtype); ``a``, ``b``:
     ``(gh, gw)`` float32 guided-filter coefficients; ``bbox`` = (y0, y1, x0, x1) full-res;
-    ``detail``: ``(y1−y0, x1−x0)`` float32 luma detail on [0, 1] scale when t.clarity ≠ 0.
+    ``detail``: ``(y1−y0, x1−x0)`` float32 luma detail on [0, 1] scale when t.clarity ≠ 0;
+    ``spans``: :func:`row_spans` of (a, b) if already known.
     """
     h, w = base.shape[:2]
     y0, y1, x0, x1 = bbox
@@ -187,10 +225,12 @@ def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTr
         tabs = np.ascontiguousarray(t.matrix[:, :, None] * t.lut[None, :, :], dtype=np.float32)
         per_unit = CLIP_RES[base.dtype]
         clip, clip_lo = clip_table(t.margins, per_unit, scale)
-        _kernel(base, out, guide, tabs, clip, clip_lo, per_unit,
+        clipq = final_table(t.margins, per_unit, scale, base.dtype)
+        first, last = spans if spans is not None else row_spans(a, b)
+        _kernel(base, out, guide, tabs, clip, clipq, clip_lo, per_unit,
                 np.ascontiguousarray(a, np.float32),
-                np.ascontiguousarray(b, np.float32), int(y0), int(y1), int(x0), int(x1),
-                ry0, ry1, rfy, cx0, cx1, cfx, _colstart_of(w, a.shape[1]), np.float32(scale),
+                np.ascontiguousarray(b, np.float32), first, last, int(y0), int(y1), int(x0), int(x1),
+                ry0, ry1, rfy, cfx, _segstart_of(w, a.shape[1]), np.float32(scale),
                 det.astype(np.float32), np.float32(t.clarity))
         return
     _apply_numpy(base, out, guide, t, a, b, bbox, det, scale, (ry0, ry1, rfy, cx0, cx1, cfx))

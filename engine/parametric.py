@@ -274,11 +274,11 @@ class ParametricEngine:
                 w = Weights.everywhere(image.shape[:2])
                 detail = _detail(image, w.bbox, t.clarity)
                 base = np.empty_like(image)
-                apply_layer(image, base, image, t, w.a, w.b, w.bbox, detail)
+                apply_layer(image, base, image, t, w.a, w.b, w.bbox, detail, w.spans)
                 out = base.copy()
                 continue
             w = _weights_at(layer, image, guide_cache)
-            apply_layer(base, out, image, t, w.a, w.b, w.bbox, _detail(base, w.bbox, t.clarity))
+            apply_layer(base, out, image, t, w.a, w.b, w.bbox, _detail(base, w.bbox, t.clarity), w.spans)
         return out
 
     def preview(self, image: np.ndarray, recipe: Recipe, regions: Mapping, max_pixels: int = 1_000_000,
