@@ -201,17 +201,23 @@ def shrink(m: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(m, (gw, gh), interpolation=cv2.INTER_LINEAR)
 
 
-def weights_for(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:
-    """:meth:`Weights.build` with the grid's guide made once per grid size (``cache``)."""
+def guide_for(mask_shape: tuple[int, int], image: np.ndarray, cache: dict) -> np.ndarray:
+    """The grid's guide (the photo's luma on the grid a mask of ``mask_shape`` gets), made
+    once per grid size (``cache``)."""
     import cv2
 
-    gh, gw = grid_shape(image.shape[:2], mask.shape)
+    gh, gw = grid_shape(image.shape[:2], mask_shape)
     if (gh, gw) not in cache:
         small = image
         if image.shape[0] > 4 * gh:  # cheap 2×2-tap reduction first, area average last
             small = cv2.resize(image, (gw * 2, gh * 2), interpolation=cv2.INTER_LINEAR)
         cache[(gh, gw)] = luma_unit(cv2.resize(small, (gw, gh), interpolation=cv2.INTER_AREA))
-    return Weights.build(mask, image, cache[(gh, gw)])
+    return cache[(gh, gw)]
+
+
+def weights_for(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:
+    """:meth:`Weights.build` with the grid's guide made once per grid size (``cache``)."""
+    return Weights.build(mask, image, guide_for(mask.shape, image, cache))
 
 
 def support_at(w: Weights, size: tuple[int, int]) -> np.ndarray:

@@ -126,6 +126,8 @@ def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, fir
         g1 = max(last[r0], last[r1])
         if g0 > g1:
             continue
+        run_s = -1  # a run of consecutive inside cells, transformed in one tight loop
+        run_e = -1
         for g in range(max(g0 - 1, 0), min(g1 + 1, gw - 1) + 1):
             js = max(x0, segstart[g])
             je = min(x1, segstart[g + 1])
@@ -136,14 +138,18 @@ def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, fir
             a1 = a[r0, gn] + (a[r1, gn] - a[r0, gn]) * fy
             b0 = b[r0, g] + (b[r1, g] - b[r0, g]) * fy
             b1 = b[r0, gn] + (b[r1, gn] - b[r0, gn]) * fy
-            if a0 == 0 and a1 == 0:
-                if b0 == 0 and b1 == 0:
-                    continue
-                if b0 == one and b1 == one:
-                    for j in range(js, je):
-                        _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, one,
-                               detail, i - y0, j - x0, clar)
-                    continue
+            flat = a0 == 0 and a1 == 0
+            if flat and b0 == one and b1 == one:
+                if run_s < 0:
+                    run_s = js
+                run_e = je
+                continue
+            if run_s >= 0:
+                _inside(base, out, i, run_s, run_e, tabs, n1, inv, kq, off, clip, clipq, qmax, top,
+                        detail, y0, x0, clar)
+                run_s = -1
+            if flat and b0 == 0 and b1 == 0:
+                continue
             for j in range(js, je):
                 fx = cfx[j]
                 aa = a0 + (a1 - a0) * fx
@@ -159,11 +165,21 @@ def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, fir
                 if w > one - wmin:
                     w = one
                 _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, i - y0, j - x0, clar)
+        if run_s >= 0:
+            _inside(base, out, i, run_s, run_e, tabs, n1, inv, kq, off, clip, clipq, qmax, top, detail, y0, x0, clar)
+
+
+def _inside(base, out, i, js, je, tabs, n1, inv, kq, off, clip, clipq, qmax, top, detail, y0, x0, clar):
+    """Columns [js, je) of row i, all at weight 1."""
+    one = np.float32(1.0)
+    for j in range(js, je):
+        _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, one, detail, i - y0, j - x0, clar)
 
 
 if HAVE_NUMBA:
     _prange = _nb.prange
     _pixel = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_pixel)
+    _inside = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_inside)
     _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
 else:
     _prange = range

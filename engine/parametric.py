@@ -30,7 +30,7 @@ import numpy as np
 from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
 from pertouch.engine.base import Achieved, RenderResult
-from pertouch.engine.blend import Weights, luma_unit, support_at, weights_for
+from pertouch.engine.blend import Weights, guide_for, luma_unit, support_at, weights_for
 from pertouch.engine.estimators import MEASURE_SIZE
 from pertouch.engine.kernels import apply_layer
 from pertouch.engine.levels import EXTENDED, LevelTable, default_table
@@ -166,7 +166,16 @@ class ParametricEngine:
         # every region measured at once (one pass over a label image for a partition)
         raw_all = dict(zip(masks512, meas.raw_many(list(masks512.values()), wanted)))
         now_all = raw_all
+        preps: dict[str, tuple] = {}
         for name, edit in entries:
+            if name != GLOBAL and name not in preps:
+                # every region's weights, sample and support, built on two threads
+                # (OpenCV and NumPy release the GIL); the global edit is solved by now
+                todo = [n for n, _ in entries if n != GLOBAL]
+                for n in todo:
+                    guide_for(masks[n].shape, image, guide_cache)
+                args = (regions, masks, masks512, image, src, lum_src, src_key, under, exact, guide_cache)
+                preps = dict(zip(todo, _map(lambda n: self._prepare(n, *args), todo)))
             weights = w_src = None
             corr = (corrections or {}).get(name, {})
             key = (src_key, edit.model_dump_json(), tuple(sorted(corr.items())))
@@ -174,18 +183,8 @@ class ParametricEngine:
                 mask512, mask = np.ones(MEASURE_SIZE[::-1], bool), None
             else:
                 mask, mask512 = masks[name], masks512[name]
-                mdig = self.cache.mask_digest(_mask_array(regions[name]))
+                mdig, weights, prep = preps[name]
                 key += (mdig, under)
-                weights = self.cache.weights.get((mdig, image.shape[:2], src_key))
-                if weights is None:
-                    weights = weights_for(mask, image, guide_cache)
-                    self.cache.weights.put((mdig, image.shape[:2], src_key), weights)
-                # its sample of src (after the global edit) and weights there: cached too
-                prep = self.cache.samples.get((mdig, image.shape[:2], src_key, under))
-                if prep is None:
-                    w_src = weights.full(image) if exact else weights.resized(MEASURE_SIZE[::-1]).full(src, luma=lum_src)
-                    prep = (w_src, RegionSample.build(src, mask512, weights=w_src), support_at(weights, MEASURE_SIZE))
-                    self.cache.samples.put((mdig, image.shape[:2], src_key, under), prep)
                 w_src = prep[0]
             names = list(edit.attributes)
             raw_in = meas.raw(mask512, names) if name == GLOBAL else {a: raw_all[name][a] for a in names}
@@ -224,6 +223,25 @@ class ParametricEngine:
                     image.shape[:2])
         self.cache.plans.put(plan_key, plan)
         return plan
+
+    def _prepare(self, name: str, regions: Mapping, masks: dict, masks512: dict, image: np.ndarray,
+                 src: np.ndarray, lum_src: np.ndarray | None, src_key: tuple, under: op.Params, exact: bool,
+                 guide_cache: dict) -> tuple[str, Weights, tuple]:
+        """Region ``name``'s (mask digest, weights, (weights at src, sample, support)), cached."""
+        mdig = self.cache.mask_digest(_mask_array(regions[name]))
+        wkey = (mdig, image.shape[:2], src_key)
+        weights = self.cache.weights.get(wkey)
+        if weights is None:
+            weights = weights_for(masks[name], image, guide_cache)
+            self.cache.weights.put(wkey, weights)
+        # its sample of src (after the global edit) and weights there
+        skey = (mdig, image.shape[:2], src_key, under)
+        prep = self.cache.samples.get(skey)
+        if prep is None:
+            w_src = weights.full(image) if exact else weights.resized(MEASURE_SIZE[::-1]).full(src, luma=lum_src)
+            prep = (w_src, RegionSample.build(src, masks512[name], weights=w_src), support_at(weights, MEASURE_SIZE))
+            self.cache.samples.put(skey, prep)
+        return mdig, weights, prep
 
     def _solve(self, problems: list[LayerProblem], keys: list[tuple]) -> None:
         """Solve the region layers, starting from cached solutions; cache the results."""
@@ -324,6 +342,21 @@ class ParametricEngine:
                 out, rep = out2, rep2
             timings["correct"] = (time.perf_counter() - t1) * 1e3
         return RenderResult(out, rep, self.name, timings)
+
+
+_POOL = None
+
+
+def _map(fn, items: list) -> list:
+    """``[fn(x) for x in items]`` on two threads (one item: here)."""
+    global _POOL
+    if len(items) < 2:
+        return [fn(x) for x in items]
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pertouch-plan")
+    return list(_POOL.map(fn, items))
 
 
 def _measured(image: np.ndarray, exact: bool) -> tuple[ms.Measurer, str]:
