@@ -129,13 +129,16 @@ def _range(attribute: str, bounds: Mapping[str, tuple[float, float]] | None) -> 
 
 
 def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: dict[str, float],
-           iters: int = 8, bounds: Mapping[str, tuple[float, float]] | None = None) -> op.Params:
-    """All attributes at once: Newton from a model Jacobian with Broyden updates,
-    one transform of the sample per step; steps are clamped to the strength ranges and
-    halved when they make things worse. Gauss–Seidel in :func:`solve_region` mops up."""
+           iters: int = 8, bounds: Mapping[str, tuple[float, float]] | None = None,
+           jac0: np.ndarray | None = None) -> tuple[op.Params, np.ndarray | None]:
+    """All attributes at once: Newton from a Jacobian (``jac0``, e.g. one a similar solve
+    learned, else the operators' model slopes) with Broyden updates, one transform of the
+    sample per step; steps are clamped to the strength ranges and halved when they make
+    things worse. Gauss–Seidel in :func:`solve_region` mops up. Returns the strengths and
+    the Jacobian learned (in :func:`_lin` coordinates, ``targets``' order)."""
     names = list(targets)
     if not names:
-        return p
+        return p, None
     lo = np.array([_range(a, bounds)[0] for a in names])
     hi = np.array([_range(a, bounds)[1] for a in names])
     y = np.array([_lin(a, targets[a]) for a in names])
@@ -150,7 +153,11 @@ def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: d
     n = len(names)
     # start from the operators' model slopes (d lin-value / d strength); Broyden updates
     # learn the rest, including how attributes pull on each other
-    jac = np.diag([MODEL_SLOPE.get(a, 1.0) for a in names]).astype(np.float64)
+    if jac0 is not None and jac0.shape == (len(names), len(names)) and np.all(np.isfinite(jac0)) \
+            and np.all(np.diag(jac0) > 0):
+        jac = jac0.astype(np.float64).copy()
+    else:
+        jac = np.diag([MODEL_SLOPE.get(a, 1.0) for a in names]).astype(np.float64)
     for _ in range(iters):
         free = ~(((x <= lo) & (fx > 0)) | ((x >= hi) & (fx < 0)))
         if np.all((np.abs(fx) * w <= 1.0) | ~free):
@@ -174,13 +181,16 @@ def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: d
         jac += np.outer((fn - fx) - jac @ step, step) / float(step @ step)
         if np.linalg.norm(fn * w) <= np.linalg.norm(fx * w) * 1.5:
             x, fx = xn, fn
-    return p.with_(**dict(zip(names, map(float, x))))
+    return p.with_(**dict(zip(names, map(float, x)))), jac
 
 
 @dataclass
 class Solution:
     params: op.Params
     raw: dict[str, float]
+    #: the Jacobian the joint step learned (attribute order: :data:`ORDER`), a start for
+    #: a similar solve (the same region again, or a neighbour); None if none was run
+    jac: np.ndarray | None = None
 
 
 def _tolerances(targets: Mapping[str, float], table) -> dict[str, float]:
@@ -228,14 +238,15 @@ def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
                  start: op.Params | None = None, passes: int = PASSES,
                  measured: Mapping[str, float] | None = None,
                  offset: Mapping[str, float] | None = None,
-                 bounds: Mapping[str, tuple[float, float]] | None = None) -> Solution:
+                 bounds: Mapping[str, tuple[float, float]] | None = None,
+                 jac: np.ndarray | None = None) -> Solution:
     """Strengths that move the region's raw values to ``targets`` (attribute → raw).
 
     ``measured``: the region's exact raw values now (full mask); the sample's own
     values at identity are then calibrated to them (offset), which removes the
     sampling error from the targets. ``offset``: such offsets computed before (then
     ``measured`` is not needed). ``bounds``: attribute → (lo, hi) narrowing the
-    operators' strength ranges.
+    operators' strength ranges. ``jac``: a Jacobian to start from (:class:`Solution`'s).
     """
     p = start or op.Params(pivot=sample.mean_luma())
     if sample.empty or not targets:
@@ -250,7 +261,7 @@ def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
                               p.clarity, tol["clarity"])
         p = p.with_(clarity=s)
     names = [a for a in ORDER if a in targets]
-    p = _joint(sample, p, {a: targets[a] for a in names}, tol, bounds=bounds)
+    p, learned = _joint(sample, p, {a: targets[a] for a in names}, tol, bounds=bounds, jac0=jac)
     for _ in range(passes):
         done = True
         now = sample.values(p, names) if names else {}
@@ -267,4 +278,4 @@ def solve_region(sample: RegionSample, targets: Mapping[str, float], table=None,
         if done:
             break
     got = sample.values(p, list(targets))
-    return Solution(p, {a: _unlin(a, _lin(a, got[a]) - offset.get(a, 0.0)) for a in targets})
+    return Solution(p, {a: _unlin(a, _lin(a, got[a]) - offset.get(a, 0.0)) for a in targets}, learned)

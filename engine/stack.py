@@ -152,9 +152,16 @@ def solve_layers(layers: list[LayerProblem], table, passes: int = 1, stats: dict
     target by spoiling a neighbour's. ``stats`` counts ``solves`` and ``sweeps``.
     """
     stats = stats if stats is not None else {}
+    # attribute set → the Jacobian the last solve learned: the next region's starting point
+    # (re-solves over others start from the model slopes: covered, a layer's slopes shrink)
+    learned: dict[tuple, np.ndarray] = {}
     for li in layers:
         if li.alone is None:
-            li.alone = solve_region(li.sample, li.raw_t, table, passes=passes, offset=li.offset).params
+            names = tuple(sorted(li.raw_t))
+            sol = solve_region(li.sample, li.raw_t, table, passes=passes, offset=li.offset, jac=learned.get(names))
+            li.alone = sol.params
+            if sol.jac is not None:
+                learned[names] = sol.jac
             li.params = None
             stats["solves"] = stats.get("solves", 0) + 1
         if li.params is None:
