@@ -248,9 +248,21 @@ def _grid(n: int) -> np.ndarray:
     return g
 
 
+@lru_cache(maxsize=8)
+def _lin_grid(n: int) -> np.ndarray:
+    """:func:`_grid` sRGB-decoded (read-only)."""
+    from pertouch.engine.lutcurve import decoded
+
+    g = decoded(_grid(n))
+    g.setflags(write=False)
+    return g
+
+
 @lru_cache(maxsize=1024)
 def _compile(p: Params, n: int) -> PixelTransform:
-    v = curve(_grid(n), p)  # the LUT and the colour mid-grey gets (cast_vector), in one pass
+    from pertouch.engine.lutcurve import curve_on_grid
+
+    v = curve_on_grid(_grid(n), p, _lin_grid(n))  # the LUT and the mid-grey's colour (cast_vector)
     lut = v[:n].T.astype(np.float32)
     cast = np.ones(3)
     if p.temperature != 0.0 or p.tint != 0.0:

@@ -156,8 +156,11 @@ def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: d
     if jac0 is not None and jac0.shape == (len(names), len(names)) and np.all(np.isfinite(jac0)) \
             and np.all(np.diag(jac0) > 0):
         jac = jac0.astype(np.float64).copy()
+    elif FD_START and n > 1 and np.any(np.abs(fx) * w > 1.0):
+        jac = _fd_jacobian(f, x, fx, lo, hi, names)
     else:
         jac = np.diag([MODEL_SLOPE.get(a, 1.0) for a in names]).astype(np.float64)
+    best, stalled = (float(np.linalg.norm(fx * w)), x), 0
     for _ in range(iters):
         free = ~(((x <= lo) & (fx > 0)) | ((x >= hi) & (fx < 0)))
         if np.all((np.abs(fx) * w <= 1.0) | ~free):
@@ -179,9 +182,49 @@ def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: d
         if not np.any(step):
             break
         jac += np.outer((fn - fx) - jac @ step, step) / float(step @ step)
-        if np.linalg.norm(fn * w) <= np.linalg.norm(fx * w) * 1.5:
+        nn = float(np.linalg.norm(fn * w))
+        if nn < best[0]:
+            stalled = stalled + 1 if nn > STALL_GAIN * best[0] else 0
+            best = (nn, xn)
+        else:
+            stalled += 1
+        if stalled >= STALL_ITERS:
+            break  # conflicting targets: no strengths meet them all; the best compromise stands
+        if nn <= np.linalg.norm(fx * w) * 1.5:
             x, fx = xn, fn
+    x = best[1]
     return p.with_(**dict(zip(names, map(float, x)))), jac
+
+
+#: Start a joint solve with no Jacobian to go on from finite differences (one transform
+#: per attribute) rather than the model slopes: the attributes pull on each other hard
+#: (a temperature shift moves contrast and colourfulness), which Broyden updates along a
+#: few wild steps learn slowly.
+FD_START = True
+FD_STEP = 0.1
+#: The joint step stops after this many steps in a row that cut the best weighted error
+#: by less than 1 − STALL_GAIN (targets that conflict, e.g. a warm cast on a grey region
+#: that must also stay grey, have no exact solution to converge to).
+STALL_ITERS = 3
+STALL_GAIN = 0.9
+
+
+def _fd_jacobian(f, x: np.ndarray, fx: np.ndarray, lo: np.ndarray, hi: np.ndarray, names) -> np.ndarray:
+    """Forward-difference Jacobian of ``f`` at ``x`` (steps of FD_STEP toward the range's
+    inside); a column with no change falls back to the model slope."""
+    n = len(names)
+    jac = np.zeros((n, n))
+    for k in range(n):
+        h = FD_STEP if x[k] + FD_STEP <= hi[k] else -FD_STEP
+        xk = x.copy()
+        xk[k] = float(np.clip(x[k] + h, lo[k], hi[k]))
+        d = xk[k] - x[k]
+        col = (f(xk) - fx) / d if d != 0 else np.zeros(n)
+        if not np.all(np.isfinite(col)) or col[k] <= 0:
+            col = np.zeros(n)
+            col[k] = MODEL_SLOPE.get(names[k], 1.0)
+        jac[:, k] = col
+    return jac
 
 
 @dataclass
