@@ -34,6 +34,8 @@ True
 
 from __future__ import annotations
 
+import bisect
+
 import json
 from dataclasses import dataclass, field
 from importlib import resources
@@ -97,6 +99,7 @@ class LevelScale:
     coordinate: str | None = None  # None: COORDINATES.get(attribute, "raw")
     _core: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False, compare=False)
     _ends: tuple[tuple[float, float, float], ...] = field(init=False, repr=False, compare=False)
+    _lists: tuple[list, list] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         q = np.asarray(self.quantiles, dtype=np.float64)
@@ -118,6 +121,7 @@ class LevelScale:
         knots = q[lo:hi + 1] + max(1e-9, tol) * np.arange(hi - lo + 1)
         levels = 2.0 * np.arange(lo, hi + 1) / k - 1.0
         object.__setattr__(self, "_core", (knots, levels))
+        object.__setattr__(self, "_lists", (knots.tolist(), levels.tolist()))
         object.__setattr__(self, "_ends", ((knots[0], levels[0], self._tail_slope(q[lo:], k)),
                                            (knots[-1], levels[-1], self._tail_slope(q[hi::-1], k))))
 
@@ -129,8 +133,14 @@ class LevelScale:
 
     def to_level(self, raw: float | np.ndarray) -> float | np.ndarray:
         """Raw estimator value(s) → level(s): [−1, 1] over the table, up to ±EXTENDED past it; NaN stays NaN."""
-        r = np.asarray(raw, np.float64)
         knots, levels = self._core
+        if isinstance(raw, (float, np.floating)) and knots[0] < raw < knots[-1]:
+            # one value inside the table (the solver's case): np.interp's formula, without arrays
+            kl = self._lists[0]
+            j = bisect.bisect_right(kl, float(raw)) - 1
+            x0, x1, y0, y1 = kl[j], kl[j + 1], self._lists[1][j], self._lists[1][j + 1]
+            return (y1 - y0) / (x1 - x0) * (float(raw) - x0) + y0
+        r = np.asarray(raw, np.float64)
         out = np.interp(r, knots, levels)
         with np.errstate(invalid="ignore"):
             if np.any(r < knots[0]) or np.any(r > knots[-1]):

@@ -94,7 +94,21 @@ def _touch(support: np.ndarray, mask: np.ndarray) -> bool:
 
 
 def compose(layers: list[LayerProblem], i: int) -> RegionSample:
-    """Layer ``i``'s sample with the other layers (at their current strengths) folded in."""
+    """Layer ``i``'s sample with the other layers (at their current strengths) folded in.
+
+    It depends on the overlapping layers' strengths only (not on layer ``i``'s own), so
+    the last one made is kept and reused while they stay the same."""
+    li = layers[i]
+    state = tuple(layers[k].params for k in li.overlaps)
+    hit = li.cache.get(("composed",))
+    if hit is not None and hit[0] == state:
+        return hit[1]
+    out = _compose(layers, i)
+    li.cache[("composed",)] = (state, out)
+    return out
+
+
+def _compose(layers: list[LayerProblem], i: int) -> RegionSample:
     li = layers[i]
     s = li.sample
     x = s.orig.copy()
