@@ -102,13 +102,14 @@ def _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, w, d
         out[i, j, 2] = min(int(o + w * (c2 - np.float32(0.5) - o) + np.float32(0.5)), top)
 
 
-def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, first, last, y0, y1, x0, x1,
+def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, first, last, skip, y0, y1, x0, x1,
                ry0, ry1, rfy, cfx, segstart, scale, detail, clar):
     # tabs[c, k, v] = matrix[c, k] * lut[k, v]: a pixel's colour is sum_k tabs[c, k, v_k].
     # A row is walked one grid cell at a time (segstart[g] .. segstart[g + 1] are the
-    # columns between grid columns g and g + 1): a cell whose coefficients are all 0
-    # (outside) is skipped, one whose a = 0, b = 1 at both ends (inside) is transformed
-    # with no weight arithmetic; the rest get w = a·Y + b per pixel.
+    # columns between grid columns g and g + 1): a run of cells whose coefficients are
+    # a = 0, b = 1 at all four corners (inside: skip[r0, g] is where the run ends) is
+    # transformed in one tight loop with no weight arithmetic; a cell whose coefficients
+    # are all 0 (outside) is skipped; the rest get w = a·Y + b per pixel.
     n1 = tabs.shape[2] - 1
     kq = np.float32(per_unit)
     off = np.float32(-clip_lo * per_unit + 0.5)
@@ -126,29 +127,29 @@ def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, fir
         g1 = max(last[r0], last[r1])
         if g0 > g1:
             continue
-        run_s = -1  # a run of consecutive inside cells, transformed in one tight loop
-        run_e = -1
-        for g in range(max(g0 - 1, 0), min(g1 + 1, gw - 1) + 1):
+        g = max(g0 - 1, 0)
+        gend = min(g1 + 1, gw - 1)
+        while g <= gend:
+            e = min(skip[r0, g], gend + 1)
+            if e > g:  # cells g .. e - 1 are inside
+                js = max(x0, segstart[g])
+                je = min(x1, segstart[e])
+                if js < je:
+                    _inside(base, out, i, js, je, tabs, n1, inv, kq, off, clip, clipq, qmax, top,
+                            detail, y0, x0, clar)
+                g = e
+                continue
             js = max(x0, segstart[g])
             je = min(x1, segstart[g + 1])
+            gn = min(g + 1, gw - 1)
+            g += 1
             if js >= je:
                 continue
-            gn = min(g + 1, gw - 1)
-            a0 = a[r0, g] + (a[r1, g] - a[r0, g]) * fy
+            a0 = a[r0, g - 1] + (a[r1, g - 1] - a[r0, g - 1]) * fy
             a1 = a[r0, gn] + (a[r1, gn] - a[r0, gn]) * fy
-            b0 = b[r0, g] + (b[r1, g] - b[r0, g]) * fy
+            b0 = b[r0, g - 1] + (b[r1, g - 1] - b[r0, g - 1]) * fy
             b1 = b[r0, gn] + (b[r1, gn] - b[r0, gn]) * fy
-            flat = a0 == 0 and a1 == 0
-            if flat and b0 == one and b1 == one:
-                if run_s < 0:
-                    run_s = js
-                run_e = je
-                continue
-            if run_s >= 0:
-                _inside(base, out, i, run_s, run_e, tabs, n1, inv, kq, off, clip, clipq, qmax, top,
-                        detail, y0, x0, clar)
-                run_s = -1
-            if flat and b0 == 0 and b1 == 0:
+            if a0 == 0 and a1 == 0 and b0 == 0 and b1 == 0:
                 continue
             for j in range(js, je):
                 fx = cfx[j]
@@ -165,8 +166,29 @@ def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, fir
                 if w > one - wmin:
                     w = one
                 _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, i - y0, j - x0, clar)
-        if run_s >= 0:
-            _inside(base, out, i, run_s, run_e, tabs, n1, inv, kq, off, clip, clipq, qmax, top, detail, y0, x0, clar)
+
+
+def _inside_runs_py(a, b, first, last, skip):
+    """skip[r, g]: the first cell ≥ g (between grid rows r, r + 1) that is not inside,
+    i.e. has a corner with a ≠ 0 or b ≠ 1 (g itself when it is not); filled only over
+    the cells the kernel visits for that row pair."""
+    gh, gw = a.shape
+    for r in _prange(gh):
+        r1 = min(r + 1, gh - 1)
+        g0 = min(first[r], first[r1])
+        g1 = max(last[r], last[r1])
+        if g0 > g1:
+            continue
+        hi = min(g1 + 1, gw - 1)
+        nxt = hi + 1
+        for g in range(hi, max(g0 - 1, 0) - 1, -1):
+            gn = min(g + 1, gw - 1)
+            if (a[r, g] == 0 and a[r1, g] == 0 and a[r, gn] == 0 and a[r1, gn] == 0
+                    and b[r, g] == 1 and b[r1, g] == 1 and b[r, gn] == 1 and b[r1, gn] == 1):
+                skip[r, g] = nxt
+            else:
+                skip[r, g] = g
+                nxt = g
 
 
 def _inside(base, out, i, js, je, tabs, n1, inv, kq, off, clip, clipq, qmax, top, detail, y0, x0, clar):
@@ -181,9 +203,10 @@ if HAVE_NUMBA:
     _pixel = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_pixel)
     _inside = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_inside)
     _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
+    _inside_runs = _nb.njit(parallel=True, cache=True, nogil=True)(_inside_runs_py)
 else:
     _prange = range
-    _kernel = None
+    _kernel = _inside_runs = None
 
 
 @lru_cache(maxsize=64)
@@ -208,14 +231,19 @@ def _segstart_of(w: int, gw: int) -> np.ndarray:
     return c
 
 
-def row_spans(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first, last): per grid row, the first and last column where a or b ≠ 0 (gw, −1 if none)."""
+def row_spans(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(first, last, skip): per grid row, the first and last column where a or b ≠ 0 (gw,
+    −1 if none), and the kernel's inside runs (:func:`_inside_runs_py`; None without numba)."""
     nz = (a != 0) | (b != 0)
     anyr = nz.any(axis=1)
     gw = a.shape[1]
     first = np.where(anyr, nz.argmax(axis=1), gw).astype(np.int64)
     last = np.where(anyr, gw - 1 - nz[:, ::-1].argmax(axis=1), -1).astype(np.int64)
-    return first, last
+    skip = None
+    if _inside_runs is not None:
+        skip = np.zeros(a.shape, np.int32)
+        _inside_runs(np.ascontiguousarray(a, np.float32), np.ascontiguousarray(b, np.float32), first, last, skip)
+    return first, last, skip
 
 
 def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTransform,
@@ -242,10 +270,10 @@ def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTr
         per_unit = CLIP_RES[base.dtype]
         clip, clip_lo = clip_table(t.margins, per_unit, scale)
         clipq = final_table(t.margins, per_unit, scale, base.dtype)
-        first, last = spans if spans is not None else row_spans(a, b)
+        first, last, skip = spans if spans is not None else row_spans(a, b)
         _kernel(base, out, guide, tabs, clip, clipq, clip_lo, per_unit,
                 np.ascontiguousarray(a, np.float32),
-                np.ascontiguousarray(b, np.float32), first, last, int(y0), int(y1), int(x0), int(x1),
+                np.ascontiguousarray(b, np.float32), first, last, skip, int(y0), int(y1), int(x0), int(x1),
                 ry0, ry1, rfy, cfx, _segstart_of(w, a.shape[1]), np.float32(scale),
                 det.astype(np.float32), np.float32(t.clarity))
         return

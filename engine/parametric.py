@@ -352,11 +352,18 @@ def _map(fn, items: list) -> list:
     global _POOL
     if len(items) < 2:
         return [fn(x) for x in items]
+    import cv2
+
     if _POOL is None:
         from concurrent.futures import ThreadPoolExecutor
 
         _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pertouch-plan")
-    return list(_POOL.map(fn, items))
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # the two workers are the parallelism: OpenCV's own would oversubscribe
+    try:
+        return list(_POOL.map(fn, items))
+    finally:
+        cv2.setNumThreads(threads)
 
 
 def _measured(image: np.ndarray, exact: bool) -> tuple[ms.Measurer, str]:
