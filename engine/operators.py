@@ -23,6 +23,7 @@ clip), which is what the fast engine applies once per pixel. The chain order is:
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 
@@ -90,8 +91,18 @@ def temperature_gains(strength: float) -> np.ndarray:
     """(3,) linear-light RGB gains for a temperature strength (+ = warmer)."""
     if strength == 0.0:
         return np.ones(3)
+    s, table, s_list, rows = _temperature_lists()
+    if not s_list[0] < strength < s_list[-1]:
+        return np.array([np.interp(strength, s, table[:, c]) for c in range(3)])
+    j = bisect.bisect_right(s_list, strength) - 1  # np.interp's formula, without arrays
+    x0, x1, f0, f1 = s_list[j], s_list[j + 1], rows[j], rows[j + 1]
+    return np.array([(f1[c] - f0[c]) / (x1 - x0) * (strength - x0) + f0[c] for c in range(3)])
+
+
+@lru_cache(maxsize=1)
+def _temperature_lists() -> tuple[np.ndarray, np.ndarray, list, list]:
     s, table = _temperature_table()
-    return np.array([np.interp(strength, s, table[:, c]) for c in range(3)])
+    return s, table, s.tolist(), table.tolist()
 
 
 def tint_gains(strength: float) -> np.ndarray:
@@ -260,20 +271,9 @@ def _lin_grid(n: int) -> np.ndarray:
 
 @lru_cache(maxsize=1024)
 def _compile(p: Params, n: int) -> PixelTransform:
-    from pertouch.engine.lutcurve import curve_on_grid
+    from pertouch.engine.lutcurve import transform_tables
 
-    v = curve_on_grid(_grid(n), p, _lin_grid(n))  # the LUT and the mid-grey's colour (cast_vector)
-    lut = v[:n].T.astype(np.float32)
-    cast = np.ones(3)
-    if p.temperature != 0.0 or p.tint != 0.0:
-        lum = float(LUMA @ v[n])
-        cast = v[n] / lum if lum > 1e-6 else np.ones(3)
-    m = saturation_matrix(p.colorfulness, cast)
-    # extremes of m @ (one LUT end per channel) over the 8 combinations, term by term
-    lo_end, hi_end = lut[:, 0].astype(np.float64), lut[:, -1].astype(np.float64)
-    terms_a, terms_b = m * lo_end[None, :], m * hi_end[None, :]
-    lo = float((np.minimum(terms_a, terms_b).sum(axis=1)).min())
-    hi = float((np.maximum(terms_a, terms_b).sum(axis=1)).max())
+    lut, m, lo, hi = transform_tables(p, n)
     m32 = m.astype(np.float32)
     lut.setflags(write=False)
     m32.setflags(write=False)

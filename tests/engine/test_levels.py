@@ -117,3 +117,16 @@ def test_temperature_continues_monotone_past_the_locus():
             for s in np.linspace(-2.5, 1.0, 36)]
     assert np.all(np.isfinite(vals)) and np.all(np.diff(vals) > 0)
     assert temperature_of_xyz(_xyz_of_mean(np.array([255.0, 255.0, 255.0]))) == pytest.approx(-6504, abs=15)
+
+
+def test_scalar_to_level_matches_the_array_route():
+    """The solver's one-value fast path gives np.interp's levels."""
+    from pertouch.engine.levels import default_table
+
+    t = default_table()
+    for a in ("colorfulness", "contrast", "temperature", "brightness"):
+        sc = t[a]
+        knots = sc._core[0]
+        xs = np.linspace(knots[0], knots[-1], 301)[1:-1]
+        got = np.array([sc.to_level(float(x)) for x in xs])
+        assert np.abs(got - sc.to_level(xs)).max() <= 1e-12
