@@ -97,6 +97,9 @@ def temperature_of_mean(m: np.ndarray) -> np.ndarray:
     return temperature_of_xyz(_xyz_of_mean(m))
 
 
+_SRGB_TO_XYZ_ROWS = SRGB_TO_XYZ.tolist()
+
+
 def temperature_of_mean1(m0: float, m1: float, m2: float) -> float:
     """:func:`temperature_of_mean` of ONE mean colour in scalar arithmetic (the solver calls
     it per evaluation; ~20 array calls cost more than the whole compiled sample pass)."""
@@ -106,7 +109,7 @@ def temperature_of_mean1(m0: float, m1: float, m2: float) -> float:
     for v in (m0, m1, m2):
         c = min(max(v / 255.0, 1e-3), 0.999)
         lin.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
-    x, y, z = (r[0] * lin[0] + r[1] * lin[1] + r[2] * lin[2] for r in SRGB_TO_XYZ.tolist())
+    x, y, z = (r[0] * lin[0] + r[1] * lin[1] + r[2] * lin[2] for r in _SRGB_TO_XYZ_ROWS)
     total = x + y + z
     xe, ye = _HA_EPICENTRE
     phi = math.atan2(y / total - ye, xe - x / total)
