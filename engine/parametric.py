@@ -270,7 +270,7 @@ class ParametricEngine:
         return out
 
     # -- rendering ------------------------------------------------------------------
-    def apply(self, image: np.ndarray, plan: Plan) -> np.ndarray:
+    def apply(self, image: np.ndarray, plan: Plan, out: np.ndarray | None = None) -> np.ndarray:
         """The fast pass: one fused transform per layer, applied on its bbox, blended.
 
         ``image`` is the photo the plan was solved on, or a resized copy of it (a
@@ -283,7 +283,7 @@ class ParametricEngine:
         n = 256 if image.dtype == np.uint8 else 65536
         base = image
         guide_cache: dict = {}
-        out = image.copy()
+        out = image.copy() if out is None else out
         for layer in plan.layers:
             if layer.params.is_identity:
                 continue
@@ -316,9 +316,10 @@ class ParametricEngine:
         out, rep, timings = self._apply_report(small, self.plan(image, recipe, regions))
         return RenderResult(out, rep, self.name, timings)
 
-    def _apply_report(self, image: np.ndarray, plan: Plan) -> tuple[np.ndarray, list[Achieved], dict]:
+    def _apply_report(self, image: np.ndarray, plan: Plan,
+                      out: np.ndarray | None = None) -> tuple[np.ndarray, list[Achieved], dict]:
         t0 = time.perf_counter()
-        out = self.apply(image, plan)
+        out = self.apply(image, plan, out)
         t1 = time.perf_counter()
         rep = self.report(out, plan)
         return out, rep, dict(plan.timings_ms, apply=(t1 - t0) * 1e3, report=(time.perf_counter() - t1) * 1e3)
@@ -327,7 +328,10 @@ class ParametricEngine:
         check_image(image)
         if recipe.is_identity:
             return RenderResult(image.copy(), [], self.name, {})
-        out, rep, timings = self._apply_report(image, self.plan(image, recipe, regions))
+        # the output starts as a copy of the photo: made by a worker thread while planning
+        # (OpenCV's copy releases the GIL; 12 MP take ~10 ms)
+        copy = _pool().submit(_copy, image)
+        out, rep, timings = self._apply_report(image, self.plan(image, recipe, regions), copy.result())
         t1 = time.perf_counter()
         worst = max((abs(a.error) for a in rep), default=0.0)
         if worst > CORRECT_ABOVE and image.shape[0] * image.shape[1] <= CORRECT_MAX_PIXELS:
@@ -347,23 +351,34 @@ class ParametricEngine:
 _POOL = None
 
 
-def _map(fn, items: list) -> list:
-    """``[fn(x) for x in items]`` on two threads (one item: here)."""
+def _pool():
+    """Two worker threads for planning (made on first use)."""
     global _POOL
-    if len(items) < 2:
-        return [fn(x) for x in items]
-    import cv2
-
     if _POOL is None:
         from concurrent.futures import ThreadPoolExecutor
 
         _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pertouch-plan")
+    return _POOL
+
+
+def _map(fn, items: list) -> list:
+    """``[fn(x) for x in items]`` on two threads (one item: here)."""
+    if len(items) < 2:
+        return [fn(x) for x in items]
+    import cv2
+
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)  # the two workers are the parallelism: OpenCV's own would oversubscribe
     try:
-        return list(_POOL.map(fn, items))
+        return list(_pool().map(fn, items))
     finally:
         cv2.setNumThreads(threads)
+
+
+def _copy(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.copyTo(image, None) if image.flags.c_contiguous else image.copy()
 
 
 def _measured(image: np.ndarray, exact: bool) -> tuple[ms.Measurer, str]:
