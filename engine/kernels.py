@@ -62,15 +62,42 @@ def clip_table(margins: tuple[float, float], per_unit: int, scale: float) -> tup
     return table, lo
 
 
-def _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, di, dj, clar):
+#: Packed tables: three 21-bit fields in one int64 (see :func:`_packed`).
+_FIELD = (1 << 21) - 1
+
+
+def _packed(tabs: np.ndarray, per_unit: int, clip_lo: float, n_clip: int) -> tuple[np.ndarray, int]:
+    """(table, shift): for input channel k and value v, the three output channels' clip-table
+    positions ``tabs[c, k, v] · per_unit`` in 1/2**shift steps, rounded, packed as fields
+    c = 0, 1, 2 of an int64 (bits 42, 21, 0); the table's offset (with the +0.5 that makes
+    the index a rounding) rides on k = 0. Summing a pixel's three entries sums the three
+    channels at once (exact integer arithmetic: every position lies in [0, n_clip), so each
+    field of the sum stays in [0, 2²¹)); a pixel costs 3 lookups, not 9, and its index,
+    ``field >> shift``, is within 1.5 / 2**shift steps of the float route's. shift = −1:
+    the table is too long to pack (use the float route)."""
+    shift = next((s for s in (4, 2, 0) if n_clip << s < _FIELD), -1)
+    if shift < 0:
+        return np.zeros((3, 1), np.int64), -1
+    scale = float(per_unit << shift)
+    steps = np.rint(tabs.astype(np.float64) * scale).astype(np.int64)  # (3 c, 3 k, n)
+    steps[:, 0, :] += int(np.floor((-clip_lo * per_unit + 0.5) * (1 << shift)))
+    return np.ascontiguousarray((steps[0] << 42) + (steps[1] << 21) + steps[2]), shift
+
+
+def _pixel(base, out, i, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, di, dj, clar):
     """Pixel (i, j): ``tabs`` → soft-clip table → blended into ``out`` with weight ``w``."""
-    if clar == 0.0:
+    if clar == 0.0 and shift >= 0:  # three packed lookups give the three clip-table indices
+        s = pk[0, base[i, j, 0]] + pk[1, base[i, j, 1]] + pk[2, base[i, j, 2]]
+        q0 = min(((s >> 42) & _FIELD) >> shift, qmax)
+        q1 = min(((s >> 21) & _FIELD) >> shift, qmax)
+        q2 = min((s & _FIELD) >> shift, qmax)
+    elif clar == 0.0:
         r = base[i, j, 0]
         g = base[i, j, 1]
         bl = base[i, j, 2]
-        t0 = tabs[0, 0, r] + tabs[0, 1, g] + tabs[0, 2, bl]
-        t1 = tabs[1, 0, r] + tabs[1, 1, g] + tabs[1, 2, bl]
-        t2 = tabs[2, 0, r] + tabs[2, 1, g] + tabs[2, 2, bl]
+        q0 = min(max(int((tabs[0, 0, r] + tabs[0, 1, g] + tabs[0, 2, bl]) * kq + off), 0), qmax)
+        q1 = min(max(int((tabs[1, 0, r] + tabs[1, 1, g] + tabs[1, 2, bl]) * kq + off), 0), qmax)
+        q2 = min(max(int((tabs[2, 0, r] + tabs[2, 1, g] + tabs[2, 2, bl]) * kq + off), 0), qmax)
     else:
         d = clar * detail[di, dj]
         t0 = np.float32(0.0)
@@ -83,9 +110,9 @@ def _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, w, d
             t0 += tabs[0, k, q] + (tabs[0, k, q + 1] - tabs[0, k, q]) * f
             t1 += tabs[1, k, q] + (tabs[1, k, q + 1] - tabs[1, k, q]) * f
             t2 += tabs[2, k, q] + (tabs[2, k, q + 1] - tabs[2, k, q]) * f
-    q0 = min(max(int(t0 * kq + off), 0), qmax)
-    q1 = min(max(int(t1 * kq + off), 0), qmax)
-    q2 = min(max(int(t2 * kq + off), 0), qmax)
+        q0 = min(max(int(t0 * kq + off), 0), qmax)
+        q1 = min(max(int(t1 * kq + off), 0), qmax)
+        q2 = min(max(int(t2 * kq + off), 0), qmax)
     if w == np.float32(1.0):  # the table of final (rounded, output-dtype) values
         out[i, j, 0] = clipq[q0]
         out[i, j, 1] = clipq[q1]
@@ -102,7 +129,7 @@ def _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, w, d
         out[i, j, 2] = min(int(o + w * (c2 - np.float32(0.5) - o) + np.float32(0.5)), top)
 
 
-def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, first, last, skip, y0, y1, x0, x1,
+def _kernel_py(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit, a, b, first, last, skip, y0, y1, x0, x1,
                ry0, ry1, rfy, cfx, segstart, scale, detail, clar):
     # tabs[c, k, v] = matrix[c, k] * lut[k, v]: a pixel's colour is sum_k tabs[c, k, v_k].
     # A row is walked one grid cell at a time (segstart[g] .. segstart[g + 1] are the
@@ -135,7 +162,7 @@ def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, fir
                 js = max(x0, segstart[g])
                 je = min(x1, segstart[e])
                 if js < je:
-                    _inside(base, out, i, js, je, tabs, n1, inv, kq, off, clip, clipq, qmax, top,
+                    _inside(base, out, i, js, je, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top,
                             detail, y0, x0, clar)
                 g = e
                 continue
@@ -165,7 +192,7 @@ def _kernel_py(base, out, guide, tabs, clip, clipq, clip_lo, per_unit, a, b, fir
                     continue
                 if w > one - wmin:
                     w = one
-                _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, i - y0, j - x0, clar)
+                _pixel(base, out, i, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, i - y0, j - x0, clar)
 
 
 def _inside_runs_py(a, b, first, last, skip):
@@ -191,11 +218,11 @@ def _inside_runs_py(a, b, first, last, skip):
                 nxt = g
 
 
-def _inside(base, out, i, js, je, tabs, n1, inv, kq, off, clip, clipq, qmax, top, detail, y0, x0, clar):
+def _inside(base, out, i, js, je, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, detail, y0, x0, clar):
     """Columns [js, je) of row i, all at weight 1."""
     one = np.float32(1.0)
     for j in range(js, je):
-        _pixel(base, out, i, j, tabs, n1, inv, kq, off, clip, clipq, qmax, top, one, detail, i - y0, j - x0, clar)
+        _pixel(base, out, i, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, one, detail, i - y0, j - x0, clar)
 
 
 if HAVE_NUMBA:
@@ -271,7 +298,8 @@ def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTr
         clip, clip_lo = clip_table(t.margins, per_unit, scale)
         clipq = final_table(t.margins, per_unit, scale, base.dtype)
         first, last, skip = spans if spans is not None else row_spans(a, b)
-        _kernel(base, out, guide, tabs, clip, clipq, clip_lo, per_unit,
+        pk, shift = _packed(tabs, per_unit, clip_lo, clip.shape[0])
+        _kernel(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit,
                 np.ascontiguousarray(a, np.float32),
                 np.ascontiguousarray(b, np.float32), first, last, skip, int(y0), int(y1), int(x0), int(x1),
                 ry0, ry1, rfy, cfx, _segstart_of(w, a.shape[1]), np.float32(scale),
