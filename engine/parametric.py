@@ -21,7 +21,9 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -159,61 +161,64 @@ class ParametricEngine:
         src_meas = None
         guide_cache: dict = {}
         under = op.Params()  # the global layer's strengths, under every region
-        # the regions' weights follow the INPUT's luma (the kernel's guide), at src's size
-        lum_src = None if exact else luma_unit(np.round(src * 255).astype(np.uint8))
-        masks512 = {n: ms.measure_mask(m) for n, m in masks.items()}
-        wanted = sorted({a for _, e in entries for a in e.attributes})
-        # every region measured at once (one pass over a label image for a partition)
-        raw_all = dict(zip(masks512, meas.raw_many(list(masks512.values()), wanted)))
-        now_all = raw_all
-        preps: dict[str, tuple] = {}
-        for name, edit in entries:
-            if name != GLOBAL and name not in preps:
-                # every region's weights, sample and support, built on two threads
-                # (OpenCV and NumPy release the GIL); the global edit is solved by now
-                todo = [n for n, _ in entries if n != GLOBAL]
-                for n in todo:
-                    guide_for(masks[n].shape, image, guide_cache)
-                args = (regions, masks, masks512, image, src, lum_src, src_key, under, exact, guide_cache)
-                preps = dict(zip(todo, _map(lambda n: self._prepare(n, *args), todo)))
-            weights = w_src = None
-            corr = (corrections or {}).get(name, {})
-            key = (src_key, edit.model_dump_json(), tuple(sorted(corr.items())))
-            if name == GLOBAL:
-                mask512, mask = np.ones(MEASURE_SIZE[::-1], bool), None
-            else:
-                mask, mask512 = masks[name], masks512[name]
-                mdig, weights, prep = preps[name]
-                key += (mdig, under)
-                w_src = prep[0]
-            names = list(edit.attributes)
-            raw_in = meas.raw(mask512, names) if name == GLOBAL else {a: raw_all[name][a] for a in names}
-            before = ms.to_levels(raw_in, self.table)
-            if any(math.isnan(v) for v in before.values()):
-                continue  # empty region at measuring size: nothing to edit
-            target = self._targets(edit, before)
-            raw_t = {a: float(self.table[a].to_raw(min(EXTENDED, max(-EXTENDED, v + corr.get(a, 0.0)))))
-                     for a, v in target.items()}
-            sample = RegionSample.build(src, mask512) if name == GLOBAL else prep[1]
-            now = raw_in if src_meas is None else {a: now_all[name][a] for a in names}
-            layers.append(Layer(name, op.Params(), mask, before, target, weights,
-                                None if name == GLOBAL else mask512))
-            if name == GLOBAL:
-                under = self.cache.params.get(("alone", key))
-                if under is None:
-                    under = solve_region(sample, raw_t, self.table, passes=self.passes, measured=now).params
-                    self.cache.params.put(("alone", key), under)
-                    self.stats["solves"] = self.stats.get("solves", 0) + 1
-                layers[-1].params = under
-                if not under.is_identity:
-                    src = op.apply_chain(src, under, sigma)
-                    src_meas = ms.Measurer(src) if exact else ms.Measurer(src * 255.0, measured=True)
-                    now_all = dict(zip(masks512, src_meas.raw_many(list(masks512.values()), wanted)))
-                continue
-            offset = calibrate(sample, raw_t, now, sample.mean_luma()) if not sample.empty else {}
-            problems.append(LayerProblem(name, sample, w_src, prep[2], mask512, raw_t, offset,
-                                         alone=self.cache.params.get(("alone", key))))
-            keys.append(key)
+        todo = [n for n, _ in entries if n != GLOBAL]
+        with _opencv_threads(1):  # two workers are the parallelism: OpenCV's would oversubscribe
+            # the regions' weights (independent of the global edit) start on the workers now
+            lock = threading.Lock()
+            wjobs = {n: _pool().submit(self._weights, n, regions, masks, image, src_key, guide_cache, lock)
+                     for n in todo}
+            # the regions' weights follow the INPUT's luma (the kernel's guide), at src's size
+            lum_src = None if exact else luma_unit(np.round(src * 255).astype(np.uint8))
+            masks512 = {n: ms.measure_mask(m) for n, m in masks.items()}
+            wanted = sorted({a for _, e in entries for a in e.attributes})
+            # every region measured at once (one pass over a label image for a partition)
+            raw_all = dict(zip(masks512, meas.raw_many(list(masks512.values()), wanted)))
+            now_all = raw_all
+            preps: dict[str, tuple] = {}
+            for name, edit in entries:
+                if name != GLOBAL and not preps:
+                    # every region's sample and support, on the workers too (OpenCV, NumPy
+                    # release the GIL); the global edit under them is solved by now
+                    args = (masks512, image, src, lum_src, src_key, under, exact)
+                    preps = dict(zip(todo, _pool().map(lambda n: self._prepare(n, wjobs[n].result(), *args), todo)))
+                weights = w_src = None
+                corr = (corrections or {}).get(name, {})
+                key = (src_key, edit.model_dump_json(), tuple(sorted(corr.items())))
+                if name == GLOBAL:
+                    mask512, mask = np.ones(MEASURE_SIZE[::-1], bool), None
+                else:
+                    mask, mask512 = masks[name], masks512[name]
+                    mdig, weights, prep = preps[name]
+                    key += (mdig, under)
+                    w_src = prep[0]
+                names = list(edit.attributes)
+                raw_in = meas.raw(mask512, names) if name == GLOBAL else {a: raw_all[name][a] for a in names}
+                before = ms.to_levels(raw_in, self.table)
+                if any(math.isnan(v) for v in before.values()):
+                    continue  # empty region at measuring size: nothing to edit
+                target = self._targets(edit, before)
+                raw_t = {a: float(self.table[a].to_raw(min(EXTENDED, max(-EXTENDED, v + corr.get(a, 0.0)))))
+                         for a, v in target.items()}
+                sample = RegionSample.build(src, mask512) if name == GLOBAL else prep[1]
+                now = raw_in if src_meas is None else {a: now_all[name][a] for a in names}
+                layers.append(Layer(name, op.Params(), mask, before, target, weights,
+                                    None if name == GLOBAL else mask512))
+                if name == GLOBAL:
+                    under = self.cache.params.get(("alone", key))
+                    if under is None:
+                        under = solve_region(sample, raw_t, self.table, passes=self.passes, measured=now).params
+                        self.cache.params.put(("alone", key), under)
+                        self.stats["solves"] = self.stats.get("solves", 0) + 1
+                    layers[-1].params = under
+                    if not under.is_identity:
+                        src = op.apply_chain(src, under, sigma)
+                        src_meas = ms.Measurer(src) if exact else ms.Measurer(src * 255.0, measured=True)
+                        now_all = dict(zip(masks512, src_meas.raw_many(list(masks512.values()), wanted)))
+                    continue
+                offset = calibrate(sample, raw_t, now, sample.mean_luma()) if not sample.empty else {}
+                problems.append(LayerProblem(name, sample, w_src, prep[2], mask512, raw_t, offset,
+                                             alone=self.cache.params.get(("alone", key))))
+                keys.append(key)
         self._solve(problems, keys)
         solved = {pr.name: pr.params for pr in problems}
         for layer in layers:
@@ -224,16 +229,24 @@ class ParametricEngine:
         self.cache.plans.put(plan_key, plan)
         return plan
 
-    def _prepare(self, name: str, regions: Mapping, masks: dict, masks512: dict, image: np.ndarray,
-                 src: np.ndarray, lum_src: np.ndarray | None, src_key: tuple, under: op.Params, exact: bool,
-                 guide_cache: dict) -> tuple[str, Weights, tuple]:
-        """Region ``name``'s (mask digest, weights, (weights at src, sample, support)), cached."""
+    def _weights(self, name: str, regions: Mapping, masks: dict, image: np.ndarray, src_key: tuple,
+                 guide_cache: dict, lock: threading.Lock) -> tuple[str, Weights]:
+        """Region ``name``'s (mask digest, weights), cached (run on a worker thread)."""
         mdig = self.cache.mask_digest(_mask_array(regions[name]))
         wkey = (mdig, image.shape[:2], src_key)
         weights = self.cache.weights.get(wkey)
         if weights is None:
-            weights = weights_for(masks[name], image, guide_cache)
+            with lock:  # the grid's guide is made once, by whichever worker comes first
+                guide = guide_for(masks[name].shape, image, guide_cache)
+            weights = Weights.build(masks[name], image, guide)
             self.cache.weights.put(wkey, weights)
+        return mdig, weights
+
+    def _prepare(self, name: str, mdig_weights: tuple[str, Weights], masks512: dict, image: np.ndarray,
+                 src: np.ndarray, lum_src: np.ndarray | None, src_key: tuple, under: op.Params,
+                 exact: bool) -> tuple[str, Weights, tuple]:
+        """Region ``name``'s (mask digest, weights, (weights at src, sample, support)), cached."""
+        mdig, weights = mdig_weights
         # its sample of src (after the global edit) and weights there
         skey = (mdig, image.shape[:2], src_key, under)
         prep = self.cache.samples.get(skey)
@@ -361,18 +374,17 @@ def _pool():
     return _POOL
 
 
-def _map(fn, items: list) -> list:
-    """``[fn(x) for x in items]`` on two threads (one item: here)."""
-    if len(items) < 2:
-        return [fn(x) for x in items]
+@contextmanager
+def _opencv_threads(n: int):
+    """OpenCV's own thread count set to ``n`` for a while."""
     import cv2
 
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)  # the two workers are the parallelism: OpenCV's own would oversubscribe
+    old = cv2.getNumThreads()
+    cv2.setNumThreads(n)
     try:
-        return list(_pool().map(fn, items))
+        yield
     finally:
-        cv2.setNumThreads(threads)
+        cv2.setNumThreads(old)
 
 
 def _copy(image: np.ndarray) -> np.ndarray:
