@@ -65,3 +65,23 @@ def test_other_aspect_is_an_error(tmp_path):
 def test_missing_mask_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_mask(tmp_path / "nope.png", (4, 4))
+
+
+def test_saved_mask_png_reads_back_as_16_bit_steps(tmp_path):
+    """A computed mask written for a sidecar (16-bit grey PNG) loads back to its 16-bit
+    steps, the values a 16-bit RGB copy of it gives."""
+    import numpy as np
+
+    from pertouch.engine.imwrite import save_mask_png
+
+    rng = np.random.default_rng(0)
+    m = np.clip(rng.random((37, 53)).astype(np.float32) * 1.2 - 0.1, 0, 1)
+    p = save_mask_png(tmp_path / "m.png", m)
+    got = load_mask(p, m.shape)
+    steps = (np.clip(m, 0, 1) * 65535 + 0.5).astype(np.uint16)
+    assert got.shape == m.shape and np.abs(got - steps / 65535).max() < 1e-6
+    assert [f.name for f in tmp_path.iterdir()] == ["m.png"]  # no temporary left behind
+    from pertouch.engine.io import save_image
+
+    rgb = save_image(tmp_path / "rgb.png", np.repeat(steps[..., None], 3, axis=2))
+    assert np.array_equal(load_mask(rgb, m.shape), got)

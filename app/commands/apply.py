@@ -96,12 +96,14 @@ def _rel(path: Path, start: Path) -> str:
 
 
 def sidecar_masks(regions: dict, out: Path, created: list[Path]) -> dict[str, str]:
-    """Region → mask path relative to the sidecar; outside files are copied next to it."""
-    import numpy as np
+    """Region → mask path relative to the sidecar; outside files are copied next to it.
 
-    from pertouch.engine.io import save_image
+    Computed masks (segmentation) are stored as 16-bit grey PNGs, encoded on two threads."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    folder, paths = out.parent, {}
+    from pertouch.engine.imwrite import save_mask_png
+
+    folder, paths, todo = out.parent, {}, []
     masks_dir = out.with_name(out.name + ".masks")
     for name, region in regions.items():
         src = Path(region.source) if region.source else None
@@ -115,11 +117,13 @@ def sidecar_masks(regions: dict, out: Path, created: list[Path]) -> dict[str, st
         if src is not None and src.is_file():
             dst = masks_dir / f"{name}{src.suffix.lower()}"
             shutil.copyfile(src, dst)
-        else:  # a computed mask (segmentation): store it as a 16-bit PNG
+        else:  # a computed mask (segmentation)
             dst = masks_dir / f"{name}.png"
-            m16 = (np.clip(region.mask, 0, 1) * 65535 + 0.5).astype(np.uint16)
-            save_image(dst, np.repeat(m16[..., None], 3, axis=2))
+            todo.append((dst, region.mask))
         paths[name] = _rel(dst, folder)
+    if todo:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # OpenCV's PNG encoder releases the GIL
+            list(pool.map(lambda job: save_mask_png(*job), todo))
     return paths
 
 
