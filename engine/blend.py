@@ -155,8 +155,11 @@ class Weights:
         else:
             au = cv2.resize(self.a, (w, h), interpolation=cv2.INTER_LINEAR)
             bu = cv2.resize(self.b, (w, h), interpolation=cv2.INTER_LINEAR)
-        q = au * (luma_unit(image) if luma is None else luma) + bu
-        return np.where(q < W_MIN, 0.0, np.where(q > 1 - W_MIN, 1.0, q)).astype(np.float32)
+        q = (au * (luma_unit(image) if luma is None else luma)).astype(np.float32, copy=False)
+        q += bu
+        np.putmask(q, q < W_MIN, 0.0)
+        np.putmask(q, q > 1 - W_MIN, 1.0)
+        return q
 
 
 def _extent(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -315,16 +315,24 @@ class RegionSample:
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         y0, x0 = (int(rows[0]), int(cols[0])) if rows.size else (0, 0)
         sub = mask[y0:int(rows[-1]) + 1, x0:int(cols[-1]) + 1] if rows.size else mask[:0, :0]
-        # pixels and pairs found in the mask's bbox (same raster order as in the whole mask)
-        ys, xs = (v + o for v, o in zip(np.nonzero(sub), (y0, x0)))
-        pick = _stride(ys.size, n, seed)
-        hy, hx = (v + o for v, o in zip(np.nonzero(sub[:, 1:] & sub[:, :-1]), (y0, x0)))
-        vy, vx = (v + o for v, o in zip(np.nonzero(sub[1:] & sub[:-1]), (y0, x0)))
-        pp = _stride(hy.size + vy.size, n_pairs, seed + 1)
-        ay, ax = np.concatenate([hy, vy])[pp], np.concatenate([hx, vx])[pp]
-        by, bx = np.concatenate([hy, vy + 1])[pp], np.concatenate([hx + 1, vx])[pp]
-        yy = np.concatenate([ys[pick], ay, by])
-        xx = np.concatenate([xs[pick], ax, bx])
+        # pixels and pairs found in the mask's bbox (same raster order as in the whole mask);
+        # flat indices, turned into rows/columns only for the picks
+        sw = sub.shape[1]
+        flat = np.flatnonzero(sub)
+        pick = _stride(flat.size, n, seed)
+        ys, xs = np.divmod(flat[pick], sw)
+        hf = np.flatnonzero(sub[:, 1:] & sub[:, :-1])  # in a (sh, sw − 1) raster
+        vf = np.flatnonzero(sub[1:] & sub[:-1])        # in a (sh − 1, sw) raster
+        pp = _stride(hf.size + vf.size, n_pairs, seed + 1)
+        horiz = pp < hf.size
+        hy, hx = np.divmod(hf[pp[horiz]], max(sw - 1, 1))
+        vy, vx = np.divmod(vf[pp[~horiz] - hf.size], sw)
+        ay, ax = np.concatenate([hy, vy]), np.concatenate([hx, vx])
+        order = np.concatenate([np.flatnonzero(horiz), np.flatnonzero(~horiz)])
+        ay[order], ax[order] = ay.copy(), ax.copy()  # back to the order of pp
+        by, bx = ay + (~horiz), ax + horiz
+        yy = np.concatenate([ys, ay, by]) + y0
+        xx = np.concatenate([xs, ax, bx]) + x0
         h, w = proxy.shape[:2]
         if (h, w) != mask.shape:  # exact mode: the 4 bilinear taps of each measuring pixel
             ry0, ry1, fy = _coords(mask.shape[0], h)
