@@ -200,7 +200,7 @@ def _inside_runs_py(a, b, first, last, skip):
     i.e. has a corner with a ≠ 0 or b ≠ 1 (g itself when it is not); filled only over
     the cells the kernel visits for that row pair."""
     gh, gw = a.shape
-    for r in _prange(gh):
+    for r in range(gh):
         r1 = min(r + 1, gh - 1)
         g0 = min(first[r], first[r1])
         g1 = max(last[r], last[r1])
@@ -230,7 +230,7 @@ if HAVE_NUMBA:
     _pixel = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_pixel)
     _inside = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_inside)
     _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
-    _inside_runs = _nb.njit(parallel=True, cache=True, nogil=True)(_inside_runs_py)
+    _inside_runs = _nb.njit(cache=True, nogil=True)(_inside_runs_py)
 else:
     _prange = range
     _kernel = _inside_runs = None

@@ -239,6 +239,7 @@ class ParametricEngine:
             with lock:  # the grid's guide is made once, by whichever worker comes first
                 guide = guide_for(masks[name].shape, image, guide_cache)
             weights = Weights.build(masks[name], image, guide)
+            weights.spans  # the kernel's row spans and inside runs, made here (off the critical path)
             self.cache.weights.put(wkey, weights)
         return mdig, weights
 
