@@ -139,7 +139,10 @@ class Weights:
         least as large as the grid, so only the full-resolution bbox changes.
         """
         ext = self.extent if self.extent is not None or self.bbox == (0, 0, 0, 0) else _extent(self.a, self.b)
-        return Weights(self.a, self.b, tuple(shape), _bbox_of(ext, self.a.shape, tuple(shape)), ext)
+        out = Weights(self.a, self.b, tuple(shape), _bbox_of(ext, self.a.shape, tuple(shape)), ext)
+        if "spans" in self.__dict__:  # they depend on the grid only: share them
+            out.__dict__["spans"] = self.__dict__["spans"]
+        return out
 
     def full(self, image: np.ndarray, luma: np.ndarray | None = None) -> np.ndarray:
         """The weight map ``(H, W)`` float32 in [0, 1] at ``image``'s size (materialised).

@@ -11,6 +11,7 @@ import os
 import struct
 import tempfile
 import zlib
+from typing import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -80,17 +81,18 @@ def save_image(
     rgb, a = _to_depth(pixels, depth), (None if alpha is None else _to_depth(alpha, depth))
     if fmt == "JPEG":
         a = None
-    _write_atomic(out, _encode(rgb, a, fmt, _reset_orientation(exif), quality))
+    _write_atomic(out, lambda: _encode(rgb, a, fmt, _reset_orientation(exif), quality))
     return out
 
 
-def _write_atomic(out: Path, data: bytes) -> None:
-    """Write ``data`` to ``out`` through a temporary file in the same folder and a rename:
-    on any error no file (and no temporary) is left behind."""
+def _write_atomic(out: Path, data: Callable[[], bytes]) -> None:
+    """Write ``data()`` to ``out`` through a temporary file in the same folder and a rename:
+    on any error (encoding included) no file, and no temporary, is left behind; an
+    OSError becomes a one-line :class:`InputError`."""
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            f.write(data())
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)
@@ -116,10 +118,14 @@ def save_mask_png(path: str | os.PathLike, mask: np.ndarray) -> Path:
 
     out = Path(path)
     m16 = (np.clip(mask, 0, 1) * 65535 + 0.5).astype(np.uint16)
-    ok, enc = cv2.imencode(".png", m16, [cv2.IMWRITE_PNG_COMPRESSION, 4])
-    if not ok:
-        raise InputError(f"cannot encode mask {out.name}")
-    _write_atomic(out, enc.tobytes())
+
+    def encode() -> bytes:
+        ok, enc = cv2.imencode(".png", m16, [cv2.IMWRITE_PNG_COMPRESSION, 4])
+        if not ok:
+            raise OSError(f"PNG encoder failed for {out.name}")
+        return enc.tobytes()
+
+    _write_atomic(out, encode)
     return out
 
 

@@ -344,7 +344,7 @@ class ParametricEngine:
             return RenderResult(image.copy(), [], self.name, {})
         # the output starts as a copy of the photo: made by a worker thread while planning
         # (OpenCV's copy releases the GIL; 12 MP take ~10 ms)
-        copy = _pool().submit(_copy, image)
+        copy = _copier().submit(_copy, image)
         out, rep, timings = self._apply_report(image, self.plan(image, recipe, regions), copy.result())
         t1 = time.perf_counter()
         worst = max((abs(a.error) for a in rep), default=0.0)
@@ -386,6 +386,19 @@ def _opencv_threads(n: int):
         yield
     finally:
         cv2.setNumThreads(old)
+
+
+_COPIER = None
+
+
+def _copier():
+    """One thread that makes output copies (apart from the planning workers, which it would delay)."""
+    global _COPIER
+    if _COPIER is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _COPIER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pertouch-copy")
+    return _COPIER
 
 
 def _copy(image: np.ndarray) -> np.ndarray:
