@@ -11,9 +11,9 @@ import os
 import struct
 import tempfile
 import zlib
-from typing import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageCms
