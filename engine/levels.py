@@ -155,8 +155,14 @@ class LevelScale:
 
     def to_raw(self, level: float | np.ndarray) -> float | np.ndarray:
         """Level(s) → raw value(s); levels are clamped to ±EXTENDED (to the table's ends where it cannot extend)."""
-        lv = np.clip(np.asarray(level, np.float64), -EXTENDED, EXTENDED)
         knots, levels = self._core
+        if isinstance(level, (float, int, np.floating)) and levels[0] < level < levels[-1]:
+            # one level inside the table (the solver's case): np.interp's formula, without arrays
+            ll = self._lists[1]
+            j = bisect.bisect_right(ll, float(level)) - 1
+            x0, x1, y0, y1 = ll[j], ll[j + 1], self._lists[0][j], self._lists[0][j + 1]
+            return (y1 - y0) / (x1 - x0) * (float(level) - x0) + y0
+        lv = np.clip(np.asarray(level, np.float64), -EXTENDED, EXTENDED)
         out = np.interp(lv, levels, knots)
         (r_lo, l_lo, s_lo), (r_hi, l_hi, s_hi) = self._ends
         if np.any(lv < l_lo) or np.any(lv > l_hi):

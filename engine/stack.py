@@ -80,17 +80,19 @@ def _at_taps(li: LayerProblem, k: int, lk: LayerProblem) -> tuple[np.ndarray, np
 
 def find_overlaps(layers: list[LayerProblem]) -> None:
     """Fill each layer's ``overlaps``: the other layers with weight inside its measured mask."""
+    boxes = [_bbox(li.mask512) for li in layers]
     for i, li in enumerate(layers):
-        li.overlaps = [k for k, lk in enumerate(layers) if k != i and _touch(lk.support, li.mask512)]
+        b = boxes[i]
+        li.overlaps = [k for k, lk in enumerate(layers) if k != i and b is not None
+                       and bool((lk.support[b] & li.mask512[b]).any())]
 
 
-def _touch(support: np.ndarray, mask: np.ndarray) -> bool:
+def _bbox(mask: np.ndarray) -> tuple[slice, slice] | None:
     rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
-        return False
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    return bool((support[y0:y1, x0:x1] & mask[y0:y1, x0:x1]).any())
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 def compose(layers: list[LayerProblem], i: int) -> RegionSample:

@@ -130,3 +130,14 @@ def test_scalar_to_level_matches_the_array_route():
         xs = np.linspace(knots[0], knots[-1], 301)[1:-1]
         got = np.array([sc.to_level(float(x)) for x in xs])
         assert np.abs(got - sc.to_level(xs)).max() <= 1e-12
+
+
+def test_scalar_to_raw_matches_the_array_route():
+    from pertouch.engine.levels import default_table
+
+    t = default_table()
+    for a in ("colorfulness", "contrast", "temperature", "brightness"):
+        sc = t[a]
+        lv = np.linspace(-0.999, 0.999, 301)
+        got = np.array([sc.to_raw(float(x)) for x in lv])
+        assert np.allclose(got, sc.to_raw(lv), rtol=1e-12, atol=1e-9)
