@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
@@ -96,27 +97,35 @@ class Weights:
     extent: tuple[int, int, int, int] | None = None  # grid rows/cols where a or b ≠ 0 (None: none)
 
     @classmethod
-    def build(cls, mask: np.ndarray, image: np.ndarray, guide_grid: np.ndarray | None = None) -> "Weights":
-        """From a soft mask (any resolution, photo's aspect) and the photo ``(H, W, 3)``."""
+    def build(cls, mask: np.ndarray, image: np.ndarray,
+              guide_grid: np.ndarray | Callable[[], np.ndarray] | None = None) -> "Weights":
+        """From a soft mask (any resolution, photo's aspect) and the photo ``(H, W, 3)``.
+
+        ``guide_grid``: the photo's luma on the grid (:func:`guide_for`), or a function
+        giving it (asked for only once the mask is ready, so a shared guide can be made by
+        one thread while others prepare their masks)."""
         import cv2
 
         h, w = image.shape[:2]
         m = np.asarray(mask, np.float32)
         gh, gw = grid_shape((h, w), m.shape)
-        if guide_grid is None or guide_grid.shape != (gh, gw):
-            guide_grid = luma_unit(cv2.resize(image, (gw, gh), interpolation=cv2.INTER_AREA))
         p = np.clip(shrink(m, (gh, gw)), 0.0, 1.0)
         r = refine_radius((gh, gw), m.shape)
         a = np.zeros((gh, gw), np.float32)
         b = np.zeros((gh, gw), np.float32)
         rows, cols = np.flatnonzero((p > 0).any(axis=1)), np.flatnonzero((p > 0).any(axis=0))
+        ext = None
         if rows.size:  # filter only the mask's bounding box (plus the filter's reach)
+            guide_grid = guide_grid() if callable(guide_grid) else guide_grid
+            if guide_grid is None or guide_grid.shape != (gh, gw):
+                guide_grid = luma_unit(cv2.resize(image, (gw, gh), interpolation=cv2.INTER_AREA))
             pad = 4 * r + 2
             y0, y1 = max(0, rows[0] - pad), min(gh, rows[-1] + 1 + pad)
             x0, x1 = max(0, cols[0] - pad), min(gw, cols[-1] + 1 + pad)
             ca, cb = guided_coefficients(guide_grid[y0:y1, x0:x1], np.ascontiguousarray(p[y0:y1, x0:x1]), r)
             a[y0:y1, x0:x1], b[y0:y1, x0:x1] = ca, cb
-        ext = _extent(a, b)
+            e = _extent(ca, cb)  # a and b are 0 outside the crop
+            ext = None if e is None else (e[0] + y0, e[1] + y0, e[2] + x0, e[3] + x0)
         return cls(a, b, (h, w), _bbox_of(ext, a.shape, (h, w)), ext)
 
     @cached_property

@@ -162,6 +162,7 @@ class ParametricEngine:
         guide_cache: dict = {}
         under = op.Params()  # the global layer's strengths, under every region
         todo = [n for n, _ in entries if n != GLOBAL]
+        t_prep = t1
         with _opencv_threads(1):  # two workers are the parallelism: OpenCV's would oversubscribe
             # the regions' weights (independent of the global edit) start on the workers now
             lock = threading.Lock()
@@ -181,6 +182,7 @@ class ParametricEngine:
                     # release the GIL); the global edit under them is solved by now
                     args = (masks512, image, src, lum_src, src_key, under, exact)
                     preps = dict(zip(todo, _pool().map(lambda n: self._prepare(n, wjobs[n].result(), *args), todo)))
+                    t_prep = time.perf_counter()
                 weights = w_src = None
                 corr = (corrections or {}).get(name, {})
                 key = (src_key, edit.model_dump_json(), tuple(sorted(corr.items())))
@@ -224,7 +226,9 @@ class ParametricEngine:
         for layer in layers:
             if layer.name in solved:
                 layer.params = solved[layer.name] or op.Params()
-        plan = Plan(layers, {"measure": (t1 - t0) * 1e3, "solve": (time.perf_counter() - t1) * 1e3},
+        t_end = time.perf_counter()
+        plan = Plan(layers, {"measure": (t1 - t0) * 1e3, "prepare": (t_prep - t1) * 1e3,
+                             "solve": (t_end - t_prep) * 1e3},
                     image.shape[:2])
         self.cache.plans.put(plan_key, plan)
         return plan
@@ -236,8 +240,10 @@ class ParametricEngine:
         wkey = (mdig, image.shape[:2], src_key)
         weights = self.cache.weights.get(wkey)
         if weights is None:
-            with lock:  # the grid's guide is made once, by whichever worker comes first
-                guide = guide_for(masks[name].shape, image, guide_cache)
+            def guide() -> np.ndarray:
+                with lock:  # the grid's guide is made once, by whichever worker comes first
+                    return guide_for(masks[name].shape, image, guide_cache)
+
             weights = Weights.build(masks[name], image, guide)
             weights.spans  # the kernel's row spans and inside runs, made here (off the critical path)
             self.cache.weights.put(wkey, weights)
