@@ -24,6 +24,7 @@ reference and a checksum of a few rows, so an array edited in place is noticed).
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
@@ -33,26 +34,31 @@ import xxhash
 
 
 class LRU:
-    """A plain least-recently-used map of at most ``size`` entries."""
+    """A plain least-recently-used map of at most ``size`` entries (thread-safe: the
+    planning workers fill it too)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._d: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
-        if key not in self._d:
-            return None
-        self._d.move_to_end(key)
-        return self._d[key]
+        with self._lock:
+            if key not in self._d:
+                return None
+            self._d.move_to_end(key)
+            return self._d[key]
 
     def put(self, key: Hashable, value: Any) -> None:
-        self._d[key] = value
-        self._d.move_to_end(key)
-        while len(self._d) > self.size:
-            self._d.popitem(last=False)
+        with self._lock:
+            self._d[key] = value
+            self._d.move_to_end(key)
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
 
     def clear(self) -> None:
-        self._d.clear()
+        with self._lock:
+            self._d.clear()
 
     def __len__(self) -> int:
         return len(self._d)
@@ -84,6 +90,7 @@ class LayerCache:
         #: proxy digest and the global strengths under it (edits do not change them)
         self.samples = LRU(weights_size)
         self._masks: dict[int, tuple[weakref.ref, bytes, str]] = {}
+        self._masks_lock = threading.Lock()
         self._photo: tuple | None = None
 
     def mask_digest(self, mask: np.ndarray) -> str:
@@ -94,12 +101,13 @@ class LayerCache:
         if hit is not None and hit[0]() is mask and hit[1] == probe:
             return hit[2]
         d = digest(mask)
-        try:
-            self._masks[key] = (weakref.ref(mask), probe, d)
-        except TypeError:  # not weak-referenceable: just do not remember it
-            pass
-        if len(self._masks) > 256:
-            self._masks = {k: v for k, v in self._masks.items() if v[0]() is not None}
+        with self._masks_lock:  # the planning workers ask too
+            try:
+                self._masks[key] = (weakref.ref(mask), probe, d)
+            except TypeError:  # not weak-referenceable: just do not remember it
+                pass
+            if len(self._masks) > 256:
+                self._masks = {k: v for k, v in self._masks.items() if v[0]() is not None}
         return d
 
     def photo(self, image: np.ndarray, make: Callable[[np.ndarray], Any]) -> Any:
