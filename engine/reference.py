@@ -29,7 +29,8 @@ class ReferenceEngine(ParametricEngine):
 
     name = "reference"
 
-    def apply(self, image: np.ndarray, plan: Plan) -> np.ndarray:
+    def apply(self, image: np.ndarray, plan: Plan, out: np.ndarray | None = None) -> np.ndarray:
+        """The straightforward chain (``out``, a copy of ``image`` to write into, is not needed)."""
         sigma = op.clarity_sigma(*image.shape[:2])
         x = to_unit_float(image)
         base = x

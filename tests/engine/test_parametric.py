@@ -91,6 +91,9 @@ def test_fast_matches_reference(astro_small):
     assert diff.mean() < 0.1  # mean abs diff well under one 8-bit level (the bar is 1/255)
     mse = float((diff.astype(np.float64) ** 2).mean())
     assert 10 * np.log10(255 ** 2 / mse) > 45.0 and diff.max() <= 4
+    # the reference renders end to end through the same planning (and output copy)
+    ref = ReferenceEngine().render(astro_small, rec, regs)
+    assert ref.image.shape == astro_small.shape and np.abs(ref.image.astype(np.int16) - a).mean() < 0.5
 
 
 def test_uint16_matches_uint8(astro_small):
