@@ -133,7 +133,9 @@ class Weights:
         """Per grid row, the first and last column where the weight may be > 0 (the kernel's)."""
         from pertouch.engine.kernels import row_spans
 
-        return row_spans(self.a, self.b)
+        if self.extent is None and self.bbox == (0, 0, 0, 0):  # nowhere (or not known: look)
+            return row_spans(self.a, self.b)
+        return row_spans(self.a, self.b, self.extent)
 
     @classmethod
     def everywhere(cls, shape: tuple[int, int]) -> "Weights":
