@@ -164,16 +164,54 @@ class Weights:
         import cv2
 
         h, w = image.shape[:2]
+        lum = luma_unit(image) if luma is None else luma
+        if self.a.shape != (1, 1) and _full is not None:
+            from pertouch.engine.kernels import _coords
+
+            y0, y1, x0, x1 = self.bbox if tuple(self.shape) == (h, w) else (0, h, 0, w)
+            out = np.zeros((h, w), np.float32)
+            ry0, ry1, rfy = _coords(h, self.a.shape[0])
+            cx0, cx1, cfx = _coords(w, self.a.shape[1])
+            _full(np.ascontiguousarray(self.a, np.float32), np.ascontiguousarray(self.b, np.float32),
+                  ry0, ry1, rfy, cx0, cx1, cfx, np.ascontiguousarray(lum, np.float32), y0, y1, x0, x1, out)
+            return out
         if self.a.shape == (1, 1):
             au, bu = np.full((h, w), self.a[0, 0], np.float32), np.full((h, w), self.b[0, 0], np.float32)
         else:
             au = cv2.resize(self.a, (w, h), interpolation=cv2.INTER_LINEAR)
             bu = cv2.resize(self.b, (w, h), interpolation=cv2.INTER_LINEAR)
-        q = (au * (luma_unit(image) if luma is None else luma)).astype(np.float32, copy=False)
+        q = (au * lum).astype(np.float32, copy=False)
         q += bu
         np.putmask(q, q < W_MIN, 0.0)
         np.putmask(q, q > 1 - W_MIN, 1.0)
         return q
+
+
+def _full_py(a, b, ry0, ry1, rfy, cx0, cx1, cfx, luma, y0, y1, x0, x1, out):
+    """out[i, j] = clip(ā·Y + b̄) over the bbox, ā and b̄ interpolated as the fused kernel does."""
+    wmin = np.float32(1.0 / 512.0)
+    for i in range(y0, y1):
+        r0 = ry0[i]
+        r1 = ry1[i]
+        fy = rfy[i]
+        for j in range(x0, x1):
+            g0 = cx0[j]
+            g1 = cx1[j]
+            fx = cfx[j]
+            a0 = a[r0, g0] + (a[r1, g0] - a[r0, g0]) * fy
+            a1 = a[r0, g1] + (a[r1, g1] - a[r0, g1]) * fy
+            b0 = b[r0, g0] + (b[r1, g0] - b[r0, g0]) * fy
+            b1 = b[r0, g1] + (b[r1, g1] - b[r0, g1]) * fy
+            v = (a0 + (a1 - a0) * fx) * luma[i, j] + (b0 + (b1 - b0) * fx)
+            out[i, j] = 0.0 if v < wmin else 1.0 if v > 1 - wmin else v
+
+
+try:  # pragma: no cover - exercised whichever way the environment is
+    import numba as _nb
+
+    _full = _nb.njit(cache=True, nogil=True, fastmath=True)(_full_py)
+except Exception:  # noqa: BLE001 - no numba: the OpenCV route
+    _full = None
 
 
 def _extent(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int] | None:

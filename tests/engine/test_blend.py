@@ -1,0 +1,41 @@
+"""Region weights: the compiled weight map equals the OpenCV route; the kernel's row spans."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from pertouch.engine import blend
+from pertouch.engine.kernels import row_spans
+
+
+def _weights(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    img = (rng.random((300, 400, 3)) * 255).astype(np.uint8)
+    img = cv2.GaussianBlur(img, (0, 0), 3)
+    m = (cv2.GaussianBlur((rng.random((75, 100)) > 0.6).astype(np.float32), (0, 0), 4) > 0.5).astype(np.float32)
+    return img, blend.Weights.build(m, img)
+
+
+@pytest.mark.skipif(blend._full is None, reason="numba not installed")
+def test_compiled_full_map_matches_the_opencv_route(monkeypatch):
+    img, w = _weights()
+    got = w.full(img)
+    monkeypatch.setattr(blend, "_full", None)
+    ref = w.full(img)
+    assert got.dtype == np.float32 and got.shape == img.shape[:2]
+    assert np.abs(got - ref).max() < 1e-5
+    small = cv2.resize(img, (200, 150), interpolation=cv2.INTER_AREA)
+    assert np.abs(w.resized((150, 200)).full(small) - ref[::2, ::2]).mean() < 0.05  # a resized copy
+
+
+def test_row_spans_bound_the_nonzero_coefficients():
+    _, w = _weights(1)
+    first, last, _ = w.spans
+    nz = (w.a != 0) | (w.b != 0)
+    for r in range(nz.shape[0]):
+        cols = np.flatnonzero(nz[r])
+        assert (first[r], last[r]) == ((cols[0], cols[-1]) if cols.size else (nz.shape[1], -1))
+    f2, l2, _ = row_spans(w.a, w.b)  # without the extent: the same
+    assert np.array_equal(first, f2) and np.array_equal(last, l2)
