@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -32,7 +31,7 @@ import numpy as np
 from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
 from pertouch.engine.base import Achieved, RenderResult
-from pertouch.engine.blend import Weights, guide_for, luma_unit, support_at, weights_for
+from pertouch.engine.blend import Weights, luma_unit, weights_for
 from pertouch.engine.estimators import MEASURE_SIZE
 from pertouch.engine.kernels import apply_layer
 from pertouch.engine.levels import EXTENDED, LevelTable, default_table
@@ -40,6 +39,7 @@ from pertouch.engine.recipe import GLOBAL, Recipe, RegionEdit
 from pertouch.engine.regions import Region
 from pertouch.engine.solve import RegionSample, calibrate, solve_region
 from pertouch.engine.plancache import LayerCache, digest
+from pertouch.engine.prepare import copy_image, executor, opencv_threads, region_sample, region_weights
 from pertouch.engine.stack import LayerProblem, find_overlaps, solve_layers
 
 
@@ -163,10 +163,11 @@ class ParametricEngine:
         under = op.Params()  # the global layer's strengths, under every region
         todo = [n for n, _ in entries if n != GLOBAL]
         t_prep = t1
-        with _opencv_threads(1):  # two workers are the parallelism: OpenCV's would oversubscribe
+        with opencv_threads(1):  # two workers are the parallelism: OpenCV's would oversubscribe
             # the regions' weights (independent of the global edit) start on the workers now
             lock = threading.Lock()
-            wjobs = {n: _pool().submit(self._weights, n, regions, masks, image, src_key, guide_cache, lock)
+            wjobs = {n: executor("plan", 2).submit(region_weights, self.cache, _mask_array(regions[n]), masks[n],
+                                                   image, src_key, guide_cache, lock)
                      for n in todo}
             # the regions' weights follow the INPUT's luma (the kernel's guide), at src's size
             lum_src = None if exact else luma_unit(np.round(src * 255).astype(np.uint8))
@@ -180,8 +181,9 @@ class ParametricEngine:
                 if name != GLOBAL and not preps:
                     # every region's sample and support, on the workers too (OpenCV, NumPy
                     # release the GIL); the global edit under them is solved by now
-                    args = (masks512, image, src, lum_src, src_key, under, exact)
-                    preps = dict(zip(todo, _pool().map(lambda n: self._prepare(n, wjobs[n].result(), *args), todo)))
+                    args = (image, src, lum_src, src_key, under, exact)
+                    preps = dict(zip(todo, executor("plan", 2).map(
+                        lambda n: region_sample(self.cache, *wjobs[n].result(), masks512[n], *args), todo)))
                     t_prep = time.perf_counter()
                 weights = w_src = None
                 corr = (corrections or {}).get(name, {})
@@ -232,36 +234,6 @@ class ParametricEngine:
                     image.shape[:2])
         self.cache.plans.put(plan_key, plan)
         return plan
-
-    def _weights(self, name: str, regions: Mapping, masks: dict, image: np.ndarray, src_key: tuple,
-                 guide_cache: dict, lock: threading.Lock) -> tuple[str, Weights]:
-        """Region ``name``'s (mask digest, weights), cached (run on a worker thread)."""
-        mdig = self.cache.mask_digest(_mask_array(regions[name]))
-        wkey = (mdig, image.shape[:2], src_key)
-        weights = self.cache.weights.get(wkey)
-        if weights is None:
-            def guide() -> np.ndarray:
-                with lock:  # the grid's guide is made once, by whichever worker comes first
-                    return guide_for(masks[name].shape, image, guide_cache)
-
-            weights = Weights.build(masks[name], image, guide)
-            weights.spans  # the kernel's row spans and inside runs, made here (off the critical path)
-            self.cache.weights.put(wkey, weights)
-        return mdig, weights
-
-    def _prepare(self, name: str, mdig_weights: tuple[str, Weights], masks512: dict, image: np.ndarray,
-                 src: np.ndarray, lum_src: np.ndarray | None, src_key: tuple, under: op.Params,
-                 exact: bool) -> tuple[str, Weights, tuple]:
-        """Region ``name``'s (mask digest, weights, (weights at src, sample, support)), cached."""
-        mdig, weights = mdig_weights
-        # its sample of src (after the global edit) and weights there
-        skey = (mdig, image.shape[:2], src_key, under)
-        prep = self.cache.samples.get(skey)
-        if prep is None:
-            w_src = weights.full(image) if exact else weights.resized(MEASURE_SIZE[::-1]).full(src, luma=lum_src)
-            prep = (w_src, RegionSample.build(src, masks512[name], weights=w_src), support_at(weights, MEASURE_SIZE))
-            self.cache.samples.put(skey, prep)
-        return mdig, weights, prep
 
     def _solve(self, problems: list[LayerProblem], keys: list[tuple]) -> None:
         """Solve the region layers, starting from cached solutions; cache the results."""
@@ -350,7 +322,7 @@ class ParametricEngine:
             return RenderResult(image.copy(), [], self.name, {})
         # the output starts as a copy of the photo: made by a worker thread while planning
         # (OpenCV's copy releases the GIL; 12 MP take ~10 ms)
-        copy = _copier().submit(_copy, image)
+        copy = executor("copy", 1).submit(copy_image, image)
         out, rep, timings = self._apply_report(image, self.plan(image, recipe, regions), copy.result())
         t1 = time.perf_counter()
         worst = max((abs(a.error) for a in rep), default=0.0)
@@ -366,51 +338,6 @@ class ParametricEngine:
                 out, rep = out2, rep2
             timings["correct"] = (time.perf_counter() - t1) * 1e3
         return RenderResult(out, rep, self.name, timings)
-
-
-_POOL = None
-
-
-def _pool():
-    """Two worker threads for planning (made on first use)."""
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pertouch-plan")
-    return _POOL
-
-
-@contextmanager
-def _opencv_threads(n: int):
-    """OpenCV's own thread count set to ``n`` for a while."""
-    import cv2
-
-    old = cv2.getNumThreads()
-    cv2.setNumThreads(n)
-    try:
-        yield
-    finally:
-        cv2.setNumThreads(old)
-
-
-_COPIER = None
-
-
-def _copier():
-    """One thread that makes output copies (apart from the planning workers, which it would delay)."""
-    global _COPIER
-    if _COPIER is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _COPIER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pertouch-copy")
-    return _COPIER
-
-
-def _copy(image: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.copyTo(image, None) if image.flags.c_contiguous else image.copy()
 
 
 def _measured(image: np.ndarray, exact: bool) -> tuple[ms.Measurer, str]:

@@ -11,7 +11,8 @@ from pertouch.engine import operators as op
 from pertouch.engine.parametric import ParametricEngine
 from pertouch.engine.recipe import Recipe
 from pertouch.engine.regions import Region
-from pertouch.engine.sample import RegionSample, _eval_numpy, transform_taps
+from pertouch.engine.sample import RegionSample
+from pertouch.engine.samplepass import _eval_numpy, transform_taps
 
 RECIPE = Recipe.model_validate({"regions": {
     "a": {"attributes": {"brightness": {"by": 0.2}, "colorfulness": {"by": 0.15}}},
@@ -75,7 +76,7 @@ def test_sample_pass_numpy_matches_compiled():
 def test_compiled_moments_match_numpy_statistics():
     """The solver's one-loop statistics (colourfulness, contrast, mean colour) equal the
     NumPy estimator route on the same transformed sample."""
-    from pertouch.engine import sample as sm
+    from pertouch.engine import samplepass as sm
 
     if sm._moments is None:
         pytest.skip("numba not installed")

@@ -1,4 +1,4 @@
-"""The solver's sample pass: its tabulated soft clip, and the compiled pass against NumPy."""
+"""The sample pass (engine/samplepass.py): its tabulated soft clip, and the compiled pass against NumPy."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pertouch.engine import operators as op
-from pertouch.engine import sample as sm
+from pertouch.engine import samplepass as sm
 
 
 @pytest.mark.parametrize("margins", [(-0.4, 1.58), (0.0, 1.05), (-2.0, 3.0), (-0.01, 1.0), (0.0, 1.5), (0.0, 1.0)])
