@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from pertouch.engine.kernels import W_MIN
+from pertouch.engine.kernels import HAVE_NUMBA, W_MIN
 
 GRID_MAX = 768
 GRID_MIN = 384
@@ -206,11 +206,11 @@ def _full_py(a, b, ry0, ry1, rfy, cx0, cx1, cfx, luma, y0, y1, x0, x1, out):
             out[i, j] = 0.0 if v < wmin else 1.0 if v > 1 - wmin else v
 
 
-try:  # pragma: no cover - exercised whichever way the environment is
+if HAVE_NUMBA:
     import numba as _nb
 
     _full = _nb.njit(cache=True, nogil=True, fastmath=True)(_full_py)
-except Exception:  # noqa: BLE001 - no numba: the OpenCV route
+else:  # pragma: no cover - no numba: the OpenCV route
     _full = None
 
 

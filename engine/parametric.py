@@ -6,13 +6,17 @@
    512×512; for ``global`` and then each region in recipe order, turn every edit
    into a target level (``to``, or measured + ``by``) and solve operator strengths
    on the proxy so the region's measured level reaches it (:mod:`.solve`). Regions
-   are solved on the proxy after the global edit, which lies under them.
+   are solved on the proxy after the global edit, which lies under them, and
+   overlapping ones together (:mod:`.stack`). The regions' weights, samples and
+   supports are prepared on two worker threads meanwhile (:mod:`.prepare`).
 2. *Apply*: the global edit is one per-pixel pass over the photo; each region's
-   whole edit is ONE fused transform (LUT → 3×3 matrix → soft clip) applied once per
-   pixel of its bounding box and blended with an edge-aware weight computed on the
+   whole edit is ONE fused transform (LUT → 3×3 matrix → soft clip) applied to the
+   rows of its bounding box and blended with an edge-aware weight computed on the
    fly from low-resolution guided-filter coefficients (:mod:`.blend`,
-   :mod:`.kernels`). Later regions go over earlier ones. Pixels outside every edited
-   region are bit-identical to the input; an identity recipe returns an exact copy.
+   :mod:`.kernels`): inside a region three packed table lookups per pixel, the weight
+   arithmetic only along its borders. Later regions go over earlier ones. Pixels
+   outside every edited region are bit-identical to the input; an identity recipe
+   returns an exact copy (made on its own thread while planning).
 3. *Report*: the output is measured again; ``Achieved(before, target, achieved)`` per
    region/attribute. On photos up to 0.6 MP, an error above 0.015 triggers one
    correction: targets shift by the measured error, solve and apply run again.

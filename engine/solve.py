@@ -151,8 +151,8 @@ def _joint(sample: RegionSample, p: op.Params, targets: dict[str, float], tol: d
     x = np.clip(np.array([getattr(p, a) for a in names], np.float64), lo, hi)
     fx = f(x)
     n = len(names)
-    # start from the operators' model slopes (d lin-value / d strength); Broyden updates
-    # learn the rest, including how attributes pull on each other
+    # start from a known Jacobian (d lin-value / d strength), else finite differences,
+    # else the operators' model slopes; Broyden updates learn the rest along the way
     if jac0 is not None and jac0.shape == (len(names), len(names)) and np.all(np.isfinite(jac0)) \
             and np.all(np.diag(jac0) > 0):
         jac = jac0.astype(np.float64).copy()
