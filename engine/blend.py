@@ -129,8 +129,9 @@ class Weights:
         return cls(a, b, (h, w), _bbox_of(ext, a.shape, (h, w)), ext)
 
     @cached_property
-    def spans(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per grid row, the first and last column where the weight may be > 0 (the kernel's)."""
+    def spans(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The kernel's :func:`~pertouch.engine.kernels.row_spans`: per grid row, the first and
+        last column where the weight may be > 0, and the runs of fully-inside cells."""
         from pertouch.engine.kernels import row_spans
 
         if self.extent is None and self.bbox == (0, 0, 0, 0):  # nowhere (or not known: look)
@@ -158,8 +159,9 @@ class Weights:
     def full(self, image: np.ndarray, luma: np.ndarray | None = None) -> np.ndarray:
         """The weight map ``(H, W)`` float32 in [0, 1] at ``image``'s size (materialised).
 
-        The coefficients are upsampled with cv2 INTER_LINEAR, the same half-pixel
-        convention the fused kernel uses. ``luma``: the guide's luma if already known.
+        The coefficients are upsampled bilinearly in cv2's half-pixel convention, as the
+        fused kernel does (compiled over the bbox when numba is installed, else with cv2
+        INTER_LINEAR). ``luma``: the guide's luma if already known.
         """
         import cv2
 

@@ -261,7 +261,6 @@ else:
     _kernel = _inside_runs = _row_ends = None
 
 
-@lru_cache(maxsize=64)
 def final_table(margins: tuple[float, float], per_unit: int, scale: float, dtype) -> np.ndarray:
     """:func:`clip_table` as final output values (rounded, capped, in ``dtype``; memoised)."""
     return _final_table(margins, per_unit, scale, np.dtype(dtype).str)
@@ -308,7 +307,7 @@ def row_spans(a: np.ndarray, b: np.ndarray,
 def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTransform,
                 a: np.ndarray, b: np.ndarray, bbox: tuple[int, int, int, int],
                 detail: np.ndarray | None = None,
-                spans: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                spans: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None) -> None:
     """Blend ``t(base)`` into ``out`` (in place) with weights ``clip(a·Y + b)`` over ``bbox``.
 
     ``base``/``out``/``guide``: ``(H, W, 3)`` uint8 or uint16 (same dtype); ``a``, ``b``:

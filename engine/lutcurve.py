@@ -2,17 +2,17 @@
 
 :func:`pertouch.engine.operators.curve` in NumPy costs ~100 µs on a 257-point grid,
 almost all of it call overhead, and the solver compiles a new transform for every
-candidate strength it tries (hundreds per plan). :func:`curve_on_grid` is the same
-arithmetic, value by value, compiled with numba when it is installed (the NumPy
-:func:`~pertouch.engine.operators.curve` otherwise); :func:`transform_tables` goes on
+candidate strength it tries (hundreds per plan). :func:`transform_tables` does the
+same arithmetic value by value, compiled with numba when it is installed, and goes on
 to the whole :class:`~pertouch.engine.operators.PixelTransform` (LUT, colourfulness
-matrix about the cast, the soft clip's range) in the same call.
+matrix about the cast, the soft clip's range) in the same call; without numba it is
+the NumPy route (:func:`_tables_numpy`).
 
 >>> import numpy as np
 >>> from pertouch.engine import operators as op
->>> g = np.repeat(np.linspace(0.0, 1.0, 9)[:, None], 3, axis=1)
 >>> p = op.Params(temperature=0.4, brightness=0.3, contrast=0.2, highlights=-0.3, shadows=0.2)
->>> bool(np.allclose(curve_on_grid(g, p), op.curve(g, p), rtol=0, atol=1e-12))
+>>> lut, m, lo, hi = transform_tables(p, 9)
+>>> bool(np.allclose(lut, op.curve(op._grid(9), p)[:9].T, rtol=0, atol=1e-6))
 True
 """
 
@@ -109,39 +109,22 @@ if HAVE_NUMBA:
     _decode = _nb.njit(cache=True, inline="always")(_decode)
     _encode = _nb.njit(cache=True, inline="always")(_encode)
     _smoothstep = _nb.njit(cache=True, inline="always")(_smoothstep)
-    _curve_py = _nb.njit(cache=True, nogil=True)(_curve_py)
-    _curve = _curve_py
+    _curve_py = _nb.njit(cache=True, nogil=True)(_curve_py)  # called by _tables (and tests)
     _decode_all = _nb.njit(cache=True, nogil=True)(_decode_py)
     _tables = _nb.njit(cache=True, nogil=True)(_tables_py)
 else:  # pragma: no cover - the NumPy curve is used instead
-    _curve = _decode_all = _tables = None
+    _decode_all = _tables = None
 
 
 def decoded(grid: np.ndarray) -> np.ndarray:
-    """``grid`` sRGB-decoded (what :func:`curve_on_grid` takes, so a fixed grid is decoded once)."""
+    """``grid`` sRGB-decoded (what the compiled curve takes, so a fixed grid is decoded once)."""
     out = np.empty(grid.shape, np.float64)
-    if _curve is None:
+    if _decode_all is None:
         from pertouch.engine.operators import srgb_decode
 
         out[:] = srgb_decode(np.asarray(grid, np.float64))
     else:
         _decode_all(np.ascontiguousarray(grid, np.float64), out)
-    return out
-
-
-def curve_on_grid(grid: np.ndarray, p, lin_grid: np.ndarray | None = None) -> np.ndarray:
-    """``operators.curve(grid, p)`` for an ``(N, 3)`` float64 grid (compiled when possible);
-    ``lin_grid``: :func:`decoded` of ``grid`` if already known."""
-    from pertouch.engine import operators as op
-
-    if _curve is None:
-        return op.curve(grid, p)
-    gains = op.temperature_gains(p.temperature) * op.tint_gains(p.tint)
-    out = np.empty(grid.shape, np.float64)
-    grid = np.ascontiguousarray(grid, np.float64)
-    _curve(grid, decoded(grid) if lin_grid is None else lin_grid, np.ascontiguousarray(gains, np.float64),
-           bool(p.brightness != 0.0 or np.any(gains != 1.0)), float(p.brightness), float(p.contrast),
-           float(p.pivot), float(p.highlights), float(p.shadows), out)
     return out
 
 

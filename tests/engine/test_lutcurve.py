@@ -32,11 +32,16 @@ def test_compiled_tables_match_numpy(n):
         assert abs(lo - lo_r) <= 1e-9 and abs(hi - hi_r) <= 1e-9, p
 
 
-def test_curve_on_grid_matches_curve():
+@pytest.mark.skipif(lutcurve._tables is None, reason="numba not installed")
+def test_compiled_curve_matches_curve():
     g = op._grid(256)
     for p in _params(30, seed=1):
-        assert np.abs(lutcurve.curve_on_grid(g, p) - op.curve(g, p)).max() <= 1e-12
-        assert np.abs(lutcurve.curve_on_grid(g, p, op._lin_grid(256)) - op.curve(g, p)).max() <= 1e-12
+        gains = op.temperature_gains(p.temperature) * op.tint_gains(p.tint)
+        out = np.empty(g.shape)
+        lutcurve._curve_py(g, lutcurve.decoded(g), gains, bool(p.brightness != 0 or np.any(gains != 1)),
+                           p.brightness, p.contrast, p.pivot, p.highlights, p.shadows, out)
+        assert np.abs(out - op.curve(g, p)).max() <= 1e-12
+        assert np.abs(lutcurve.decoded(g) - op.srgb_decode(g)).max() <= 1e-12
 
 
 def test_temperature_gains_fast_path_is_np_interp():
