@@ -31,7 +31,7 @@ from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
 from pertouch.engine.estimators import CONTRAST_CAP
 from pertouch.engine.kernels import _coords
-from pertouch.engine.samplepass import _moments, edit_taps, transform_taps  # noqa: F401 (edit_taps: stack)
+from pertouch.engine.samplepass import _moments, transform_taps
 
 N_SAMPLES = 1024
 N_PAIRS = 2048

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pertouch.engine import operators as op
-from pertouch.engine.sample import N_LUT, RegionSample, edit_taps
+from pertouch.engine.sample import N_LUT, RegionSample
+from pertouch.engine.samplepass import edit_taps
 from pertouch.engine.solve import LEVEL_TOL, _lin, _unlin, solve_region
 
 #: At most this many sweeps over overlapping layers (the first one included).
