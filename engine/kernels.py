@@ -84,27 +84,29 @@ def _packed(tabs: np.ndarray, per_unit: int, clip_lo: float, n_clip: int) -> tup
     return np.ascontiguousarray((steps[0] << 42) + (steps[1] << 21) + steps[2]), shift
 
 
-def _pixel(base, out, i, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, di, dj, clar):
-    """Pixel (i, j): ``tabs`` → soft-clip table → blended into ``out`` with weight ``w``."""
+def _pixel(brow, orow, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, w, drow, clar):
+    """Pixel j of a run (``brow``, ``orow``, ``drow``: the run's views of base, out and the
+    detail layer, so j counts from 0): ``tabs`` → soft-clip table → blended into ``orow``
+    with weight ``w``."""
     if clar == 0.0 and shift >= 0:  # three packed lookups give the three clip-table indices
-        s = pk[0, base[i, j, 0]] + pk[1, base[i, j, 1]] + pk[2, base[i, j, 2]]
+        s = pk[0, brow[j, 0]] + pk[1, brow[j, 1]] + pk[2, brow[j, 2]]
         q0 = min(((s >> 42) & _FIELD) >> shift, qmax)
         q1 = min(((s >> 21) & _FIELD) >> shift, qmax)
         q2 = min((s & _FIELD) >> shift, qmax)
     elif clar == 0.0:
-        r = base[i, j, 0]
-        g = base[i, j, 1]
-        bl = base[i, j, 2]
+        r = brow[j, 0]
+        g = brow[j, 1]
+        bl = brow[j, 2]
         q0 = min(max(int((tabs[0, 0, r] + tabs[0, 1, g] + tabs[0, 2, bl]) * kq + off), 0), qmax)
         q1 = min(max(int((tabs[1, 0, r] + tabs[1, 1, g] + tabs[1, 2, bl]) * kq + off), 0), qmax)
         q2 = min(max(int((tabs[2, 0, r] + tabs[2, 1, g] + tabs[2, 2, bl]) * kq + off), 0), qmax)
     else:
-        d = clar * detail[di, dj]
+        d = clar * drow[j]
         t0 = np.float32(0.0)
         t1 = np.float32(0.0)
         t2 = np.float32(0.0)
         for k in range(3):
-            v = min(max(base[i, j, k] * inv + d, np.float32(0.0)), np.float32(1.0)) * n1
+            v = min(max(brow[j, k] * inv + d, np.float32(0.0)), np.float32(1.0)) * n1
             q = min(int(v), n1 - 1)
             f = v - q
             t0 += tabs[0, k, q] + (tabs[0, k, q + 1] - tabs[0, k, q]) * f
@@ -114,19 +116,19 @@ def _pixel(base, out, i, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax
         q1 = min(max(int(t1 * kq + off), 0), qmax)
         q2 = min(max(int(t2 * kq + off), 0), qmax)
     if w == np.float32(1.0):  # the table of final (rounded, output-dtype) values
-        out[i, j, 0] = clipq[q0]
-        out[i, j, 1] = clipq[q1]
-        out[i, j, 2] = clipq[q2]
+        orow[j, 0] = clipq[q0]
+        orow[j, 1] = clipq[q1]
+        orow[j, 2] = clipq[q2]
     else:  # c already carries +0.5; blend o + w (t - o), rounded
         c0 = clip[q0]
         c1 = clip[q1]
         c2 = clip[q2]
-        o = np.float32(out[i, j, 0])
-        out[i, j, 0] = min(int(o + w * (c0 - np.float32(0.5) - o) + np.float32(0.5)), top)
-        o = np.float32(out[i, j, 1])
-        out[i, j, 1] = min(int(o + w * (c1 - np.float32(0.5) - o) + np.float32(0.5)), top)
-        o = np.float32(out[i, j, 2])
-        out[i, j, 2] = min(int(o + w * (c2 - np.float32(0.5) - o) + np.float32(0.5)), top)
+        o = np.float32(orow[j, 0])
+        orow[j, 0] = min(int(o + w * (c0 - np.float32(0.5) - o) + np.float32(0.5)), top)
+        o = np.float32(orow[j, 1])
+        orow[j, 1] = min(int(o + w * (c1 - np.float32(0.5) - o) + np.float32(0.5)), top)
+        o = np.float32(orow[j, 2])
+        orow[j, 2] = min(int(o + w * (c2 - np.float32(0.5) - o) + np.float32(0.5)), top)
 
 
 def _kernel_py(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit, a, b, first, last, skip, y0, y1, x0, x1,
@@ -161,9 +163,11 @@ def _kernel_py(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit
             if e > g:  # cells g .. e - 1 are inside
                 js = max(x0, segstart[g])
                 je = min(x1, segstart[e])
-                if js < je:
-                    _inside(base, out, i, js, je, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top,
-                            detail, y0, x0, clar)
+                if js < je and clar == 0.0 and shift >= 0:
+                    _inside_packed(base[i, js:je], out[i, js:je], pk, shift, clipq, qmax)
+                elif js < je:
+                    _inside(base[i, js:je], out[i, js:je], tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top,
+                            _detail_row(detail, i - y0, js - x0, je - x0, clar), clar)
                 g = e
                 continue
             js = max(x0, segstart[g])
@@ -178,28 +182,50 @@ def _kernel_py(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit
             b1 = b[r0, gn] + (b[r1, gn] - b[r0, gn]) * fy
             if a0 == 0 and a1 == 0 and b0 == 0 and b1 == 0:
                 continue
-            for j in range(js, je):
-                fx = cfx[j]
+            brow = base[i, js:je]
+            orow = out[i, js:je]
+            grow = guide[i, js:je]
+            crow = cfx[js:je]
+            drow = _detail_row(detail, i - y0, js - x0, je - x0, clar)
+            for j in range(je - js):
+                fx = crow[j]
                 aa = a0 + (a1 - a0) * fx
                 bb = b0 + (b1 - b0) * fx
                 if aa == np.float32(0.0):  # flat (inside or outside): no need for the guide
                     w = bb
                 else:
-                    y = (np.float32(0.2126) * guide[i, j, 0] + np.float32(0.7152) * guide[i, j, 1]
-                         + np.float32(0.0722) * guide[i, j, 2]) * inv
+                    y = (np.float32(0.2126) * grow[j, 0] + np.float32(0.7152) * grow[j, 1]
+                         + np.float32(0.0722) * grow[j, 2]) * inv
                     w = aa * y + bb
                 if w < wmin:
                     continue
                 if w > one - wmin:
                     w = one
-                _pixel(base, out, i, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, w, detail, i - y0, j - x0, clar)
+                _pixel(brow, orow, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, w, drow, clar)
 
 
-def _inside(base, out, i, js, je, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, detail, y0, x0, clar):
-    """Columns [js, je) of row i, all at weight 1."""
+def _inside(brow, orow, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, drow, clar):
+    """A run of one row (views of it), all at weight 1 (the float route, or clarity)."""
     one = np.float32(1.0)
-    for j in range(js, je):
-        _pixel(base, out, i, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, one, detail, i - y0, j - x0, clar)
+    for j in range(brow.shape[0]):
+        _pixel(brow, orow, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, one, drow, clar)
+
+
+def _detail_row(detail, di, js, je, clar):
+    """Columns [js, je) of row ``di`` of the detail layer (a dummy row without clarity)."""
+    return detail[di, js:je] if clar != 0.0 else detail[0, 0:1]
+
+
+def _inside_packed(brow, orow, pk, shift, clipq, qmax):
+    """A run of one row (``brow``, ``orow``: (n, 3) views of it), all at weight 1, no
+    clarity, packed tables: the tight loop most of a region's pixels go through. (Its
+    views start at the run, so indices count up from 0 and numba needs no negative-index
+    wraparound; that, and being its own small function, makes it ~2× faster.)"""
+    for j in range(brow.shape[0]):
+        s = pk[0, brow[j, 0]] + pk[1, brow[j, 1]] + pk[2, brow[j, 2]]
+        orow[j, 0] = clipq[min(((s >> 42) & _FIELD) >> shift, qmax)]
+        orow[j, 1] = clipq[min(((s >> 21) & _FIELD) >> shift, qmax)]
+        orow[j, 2] = clipq[min((s & _FIELD) >> shift, qmax)]
 
 
 def _inside_runs_py(a, b, first, last, skip):
@@ -253,6 +279,8 @@ if HAVE_NUMBA:
     _prange = _nb.prange
     _pixel = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_pixel)
     _inside = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_inside)
+    _inside_packed = _nb.njit(cache=True, nogil=True, fastmath=True)(_inside_packed)
+    _detail_row = _nb.njit(cache=True, nogil=True, inline="always")(_detail_row)
     _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
     _inside_runs = _nb.njit(cache=True, nogil=True)(_inside_runs_py)
     _row_ends = _nb.njit(cache=True, nogil=True)(_row_ends_py)
