@@ -32,10 +32,27 @@ EPS = 1e-3
 
 
 def luma_unit(image: np.ndarray) -> np.ndarray:
-    """Rec. 709 luma on [0, 1] of uint8/uint16/float ``(H, W, 3)``, float32 ``(H, W)``."""
+    """Rec. 709 luma on [0, 1] of uint8/uint16/float ``(H, W, 3)``, float32 ``(H, W)``.
+
+    Compiled when numba is installed (one pass, no temporaries; the same float32
+    arithmetic as the NumPy expression, which is the fallback)."""
     scale = 255.0 if image.dtype == np.uint8 else 65535.0 if image.dtype == np.uint16 else 1.0
+    if _luma is not None and image.ndim == 3 and image.shape[2] >= 3 and image.dtype in _LUMA_TYPES:
+        out = np.empty(image.shape[:2], np.float32)
+        _luma(image, np.float32(scale), out)
+        return out
     x = image[..., :3].astype(np.float32)
     return ((0.2126 * x[..., 0] + 0.7152 * x[..., 1] + 0.0722 * x[..., 2]) / scale).astype(np.float32)
+
+
+def _luma_py(image, scale, out):
+    for i in range(image.shape[0]):
+        for j in range(image.shape[1]):
+            out[i, j] = (np.float32(0.2126) * np.float32(image[i, j, 0]) + np.float32(0.7152) * np.float32(image[i, j, 1])
+                         + np.float32(0.0722) * np.float32(image[i, j, 2])) / scale
+
+
+_LUMA_TYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
 
 
 def grid_shape(image_shape: tuple[int, int], mask_shape: tuple[int, int]) -> tuple[int, int]:
@@ -212,8 +229,9 @@ if HAVE_NUMBA:
     import numba as _nb
 
     _full = _nb.njit(cache=True, nogil=True, fastmath=True)(_full_py)
+    _luma = _nb.njit(cache=True, nogil=True)(_luma_py)
 else:  # pragma: no cover - no numba: the OpenCV route
-    _full = None
+    _full = _luma = None
 
 
 def _extent(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -182,6 +182,10 @@ def _kernel_py(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit
             b1 = b[r0, gn] + (b[r1, gn] - b[r0, gn]) * fy
             if a0 == 0 and a1 == 0 and b0 == 0 and b1 == 0:
                 continue
+            if clar == 0.0 and shift >= 0:
+                _border_packed(base[i, js:je], out[i, js:je], guide[i, js:je], cfx[js:je], a0, a1, b0, b1,
+                               pk, shift, clip, clipq, qmax, top, inv)
+                continue
             brow = base[i, js:je]
             orow = out[i, js:je]
             grow = guide[i, js:je]
@@ -209,6 +213,43 @@ def _inside(brow, orow, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, to
     one = np.float32(1.0)
     for j in range(brow.shape[0]):
         _pixel(brow, orow, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, one, drow, clar)
+
+
+def _border_packed(brow, orow, grow, crow, a0, a1, b0, b1, pk, shift, clip, clipq, qmax, top, inv):
+    """One border cell of a row (views of it): the weight ``w = a·Y + b`` per pixel from the
+    cell's coefficients (``a0..b1``: its left and right columns, interpolated to the row),
+    then packed tables (no clarity), blended; what :func:`_pixel` does, as its own small
+    loop like :func:`_inside_packed`."""
+    wmin = np.float32(1.0 / 512.0)
+    one = np.float32(1.0)
+    half = np.float32(0.5)
+    for j in range(brow.shape[0]):
+        fx = crow[j]
+        aa = a0 + (a1 - a0) * fx
+        bb = b0 + (b1 - b0) * fx
+        if aa == np.float32(0.0):  # flat (inside or outside): no need for the guide
+            w = bb
+        else:
+            y = (np.float32(0.2126) * grow[j, 0] + np.float32(0.7152) * grow[j, 1]
+                 + np.float32(0.0722) * grow[j, 2]) * inv
+            w = aa * y + bb
+        if w < wmin:
+            continue
+        s = pk[0, brow[j, 0]] + pk[1, brow[j, 1]] + pk[2, brow[j, 2]]
+        q0 = min(((s >> 42) & _FIELD) >> shift, qmax)
+        q1 = min(((s >> 21) & _FIELD) >> shift, qmax)
+        q2 = min((s & _FIELD) >> shift, qmax)
+        if w > one - wmin:
+            orow[j, 0] = clipq[q0]
+            orow[j, 1] = clipq[q1]
+            orow[j, 2] = clipq[q2]
+            continue
+        o = np.float32(orow[j, 0])
+        orow[j, 0] = min(int(o + w * (clip[q0] - half - o) + half), top)
+        o = np.float32(orow[j, 1])
+        orow[j, 1] = min(int(o + w * (clip[q1] - half - o) + half), top)
+        o = np.float32(orow[j, 2])
+        orow[j, 2] = min(int(o + w * (clip[q2] - half - o) + half), top)
 
 
 def _detail_row(detail, di, js, je, clar):
@@ -280,6 +321,7 @@ if HAVE_NUMBA:
     _pixel = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_pixel)
     _inside = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_inside)
     _inside_packed = _nb.njit(cache=True, nogil=True, fastmath=True)(_inside_packed)
+    _border_packed = _nb.njit(cache=True, nogil=True, fastmath=True)(_border_packed)
     _detail_row = _nb.njit(cache=True, nogil=True, inline="always")(_detail_row)
     _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
     _inside_runs = _nb.njit(cache=True, nogil=True)(_inside_runs_py)
