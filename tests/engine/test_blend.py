@@ -39,3 +39,16 @@ def test_row_spans_bound_the_nonzero_coefficients():
         assert (first[r], last[r]) == ((cols[0], cols[-1]) if cols.size else (nz.shape[1], -1))
     f2, l2, _ = row_spans(w.a, w.b)  # without the extent: the same
     assert np.array_equal(first, f2) and np.array_equal(last, l2)
+
+
+@pytest.mark.skipif(blend._luma is None, reason="numba not installed")
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_compiled_luma_equals_the_numpy_expression(dtype, monkeypatch):
+    top = {np.uint8: 255, np.uint16: 65535, np.float32: 1}[dtype]
+    img = (np.random.default_rng(2).random((37, 53, 3)) * top).astype(dtype)
+    got = blend.luma_unit(img)
+    monkeypatch.setattr(blend, "_luma", None)
+    want = blend.luma_unit(img)
+    assert got.dtype == want.dtype == np.float32
+    assert np.array_equal(got, want)  # bit for bit: the weights must not move
+    assert 0.0 <= got.min() and got.max() <= 1.0
