@@ -40,3 +40,17 @@ def test_thread_helpers(astro_small):
     c = copy_image(astro_small)
     assert c is not astro_small and np.array_equal(c, astro_small)
     assert np.array_equal(copy_image(astro_small[:, ::2]), astro_small[:, ::2])  # not contiguous
+
+
+def test_the_copy_thread_runs_at_a_lower_priority_where_the_os_allows():
+    import os
+    import sys
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread nice values are a Linux feature")
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    theirs = executor("copy", 1).submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    assert theirs >= min(mine + 10, 19)  # nicer: it takes idle moments, not the planners' time
+    assert mine == os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # the caller's is unchanged
