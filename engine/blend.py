@@ -86,18 +86,35 @@ def _box(x: np.ndarray, r: int) -> np.ndarray:
     return cv2.boxFilter(x, cv2.CV_32F, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
 
 
-def guided_coefficients(guide: np.ndarray, p: np.ndarray, r: int, eps: float = EPS) -> tuple[np.ndarray, np.ndarray]:
-    """Mean guided-filter coefficients (ā, b̄) for guide ``I`` and input ``p``, both (h, w) float32."""
-    mi, mp = _box(guide, r), _box(p, r)
+def guide_stats(guide: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """(box mean of the guide ``I``, its box variance) over (2r + 1)² pixels: the part of
+    the guided filter every region on one grid shares."""
+    mi = _box(guide, r)
+    return mi, _box(guide * guide, r) - mi * mi
+
+
+def guided_coefficients(guide: np.ndarray, p: np.ndarray, r: int, eps: float = EPS,
+                        stats: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean guided-filter coefficients (ā, b̄) for guide ``I`` and input ``p``, both (h, w) float32.
+
+    ``stats``: :func:`guide_stats` of ``I`` if already known (for a crop of a larger
+    guide, cropped alike: they differ from the crop's own only within r of its border).
+    Where no mask pixel (p > 0) lies within 2r, ā = b̄ = 0 exactly; where every pixel
+    within 2r is fully inside (p ≥ 1), ā = 0, b̄ = 1 exactly.
+    """
+    import cv2
+
+    mi, var = guide_stats(guide, r) if stats is None else stats
+    mp = _box(p, r)
     cov = _box(guide * p, r) - mi * mp
-    var = _box(guide * guide, r) - mi * mi
     a = cov / (var + eps)
     b = mp - a * mi
     a, b = _box(a, r), _box(b, r)
-    zero = _box((p > 0).astype(np.float32), 2 * r) <= 0  # no mask within reach: exactly 0
+    reach = np.ones((4 * r + 1, 4 * r + 1), np.uint8)
+    zero = cv2.dilate((p > 0).view(np.uint8), reach, borderType=cv2.BORDER_REFLECT) == 0  # none within reach
     a[zero] = 0.0
     b[zero] = 0.0
-    one = _box((p < 1).astype(np.float32), 2 * r) <= 0    # fully inside: exactly 1
+    one = cv2.dilate((p < 1).view(np.uint8), reach, borderType=cv2.BORDER_REFLECT) == 0   # fully inside
     a[one] = 0.0
     b[one] = 1.0
     return a, b
@@ -115,22 +132,26 @@ class Weights:
 
     @classmethod
     def build(cls, mask: np.ndarray, image: np.ndarray,
-              guide_grid: np.ndarray | Callable[[], np.ndarray] | None = None) -> "Weights":
+              guide_grid: np.ndarray | Callable[[], np.ndarray] | None = None,
+              stats: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None) -> "Weights":
         """From a soft mask (any resolution, photo's aspect) and the photo ``(H, W, 3)``.
 
         ``guide_grid``: the photo's luma on the grid (:func:`guide_for`), or a function
         giving it (asked for only once the mask is ready, so a shared guide can be made by
-        one thread while others prepare their masks)."""
+        one thread while others prepare their masks). ``stats``: radius → the whole
+        guide's :func:`guide_stats` (shared by the regions on one grid; cropped here)."""
         import cv2
 
         h, w = image.shape[:2]
         m = np.asarray(mask, np.float32)
         gh, gw = grid_shape((h, w), m.shape)
-        p = np.clip(shrink(m, (gh, gw)), 0.0, 1.0)
+        p = shrink(m, (gh, gw))
+        p = np.clip(p, 0.0, 1.0, out=p if p is not m else None)  # in place when it is our own copy
         r = refine_radius((gh, gw), m.shape)
         a = np.zeros((gh, gw), np.float32)
         b = np.zeros((gh, gw), np.float32)
-        rows, cols = np.flatnonzero((p > 0).any(axis=1)), np.flatnonzero((p > 0).any(axis=0))
+        bx, by, bw, bh = cv2.boundingRect((p > 0).view(np.uint8))  # the mask's bbox, one pass
+        rows, cols = np.array([by, by + bh - 1]) if bh else np.empty(0), np.array([bx, bx + bw - 1])
         ext = None
         if rows.size:  # filter only the mask's bounding box (plus the filter's reach)
             guide_grid = guide_grid() if callable(guide_grid) else guide_grid
@@ -139,7 +160,13 @@ class Weights:
             pad = 4 * r + 2
             y0, y1 = max(0, rows[0] - pad), min(gh, rows[-1] + 1 + pad)
             x0, x1 = max(0, cols[0] - pad), min(gw, cols[-1] + 1 + pad)
-            ca, cb = guided_coefficients(guide_grid[y0:y1, x0:x1], np.ascontiguousarray(p[y0:y1, x0:x1]), r)
+            st = None
+            if stats is not None:  # the shared part, cropped: the same a, b (see guided_coefficients)
+                mi, var = stats(r)
+                if mi.shape == (gh, gw):
+                    st = (mi[y0:y1, x0:x1], var[y0:y1, x0:x1])
+            ca, cb = guided_coefficients(guide_grid[y0:y1, x0:x1], np.ascontiguousarray(p[y0:y1, x0:x1]), r,
+                                         stats=st)
             a[y0:y1, x0:x1], b[y0:y1, x0:x1] = ca, cb
             e = _extent(ca, cb)  # a and b are 0 outside the crop
             ext = None if e is None else (e[0] + y0, e[1] + y0, e[2] + x0, e[3] + x0)
@@ -290,9 +317,22 @@ def guide_for(mask_shape: tuple[int, int], image: np.ndarray, cache: dict) -> np
     return cache[(gh, gw)]
 
 
+def guide_stats_for(mask_shape: tuple[int, int], image: np.ndarray, cache: dict,
+                    r: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`guide_stats` of the grid's guide (:func:`guide_for`), made once per grid and
+    radius (``cache``)."""
+    g = guide_for(mask_shape, image, cache)
+    key = (g.shape, "stats", r)
+    if key not in cache:
+        cache[key] = guide_stats(g, r)
+    return cache[key]
+
+
 def weights_for(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:
-    """:meth:`Weights.build` with the grid's guide made once per grid size (``cache``)."""
-    return Weights.build(mask, image, guide_for(mask.shape, image, cache))
+    """:meth:`Weights.build` with the grid's guide (and its statistics) made once per grid
+    size (``cache``)."""
+    return Weights.build(mask, image, guide_for(mask.shape, image, cache),
+                         lambda r: guide_stats_for(mask.shape, image, cache, r))
 
 
 def support_at(w: Weights, size: tuple[int, int]) -> np.ndarray:

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from pertouch.engine.blend import Weights, guide_for, support_at
+from pertouch.engine.blend import Weights, guide_for, guide_stats_for, support_at
 from pertouch.engine.estimators import MEASURE_SIZE
 from pertouch.engine.sample import RegionSample
 
@@ -77,7 +77,11 @@ def region_weights(cache, mask_source: np.ndarray, mask: np.ndarray, image: np.n
             with lock:
                 return guide_for(mask.shape, image, guide_cache)
 
-        weights = Weights.build(mask, image, guide)
+        def stats(r: int) -> tuple[np.ndarray, np.ndarray]:
+            with lock:
+                return guide_stats_for(mask.shape, image, guide_cache, r)
+
+        weights = Weights.build(mask, image, guide, stats)
         weights.spans  # noqa: B018 - computed and cached now
         cache.weights.put(wkey, weights)
     return mdig, weights

@@ -52,3 +52,24 @@ def test_compiled_luma_equals_the_numpy_expression(dtype, monkeypatch):
     assert got.dtype == want.dtype == np.float32
     assert np.array_equal(got, want)  # bit for bit: the weights must not move
     assert 0.0 <= got.min() and got.max() <= 1.0
+
+
+@pytest.mark.parametrize("mask_shape", [(75, 100), (300, 400)])  # radius 2 and 1 on a 384-px grid
+def test_shared_guide_statistics_give_the_same_weights(mask_shape):
+    """The guide's box mean and variance are made once per grid and cropped per region:
+    the coefficients are bit-identical to a region's own (crop-local) ones, at the
+    photo's borders too."""
+    rng = np.random.default_rng(3)
+    img = cv2.GaussianBlur((rng.random((300, 400, 3)) * 255).astype(np.uint8), (0, 0), 2)
+    for seed in range(4):
+        r = np.random.default_rng(seed)
+        m = np.zeros(mask_shape, np.float32)
+        y, x = int(r.integers(0, mask_shape[0] // 2)), int(r.integers(0, mask_shape[1] // 2))
+        m[y:y + mask_shape[0] // 2, x:] = 1.0  # reaches the right border
+        m = cv2.GaussianBlur(m, (0, 0), 2)
+        own = blend.Weights.build(m, img, blend.guide_for(m.shape, img, {}))
+        shared = blend.weights_for(m, img, {})
+        assert np.array_equal(own.a, shared.a) and np.array_equal(own.b, shared.b)
+        assert own.bbox == shared.bbox and own.extent == shared.extent
+    empty = blend.weights_for(np.zeros(mask_shape, np.float32), img, {})
+    assert empty.extent is None and not empty.a.any() and not empty.b.any()
