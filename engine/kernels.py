@@ -192,20 +192,26 @@ def _kernel_py(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit
             crow = cfx[js:je]
             drow = _detail_row(detail, i - y0, js - x0, je - x0, clar)
             for j in range(je - js):
-                fx = crow[j]
-                aa = a0 + (a1 - a0) * fx
-                bb = b0 + (b1 - b0) * fx
-                if aa == np.float32(0.0):  # flat (inside or outside): no need for the guide
-                    w = bb
-                else:
-                    y = (np.float32(0.2126) * grow[j, 0] + np.float32(0.7152) * grow[j, 1]
-                         + np.float32(0.0722) * grow[j, 2]) * inv
-                    w = aa * y + bb
+                w = _cell_weight(grow, crow, j, a0, a1, b0, b1, inv)
                 if w < wmin:
                     continue
                 if w > one - wmin:
                     w = one
                 _pixel(brow, orow, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, w, drow, clar)
+
+
+def _cell_weight(grow, crow, j, a0, a1, b0, b1, inv):
+    """Pixel j's weight ``w = a·Y + b`` in a border cell: a, b interpolated across the cell
+    (``a0``, ``b0`` at its left column, ``a1``, ``b1`` at its right, ``crow``: the pixels'
+    fractions), ``Y`` the guide's luma (``grow``: the cell's view of the guide)."""
+    fx = crow[j]
+    aa = a0 + (a1 - a0) * fx
+    bb = b0 + (b1 - b0) * fx
+    if aa == np.float32(0.0):  # flat (inside or outside): no need for the guide
+        return bb
+    y = (np.float32(0.2126) * grow[j, 0] + np.float32(0.7152) * grow[j, 1]
+         + np.float32(0.0722) * grow[j, 2]) * inv
+    return aa * y + bb
 
 
 def _inside(brow, orow, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, top, drow, clar):
@@ -224,15 +230,7 @@ def _border_packed(brow, orow, grow, crow, a0, a1, b0, b1, pk, shift, clip, clip
     one = np.float32(1.0)
     half = np.float32(0.5)
     for j in range(brow.shape[0]):
-        fx = crow[j]
-        aa = a0 + (a1 - a0) * fx
-        bb = b0 + (b1 - b0) * fx
-        if aa == np.float32(0.0):  # flat (inside or outside): no need for the guide
-            w = bb
-        else:
-            y = (np.float32(0.2126) * grow[j, 0] + np.float32(0.7152) * grow[j, 1]
-                 + np.float32(0.0722) * grow[j, 2]) * inv
-            w = aa * y + bb
+        w = _cell_weight(grow, crow, j, a0, a1, b0, b1, inv)
         if w < wmin:
             continue
         s = pk[0, brow[j, 0]] + pk[1, brow[j, 1]] + pk[2, brow[j, 2]]
@@ -321,6 +319,7 @@ if HAVE_NUMBA:
     _pixel = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_pixel)
     _inside = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_inside)
     _inside_packed = _nb.njit(cache=True, nogil=True, fastmath=True)(_inside_packed)
+    _cell_weight = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_cell_weight)
     _border_packed = _nb.njit(cache=True, nogil=True, fastmath=True)(_border_packed)
     _detail_row = _nb.njit(cache=True, nogil=True, inline="always")(_detail_row)
     _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
