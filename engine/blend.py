@@ -174,9 +174,9 @@ class Weights:
 
     @cached_property
     def spans(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """The kernel's :func:`~pertouch.engine.kernels.row_spans`: per grid row, the first and
+        """The kernel's :func:`~pertouch.engine.spans.row_spans`: per grid row, the first and
         last column where the weight may be > 0, and the runs of fully-inside cells."""
-        from pertouch.engine.kernels import row_spans
+        from pertouch.engine.spans import row_spans
 
         if self.extent is None and self.bbox == (0, 0, 0, 0):  # nowhere (or not known: look)
             return row_spans(self.a, self.b)

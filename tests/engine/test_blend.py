@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pertouch.engine import blend
-from pertouch.engine.kernels import row_spans
+from pertouch.engine.spans import row_spans
 
 
 def _weights(seed: int = 0):
