@@ -226,7 +226,8 @@ def _border_packed(brow, orow, grow, crow, a0, a1, b0, b1, pk, shift, clip, clip
     """One border cell of a row (views of it): the weight ``w = a·Y + b`` per pixel from the
     cell's coefficients (``a0..b1``: its left and right columns, interpolated to the row),
     then packed tables (no clarity), blended; what :func:`_pixel` does, as its own small
-    loop like :func:`_inside_packed`."""
+    loop like :func:`_inside_packed`. (The lookups and the blend are written out here on
+    purpose: shared through inlined helpers, the apply step measured ~1.7× slower.)"""
     wmin = np.float32(1.0 / 512.0)
     one = np.float32(1.0)
     half = np.float32(0.5)
