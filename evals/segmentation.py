@@ -26,6 +26,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from pertouch.evals.photos import load_photo
+
 SCORED: tuple[str, ...] = ("sky", "person", "vegetation", "water", "building", "ground")
 #: Predicted labels that count as a scored label (clouds are part of the sky).
 ALIASES = {"clouds": "sky"}
@@ -52,29 +54,6 @@ def load_cases() -> list[Case]:
             d = json.loads(f.read_text())
             cases.append(Case(f.name[:-5], d["photo"], tuple(d["size"]), d.get("regions", {}), d.get("ignore", []), d.get("note", "")))
     return cases
-
-
-def load_photo(spec: str) -> np.ndarray:
-    """``skimage:rocket`` / ``sklearn:china.jpg`` / ``matplotlib:grace_hopper.jpg`` → uint8 RGB."""
-    kind, _, name = spec.partition(":")
-    if kind == "skimage":
-        from skimage import data
-
-        img = getattr(data, name)()
-    elif kind == "sklearn":
-        from sklearn.datasets import load_sample_image
-
-        img = load_sample_image(name)
-    elif kind == "matplotlib":
-        import matplotlib.cbook as cbook
-        from PIL import Image
-
-        img = np.asarray(Image.open(cbook.get_sample_data(name, asfileobj=False)).convert("RGB"))
-    else:
-        raise ValueError(f"unknown photo source {spec!r}")
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    return np.ascontiguousarray(img[..., :3])
 
 
 def rasterise(polys: Any, size: tuple[int, int]) -> np.ndarray:

@@ -13,51 +13,14 @@ Inputs are ``(h, w, 3)`` uint8 RGB proxies (≤ 512 px is plenty).
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import cv2
 import numpy as np
 
 MODEL_FILE = "selfie_segmentation.tflite"
 _INPUT = 256
-_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _interpreter():
-    from ai_edge_litert.interpreter import Interpreter
-
-    path = resources.files("pertouch.tools").joinpath("data", MODEL_FILE)
-    with _quiet_stderr():  # LiteRT's C++ logs "INFO: Created TensorFlow Lite XNNPACK delegate"
-        it = Interpreter(model_path=str(path), num_threads=2)
-        it.allocate_tensors()
-    return it, it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
-
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Silence native writes to file descriptor 2 for the duration (Python's own stderr too)."""
-    import os
-    import sys
-
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # a captured stderr (test runners): nothing to do
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
 
 
 def person_probability(rgb: np.ndarray) -> np.ndarray:
@@ -66,11 +29,9 @@ def person_probability(rgb: np.ndarray) -> np.ndarray:
     if min(h, w) < 8:
         return np.zeros((h, w), np.float32)
     x = cv2.resize(rgb, (_INPUT, _INPUT), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    it, i_in, i_out = _interpreter()
-    with _LOCK:
-        it.set_tensor(i_in, x[None])
-        it.invoke()
-        p = it.get_tensor(i_out)[0, ..., 0].copy()
+    from pertouch.tools.litert import model
+
+    p = model(MODEL_FILE).run(x[None])[0][0, ..., 0]
     return np.clip(cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
 
