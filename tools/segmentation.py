@@ -6,6 +6,16 @@ Specs:
 - ``sam:PATH`` or ``sam:vit_b:PATH`` — segment-anything checkpoints (``.pth``).
 - ``hf-sam:PATH`` — transformers ``SamModel`` from a local HF-layout folder.
 - ``sam3:PATH`` — SAM 3 through transformers (text prompts), local folder.
+- ``clipseg:PATH`` — CLIPSeg (open-vocabulary text → soft mask), local folder
+  (:mod:`.segmenters.clipseg`).
+- ``grounded-sam:GDINO_PATH,SAM_PATH`` — Grounding DINO boxes for the text, SAM
+  masks for the boxes, two local folders (:mod:`.segmenters.grounded_sam`).
+- ``ade20k:PATH`` — a semantic model with ADE20K's 150 classes (OneFormer or
+  Mask2Former), local folder (:mod:`.segmenters.ade20k`).
+- ``A+B[+C…]`` — a fallback chain (:class:`ChainSegmenter`): regions from ``A``;
+  a text/point/box prompt goes to each member in order and the first non-empty
+  mask wins, e.g. ``builtin+clipseg:/models/clipseg`` or
+  ``builtin+ade20k:/m+grounded-sam:/g,/s``.
 
 A backend turns a uint8 RGB proxy into :class:`Segment` proposals (masks at the
 proxy's size). :mod:`pertouch.tools.perception` labels class-agnostic proposals,
@@ -16,6 +26,7 @@ full-resolution :class:`~pertouch.engine.regions.Region` for a named thing or ra
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +36,8 @@ import numpy as np
 from pertouch.errors import ModelError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pertouch.engine.regions import Region
     from pertouch.tools.labels import Cues
 
@@ -71,8 +84,96 @@ class Segmenter:
         return find_region(image, text, segmenter=self)
 
 
+#: Files a transformers model folder needs: what is missing → the names that would do.
+WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+PROCESSOR = ("preprocessor_config.json", "processor_config.json")
+TOKENIZER = ("tokenizer.json", "vocab.json", "vocab.txt", "tokenizer_config.json")
+
+
+def check_model_folder(spec: str, path: "str | Path", model_types: tuple[str, ...], expected: str,
+                       needs: dict[str, tuple[str, ...]]) -> "Path":
+    """The local model folder of ``spec`` ("clipseg:/m") as a Path.
+
+    :class:`ModelError` (message starting with ``spec``) when the folder is missing,
+    has no readable ``config.json``, holds another model type, or lacks one of
+    ``needs`` (e.g. ``{"weights": WEIGHTS}``); the hint is ``expected``, which says
+    how to get the folder.
+    """
+    from pertouch.tools.segmenters.hf_sam import check_folder
+
+    try:
+        p = check_folder(path, model_types, expected)
+    except ModelError as exc:
+        raise ModelError(f"{spec}: {exc.message}", hint=exc.hint) from None
+    missing = [what for what, names in needs.items() if not any((p / n).exists() for n in names)]
+    if missing:
+        raise ModelError(f"{spec}: {p} has no {' and no '.join(missing)}", hint=f"expected {expected}")
+    return p
+
+
+#: A prompted mask covering less than this fraction of the image (at > 0.5) counts as empty.
+MIN_PROMPT_AREA = 0.0005
+
+
+def is_empty(mask: np.ndarray | None) -> bool:
+    """True for None or a mask whose ``> 0.5`` part covers less than :data:`MIN_PROMPT_AREA`."""
+    return mask is None or float((np.asarray(mask) > 0.5).mean()) < MIN_PROMPT_AREA
+
+
+class ChainSegmenter(Segmenter):
+    """``A+B[+C…]``: regions from the first member; prompts asked of each member in order.
+
+    :meth:`segment`, :attr:`semantic` and :attr:`proxy_side` are the first member's.
+    :meth:`prompt` passes the same proxy and prompt to each member in turn and
+    returns the first mask that is not empty (see :func:`is_empty`), or None;
+    :attr:`last_prompt_source` is the spec of the member that answered (None when
+    none did; :meth:`ask` returns both, for callers sharing the cached chain across
+    threads). Every member returns its mask at the size of the proxy it was given.
+    """
+
+    def __init__(self, members: list[Segmenter]) -> None:
+        if len(members) < 2:
+            raise ModelError("a segmenter chain needs at least two members",
+                             hint="e.g. builtin+clipseg:/models/clipseg")
+        self.members = members
+        self.proxy_side = members[0].proxy_side
+        self.semantic = members[0].semantic
+        #: Spec of the member whose mask the last :meth:`prompt` returned.
+        self.last_prompt_source: str | None = None
+
+    def segment(self, rgb: np.ndarray, cues: "Cues | None" = None) -> list[Segment]:
+        return self.members[0].segment(rgb, cues)
+
+    def ask(self, rgb: np.ndarray, *, points: list[tuple[int, int]] | None = None,
+            boxes: list[tuple[int, int, int, int]] | None = None,
+            text: str | None = None) -> tuple[np.ndarray | None, str | None]:
+        """The first non-empty member mask and that member's spec; ``(None, None)`` when none answers."""
+        for member in self.members:
+            mask = member.prompt(rgb, points=points, boxes=boxes, text=text)
+            if not is_empty(mask):
+                return mask, member.spec
+        return None, None
+
+    def prompt(self, rgb: np.ndarray, *, points: list[tuple[int, int]] | None = None,
+               boxes: list[tuple[int, int, int, int]] | None = None, text: str | None = None) -> np.ndarray | None:
+        mask, self.last_prompt_source = self.ask(rgb, points=points, boxes=boxes, text=text)
+        return mask
+
+
 _CACHE: dict[str, Segmenter] = {}
 _LOCK = threading.Lock()
+#: Every spec kind; a ``+`` starts a new chain member only before one of these.
+KINDS = ("builtin", "sam", "hf-sam", "sam3", "clipseg", "grounded-sam", "ade20k")
+_MEMBER = re.compile(r"\+(?=(?:%s)(?::|\+|$))" % "|".join(re.escape(k) for k in sorted(KINDS, key=len, reverse=True)),
+                     re.IGNORECASE)
+USAGE = ("use builtin, sam:PATH.pth (or sam:vit_b:PATH), hf-sam:FOLDER, sam3:FOLDER, clipseg:FOLDER, "
+         "grounded-sam:GDINO_FOLDER,SAM_FOLDER, ade20k:FOLDER, or a chain of them joined by + "
+         "(e.g. builtin+clipseg:FOLDER)")
+
+
+def split_chain(spec: str) -> list[str]:
+    """``"builtin+clipseg:/m"`` → ``["builtin", "clipseg:/m"]``; a ``+`` inside a path stays."""
+    return [part.strip() for part in _MEMBER.split(spec.strip())]
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -86,15 +187,18 @@ def get_segmenter(spec: str | Segmenter = "builtin") -> Segmenter:
     """The segmenter for ``spec`` (instances are cached per spec string)."""
     if isinstance(spec, Segmenter):
         return spec
+    parts = split_chain(spec or "builtin")
     kind, rest = parse_spec(spec)
-    key = f"{kind}:{rest}"
+    key = "+".join(parts) if len(parts) > 1 else f"{kind}:{rest}"
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
-    if kind == "builtin" and not rest:
+    if len(parts) > 1:
+        seg: Segmenter = ChainSegmenter([get_segmenter(p) for p in parts])
+    elif kind == "builtin" and not rest:
         from pertouch.tools.segmenters.builtin import BuiltinSegmenter
 
-        seg: Segmenter = BuiltinSegmenter()
+        seg = BuiltinSegmenter()
     elif kind == "sam" and rest:
         from pertouch.tools.segmenters.sam import SamSegmenter
 
@@ -107,10 +211,20 @@ def get_segmenter(spec: str | Segmenter = "builtin") -> Segmenter:
         from pertouch.tools.segmenters.sam3 import Sam3Segmenter
 
         seg = Sam3Segmenter(rest)
+    elif kind == "clipseg" and rest:
+        from pertouch.tools.segmenters.clipseg import ClipSegSegmenter
+
+        seg = ClipSegSegmenter(rest)
+    elif kind == "grounded-sam" and rest:
+        from pertouch.tools.segmenters.grounded_sam import GroundedSamSegmenter
+
+        seg = GroundedSamSegmenter.from_spec(rest)
+    elif kind == "ade20k" and rest:
+        from pertouch.tools.segmenters.ade20k import Ade20kSegmenter
+
+        seg = Ade20kSegmenter(rest)
     else:
-        raise ModelError(
-            f"unknown segmenter {spec!r}",
-            hint="use builtin, sam:PATH.pth (or sam:vit_b:PATH), hf-sam:FOLDER or sam3:FOLDER")
+        raise ModelError(f"unknown segmenter {spec!r}", hint=USAGE)
     seg.spec = spec if isinstance(spec, str) else seg.spec
     with _LOCK:
         _CACHE[key] = seg
