@@ -45,6 +45,7 @@ _proxies = _LRU()   # (hash, size) -> pixels
 _scenes = _LRU()    # (hash, segmenter) -> Scene
 _found = _LRU()     # (hash, segmenter, text) -> Region
 _proxy_masks = _LRU()  # (hash, segmenter, name, size) -> mask
+_pointed = _LRU()   # (hash, segmenter, pointer JSON) -> Region the user pointed at
 _models: dict[str, Any] = {}
 _memories: dict[str, tuple[Any, str | None]] = {}
 
@@ -52,7 +53,7 @@ _memories: dict[str, tuple[Any, str | None]] = {}
 def clear_cache() -> None:
     """Forget every cached photo, scene, model and memory (tests, long sessions)."""
     with _LOCK:
-        for c in (_photos, _proxies, _scenes, _found, _proxy_masks, _models, _memories):
+        for c in (_photos, _proxies, _scenes, _found, _proxy_masks, _pointed, _models, _memories):
             c.clear()
 
 
@@ -162,6 +163,54 @@ def regions_by_name(ref: ImageRef, segmenter: str, names: list[str]) -> dict[str
             if h == ref["hash"] and seg == segmenter:
                 by_name.setdefault(reg.name, reg)
     return {n: by_name[n] for n in names if n in by_name}
+
+
+def add_pointed(ref: ImageRef, segmenter: str, pointers: list[dict[str, Any]]) -> list[Any]:
+    """The regions the user pointed at (:meth:`pertouch.tools.pointing.Pointer.to_json`
+    dicts), computed once per pointer and put where :func:`regions_by_name` and
+    :func:`find_region` find them (keyed by photo hash + segmenter + name). A single
+    pointed region is also found as ``selection`` ("brighten the selection").
+
+    Raises InputError for a pointer outside the photo or named like a region of the
+    scene, NotFoundError when nothing could be separated.
+    """
+    import json
+
+    from pertouch.engine.regions import Region
+    from pertouch.tools.pointing import DEFAULT_NAME as DEFAULT_POINTED
+    from pertouch.tools.pointing import Pointer, check_names, pointed_region
+
+    found = [Pointer.from_json(p) for p in pointers]
+    check_names(found, [r.name for r in scene(ref, segmenter).regions])
+    out = []
+    for p in found:
+        key = (ref["hash"], segmenter, json.dumps(p.to_json(), sort_keys=True))
+        reg = _pointed.get_or(key, lambda p=p: pointed_region(photo(ref).pixels, p, segmenter))
+        _put_found(ref, segmenter, reg)
+        out.append(reg)
+    if len(out) == 1 and out[0].name != DEFAULT_POINTED:
+        # "the selection" names the one pointed region, whatever the user called it
+        r = out[0]
+        old = _found.get((ref["hash"], segmenter, DEFAULT_POINTED))
+        if old is None or old.mask is not r.mask:
+            _put_found(ref, segmenter, Region(DEFAULT_POINTED, r.mask, label=r.label, confidence=r.confidence,
+                                              levels=dict(r.levels), source=r.source))
+    return out
+
+
+def _put_found(ref: ImageRef, segmenter: str, reg: Any) -> None:
+    """Put ``reg`` in the found-regions cache under its name (a new one drops the
+    working-size masks cached for the region it replaces)."""
+    key = (ref["hash"], segmenter, reg.name.lower())
+    with _LOCK:
+        old = _found.get(key)
+        if old is None or old.mask is not reg.mask:
+            for k in [k for k in _proxy_masks if k[:3] == (ref["hash"], segmenter, reg.name)]:
+                del _proxy_masks[k]
+        _found[key] = reg
+        _found.move_to_end(key)
+        while len(_found) > _CACHE_SIZE:
+            _found.popitem(last=False)
 
 
 def _at_size(ref: ImageRef, segmenter: str, regions: Mapping[str, Any], size: tuple[int, int]) -> dict[str, Any]:

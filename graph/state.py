@@ -80,11 +80,16 @@ class TurnRecord(TypedDict, total=False):
 class RetouchState(TypedDict, total=False):
     """The graph state. Inputs: ``image_path``, ``instruction`` (+ optional
     ``base_recipe`` to build on, ``followup_recipe`` to render as is, ``accept`` to
-    remember the result, ``session`` naming the folder previews go to)."""
+    remember the result, ``session`` naming the folder previews go to, ``pointers``
+    for regions the user pointed at)."""
 
     # inputs
     image_path: str
     instruction: str
+    #: Boxes/points the user drew (:meth:`pertouch.tools.pointing.Pointer.to_json`
+    #: dicts, each with ``photo``: the hash of the photo they belong to); perceive adds
+    #: them as regions named by the user. Kept across turns (not a turn key).
+    pointers: list[dict[str, Any]]
     base_recipe: dict[str, Any] | None
     followup_recipe: dict[str, Any] | None
     accept: bool

@@ -7,6 +7,8 @@
   match wins. Other features add resolvers with :func:`register_region_resolver`
   (e.g. masks from a ``pertouch segment`` folder); resolvers marked ``per_photo``
   work for many photos at once, file masks do not.
+- :func:`parse_pointers` / :func:`use_pointers`: ``--box``/``--point`` regions
+  (:mod:`pertouch.tools.pointing`), resolved before any other.
 - :func:`expand_inputs`, :func:`plan_outputs`, :func:`sidecar_path`,
   :func:`write_json_atomic`, :func:`print_json`.
 """
@@ -209,6 +211,48 @@ def resolve_regions(recipe: Recipe, ctx: RegionContext) -> dict:
         else:
             raise RecipeError(f"region {name!r} has no mask", hint=_how_to_give(name, ctx.batch))
     return regions
+
+
+# --- pointed regions (--box / --point) ----------------------------------------------------
+
+BOX_HELP = "A region by a box in photo pixels: [NAME=]X0,Y0,X1,Y1 (NAME defaults to 'selection')."
+POINT_HELP = "A region by a point on it, in photo pixels: [NAME=]X,Y (several with one NAME join)."
+POINTER_RESOLVER = "--box/--point"
+
+
+def parse_pointers(boxes: Sequence[str], points: Sequence[str]) -> list:
+    """``--box`` and ``--point`` values → :class:`~pertouch.tools.pointing.Pointer` list
+    (InputError with the format for bad text)."""
+    from pertouch.tools.pointing import collect_pointers
+
+    return collect_pointers(boxes, points)
+
+
+def use_pointers(pointers: Sequence[Any], segmenter: str | None = None) -> None:
+    """Install the ``--box``/``--point`` resolver for this run (first: the user's pointing
+    wins), or remove one left from an earlier run in the same process when there are none.
+    ``segmenter``: asked for the mask first when it answers prompts (SAM), else GrabCut."""
+    REGION_RESOLVERS[:] = [r for r in REGION_RESOLVERS if r.name != POINTER_RESOLVER]
+    if not pointers:
+        return
+    by_name = {p.name: p for p in pointers}
+
+    def resolve(name: str, edit: RegionEdit, ctx: RegionContext):
+        from pertouch.tools.pointing import pointed_region
+
+        p = by_name.get(name)
+        return None if p is None else pointed_region(ctx.photo.pixels, p, segmenter)
+
+    register_region_resolver(RegionResolver(POINTER_RESOLVER, resolve, False, "--box {name}=X0,Y0,X1,Y1"), first=True)
+
+
+def check_pointer_names(pointers: Sequence[Any], recipe: Recipe) -> None:
+    """RecipeError when a pointed region is not edited by the recipe (a typo, most likely)."""
+    for p in pointers:
+        if p.name not in recipe.regions:
+            names = ", ".join(recipe.regions) or "none"
+            raise RecipeError(f"{p.text()}: the recipe has no region {p.name!r} (regions: {names})",
+                              hint=f"edit it, e.g. --set {p.name}.brightness=+0.1")
 
 
 # --- inputs and outputs ------------------------------------------------------------

@@ -4,6 +4,7 @@ One photo::
 
     pertouch apply photo.jpg --recipe warm.json --mask sky=sky.png -o out.jpg
     pertouch apply photo.jpg --set global.brightness=+0.2 --set sky.warmth=0.4 --mask sky=sky.png -o out.jpg
+    pertouch apply photo.jpg --box flower=160,80,452,362 --set flower.colorfulness=+0.3 -o out.jpg
 
 writes ``out.jpg`` and ``out.jpg.pertouch.json``, a recipe that reproduces
 ``out.jpg`` exactly when applied to ``photo.jpg`` again (mask paths relative to it,
@@ -26,15 +27,20 @@ from typing import Any, Optional
 import typer
 
 from pertouch.commands._common import (
+    BOX_HELP,
+    POINT_HELP,
     RegionContext,
     build_recipe,
     check_batch_regions,
+    check_pointer_names,
     expand_inputs,
     parse_masks,
+    parse_pointers,
     plan_outputs,
     print_json,
     resolve_regions,
     sidecar_path,
+    use_pointers,
     write_json_atomic,
 )
 from pertouch.engine.recipe import GLOBAL, Recipe
@@ -258,6 +264,8 @@ def apply_command(
     set_: list[str] = typer.Option([], "--set", "-s", metavar="REGION.ATTRIBUTE=VALUE",
                                    help="Edit: +0.2/-0.1 shift by, 0.4 set level, to:-0.3 set negative level, by:0.3."),
     mask: list[str] = typer.Option([], "--mask", "-m", metavar="NAME=FILE", help="Region mask PNG, white = inside."),
+    box: list[str] = typer.Option([], "--box", metavar="[NAME=]X0,Y0,X1,Y1", help=BOX_HELP),
+    point: list[str] = typer.Option([], "--point", metavar="[NAME=]X,Y", help=POINT_HELP),
     regions: Optional[Path] = typer.Option(None, "--regions", metavar="FOLDER",
                                            help="Masks from `pertouch segment`: regions found by name or label."),
     segmenter: Optional[str] = typer.Option(None, "--segmenter", metavar="S",
@@ -277,14 +285,18 @@ def apply_command(
 
     use_regions_folder(regions)
     use_segmenter(segmenter)
+    pointers = parse_pointers(box, point)
+    use_pointers(pointers, segmenter)
     rec, recipe_dir = build_recipe(recipe, set_)
+    check_pointer_names(pointers, rec)
     masks = parse_masks(mask)
     paths = expand_inputs(inputs)
     if not paths:
         raise InputError("no input photos given")
     batch = len(paths) > 1
-    if batch and masks:
-        raise InputError("--mask gives a mask for one photo, but several photos were given",
+    if batch and (masks or pointers):
+        what = "--mask gives a mask" if masks else "--box/--point point at a region"
+        raise InputError(f"{what} for one photo, but several photos were given",
                          hint="apply region edits one photo at a time")
     if batch:
         check_batch_regions(rec)

@@ -5,9 +5,14 @@ Writes OUT and its recipe sidecar ``OUT.pertouch.json``; prints what was underst
 the time per node; ``--json`` prints the same as one JSON object on stdout. Progress
 goes to stderr.
 
+``--box NAME=X0,Y0,X1,Y1`` / ``--point NAME=X,Y`` point at a region the segmenter
+does not know; it joins the scene under NAME for this run, so "make the flower more
+vivid" with ``--box flower=…`` edits exactly that region.
+
 Exit codes: 0 done (possibly partially: the answer says what was missing),
 3 nothing could be done (out of scope, nothing found, the model failed — the answer
-says why; no output file is written), 2 bad input (unreadable photo, bad option).
+says why; no output file is written), 2 bad input (unreadable photo, bad option, a
+box outside the photo or one whose contents cannot be separated).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+
+from pertouch.commands._common import BOX_HELP, POINT_HELP
 
 EXIT_NOTHING_DONE = 3
 
@@ -83,6 +90,21 @@ def _print_human(s: dict[str, Any]) -> None:
     con.print("Time: " + ", ".join(f"{k} {v:.0f} ms" for k, v in t.items()))
 
 
+def _warn_unused(pointers: list, recipe: dict) -> None:
+    """Say on stderr when the recipe edits none of the regions the user pointed at."""
+    from pertouch.tools.pointing import DEFAULT_NAME
+
+    edited = set(recipe.get("regions") or {})
+    if len(pointers) == 1 and DEFAULT_NAME in edited:
+        return
+    unused = [p.name for p in pointers if p.name not in edited]
+    if unused:
+        example = next((n for n in unused if n != DEFAULT_NAME), "flower")
+        typer.echo(f"warning: the recipe leaves the pointed region {', '.join(unused)} alone (the instruction "
+                   f"was read as naming other regions or the whole photo); name it, e.g. --box {example}=… "
+                   f'"make the {example} brighter"', err=True)
+
+
 def retouch(
     input: Path = typer.Argument(..., help="Photo to retouch (JPEG, PNG, TIFF, WebP)."),
     instruction: str = typer.Argument(..., help='What to do, in words: "brighter sky", "make it pop", "Kodak film".'),
@@ -96,6 +118,9 @@ def retouch(
     overwrite: bool = typer.Option(False, "--overwrite", help="Allow -o to be the input file (it is replaced)."),
     no_memory: bool = typer.Option(False, "--no-memory", help="Neither recall nor remember (memory is used only "
                                    "with --user, --remember or $PERTOUCH_USER)."),
+    box: list[str] = typer.Option([], "--box", metavar="[NAME=]X0,Y0,X1,Y1",
+                                  help=BOX_HELP + ' Say its name: --box flower=… "make the flower more vivid".'),
+    point: list[str] = typer.Option([], "--point", metavar="[NAME=]X,Y", help=POINT_HELP),
 ) -> None:
     """Retouch a photo from a plain-language instruction (exit 3: nothing could be done)."""
     from rich.console import Console
@@ -114,18 +139,28 @@ def retouch(
     ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=wants_memory)
     if not instruction.strip():
         raise InputError("the instruction is empty", hint='say what to change, e.g. "brighter sky"')
-    ref = rt.open_photo(input)  # bad input: exit 2 before any work
-    from pertouch.commands._common import plan_outputs
+    from pertouch.commands._common import parse_pointers, plan_outputs
 
+    pointers = parse_pointers(box, point)  # bad --box/--point: exit 2 before any work
+    ref = rt.open_photo(input)  # bad input: exit 2 before any work
     plan_outputs([input], output, overwrite=overwrite)  # bad output path: exit 2 before any work
     console = Console(stderr=True)
     inputs = {"image_path": ref["path"], "image": ref, "instruction": instruction, "accept": remember}
+    if pointers:
+        for p in pointers:  # outside the photo: exit 2 before any work
+            p.check(ref["width"], ref["height"])
+        inputs["pointers"] = [{**p.to_json(), "photo": ref["hash"]} for p in pointers]
+        # nothing separable (or a name the photo's regions use): exit 2 before the agent runs
+        with console.status("finding regions and separating the pointed ones…"):
+            rt.add_pointed(ref, ctx.segmenter, inputs["pointers"])
     state = _progress(build_graph(), inputs, ctx, console)
     out = None
     if state.get("result"):
         console.log("writing the full-resolution result")
         out = write_result(ref, state["result"]["recipe"], output, ctx=ctx,
                            meta={"instruction": instruction, "vlm": ctx.vlm}, overwrite=overwrite)
+    if out is not None and pointers:
+        _warn_unused(pointers, state["result"]["recipe"])
     s = summary(state, out, (time.perf_counter() - t0) * 1000.0)
     if as_json:
         from pertouch.commands._common import print_json

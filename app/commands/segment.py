@@ -1,13 +1,15 @@
 """``pertouch segment``: find the regions of a photo and write them as masks.
 
     pertouch segment photo.jpg --out photo.regions/ [--segmenter builtin] [--json]
+                     [--box flower=160,80,452,362] [--point flower=310,215]
 
 writes one 8-bit PNG mask per region (white = inside, full resolution),
 ``overlay.png`` (numbered regions on the photo) and ``regions.json`` (labels,
 confidence, area, bbox, measured levels, mask file names). ``pertouch apply
 photo.jpg --regions photo.regions/ --set sky.brightness=+0.2`` then edits the
-region named or labelled ``sky``. Everything is written to a temporary folder
-first: a failure leaves no partial output.
+region named or labelled ``sky``. ``--box``/``--point`` add regions the user
+points at, named by the user (:mod:`pertouch.tools.pointing`). Everything is
+written to a temporary folder first: a failure leaves no partial output.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, Optional
 import numpy as np
 import typer
 
+from pertouch.commands._common import BOX_HELP, POINT_HELP
 from pertouch.errors import InputError, NotFoundError
 
 FORMAT = "pertouch-regions"
@@ -60,6 +63,20 @@ def write_segmentation(scene: Any, photo: Any, out: Path, source: str) -> dict[s
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return data
+
+
+def with_pointed(scene: Any, photo: Any, pointers: list, segmenter: str) -> Any:
+    """``scene`` with the regions the user pointed at (``--box``/``--point``) added after
+    its own (they may overlap them)."""
+    import dataclasses
+
+    from pertouch.tools.pointing import check_names, pointed_region
+
+    if not pointers:
+        return scene
+    check_names(pointers, [r.name for r in scene.regions])
+    pointed = [pointed_region(photo.pixels, p, segmenter) for p in pointers]
+    return dataclasses.replace(scene, regions=[*scene.regions, *pointed])
 
 
 def read_index(folder: Path) -> dict[str, Any]:
@@ -157,13 +174,19 @@ def segment_command(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for masks, overlay.png and regions.json."),
     segmenter: str = typer.Option("builtin", "--segmenter", help="builtin, sam:PATH, hf-sam:FOLDER or sam3:FOLDER."),
     as_json: bool = typer.Option(False, "--json", help="Print regions.json on stdout."),
+    box: list[str] = typer.Option([], "--box", metavar="[NAME=]X0,Y0,X1,Y1", help=BOX_HELP),
+    point: list[str] = typer.Option([], "--point", metavar="[NAME=]X,Y", help=POINT_HELP),
 ) -> None:
     """Find the regions of a photo; write one mask PNG per region, overlay.png and regions.json."""
+    from pertouch.commands._common import parse_pointers
     from pertouch.engine.io import load_image
     from pertouch.tools.perception import perceive
 
+    pointers = parse_pointers(box, point)
     photo = load_image(input)
-    scene = perceive(photo, segmenter)
+    for p in pointers:  # outside the photo: exit 2 before segmenting
+        p.check(photo.pixels.shape[1], photo.pixels.shape[0])
+    scene = with_pointed(perceive(photo, segmenter), photo, pointers, segmenter)
     data = write_segmentation(scene, photo, out, str(input))
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))

@@ -1,5 +1,8 @@
 """perceive: the photo → its reference, regions (summaries) and a scene description.
 
+Regions the user pointed at (state ``pointers``, boxes/points on this photo) join
+the segmenter's regions under the names the user gave them.
+
 Segmentation is cached by content hash (a second turn on the same photo costs
 nothing). The describer VLM names the scene; when it fails the scene falls back to
 the region labels and the failure is recorded, not hidden.
@@ -57,6 +60,9 @@ def perceive(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any
         rt.photo(ref)  # verifies the hash after a restart
     sc = rt.scene(ref, ctx.segmenter)
     regions = rt.region_infos(sc.regions, ref, ctx.segmenter)
+    pointers = [p for p in state.get("pointers") or [] if p.get("photo", ref["hash"]) == ref["hash"]]
+    if pointers:  # regions the user pointed at (InputError / NotFoundError: bad input, not state)
+        regions += rt.region_infos(rt.add_pointed(ref, ctx.segmenter, pointers), ref, ctx.segmenter)
     update.update(image=ref, regions=regions,
                   global_levels={k: round(float(v), 4) for k, v in dict(sc.levels).items()})
     old = state.get("scene") or {}
