@@ -32,6 +32,8 @@ class Region:
     confidence: float = 1.0
     levels: dict[str, float] = field(default_factory=dict)
     source: str = ""
+    #: How the region was found, for answers ("took 'the flower' to be the main subject").
+    note: str = ""
 
     def __post_init__(self) -> None:
         m = np.asarray(self.mask)

@@ -139,6 +139,7 @@ def region_infos(regions: Any, ref: ImageRef, segmenter: str) -> list[RegionInfo
             "area": round(float(r.area_fraction), 4),
             "levels": {k: round(float(v), 4) for k, v in r.levels.items()},
             "mask_key": mask_key(ref, segmenter, r.name),
+            **({"note": r.note} if getattr(r, "note", "") else {}),
         }
         for r in regions
     ]

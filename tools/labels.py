@@ -10,7 +10,8 @@ right (constants in ``tools/data/label_calibration.json``, fitted and scored
 leave-one-photo-out by ``scripts/eval_segmentation.py``).
 
 Labels: ``sky, clouds, water, vegetation, person, building, ground, snow, other``;
-parts found inside a person on request: ``face, skin, hair`` (see
+parts found inside a person on request: ``face, skin, hair, face_skin, eyes, lips,
+eyebrows`` (see
 :mod:`pertouch.tools.perception`). Synonyms (``trees`` → vegetation, ``road`` →
 ground…) live in :data:`SYNONYMS`.
 
@@ -30,7 +31,7 @@ import numpy as np
 from pertouch.tools.person import PersonEvidence, person_evidence
 
 LABELS: tuple[str, ...] = ("sky", "clouds", "water", "vegetation", "person", "building", "ground", "snow", "other")
-PARTS: tuple[str, ...] = ("face", "skin", "hair")
+PARTS: tuple[str, ...] = ("face", "skin", "hair", "face_skin", "eyes", "lips", "eyebrows")
 
 #: Words people use → our label.
 SYNONYMS: dict[str, str] = {
@@ -39,7 +40,7 @@ SYNONYMS: dict[str, str] = {
     "trees": "vegetation", "tree": "vegetation", "grass": "vegetation", "foliage": "vegetation",
     "plants": "vegetation", "plant": "vegetation", "leaves": "vegetation", "forest": "vegetation",
     "greenery": "vegetation", "bushes": "vegetation", "lawn": "vegetation",
-    "people": "person", "man": "person", "woman": "person", "human": "person", "subject": "person",
+    "people": "person", "man": "person", "woman": "person", "human": "person",
     "portrait": "person", "her": "person", "him": "person", "girl": "person", "boy": "person",
     "figure": "person", "body": "person",
     "buildings": "building", "house": "building", "architecture": "building", "tower": "building",
@@ -47,7 +48,8 @@ SYNONYMS: dict[str, str] = {
     "road": "ground", "sand": "ground", "beach": "ground", "floor": "ground", "earth": "ground",
     "soil": "ground", "street": "ground", "field": "ground", "land": "ground", "path": "ground",
     "ice": "snow", "face": "face", "faces": "face", "skin": "skin", "hair": "hair",
-    "background": "other",
+    "eye": "eyes", "eyes": "eyes", "lip": "lips", "lips": "lips", "mouth": "lips", "eyebrow": "eyebrows",
+    "eyebrows": "eyebrows", "brows": "eyebrows", "complexion": "face_skin",
 }
 
 
@@ -79,8 +81,9 @@ class Cues:
     median_L: float = 50.0
 
 
-def compute_cues(rgb: np.ndarray) -> Cues:
-    """Cue maps for a uint8 RGB proxy ``(h, w, 3)``."""
+def compute_cues(rgb: np.ndarray, person: PersonEvidence | None = None) -> Cues:
+    """Cue maps for a uint8 RGB proxy ``(h, w, 3)``. ``person``: the person cue when the
+    caller already has it (perception's people detector); else the gated selfie model."""
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     L = cv2.GaussianBlur(lab[..., 0], (3, 3), 0)
     gx = cv2.Sobel(L, cv2.CV_32F, 1, 0, ksize=3)
@@ -91,7 +94,8 @@ def compute_cues(rgb: np.ndarray) -> Cues:
     from pertouch.tools.person import person_probability
 
     prob = person_probability(rgb)
-    person = person_evidence(rgb, prob)
+    if person is None:
+        person = person_evidence(rgb, prob)
     salient = float((prob > 0.5).mean())
     # A close-up object, or a person filling much of the frame (a portrait): the
     # background is rarely sky.

@@ -13,9 +13,15 @@ per region and for the whole frame. Results are cached by image content hash +
 segmenter spec, in memory and under ``app_home()/cache/perception`` (proxy masks),
 so a second call on the same photo costs (almost) nothing.
 
-Regions form a partition of the photo (overlaps only at soft borders). ``Scene.find``
-also knows parts that are not in the partition: ``face``, ``skin``, ``hair`` inside
-a person. Asking for something absent raises :class:`~pertouch.errors.NotFoundError`.
+People and faces are found once per photo by the offline detectors
+(:mod:`pertouch.tools.detection`): they give the labeller its person cue and the scene
+its instances (``Scene.instances("person")``, ``"face"``). Regions form a partition of
+the photo (overlaps only at soft borders); ``Scene.find`` also knows what is not in the
+partition (:mod:`pertouch.tools.finding`): person parts (face, face skin, eyes, lips,
+eyebrows, skin, hair), instances by position, subject/background, spatial parts,
+complements, and things an open-vocabulary segmenter or the main subject stands for.
+Asking for something absent raises :class:`~pertouch.errors.NotFoundError` that says
+what the photo has and how to point at the thing.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import numpy as np
 from pertouch.engine.regions import Region
 from pertouch.errors import InputError, NotFoundError
 from pertouch.tools import labels as lb
+from pertouch.tools.detection import detect as detect_people_and_faces
 from pertouch.tools.refine import refine_masks
 from pertouch.tools.scene_cache import load_segments, save_segments
 from pertouch.tools.segmentation import Segment, Segmenter, get_segmenter
@@ -48,6 +55,8 @@ MASK_MAX_PIXELS = 4_000_000
 FIND_MIN_CONFIDENCE = 0.3
 #: Photos whose short side is below this get one region ("the whole photo").
 MIN_SIDE = 16
+#: Run the people and face detectors (:mod:`pertouch.tools.detection`).
+DETECT = True
 _MEMORY_ENTRIES = 6
 
 
@@ -70,6 +79,8 @@ class Scene:
     timings_ms: dict[str, float] = field(default_factory=dict)
     cues: lb.Cues | None = field(default=None, repr=False)
     pixels: np.ndarray | None = field(default=None, repr=False)
+    detections: Any = field(default=None, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def region(self, name: str) -> Region:
         for r in self.regions:
@@ -78,8 +89,62 @@ class Scene:
         raise NotFoundError(f"no region named {name!r} (regions: {', '.join(r.name for r in self.regions)})")
 
     def find(self, text: str) -> Region:
-        """The region for ``text``: a region name, a label/synonym, or a person part."""
-        return _find(self, text)
+        """The region for ``text``: a region name, a label/synonym, a person part, an
+        instance by position, subject/background, a spatial part or a complement
+        (:mod:`pertouch.tools.finding`). Raises :class:`NotFoundError` saying what is here."""
+        from pertouch.tools.finding import find_in_scene
+
+        key = " ".join(text.strip().lower().split())
+        if key not in self._derived:
+            self._derived[key] = find_in_scene(self, key)
+        return self._derived[key]
+
+    def instances(self, label: str) -> list[Region]:
+        """``person`` or ``face`` instances (``person_1`` … left to right), full-resolution."""
+        from pertouch.tools.finding import instances
+
+        key = f"#instances:{label}"
+        if key not in self._derived:
+            self._derived[key] = instances(self, label)
+        return self._derived[key]
+
+    def subject(self) -> Region | None:
+        """The main subject (people, else the main object), or None when none stands out."""
+        from pertouch.tools.finding import subject
+
+        if "#subject" not in self._derived:
+            self._derived["#subject"] = subject(self)
+        return self._derived["#subject"]
+
+    @property
+    def mask_shape(self) -> tuple[int, int]:
+        """``(h, w)`` of this scene's region masks."""
+        W, H = mask_size((self.size[1], self.size[0]))
+        return H, W
+
+    def make_region(self, name: str, mask: np.ndarray, confidence: float, source: str, *, note: str = "",
+                    label: str | None = None) -> Region:
+        """A measured region from a soft mask of any size (brought to :attr:`mask_shape`
+        edge-aware when it is smaller)."""
+        H, W = self.mask_shape
+        m = mask.astype(np.float32)
+        if m.shape != (H, W):
+            m = _full_res([m], self.pixels, (W, H))[0] if self.pixels is not None and min(m.shape) >= MIN_SIDE \
+                else cv2.resize(m, (W, H), interpolation=cv2.INTER_LINEAR)
+        levels, _ = _measure(self.pixels, {name: m}) if self.pixels is not None else ({name: {}}, {})
+        return Region(name, m, label=label or name, confidence=round(float(confidence), 3), levels=levels[name],
+                      source=source, note=note)
+
+    def region_list(self) -> str:
+        """``"sky (sky), person_1 (person) …"``: what is here, for answers."""
+        found = [f"{r.name} ({r.label})" for r in self.regions]
+        if self.detections is not None:
+            n, f = len(self.detections.people), len(self.detections.faces)
+            if n > 1:
+                found.append(f"{n} people")
+            if f:
+                found.append(f"{f} face{'s' if f > 1 else ''}")
+        return ", ".join(found) or "none"
 
     def full_mask(self, region: Region) -> np.ndarray:
         """``region``'s mask at the photo's full resolution (edge-aware upsampling)."""
@@ -206,14 +271,18 @@ def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str) -> Scene:
     t0 = time.perf_counter()
     H, W = rgb.shape[:2]
     timings: dict[str, float] = {}
+    detections = None
     cue_rgb = proxy_of(rgb, CUE_SIDE)
     if min(H, W) < MIN_SIDE:
         cues = lb.Cues(cue_rgb, cv2.cvtColor(cue_rgb.astype(np.float32) / 255, cv2.COLOR_RGB2Lab),
                        np.zeros(cue_rgb.shape[:2], np.float32), lb.PersonEvidence(np.zeros(cue_rgb.shape[:2], np.float32), 0.0, [], ""), False)
         segs = [Segment(np.ones(cue_rgb.shape[:2], np.float32), "other", 0.2)]
     else:
-        cues = lb.compute_cues(cue_rgb)
-        timings["cues"] = (time.perf_counter() - t0) * 1000
+        detections = detect_people_and_faces(rgb) if DETECT else None
+        timings["detect"] = (time.perf_counter() - t0) * 1000
+        evidence = detections.evidence(cue_rgb.shape[:2]) if detections is not None else None
+        cues = lb.compute_cues(cue_rgb, evidence)
+        timings["cues"] = (time.perf_counter() - t0) * 1000 - timings["detect"]
         t1 = time.perf_counter()
         segs = _segments(seg, rgb, cues)
         timings["segment"] = (time.perf_counter() - t1) * 1000
@@ -228,7 +297,7 @@ def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str) -> Scene:
                for n, s, m in zip(names, segs, full)]
     tags, summary = _summary(regions)
     timings["total"] = (time.perf_counter() - t0) * 1000
-    return Scene(regions, global_levels, (W, H), seg.spec, h, tags, summary, timings, cues, rgb)
+    return Scene(regions, global_levels, (W, H), seg.spec, h, tags, summary, timings, cues, rgb, detections)
 
 
 def mask_size(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -319,6 +388,7 @@ def clear_cache() -> None:
         _memory.clear()
 
 
+
 # --- finding named things ---------------------------------------------------------------
 
 def find_region(image: Any, text: str, segmenter: str | Segmenter = "builtin") -> Region:
@@ -329,56 +399,3 @@ def find_region(image: Any, text: str, segmenter: str | Segmenter = "builtin") -
 def find(image: Any, text: str, segmenter: str | Segmenter = "builtin") -> np.ndarray:
     """The float32 full-resolution mask for ``text`` (see :func:`find_region`)."""
     return find_region(image, text, segmenter).mask
-
-
-def _find(scene: Scene, text: str) -> Region:
-    key = text.strip().lower()
-    label = lb.canonical_label(key)
-    for r in scene.regions:
-        if r.name == key and (label is None or r.name != r.label or r.confidence >= FIND_MIN_CONFIDENCE):
-            return r
-    if label is None:
-        return _prompted(scene, text)
-    if label in lb.PARTS:
-        return _part(scene, label)
-    labelled = [r for r in scene.regions if r.label == label]
-    hits = [r for r in labelled if r.confidence >= FIND_MIN_CONFIDENCE]
-    if not hits:
-        guess = f"; a {max(r.confidence for r in labelled):.2f}-confidence guess was ignored" if labelled else ""
-        raise NotFoundError(f"no {label} found in this photo{guess}",
-                            hint="regions here: " + (", ".join(f"{r.name} ({r.label})" for r in scene.regions) or "none"))
-    if len(hits) == 1:
-        return hits[0]
-    mask = np.maximum.reduce([r.mask for r in hits])
-    conf = float(np.average([r.confidence for r in hits], weights=[r.area_fraction + 1e-9 for r in hits]))
-    levels, _ = _measure(scene.pixels, {label: mask}) if scene.pixels is not None else ({label: {}}, {})
-    return Region(label, mask, label=label, confidence=conf, levels=levels[label], source=scene.segmenter)
-
-
-def _part(scene: Scene, part: str) -> Region:
-    from pertouch.tools.person import part_mask
-
-    m = part_mask(scene.cues, part) if scene.cues is not None else None
-    if m is None or scene.pixels is None:
-        why = "no person" if not any(r.label == "person" for r in scene.regions) else f"no visible {part}"
-        raise NotFoundError(f"no {part} found in this photo ({why})",
-                            hint="regions here: " + ", ".join(f"{r.name} ({r.label})" for r in scene.regions))
-    full = _full_res([m], scene.pixels)[0]
-    levels, _ = _measure(scene.pixels, {part: full})
-    conf = scene.cues.person.confidence * (0.9 if scene.cues.person.faces else 0.6)
-    return Region(part, full, label=part, confidence=round(conf, 3), levels=levels[part], source=scene.segmenter)
-
-
-def _prompted(scene: Scene, text: str) -> Region:
-    seg = get_segmenter(scene.segmenter) if scene.segmenter != "builtin" else None
-    if seg is not None and scene.pixels is not None:
-        proxy = proxy_of(scene.pixels, seg.proxy_side)
-        m = seg.prompt(proxy, text=text)
-        if m is not None and (m > 0.5).mean() > 0.0005:
-            full = _full_res([m.astype(np.float32)], scene.pixels)[0]
-            name = "_".join(text.lower().split())[:40] or "found"
-            levels, _ = _measure(scene.pixels, {name: full})
-            return Region(name, full, label=name, confidence=0.5, levels=levels[name], source=scene.segmenter)
-    known = sorted({r.label for r in scene.regions})
-    raise NotFoundError(f"no {text.strip()!r} found in this photo",
-                        hint=f"the {scene.segmenter} segmenter knows: {', '.join(lb.LABELS + lb.PARTS)}; here: {', '.join(known)}")

@@ -60,13 +60,16 @@ def _resolve(state: RetouchState, ctx: RunContext, names: list[str]) -> tuple[li
         except NotFoundError as exc:
             missing.append(name)
             why = exc.message.partition(";")[2].strip()
-            errs.append(error("classify", "not-found", f"no {name} in this photo" + (f" ({why})" if why else "")))
+            hint = f" — {exc.hint}" if exc.hint else ""
+            errs.append(error("classify", "not-found", f"no {name} in this photo" + (f" ({why})" if why else "") + hint))
             continue
         except PertouchError as exc:
             missing.append(name)
             errs.append(error("classify", "not-found", f"could not look for {name}: {exc.one_line()}"))
             continue
         info = rt.region_infos([reg], state["image"], ctx.segmenter)[0]
+        if info["label"].lower() != name:  # the plan names it as the instruction did ("man on the left")
+            info["label"] = name
         new.append(info)
         have |= {info["label"].lower(), info["name"].lower()}
     return new, errs, missing
@@ -93,6 +96,13 @@ def classify(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
         return Command(goto="respond", update=update)
     names = target_regions(intent) if kind == "strong" else []
     new, errs, missing = _resolve(state, ctx, names)
+    kept = [str(p).strip().lower() for p in intent.get("protected") or [] if str(p).strip().lower() not in WHOLE]
+    if kept:  # "leave the background alone": found like a target, but its absence stops nothing
+        more, perrs, _ = _resolve({**state, "regions": [*state.get("regions", []), *new]}, ctx,
+                                  [p for p in kept if p not in names])
+        new += more
+        update["errors"] = [*state.get("errors", []),
+                            *[dict(e, message="nothing to protect: " + e["message"]) for e in perrs]]
     if new:
         update["regions"] = [*state.get("regions", []), *new]
     if errs:
@@ -101,7 +111,7 @@ def classify(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
         fatal = bool(missing) and len(missing) == len(names) and not global_targets
         if fatal:
             errs[-1]["fatal"] = True
-        update["errors"] = [*state.get("errors", []), *errs]
+        update["errors"] = [*update.get("errors", state.get("errors", [])), *errs]
         if fatal:
             return Command(goto="respond", update=update)
         # the planner must not edit a low-confidence guess at a region that was not found

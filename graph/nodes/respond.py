@@ -41,6 +41,21 @@ def _understood(state: RetouchState) -> str:
     return kind
 
 
+def _regions_used(state: RetouchState, best: dict | None) -> str:
+    """The regions the result edits, each with how sure perception is and how it was found."""
+    recipe = (best or {}).get("recipe") or {}
+    names = list((recipe.get("regions") or {}).keys())
+    by_name = {r["name"]: r for r in state.get("regions") or []}
+    out = []
+    for n in names:
+        r = by_name.get(n)
+        if r is None:
+            continue
+        note = f"; {r['note']}" if r.get("note") else ""
+        out.append(f"{n} (confidence {float(r.get('confidence', 1.0)):.2f}{note})")
+    return ", ".join(out)
+
+
 def summarize(state: RetouchState) -> tuple[str, str, dict[str, Any] | None]:
     """(status, answer text, result) of the finished run."""
     errors = state.get("errors") or []
@@ -52,6 +67,9 @@ def summarize(state: RetouchState) -> tuple[str, str, dict[str, Any] | None]:
     sure = {r["label"] for r in state.get("regions") or [] if r.get("confidence", 1.0) >= FIND_MIN_CONFIDENCE}
     labels = sorted(sure | {f"{r['label']} (unsure)" for r in state.get("regions") or [] if r["label"] not in sure})
     lines.append(f"Regions found: {', '.join(labels) or 'none'}.")
+    used = _regions_used(state, best)
+    if used:
+        lines.append(f"Regions used: {used}.")
     if best is None:
         status = "nothing-done"
         fatal = [e for e in errors if e.get("fatal")] or errors

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from pertouch.graph.vlm import builtin_lexicon as lex
 from pertouch.graph.vlm.builtin_clauses import Clause, Mention, pair, split_clauses
+from pertouch.graph.vlm.builtin_regions import extract as extract_regions
+from pertouch.graph.vlm.builtin_regions import restore as restore_regions
 from pertouch.graph.vlm.builtin_tokens import Item, tag, tokenize
 from pertouch.graph.vlm.magnitudes import PLAIN, STOP, percent_to_shift
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, Target
@@ -264,8 +266,10 @@ _SCOPE = ("I retouch tone and colour (brightness, contrast, colourfulness, tempe
 
 def parse_instruction(text: str, *, use_embeddings: bool = True) -> Intent:
     """Parse one instruction into an :class:`Intent` (see the module docstring)."""
-    tokens = tokenize(text)
+    text_, refs = extract_regions(text)
+    tokens = tokenize(text_)
     items, fixes = tag(tokens)
+    items = restore_regions(items, refs)
     clauses = split_clauses(items)
     kinds = {it.tag[0] for it in items}
     neg_items = [it for c in clauses if c.neg for it in c.items]

@@ -169,7 +169,7 @@ def test_find_through_perception(seg, photo, threshold, presence):
     some = next(iter(labelled - {"other"}))
     assert scene.find(some).label == some
     eagle = scene.find("the eagle")  # not a label: SAM 3 is asked with the words themselves
-    assert eagle.name == "the_eagle" and eagle.mask.shape == photo.shape[:2]
+    assert eagle.name == "eagle" and eagle.mask.shape == photo.shape[:2]
     threshold(0.4)
     presence(-10.0)
     empty = perceive(photo, seg, cache=False)

@@ -1,0 +1,60 @@
+"""Region phrases the builtin parser keeps whole: instances by position and spatial parts.
+
+"brighten the man on the left" must edit one person, "darken the top half" one half of
+the frame — the word-by-word lexicon would read "man" (person) and drop "left". Before
+tokenising, :func:`extract` replaces each such phrase with a placeholder token; after
+tagging, :func:`restore` turns the placeholder into a region item whose label is the
+phrase's canonical region name (:func:`pertouch.tools.named.phrase_name`: "left person",
+"front 2 people", "top half", "corners"), which perception's ``Scene.find`` resolves.
+
+>>> extract("brighten the man on the left a bit")[1]
+{'qqregion0': 'left person'}
+"""
+
+from __future__ import annotations
+
+import re
+
+from pertouch.graph.vlm.builtin_tokens import Item
+
+_NOUN = (r"(?:man|woman|person|guy|girl|boy|lady|kid|child|player|people|men|women|guys|girls|boys|kids|children|"
+         r"players|ladies|faces?)")
+_POS = r"(?:left|right|middle|centre|center|front|back|foreground|background)"
+_COUNT = r"(?:two|three|four|both|2|3|4)"
+_PATTERNS = (
+    # "the man on the left", "the two people in front", "the woman in the middle"
+    re.compile(rf"\b(?:the\s+)?(?:{_COUNT}\s+)?{_NOUN}\s+(?:on|in|at|to)\s+(?:the\s+)?(?:far\s+)?{_POS}\b(?:\s+side)?"),
+    # "the leftmost person", "the largest face", "the left man"
+    re.compile(rf"\b(?:the\s+)?(?:{_COUNT}\s+)?(?:leftmost|rightmost|left|right|middle|largest|biggest|smallest|"
+               rf"tallest|front|nearest|closest)\s+{_NOUN}\b"),
+    # "top half", "the lower part", "the left side"
+    re.compile(r"\b(?:the\s+)?(?:top|bottom|upper|lower|left|right)\s+(?:half|part|side)\b(?:\s+of\s+the\s+"
+               r"(?:photo|image|picture|frame))?"),
+    re.compile(r"\b(?:the\s+)?(?:four\s+)?(?:corners|edges|borders)\b(?:\s+of\s+the\s+(?:photo|image|picture|frame))?"),
+)
+PLACEHOLDER = "qqregion"
+
+
+def extract(text: str) -> tuple[str, dict[str, str]]:
+    """``text`` with region phrases replaced by placeholders, and placeholder → region name."""
+    from pertouch.tools.named import parse, phrase_name
+
+    refs: dict[str, str] = {}
+    out = text.lower()
+    for pat in _PATTERNS:
+        def sub(m: re.Match) -> str:
+            p = parse(m.group(0))
+            if p is None or p.kind not in ("instance", "spatial"):
+                return m.group(0)
+            key = f"{PLACEHOLDER}{len(refs)}"
+            refs[key] = phrase_name(p)
+            return f" {key} "
+        out = pat.sub(sub, out)
+    return out, refs
+
+
+def restore(items: list[Item], refs: dict[str, str]) -> list[Item]:
+    """Tagged items with each placeholder turned into a ``("region", name)`` item."""
+    if not refs:
+        return items
+    return [Item(("region", refs[it.text]), refs[it.text]) if it.text in refs else it for it in items]

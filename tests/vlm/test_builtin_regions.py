@@ -1,0 +1,36 @@
+"""The builtin parser keeps instance and spatial region phrases whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from pertouch.graph.vlm.builtin_parser import parse_instruction
+
+
+@pytest.mark.parametrize("text, region", [
+    ("brighten the man on the left a little", "left person"),
+    ("make the woman in the middle warmer", "middle person"),
+    ("the person on the right is too dark", "right person"),
+    ("brighten the two people in front", "front 2 people"),
+    ("brighten the largest face", "largest face"),
+    ("darken the top half", "top half"),
+    ("darken the corners", "corners"),
+    ("give the left side more contrast", "left half"),
+    ("brighten the faces a bit", "face"),
+    ("cool down the background a little", "background"),
+])
+def test_region_phrase_is_the_target(text, region):
+    intent = parse_instruction(text, use_embeddings=False)
+    assert intent.kind == "strong"
+    assert [t.region for t in intent.targets][0] == region
+
+
+def test_two_regions_in_one_instruction():
+    intent = parse_instruction("make the person on the right brighter and the sky bluer", use_embeddings=False)
+    assert [(t.region, t.attribute) for t in intent.targets] == [("right person", "brightness"), ("sky", "temperature")]
+
+
+def test_protected_background_with_an_edit():
+    intent = parse_instruction("make the flower more vivid and leave the background alone", use_embeddings=False)
+    assert [(t.region, t.attribute, t.direction) for t in intent.targets] == [("flower", "colorfulness", "up")]
+    assert intent.protected == ["background"]

@@ -1,0 +1,106 @@
+"""People and faces in one photo, found once per photo by the offline models.
+
+:func:`detect` runs the face detector and face mesh (:mod:`pertouch.tools.faces`) and
+the person detector with pose landmarks and instance masks (:mod:`pertouch.tools.people`)
+on a proxy whose long side is :data:`DETECT_SIDE` (a face of 24 px in a 12 MP photo is
+still ~6 px there: the detectors tile the proxy for small faces), and keeps the results
+in :class:`Detections` at that proxy's size. Perception turns them into:
+
+- the person cue the builtin labeller uses (:meth:`Detections.evidence`),
+- instance regions (``person_1``, ``face_2`` …) and parts (face skin, eyes, lips,
+  eyebrows, skin, hair) on request (:meth:`Detections.part`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from pertouch.tools.person import PersonEvidence
+
+#: Long side of the proxy the detectors see.
+DETECT_SIDE = 1024
+#: Parts of people found on request, and what each needs.
+FACE_PARTS = ("face", "face_skin", "eyes", "eyebrows", "lips")
+BODY_PARTS = ("skin", "hair")
+
+
+@dataclass
+class Detections:
+    """People and faces at ``shape`` = (h, w) of the detection proxy."""
+
+    shape: tuple[int, int]
+    people: list = field(default_factory=list)
+    faces: list = field(default_factory=list)
+    rgb: np.ndarray | None = field(default=None, repr=False)
+    ms: float = 0.0
+
+    def people_union(self) -> np.ndarray:
+        if not self.people:
+            return np.zeros(self.shape, np.float32)
+        return np.maximum.reduce([p.mask for p in self.people]).astype(np.float32)
+
+    def evidence(self, cue_shape: tuple[int, int]) -> PersonEvidence:
+        """The person cue at the labeller's proxy size (``cue_shape`` = (h, w))."""
+        h, w = cue_shape
+        if not self.people:
+            return PersonEvidence(np.zeros((h, w), np.float32), 0.0, [], "no person detected")
+        m = cv2.resize(self.people_union(), (w, h), interpolation=cv2.INTER_AREA)
+        sy, sx = h / self.shape[0], w / self.shape[1]
+        faces = [(int(f.box[0] * sx), int(f.box[1] * sy), int(f.box[2] * sx), int(f.box[3] * sy)) for f in self.faces]
+        conf = float(max(p.score for p in self.people))
+        n = len(self.people)
+        return PersonEvidence(m, min(0.97, conf), faces, f"{n} {'person' if n == 1 else 'people'} (pose model)")
+
+    def face_mask(self, face, part: str = "face") -> np.ndarray:
+        from pertouch.tools.faces import face_part_mask
+
+        return face_part_mask(self.shape, face, part)
+
+    def part(self, name: str) -> np.ndarray | None:
+        """Union mask of a part over every person, at :attr:`shape`; None when absent."""
+        if name in FACE_PARTS:
+            from pertouch.tools.faces import face_parts_mask
+
+            if not self.faces or (name != "face" and not any(f.landmarks is not None for f in self.faces)):
+                return None
+            m = face_parts_mask(self.shape, [f for f in self.faces if name == "face" or f.landmarks is not None], name)
+        elif name == "skin":
+            from pertouch.tools.people import skin_mask
+
+            if not self.people and not self.faces:
+                return None
+            face_skin = self.part("face_skin") if self.faces else None
+            people = self.people
+            m = skin_mask(self.rgb, people, face_skin)
+            if face_skin is not None:
+                m = np.maximum(m, face_skin)
+        elif name == "hair":
+            from pertouch.tools.people import hair_mask
+
+            if not self.faces:
+                return None
+            m = hair_mask(self.rgb, self.people, self.faces)
+        else:
+            raise KeyError(name)
+        return m.astype(np.float32) if m is not None and float((m > 0.5).mean()) > 0.0002 else None
+
+
+def detect(rgb: np.ndarray) -> Detections:
+    """Faces and people in a uint8 RGB photo ``(H, W, 3)`` (any size)."""
+    import time
+
+    from pertouch.tools.faces import detect_faces
+    from pertouch.tools.people import detect_people
+
+    t0 = time.perf_counter()
+    h, w = rgb.shape[:2]
+    s = min(1.0, DETECT_SIDE / max(h, w))
+    small = rgb if s >= 1 else cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    if min(small.shape[:2]) < 32:
+        return Detections(small.shape[:2], rgb=small)
+    faces = detect_faces(small)
+    people = detect_people(small, faces=faces)
+    return Detections(small.shape[:2], people, faces, small, (time.perf_counter() - t0) * 1000)
