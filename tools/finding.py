@@ -159,15 +159,15 @@ def _part(scene: "Scene", part: str) -> "Region":
 
 def _prompted(scene: "Scene", text: str) -> "Region":
     from pertouch.tools.perception import proxy_of
-    from pertouch.tools.segmentation import get_segmenter
+    from pertouch.tools.segmentation import get_segmenter, is_empty
 
     name = "_".join(text.lower().replace("the ", " ").split())[:40] or "found"
     seg = get_segmenter(scene.segmenter)
     if scene.pixels is not None:
         proxy = proxy_of(scene.pixels, seg.proxy_side)
-        m = seg.prompt(proxy, text=text)
-        if m is not None and (m > 0.5).mean() > 0.0005:
-            who = getattr(seg, "last_prompt_source", None) or scene.segmenter
+        ask = getattr(seg, "ask", None)  # a chain says which member answered
+        m, who = ask(proxy, text=text) if ask is not None else (seg.prompt(proxy, text=text), scene.segmenter)
+        if not is_empty(m):
             return scene.make_region(name, m.astype(np.float32), 0.5, who, note=f"'{text}' found by {who}")
     sub = scene.subject()
     det = scene.detections

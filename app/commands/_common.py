@@ -44,6 +44,12 @@ class SetEdit:
     raw: str
 
 
+
+#: The --segmenter option's help, for every command that takes it.
+SEGMENTER_HELP = ("builtin (default), sam:PATH, hf-sam:FOLDER, sam3:FOLDER, clipseg:FOLDER, "
+                  "grounded-sam:GDINO_FOLDER,SAM_FOLDER, ade20k:FOLDER, or a chain such as builtin+clipseg:FOLDER "
+                  "(the first segments; the others find words it does not know).")
+
 def parse_set(raw: str) -> SetEdit:
     """Parse ``REGION.ATTRIBUTE=VALUE``.
 

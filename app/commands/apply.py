@@ -29,6 +29,7 @@ import typer
 from pertouch.commands._common import (
     BOX_HELP,
     POINT_HELP,
+    SEGMENTER_HELP,
     RegionContext,
     build_recipe,
     check_batch_regions,
@@ -269,9 +270,8 @@ def apply_command(
     regions: Optional[Path] = typer.Option(None, "--regions", metavar="FOLDER",
                                            help="Masks from `pertouch segment`: regions found by name or label."),
     segmenter: Optional[str] = typer.Option(None, "--segmenter", metavar="S",
-                                            help="Find regions without masks by segmenting each photo: builtin, "
-                                                 "sam:PATH, hf-sam:FOLDER, sam3:FOLDER (--set sky.brightness=+0.2 "
-                                                 "finds the sky)."),
+                                            help="Find regions without masks by segmenting each photo (--set "
+                                                 "sky.brightness=+0.2 finds the sky): " + SEGMENTER_HELP),
     save_maps: bool = typer.Option(False, "--save-maps", help="Also write the 4-channel parameter map as 16-bit PNGs."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary on stdout."),
     engine: Optional[str] = typer.Option(None, "--engine", help=f"Rendering engine (default {DEFAULT_ENGINE})."),

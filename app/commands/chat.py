@@ -17,6 +17,8 @@ from typing import Optional
 
 import typer
 
+from pertouch.commands._common import SEGMENTER_HELP
+
 HELP_TEXT = ('Say what to change ("brighter sky", "warmer", "Kodak film"), or: a bit more · less · '
              'less on the face · only the sky · undo · start over · compare · history · '
              'save as out.jpg · looks good · quit')
@@ -28,7 +30,7 @@ def chat(
     vlm: Optional[str] = typer.Option(None, "--vlm", help="Model: builtin (default, offline), openai:MODEL, hf:PATH, fake:FILE."),
     user: Optional[str] = typer.Option(None, "--user", help="Whose taste to recall and remember."),
     max_rounds: Optional[int] = typer.Option(None, "--max-rounds", help="Most renders per instruction (default 3)."),
-    segmenter: Optional[str] = typer.Option(None, "--segmenter", help="builtin (default), sam:PATH, hf-sam:PATH, sam3:PATH."),
+    segmenter: Optional[str] = typer.Option(None, "--segmenter", help=SEGMENTER_HELP),
     no_memory: bool = typer.Option(False, "--no-memory", help="Neither recall your taste nor remember accepted results."),
 ) -> None:
     """Retouch a photo conversationally; each line is one turn."""

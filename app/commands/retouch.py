@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 import typer
 
-from pertouch.commands._common import BOX_HELP, POINT_HELP
+from pertouch.commands._common import BOX_HELP, POINT_HELP, SEGMENTER_HELP
 
 EXIT_NOTHING_DONE = 3
 
@@ -114,7 +114,7 @@ def retouch(
     remember: bool = typer.Option(False, "--remember", help="Store the result as accepted for --user."),
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary on stdout."),
     max_rounds: Optional[int] = typer.Option(None, "--max-rounds", help="Most renders in the rethinking loop (default 3)."),
-    segmenter: Optional[str] = typer.Option(None, "--segmenter", help="builtin (default), sam:PATH, hf-sam:PATH, sam3:PATH."),
+    segmenter: Optional[str] = typer.Option(None, "--segmenter", help=SEGMENTER_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Allow -o to be the input file (it is replaced)."),
     no_memory: bool = typer.Option(False, "--no-memory", help="Neither recall nor remember (memory is used only "
                                    "with --user, --remember or $PERTOUCH_USER)."),

@@ -24,7 +24,7 @@ from typing import Any, Optional
 import numpy as np
 import typer
 
-from pertouch.commands._common import BOX_HELP, POINT_HELP
+from pertouch.commands._common import BOX_HELP, POINT_HELP, SEGMENTER_HELP
 from pertouch.errors import InputError, NotFoundError
 
 FORMAT = "pertouch-regions"
@@ -172,7 +172,7 @@ def use_regions_folder(folder: Optional[Path]) -> None:
 def segment_command(
     input: Path = typer.Argument(..., help="The photo."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for masks, overlay.png and regions.json."),
-    segmenter: str = typer.Option("builtin", "--segmenter", help="builtin, sam:PATH, hf-sam:FOLDER or sam3:FOLDER."),
+    segmenter: str = typer.Option("builtin", "--segmenter", help=SEGMENTER_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print regions.json on stdout."),
     box: list[str] = typer.Option([], "--box", metavar="[NAME=]X0,Y0,X1,Y1", help=BOX_HELP),
     point: list[str] = typer.Option([], "--point", metavar="[NAME=]X,Y", help=POINT_HELP),

@@ -264,9 +264,10 @@ _SCOPE = ("I retouch tone and colour (brightness, contrast, colourfulness, tempe
           "shadows, clarity) of the photo and its regions")
 
 
-def parse_instruction(text: str, *, use_embeddings: bool = True) -> Intent:
-    """Parse one instruction into an :class:`Intent` (see the module docstring)."""
-    text_, refs = extract_regions(text)
+def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[str, ...] = ()) -> Intent:
+    """Parse one instruction into an :class:`Intent` (see the module docstring). ``names``:
+    regions the photo has that the lexicon may not know (pointed regions)."""
+    text_, refs = extract_regions(text, names)
     tokens = tokenize(text_)
     items, fixes = tag(tokens)
     items = restore_regions(items, refs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from pertouch.graph.vlm import builtin_lexicon as lex
 from pertouch.graph.vlm.base import VLM, ImageRef, Preferences
 from pertouch.graph.vlm.builtin_critic import critique_render
 from pertouch.graph.vlm.builtin_parser import parse_instruction
@@ -57,7 +58,10 @@ class BuiltinVLM(VLM):
         return describe_scene(scene)
 
     def classify(self, instruction: str, scene: SceneInfo | None = None) -> Intent:
-        return parse_instruction(instruction, use_embeddings=self.use_embeddings)
+        # regions the lexicon cannot know by name (one the person pointed at: "petal")
+        own = tuple(r.name for r in (scene.regions if scene is not None else ())
+                    if r.name.isalpha() and r.name not in lex.PHRASES and r.name not in ("other", "global"))
+        return parse_instruction(instruction, use_embeddings=self.use_embeddings, names=own)
 
     def plan(self, intent: Intent, scene: SceneInfo, preferences: Preferences | None = None,
              critique: Critique | None = None) -> Plan:

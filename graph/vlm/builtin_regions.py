@@ -33,14 +33,34 @@ _PATTERNS = (
     re.compile(r"\b(?:the\s+)?(?:four\s+)?(?:corners|edges|borders)\b(?:\s+of\s+the\s+(?:photo|image|picture|frame))?"),
 )
 PLACEHOLDER = "qqregion"
+#: Words for the one region the person pointed at (``--box`` / ``--point``): "selection".
+_SELECTION = re.compile(r"\b(?:the\s+)?(?:selection|selected (?:area|region|part)|boxed (?:area|region|part)|"
+                        r"pointed (?:area|region|part)|marked (?:area|region|part)|area (?:i|we) (?:pointed at|"
+                        r"selected|marked|boxed))\b")
 
 
-def extract(text: str) -> tuple[str, dict[str, str]]:
-    """``text`` with region phrases replaced by placeholders, and placeholder → region name."""
+def extract(text: str, names: tuple[str, ...] = ()) -> tuple[str, dict[str, str]]:
+    """``text`` with region phrases replaced by placeholders, and placeholder → region name.
+
+    ``names``: region names the scene already has that the lexicon may not know (a
+    pointed region called ``petal``); they are kept as regions too.
+    """
     from pertouch.tools.named import parse, phrase_name
 
     refs: dict[str, str] = {}
     out = text.lower()
+
+    def fixed(name: str):
+        def sub(m: re.Match) -> str:
+            key = f"{PLACEHOLDER}{len(refs)}"
+            refs[key] = name
+            return f" {key} "
+        return sub
+
+    out = _SELECTION.sub(fixed("selection"), out)
+    for name in sorted({n.lower() for n in names if n and n.replace("_", "").replace(" ", "").isalpha()}, key=len,
+                       reverse=True):
+        out = re.sub(rf"\b(?:the\s+)?{re.escape(name.replace('_', ' '))}\b", fixed(name), out)
     for pat in _PATTERNS:
         def sub(m: re.Match) -> str:
             p = parse(m.group(0))

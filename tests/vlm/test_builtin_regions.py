@@ -34,3 +34,22 @@ def test_protected_background_with_an_edit():
     intent = parse_instruction("make the flower more vivid and leave the background alone", use_embeddings=False)
     assert [(t.region, t.attribute, t.direction) for t in intent.targets] == [("flower", "colorfulness", "up")]
     assert intent.protected == ["background"]
+
+
+@pytest.mark.parametrize("text", ["brighten the selection a bit", "make the boxed area warmer",
+                                  "the area I pointed at is too dark"])
+def test_the_pointed_region_is_the_selection(text):
+    intent = parse_instruction(text, use_embeddings=False)
+    assert [t.region for t in intent.targets] == ["selection"]
+
+
+def test_a_region_name_the_lexicon_does_not_know():
+    from pertouch.graph.vlm.registry import get_vlm
+    from pertouch.graph.vlm.schemas import SceneInfo
+
+    scene = SceneInfo.from_regions([{"name": "petal", "label": "petal", "confidence": 0.9, "area": 0.1},
+                                    {"name": "sky", "label": "sky"}])
+    intent = get_vlm("builtin").classify("make the petal more vivid and the sky bluer", scene)
+    assert [(t.region, t.attribute) for t in intent.targets] == [("petal", "colorfulness"), ("sky", "temperature")]
+    # without the scene the word is unknown
+    assert "petal" not in [t.region for t in parse_instruction("make the petal more vivid", use_embeddings=False).targets]
