@@ -144,7 +144,11 @@ class ParametricEngine:
         exact = image.shape[0] * image.shape[1] <= EXACT_MAX_PIXELS
         meas, pdig = self.cache.photo(image, lambda im: _measured(im, exact))
         src_key = (exact, pdig, self.passes)
-        entries = [(n, e) for n, e in recipe.entries() if not e.is_noop]
+        # "by 0" on a region is a no-op unless the global edit changes that attribute: then
+        # it holds the region at its input level ("brighten everything except the sky")
+        moved = {a for a, ed in recipe.global_.attributes.items() if not ed.is_noop}
+        entries = [(n, e) for n, e in recipe.entries()
+                   if not e.is_noop or (n != GLOBAL and moved.intersection(e.attributes))]
         masks = {n: region_mask(n, regions, image.shape[:2]) for n, e in entries if n != GLOBAL}
         # the whole plan, when nothing it depends on changed (a preview re-rendered)
         plan_key = (src_key, image.shape[:2], recipe.model_dump_json(),

@@ -174,3 +174,19 @@ def test_full_resolution_mask_no_fringes_in_thin_sky_cells():
     assert d[inside].min() >= 0.7 * med  # no darker fringe anywhere inside the mask
     near = cv2.dilate((mask > 0).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     assert np.array_equal(out[~near], img[~near])
+
+
+def test_a_zero_shift_holds_a_region_against_the_global_edit(astro_small):
+    """"Brighten everything except the top": ``by 0`` on a region the global edit moves
+    holds it at its input level (it is not a no-op), and the rest still brightens."""
+    from pertouch.engine.measure import measure_levels
+
+    regs = halves(astro_small)
+    rec = Recipe.model_validate({"global": {"attributes": {"brightness": {"by": 0.3}}},
+                                 "regions": {"top": {"attributes": {"brightness": {"by": 0.0}}}}})
+    out = ParametricEngine().render(astro_small, rec, regs).image
+    full = {n: Region(n, np.kron(r.mask, np.ones((2, 2), np.float32))[: astro_small.shape[0], : astro_small.shape[1]])
+            for n, r in regs.items()}
+    before, after = measure_levels(astro_small, full), measure_levels(out, full)
+    assert abs(after["top"]["brightness"] - before["top"]["brightness"]) < 0.03
+    assert after["bottom"]["brightness"] - before["bottom"]["brightness"] > 0.15
