@@ -83,7 +83,10 @@ def load_photo(spec: str) -> np.ndarray:
     if kind == "skimage":
         from skimage import data
 
-        img = getattr(data, name)()
+        fn = None if name.startswith("_") else getattr(data, name, None)
+        if not callable(fn):
+            raise InputError(f"scikit-image ships no photo {name!r}", hint="e.g. skimage:astronaut, skimage:coffee")
+        img = np.asarray(fn())
     elif kind == "sklearn":
         from sklearn.datasets import load_sample_image
 

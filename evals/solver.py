@@ -45,28 +45,20 @@ class Run:
 
 
 def photo_pixels(spec: str, base: Path | None = None) -> np.ndarray:
-    """RGB uint8 pixels for ``skimage:NAME``, ``matplotlib:FILE`` or a path."""
+    """RGB uint8 pixels for a photo source (``skimage:NAME``, ``sklearn:FILE``,
+    ``matplotlib:FILE``, ``wheel:DIST==VER:MEMBER``, see :mod:`pertouch.evals.photos`)
+    or a path (relative to ``base``)."""
     kind, _, name = spec.partition(":")
-    if kind == "skimage" and name:
-        from skimage import data
+    if kind in ("skimage", "sklearn", "matplotlib", "wheel") and name:
+        from pertouch.evals.photos import load_photo
 
-        fn = getattr(data, name, None)
-        if fn is None or name.startswith("_"):
-            raise InputError(f"scikit-image ships no photo {name!r}")
-        img = np.asarray(fn())
-    elif kind == "matplotlib" and name:
-        from matplotlib import cbook
-        from PIL import Image
+        return load_photo(spec)
+    from pertouch.engine.io import load_image
 
-        with cbook.get_sample_data(name) as fh:
-            img = np.asarray(Image.open(fh).convert("RGB"))
-    else:
-        from pertouch.engine.io import load_image
-
-        path = Path(spec) if base is None or Path(spec).is_absolute() else base / spec
-        img = load_image(path).pixels
-        if img.dtype != np.uint8:
-            img = (img.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
+    path = Path(spec) if base is None or Path(spec).is_absolute() else base / spec
+    img = load_image(path).pixels
+    if img.dtype != np.uint8:
+        img = (img.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     return np.ascontiguousarray(img[..., :3])
@@ -92,7 +84,8 @@ def materialise(case: Case, workdir: Path, base: Path | None = None) -> Path:
 def label_levels(pixels: np.ndarray, scene: Any, extra: Any = ()) -> dict[str, dict[str, float]]:
     """Measured levels per region label (regions of one label merged) and ``global``.
 
-    ``extra``: regions found on request (``find("face")``) that the scene lacks.
+    ``extra``: regions found on request (``find("face")``) that the scene lacks;
+    people and faces are also measured one by one (``person_1``, ``face_2`` …).
     """
     from pertouch.engine.measure import measure_image_levels, measure_levels
     from pertouch.engine.regions import Region
@@ -103,6 +96,9 @@ def label_levels(pixels: np.ndarray, scene: Any, extra: Any = ()) -> dict[str, d
         merged[r.label] = np.maximum(merged[r.label], m) if r.label in merged else m
     for r in extra:
         merged.setdefault(r.label, r.mask)
+    for label in ("person", "face"):  # each instance by name too: "the man on the left" and not the other
+        for r in scene.instances(label) if hasattr(scene, "instances") else ():
+            merged.setdefault(r.name, r.mask)
     regions = {lab: Region(lab, m, label=lab) for lab, m in merged.items()}
     out = {k: dict(v) for k, v in measure_levels(pixels, regions).items()} if regions else {}
     out[GLOBAL] = dict(measure_image_levels(pixels))

@@ -59,7 +59,15 @@ REGION_WORDS: dict[str, tuple[str, ...]] = {
 #: Things a photo's main subject often is: the parser keeps the word itself as the label
 #: ("eagle"); the planner falls back to the main subject when no region has that label.
 OBJECT_WORDS = ("eagle", "bird", "cat", "dog", "animal", "car", "mug", "cup", "coffee", "rocket", "horse",
-                "boat", "flower", "bike", "bicycle", "statue", "fish", "butterfly", "food", "plate", "bottle")
+                "boat", "flower", "bike", "bicycle", "statue", "fish", "butterfly", "food", "plate", "bottle",
+                # common things in photos (COCO's classes, less the words that also name a colour or a tone)
+                "bus", "truck", "train", "motorcycle", "motorbike", "van", "airplane", "plane", "ship",
+                "bench", "chair", "sofa", "couch", "bed", "lamp", "vase", "book", "books", "clock", "laptop",
+                "phone", "umbrella", "bag", "backpack", "suitcase", "ball", "kite", "skateboard", "surfboard",
+                "glass", "wine glass", "bowl", "cake", "pizza", "fruit", "banana", "apple", "sandwich",
+                "cow", "sheep", "elephant", "bear", "zebra", "giraffe", "duck", "swan", "puppy", "kitten",
+                "car door", "bus stop", "sign", "traffic light", "pole", "fence", "bridge", "window", "windows",
+                "door", "roof", "boat sail", "sail", "candle", "vegetables", "bread", "guitar", "piano")
 
 GLOBAL_WORDS = ("image", "photo", "picture", "pic", "shot", "photograph", "everything", "overall", "whole thing",
                 "whole image", "whole photo", "entire image", "entire photo", "scene", "frame", "all of it",

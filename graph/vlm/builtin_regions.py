@@ -39,6 +39,17 @@ _SELECTION = re.compile(r"\b(?:the\s+)?(?:selection|selected (?:area|region|part
                         r"selected|marked|boxed))\b")
 
 
+def _described() -> re.Pattern:
+    from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
+
+    things = "|".join(sorted((re.escape(w) for w in OBJECT_WORDS), key=len, reverse=True))
+    return re.compile(rf"\b(?:the\s+)?(?:red|green|blue|yellow|white|black|grey|gray|pink|purple|brown|"
+                      rf"silver|golden)\s+({things})\b")
+
+
+_DESCRIBED = _described()
+
+
 def extract(text: str, names: tuple[str, ...] = ()) -> tuple[str, dict[str, str]]:
     """``text`` with region phrases replaced by placeholders, and placeholder → region name.
 
@@ -58,6 +69,8 @@ def extract(text: str, names: tuple[str, ...] = ()) -> tuple[str, dict[str, str]
         return sub
 
     out = _SELECTION.sub(fixed("selection"), out)
+    # "the red car": the colour describes the thing, it is not an edit
+    out = _DESCRIBED.sub(lambda m: fixed(m.group(1))(m), out)
     for name in sorted({n.lower() for n in names if n and n.replace("_", "").replace(" ", "").isalpha()}, key=len,
                        reverse=True):
         out = re.sub(rf"\b(?:the\s+)?{re.escape(name.replace('_', ' '))}\b", fixed(name), out)
