@@ -92,7 +92,7 @@ def detect(rgb: np.ndarray) -> Detections:
     """Faces and people in a uint8 RGB photo ``(H, W, 3)`` (any size)."""
     import time
 
-    from pertouch.tools.faces import detect_faces
+    from pertouch.tools.faces import detect_faces, merge_faces
     from pertouch.tools.people import detect_people
 
     t0 = time.perf_counter()
@@ -101,6 +101,39 @@ def detect(rgb: np.ndarray) -> Detections:
     small = rgb if s >= 1 else cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     if min(small.shape[:2]) < 32:
         return Detections(small.shape[:2], rgb=small)
-    faces = detect_faces(small)
+    # faces the whole-frame passes see seed people the pose model misses; small faces are
+    # then looked for only where people are (their tiles cost most of face detection)
+    faces = detect_faces(small, within=[])
     people = detect_people(small, faces=faces)
-    return Detections(small.shape[:2], people, faces, small, (time.perf_counter() - t0) * 1000)
+    heads = [_head_box(p.box) for p in people]
+    if heads:
+        faces = merge_faces(faces, detect_faces(small, within=heads, whole=False))
+    det = Detections(small.shape[:2], people, faces, small, 0.0)
+    _faces_into_people(det)
+    det.ms = (time.perf_counter() - t0) * 1000
+    return det
+
+
+def _head_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """Where a person's head may be: the top 40 % of the box, widened by a quarter."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    return (x0 - 0.25 * w, y0 - 0.1 * h, x1 + 0.25 * w, y0 + 0.4 * h)
+
+
+def _faces_into_people(det: Detections) -> None:
+    """A face is part of its person: the pose model's coarse mask often cuts an open
+    mouth or a chin against a blurred background, so each face's mesh mask joins the
+    person whose mask covers most of the face box (people without a face are unchanged)."""
+    if not det.people or not det.faces:
+        return
+    for f in det.faces:
+        x0, y0, x1, y1 = (int(round(v)) for v in f.box)
+        x0, y0 = max(0, x0), max(0, y0)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        cover = [float(p.mask[y0:y1, x0:x1].mean()) for p in det.people]
+        best = int(np.argmax(cover))
+        if cover[best] > 0.3:
+            p = det.people[best]
+            p.mask = np.maximum(p.mask, det.face_mask(f, "face")).astype(np.float32)

@@ -271,21 +271,33 @@ def _inside_tile(boxes: np.ndarray, tile: tuple[int, int, int, int], h: int, w: 
     return keep
 
 
-def detections(rgb: np.ndarray, min_score: float = 0.5) -> list[tuple[np.ndarray, np.ndarray, float]]:
+def detections(rgb: np.ndarray, min_score: float = 0.5, within: list | None = None, whole: bool = True
+               ) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """All face detections of ``rgb`` as ``[(box (4,), keypoints (6, 2), score)]`` in its
     pixels: both detectors on the whole frame and on its mirror image (BlazeFace is not
     mirror-symmetric; a turned face often scores higher one way round), the full-range
-    one on :func:`tiles`; each run's weighted NMS, then a weighted NMS across runs."""
+    one on :func:`tiles`; each run's weighted NMS, then a weighted NMS across runs.
+    ``within``: boxes ``(x0, y0, x1, y1)`` where small faces may be (people's heads); only
+    tiles that meet one run (None: every tile). ``whole``: False skips the whole-frame runs
+    (the tiles only, after a first call that did them)."""
     h, w = rgb.shape[:2]
     regions = tiles(h, w)
+    if within is not None and regions:
+        regions = [t for t in regions if any(b[0] < t[2] and b[2] > t[0] and b[1] < t[3] and b[3] > t[1]
+                                             for b in within)] or regions[:0]
     # one downscale for all runs: tiles then need none (they share one side), whole frames little
-    zoom = min(1.0, FULL_RANGE.size / (regions[0][2] - regions[0][0]) if regions else FULL_RANGE.size / max(h, w))
+    side = tiles(h, w)
+    zoom = min(1.0, FULL_RANGE.size / (side[0][2] - side[0][0]) if side else FULL_RANGE.size / max(h, w))
     small = cv2.resize(rgb, (max(1, round(w * zoom)), max(1, round(h * zoom))), interpolation=cv2.INTER_AREA)
     sh, sw = small.shape[:2]
     zx, zy = sw / w, sh / h  # the rounded sizes' scales
     zoom_xy = np.array([zx, zy], np.float32)
-    runs = _run_detector(SHORT_RANGE, small, (0, 0, sw, sh), min_score, mirror=True, zoom=zoom_xy)
-    runs += _run_detector(FULL_RANGE, small, (0, 0, sw, sh), min_score, mirror=True, zoom=zoom_xy)
+    runs = []
+    if whole:
+        runs += _run_detector(SHORT_RANGE, small, (0, 0, sw, sh), min_score, mirror=True, zoom=zoom_xy)
+        runs += _run_detector(FULL_RANGE, small, (0, 0, sw, sh), min_score, mirror=True, zoom=zoom_xy)
+    if not runs and not regions:
+        return []
     for t in regions:
         st = (round(t[0] * zx), round(t[1] * zy), min(sw, round(t[2] * zx)), min(sh, round(t[3] * zy)))
         b, k, s = _run_detector(FULL_RANGE, small, st, min_score, zoom=zoom_xy)[0]
@@ -363,6 +375,12 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-100.0, min(100.0, x))))
 
 
+def merge_faces(a: list[Face], b: list[Face]) -> list[Face]:
+    """Faces of two calls on one image as one list (the surer of two overlapping faces
+    kept), left to right."""
+    return sorted(_dedupe([(f, 1.0) for f in [*a, *b]]), key=lambda f: f.box[0] + f.box[2])
+
+
 def _dedupe(found: list[tuple[Face, float]]) -> list[Face]:
     """One face per person: of two faces whose landmark boxes overlap by more than
     :data:`_SAME_OVERLAP` of the smaller one (a second detection of the same face, or a
@@ -383,7 +401,8 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return ix * iy / max(smaller, 1e-9)
 
 
-def detect_faces(rgb: np.ndarray, *, min_score: float = 0.5, landmarks: bool = True) -> list[Face]:
+def detect_faces(rgb: np.ndarray, *, min_score: float = 0.5, landmarks: bool = True,
+                 within: list | None = None, whole: bool = True) -> list[Face]:
     """Every face in a uint8 RGB image ``(h, w, 3)`` of any size (proxies of 384–1024 px
     long side are the aim): frontal, turned, small (from ~24 px tall: on the tuning
     mosaics ~85 % of 27–35 px faces, ~60 % of 21–26 px), several per photo; sorted left
@@ -395,6 +414,10 @@ def detect_faces(rgb: np.ndarray, *, min_score: float = 0.5, landmarks: bool = T
     skin region is not mostly skin-coloured, unless the photo is black and white; two
     faces that overlap by more than a third are one. Without it only the detectors run
     (``landmarks`` None, no vetting: a cat's face or a logo may come back).
+    ``within``: where small faces may be (e.g. people's head boxes): the tiles that look
+    for them run only there; faces large enough for the whole-frame passes are found
+    anywhere. None: tiles everywhere. ``whole``: False runs only those tiles (join the
+    result to a whole-frame call's with :func:`merge_faces`).
     """
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise InputError(f"detect_faces needs a uint8 RGB (h, w, 3) array, got "
@@ -404,7 +427,7 @@ def detect_faces(rgb: np.ndarray, *, min_score: float = 0.5, landmarks: bool = T
         return []
     found: list[tuple[Face, float]] = []
     grey = None
-    for box, kps, score in detections(rgb, min_score):
+    for box, kps, score in detections(rgb, min_score, within, whole):
         face = Face(tuple(float(v) for v in box), float(score), kps.astype(np.float32))
         presence = 1.0
         if landmarks:

@@ -55,6 +55,9 @@ SYNONYMS: dict[str, str] = {
 
 def canonical_label(text: str) -> str | None:
     """``"the trees"`` → ``"vegetation"``; None when the text names no known label."""
+    whole = "_".join(text.lower().replace("-", " ").split())
+    if whole in LABELS or whole in PARTS:  # "face_skin", "face skin"
+        return whole
     words = [w for w in text.lower().replace("_", " ").replace("-", " ").split() if w not in ("the", "a", "an", "her", "his", "their")]
     for w in reversed(words or text.lower().split()):
         w = w.strip(".,!?'\"")
@@ -79,6 +82,46 @@ class Cues:
     grey: bool
     closeup: float = 0.0
     median_L: float = 50.0
+    lines: np.ndarray | None = None
+
+
+#: Straight edges at least this share of the proxy's diagonal long, within
+#: ``LINE_ANGLE_TOL`` degrees of horizontal or vertical, are man-made structure
+#: (facades, window and door frames, walls' corners); foliage, fur and clouds have none.
+LINE_MIN_LENGTH = 0.04
+LINE_ANGLE_TOL = 12.0
+
+
+def straight_lines(rgb: np.ndarray) -> np.ndarray:
+    """Density of long horizontal/vertical straight edges around each pixel of a uint8
+    RGB proxy ``(h, w, 3)``: float32 ``(h, w)`` in [0, 1], the share of a window about
+    one superpixel wide (±√(hw/800) px) that such edges cross. Line segments from
+    OpenCV's LSD detector."""
+    h, w = rgb.shape[:2]
+    out = np.zeros((h, w), np.float32)
+    if min(h, w) < 16:
+        return out
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    found = cv2.createLineSegmentDetector().detect(grey)[0]
+    if found is None:
+        return out
+    seg = found.reshape(-1, 4)
+    d = seg[:, 2:] - seg[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    ang = np.degrees(np.arctan2(d[:, 1], d[:, 0])) % 180
+    square = (np.minimum(ang, 180 - ang) < LINE_ANGLE_TOL) | (np.abs(ang - 90) < LINE_ANGLE_TOL)
+    for x0, y0, x1, y1 in seg[square & (length >= LINE_MIN_LENGTH * np.hypot(h, w))]:
+        cv2.line(out, (int(round(x0)), int(round(y0))), (int(round(x1)), int(round(y1))), 1.0, 1)
+    k = max(2, int(round(np.sqrt(h * w / 800))))
+    return cv2.boxFilter(out, -1, (2 * k + 1, 2 * k + 1))
+
+
+def structure(lines: np.ndarray) -> np.ndarray:
+    """Coarse straight-edge density: :func:`straight_lines` averaged over a window a
+    tenth of the proxy's diagonal (a facade between its windows, a wall between frames)."""
+    h, w = lines.shape
+    s = max(1.0, 0.05 * float(np.hypot(h, w)))
+    return cv2.GaussianBlur(lines, (0, 0), s)
 
 
 def compute_cues(rgb: np.ndarray, person: PersonEvidence | None = None) -> Cues:
@@ -101,7 +144,7 @@ def compute_cues(rgb: np.ndarray, person: PersonEvidence | None = None) -> Cues:
     # background is rarely sky.
     closeup = salient if (person.confidence == 0 and salient > 0.08) or salient > 0.35 else 0.0
     return Cues(rgb=rgb, lab=lab, grad=grad, person=person, grey=grey, closeup=closeup,
-                median_L=float(np.median(lab[..., 0])))
+                median_L=float(np.median(lab[..., 0])), lines=straight_lines(rgb))
 
 
 def group_features(cues: Cues, groups: np.ndarray, n: int) -> dict[str, np.ndarray]:
@@ -122,6 +165,8 @@ def group_features(cues: Cues, groups: np.ndarray, n: int) -> dict[str, np.ndarr
         "L": mL, "a": mean(a), "b": mean(b), "sdL": np.sqrt(np.maximum(mean(L * L) - mL**2, 0)),
         "tex": mean(cues.grad), "y": mean(ys), "top": mean(top) * 40, "person": mean(cues.person.mask),
         "area": cnt / (h * w),
+        "lines": mean(cues.lines) if cues.lines is not None else np.zeros(n),
+        "structure": mean(structure(cues.lines)) if cues.lines is not None else np.zeros(n),
     }
     f["relL"] = mL - cues.median_L
     f["closeup"] = np.full(n, cues.closeup)
