@@ -120,6 +120,45 @@ def is_empty(mask: np.ndarray | None) -> bool:
     return mask is None or float((np.asarray(mask) > 0.5).mean()) < MIN_PROMPT_AREA
 
 
+#: Confidence of the "other" segment a labelled backend leaves for what it did not label.
+OTHER_CONFIDENCE = 0.3
+
+
+def segments_from_owner(labels: list[str], owner: np.ndarray, confidence, *, min_area: float = 0.002) -> list[Segment]:
+    """Labelled segments from an owner map (``owner`` int ``(h, w)``: index into ``labels``,
+    −1 for nobody; changed in place). A label under ``min_area`` of the image goes to
+    ``other``, which is kept when it is at least that large (or when nothing else is).
+    ``confidence(label, mask) -> float`` scores each kept segment."""
+    out: list[Segment] = []
+    for i, label in enumerate(labels):
+        m = owner == i
+        if m.mean() < min_area:
+            owner[m] = -1
+            continue
+        conf = float(confidence(label, m))
+        out.append(Segment(m.astype(np.float32), label=label, confidence=round(conf, 3), score=conf))
+    rest = owner < 0
+    if rest.mean() >= min_area or not out:
+        out.append(Segment(rest.astype(np.float32), label="other", confidence=OTHER_CONFIDENCE, score=0.0))
+    return out
+
+
+def load_pretrained(what: str, expected: str, model_loader, *loaders) -> tuple:
+    """``(model, *others)`` from transformers loaders of a local folder (each a callable of
+    no arguments), the model in eval mode on the GPU when there is one. Any failure
+    (missing or corrupt weights, json, config) is a :class:`ModelError` saying ``what``
+    could not be loaded and what the folder should hold."""
+    import torch
+
+    try:
+        model = model_loader()
+        others = tuple(load() for load in loaders)
+    except Exception as exc:  # safetensors, json, torch or config errors: all mean "not a usable folder"
+        first = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
+        raise ModelError(f"{what}: {first}", hint=f"expected {expected}") from None
+    return (model.eval().to("cuda" if torch.cuda.is_available() else "cpu"), *others)
+
+
 class ChainSegmenter(Segmenter):
     """``A+B[+C…]``: regions from the first member; prompts asked of each member in order.
 

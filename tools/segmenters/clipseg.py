@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from pertouch.errors import ModelError
-from pertouch.tools.segmentation import PROCESSOR, TOKENIZER, WEIGHTS, Segment, Segmenter, check_model_folder
+from pertouch.tools.segmentation import (PROCESSOR, TOKENIZER, WEIGHTS, Segment, Segmenter, check_model_folder,
+                                         load_pretrained, segments_from_owner)
 
 EXPECTED = ("a local CLIPSeg folder: config.json (model_type 'clipseg'), weights, preprocessor_config.json and "
             "tokenizer files — on a machine with network, CLIPSegForImageSegmentation.from_pretrained("
@@ -52,20 +52,16 @@ RELATIVE = 0.5
 #: Regions smaller than this fraction of the image go to ``other`` in :meth:`ClipSegSegmenter.segment`.
 MIN_AREA = 0.002
 #: Confidence of the ``other`` region.
-OTHER_CONFIDENCE = 0.3
 
 
 def _load(p: Path):
     import torch
     from transformers import CLIPSegForImageSegmentation, CLIPSegProcessor
 
-    try:
-        model = CLIPSegForImageSegmentation.from_pretrained(str(p), local_files_only=True, dtype=torch.float32)
-        processor = CLIPSegProcessor.from_pretrained(str(p), local_files_only=True)
-    except Exception as exc:  # safetensors, json, torch or config errors: all mean "not a usable folder"
-        first = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
-        raise ModelError(f"clipseg:{p}: cannot load CLIPSeg: {first}", hint=f"expected {EXPECTED}") from None
-    return model.eval().to("cuda" if torch.cuda.is_available() else "cpu"), processor
+    return load_pretrained(
+        f"clipseg:{p}: cannot load CLIPSeg", EXPECTED,
+        lambda: CLIPSegForImageSegmentation.from_pretrained(str(p), local_files_only=True, dtype=torch.float32),
+        lambda: CLIPSegProcessor.from_pretrained(str(p), local_files_only=True))
 
 
 def calibrate(prob: np.ndarray, threshold: float = THRESHOLD, relative: float = RELATIVE) -> np.ndarray | None:
@@ -132,15 +128,4 @@ class ClipSegSegmenter(Segmenter):
         owner = prob.argmax(axis=0)
         best = prob.max(axis=0)
         owner[best < cut[owner]] = -1
-        out: list[Segment] = []
-        for i, label in enumerate(labels):
-            m = owner == i
-            if m.mean() < MIN_AREA:
-                owner[m] = -1
-                continue
-            conf = float(best[m].mean())
-            out.append(Segment(m.astype(np.float32), label=label, confidence=round(conf, 3), score=conf))
-        rest = owner < 0
-        if rest.mean() >= MIN_AREA or not out:
-            out.append(Segment(rest.astype(np.float32), label="other", confidence=OTHER_CONFIDENCE, score=0.0))
-        return out
+        return segments_from_owner(labels, owner, lambda label, m_: float(best[m_].mean()), min_area=MIN_AREA)

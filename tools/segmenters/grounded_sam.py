@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from pertouch.errors import ModelError
-from pertouch.tools.segmentation import PROCESSOR, TOKENIZER, WEIGHTS, Segment, Segmenter, check_model_folder
+from pertouch.tools.segmentation import (PROCESSOR, TOKENIZER, WEIGHTS, Segment, Segmenter, check_model_folder,
+                                         load_pretrained, segments_from_owner)
 
 EXPECTED_GDINO = ("a local Grounding DINO folder: config.json (model_type 'grounding-dino'), weights, processor "
                   "and BERT tokenizer files — on a machine with network, "
@@ -55,7 +56,6 @@ MAX_BOXES = 16
 #: Regions smaller than this fraction of the image go to ``other`` in :meth:`GroundedSamSegmenter.segment`.
 MIN_AREA = 0.002
 #: Confidence of the ``other`` region.
-OTHER_CONFIDENCE = 0.3
 
 
 def _load_detector(p: Path, kind: str):
@@ -63,28 +63,21 @@ def _load_detector(p: Path, kind: str):
     import transformers
     from transformers import AutoProcessor
 
-    try:
-        detector = getattr(transformers, DETECTORS[kind])
-        model = detector.from_pretrained(str(p), local_files_only=True, dtype=torch.float32)
-        processor = AutoProcessor.from_pretrained(str(p), local_files_only=True)
-    except Exception as exc:  # safetensors, json, torch or config errors: all mean "not a usable folder"
-        first = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
-        raise ModelError(f"grounded-sam: cannot load Grounding DINO from {p}: {first}",
-                         hint=f"expected {EXPECTED_GDINO}") from None
-    return model.eval().to("cuda" if torch.cuda.is_available() else "cpu"), processor
+    return load_pretrained(
+        f"grounded-sam: cannot load Grounding DINO from {p}", EXPECTED_GDINO,
+        lambda: getattr(transformers, DETECTORS[kind]).from_pretrained(str(p), local_files_only=True,
+                                                                      dtype=torch.float32),
+        lambda: AutoProcessor.from_pretrained(str(p), local_files_only=True))
 
 
 def _load_sam(p: Path):
     import torch
     from transformers import SamModel, SamProcessor
 
-    try:
-        model = SamModel.from_pretrained(str(p), local_files_only=True, dtype=torch.float32)
-        processor = SamProcessor.from_pretrained(str(p), local_files_only=True)
-    except Exception as exc:  # safetensors, json, torch or config errors: all mean "not a usable folder"
-        first = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
-        raise ModelError(f"grounded-sam: cannot load SAM from {p}: {first}", hint=f"expected {EXPECTED_SAM}") from None
-    return model.eval().to("cuda" if torch.cuda.is_available() else "cpu"), processor
+    return load_pretrained(
+        f"grounded-sam: cannot load SAM from {p}", EXPECTED_SAM,
+        lambda: SamModel.from_pretrained(str(p), local_files_only=True, dtype=torch.float32),
+        lambda: SamProcessor.from_pretrained(str(p), local_files_only=True))
 
 
 def phrase_spans(input_ids: list[int], separators: set[int]) -> list[tuple[int, int]]:
@@ -223,18 +216,8 @@ class GroundedSamSegmenter(Segmenter):
         for m, s, i in zip(masks, scores.tolist(), phrase.tolist()):
             found.setdefault(labels[i], []).append((m, s))
         names, owner, _ = owner_map(found, (h, w))
-        out: list[Segment] = []
-        for i, label in enumerate(names):
-            m = owner == i
-            if m.mean() < MIN_AREA:
-                owner[m] = -1
-                continue
-            conf = max(s for mask, s in found[label] if (mask & m).any())
-            out.append(Segment(m.astype(np.float32), label=label, confidence=round(conf, 3), score=conf))
-        rest = owner < 0
-        if rest.mean() >= MIN_AREA or not out:
-            out.append(Segment(rest.astype(np.float32), label="other", confidence=OTHER_CONFIDENCE, score=0.0))
-        return out
+        return segments_from_owner(names, owner, lambda label, m_: max(s for mask, s in found[label] if (mask & m_).any()),
+                                   min_area=MIN_AREA)
 
 
 def _model_type(p: Path) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from pertouch.errors import ModelError
-from pertouch.tools.segmentation import Segment, Segmenter
+from pertouch.tools.segmentation import Segment, Segmenter, segments_from_owner
 from pertouch.tools.segmenters.hf_sam import check_folder
 
 EXPECTED = "a local transformers SAM 3 folder (config.json with model_type 'sam3', weights, processor and tokenizer files)"
@@ -36,7 +36,6 @@ PROMPTS = {"sky": "sky", "clouds": "clouds", "water": "water", "vegetation": "tr
 #: Regions smaller than this fraction of the image are dropped (into ``other``).
 MIN_AREA = 0.002
 #: Confidence of the ``other`` region (what no prompt found).
-OTHER_CONFIDENCE = 0.3
 
 
 def _classes():
@@ -153,15 +152,5 @@ class Sam3Segmenter(Segmenter):
             if len(masks):
                 found[label] = list(zip(masks, scores.tolist()))
         labels, owner, _ = owner_map(found, (h, w))
-        out: list[Segment] = []
-        for i, label in enumerate(labels):
-            m = owner == i
-            if m.mean() < MIN_AREA:
-                owner[m] = -1
-                continue
-            conf = max(s for mask, s in found[label] if (mask & m).any())
-            out.append(Segment(m.astype(np.float32), label=label, confidence=round(conf, 3), score=conf))
-        rest = owner < 0
-        if rest.mean() >= MIN_AREA or not out:
-            out.append(Segment(rest.astype(np.float32), label="other", confidence=OTHER_CONFIDENCE, score=0.0))
-        return out
+        return segments_from_owner(labels, owner, lambda label, m_: max(s for mask, s in found[label] if (mask & m_).any()),
+                                   min_area=MIN_AREA)
