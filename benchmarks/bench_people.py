@@ -47,9 +47,10 @@ def proxy(img: np.ndarray, long_side: int) -> np.ndarray:
 def bench(img: np.ndarray, repeat: int) -> dict[str, float | list[float]]:
     """Median (and best) ms of warm detect_people calls, with the detector / landmark split."""
     from pertouch.tools import people as pp
+    from pertouch.tools import pose
 
     calls = {"lmk_ms": 0.0, "lmk_n": 0, "det_ms": 0.0}
-    run_landmarks, detect_poses = pp.run_landmarks, pp.detect_poses
+    run_landmarks, detect_poses = pose.run_landmarks, pose.detect_poses  # as find_poses calls them
 
     def timed_landmarks(*a, **k):
         t = time.perf_counter()
@@ -66,7 +67,7 @@ def bench(img: np.ndarray, repeat: int) -> dict[str, float | list[float]]:
         finally:
             calls["det_ms"] += (time.perf_counter() - t) * 1000
 
-    pp.run_landmarks, pp.detect_poses = timed_landmarks, timed_detect
+    pose.run_landmarks, pose.detect_poses = timed_landmarks, timed_detect
     try:
         people = pp.detect_people(img)  # warm: models loaded
         runs = []
@@ -78,7 +79,7 @@ def bench(img: np.ndarray, repeat: int) -> dict[str, float | list[float]]:
             wall = (time.perf_counter() - t) * 1000
             runs.append({"wall": wall, "cpu": (time.process_time() - c) * 1000, **calls})
     finally:
-        pp.run_landmarks, pp.detect_poses = run_landmarks, detect_poses
+        pose.run_landmarks, pose.detect_poses = run_landmarks, detect_poses
     out: dict[str, float | list[float]] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     out["best"] = min(r["wall"] for r in runs)
     out["scores"] = [round(p.score, 2) for p in people]

@@ -1,4 +1,4 @@
-"""People as instances (tools/people.py): detector decoding, real photos, skin and hair."""
+"""People as instances (tools/people.py) on real photos; the names it re-exports."""
 
 from __future__ import annotations
 
@@ -48,50 +48,6 @@ def _no_overlap(people):
         return True
     above = np.stack([p.mask > 0.5 for p in people]).sum(0)
     return above.max() <= 1
-
-
-# --- detector tensors ---------------------------------------------------------------------
-
-def test_anchor_grid_matches_the_model():
-    a = pp.anchors()
-    assert a.shape == (2254, 2)
-    assert np.allclose(a[0], [0.5 / 28, 0.5 / 28]) and np.allclose(a[1], a[0])  # 2 anchors per cell
-    assert np.allclose(a[-1], [6.5 / 7, 6.5 / 7])
-
-
-def test_decode_synthetic_tensor():
-    raw = np.zeros((2254, 12), np.float32)
-    scores = np.full((2254, 1), -10.0, np.float32)
-    k = 1568 + 2 * (3 * 14 + 5)  # stride-16 layer, cell (x 5, y 3)
-    scores[k] = 2.0
-    raw[k, :4] = [3.0, -2.0, 40.0, 20.0]
-    raw[k, 4:12] = [1, 2, 3, 4, 5, 6, 7, 8]
-    dets = pp.decode_detections(raw, scores)
-    assert len(dets) == 1
-    d = dets[0]
-    ax, ay = (5 + 0.5) / 14 * 224, (3 + 0.5) / 14 * 224
-    assert np.allclose(d.box, [ax + 3 - 20, ay - 2 - 10, ax + 3 + 20, ay - 2 + 10], atol=1e-4)
-    assert np.allclose(d.keypoints, np.array([[1, 2], [3, 4], [5, 6], [7, 8]]) + [ax, ay], atol=1e-4)
-    assert d.score == pytest.approx(1 / (1 + np.exp(-2.0)))
-
-
-def test_weighted_nms_merges_overlaps_by_score():
-    a = pp.Detection(np.array([0, 0, 10, 10.0]), np.zeros((4, 2)), 0.9)
-    b = pp.Detection(np.array([1, 0, 11, 10.0]), np.ones((4, 2)), 0.3)
-    c = pp.Detection(np.array([50, 50, 60, 60.0]), np.zeros((4, 2)), 0.5)
-    out = pp.weighted_nms([b, c, a])
-    assert [round(d.score, 2) for d in out] == [0.9, 0.5]
-    assert out[0].box[0] == pytest.approx(0.25) and out[0].keypoints[0, 0] == pytest.approx(0.25)
-
-
-def test_roi_from_detection_points_hips_to_head_up():
-    d = pp.Detection(np.zeros(4), np.array([[100.0, 200], [100, 100], [0, 0], [0, 0]]), 1.0)
-    r = pp.roi_from_detection(d)
-    assert (r.cx, r.cy) == (100, 200) and r.side == pytest.approx(2 * 100 * 1.25) and r.rotation == pytest.approx(0)
-    tilted = pp.roi_from_detection(pp.Detection(np.zeros(4), np.array([[100.0, 200], [200, 200], [0, 0], [0, 0]]), 1))
-    assert tilted.rotation == pytest.approx(np.pi / 2)
-    m = r.matrix()
-    assert np.allclose(m @ [100, 200, 1], [128, 128])  # centre → crop centre
 
 
 # --- real photos --------------------------------------------------------------------------
@@ -185,29 +141,9 @@ def test_a_face_on_nothing_seeds_no_person(coffee):
     assert pp.detect_people(coffee, faces=[FakeFace((300.0, 50.0, 360.0, 110.0), 0.9)]) == []
 
 
-# --- skin and hair ------------------------------------------------------------------------
+def test_names_stay_importable_from_here():
+    from pertouch.tools import pose, pose_detector, skin
 
-def test_skin_on_the_face_not_the_suit(astronaut, astro_people):
-    skin = pp.skin_mask(astronaut, astro_people)
-    assert skin.shape == astronaut.shape[:2] and skin.dtype == np.float32
-    assert skin[125:140, 215:235].mean() > 0.7          # cheeks and nose
-    assert skin[330:420, 60:200].mean() < 0.05          # orange suit
-    assert skin[:, 430:].max() == 0                     # nothing outside her
-    # a face-mesh skin sample (here: a patch of her cheek) drives the colour model instead
-    face_skin = np.zeros(astronaut.shape[:2], np.float32)
-    face_skin[115:150, 200:245] = 1
-    with_mesh = pp.skin_mask(astronaut, astro_people, face_skin=face_skin)
-    assert with_mesh[125:140, 215:235].mean() > 0.7 and with_mesh[330:420, 60:200].mean() < 0.05
-
-
-def test_skin_needs_people(astronaut):
-    assert pp.skin_mask(astronaut, []).max() == 0
-
-
-def test_hair_above_the_face(astronaut, astro_people):
-    face = FakeFace((174.0, 72.0, 277.0, 175.0), 0.94)
-    hair = pp.hair_mask(astronaut, astro_people, [face])
-    assert hair[25:60, 190:260].mean() > 0.6            # the top of her head
-    assert hair[110:160, 200:250].max() == 0            # her face
-    assert hair[220:512].max() == 0                     # suit and helmet
-    assert pp.hair_mask(astronaut, astro_people, []).max() == 0
+    assert pp.detect_poses is pose_detector.detect_poses and pp.Detection is pose_detector.Detection
+    assert pp.run_landmarks is pose.run_landmarks and pp.find_poses is pose.find_poses and pp.Roi is pose.Roi
+    assert pp.skin_mask is skin.skin_mask and pp.hair_mask is skin.hair_mask
