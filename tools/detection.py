@@ -68,7 +68,7 @@ class Detections:
                 return None
             m = face_parts_mask(self.shape, [f for f in self.faces if name == "face" or f.landmarks is not None], name)
         elif name == "skin":
-            from pertouch.tools.people import skin_mask
+            from pertouch.tools.skin import skin_mask
 
             if not self.people and not self.faces:
                 return None
@@ -78,7 +78,7 @@ class Detections:
             if face_skin is not None:
                 m = np.maximum(m, face_skin)
         elif name == "hair":
-            from pertouch.tools.people import hair_mask
+            from pertouch.tools.skin import hair_mask
 
             if not self.faces:
                 return None
