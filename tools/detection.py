@@ -108,10 +108,26 @@ def detect(rgb: np.ndarray) -> Detections:
     heads = [_head_box(p.box) for p in people]
     if heads:
         faces = merge_faces(faces, detect_faces(small, within=heads, whole=False))
-    det = Detections(small.shape[:2], people, faces, small, 0.0)
+    det = Detections(small.shape[:2], _one_body_per_face(people, faces), faces, small, 0.0)
     _faces_into_people(det)
     det.ms = (time.perf_counter() - t0) * 1000
     return det
+
+
+def _one_body_per_face(people: list, faces: list) -> list:
+    """A face has one body: of two poses whose noses both lie in one detected face's box
+    (a pose spliced from a person's face and a neighbour's arm, seen on the coaches
+    photo), the surer one is kept."""
+    drop: set[int] = set()
+    for f in faces:
+        x0, y0, x1, y1 = f.box
+        mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
+        inside = [i for i, p in enumerate(people) if p.landmarks is not None
+                  and x0 - mx <= p.landmarks[0, 0] <= x1 + mx and y0 - my <= p.landmarks[0, 1] <= y1 + my]
+        if len(inside) > 1:
+            best = max(inside, key=lambda i: people[i].score)
+            drop |= set(inside) - {best}
+    return [p for i, p in enumerate(people) if i not in drop]
 
 
 def _head_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
