@@ -1,6 +1,9 @@
 """Report the instruction parser's accuracy per field on the corpus.
 
-Usage: python scripts/eval_parser.py [--vlm SPEC] [--json] [--failures] [--no-embeddings]
+Usage: python scripts/eval_parser.py [--vlm SPEC] [--file PATH] [--json] [--failures] [--no-embeddings]
+
+``--file PATH`` scores another JSONL file of cases (same schema as
+``evals/data/instructions.jsonl``); every split is scored separately.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the whole report as JSON")
     ap.add_argument("--failures", action="store_true", help="list the cases that were not exactly right")
     ap.add_argument("--no-embeddings", action="store_true", help="builtin only: no MiniLM fallback")
+    ap.add_argument("--file", default=None, help="a JSONL file of cases (default: the packaged corpus)")
     args = ap.parse_args(argv)
 
-    from pertouch.evals.parser_eval import evaluate, format_report
+    from pertouch.evals.parser_eval import evaluate, format_report, load_cases
 
     if args.vlm == "builtin":
         from pertouch.graph.vlm.builtin_parser import parse_instruction
@@ -29,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
         vlm = get_vlm(args.vlm)
         classify = lambda text: vlm.classify(text, None)  # noqa: E731
-    report = evaluate(classify)
+    report = evaluate(classify, load_cases(args.file))
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from pertouch.graph.vlm.builtin_tokens import Item
 
 
+#: Verbs that start a new request after "… and" ("leave the faces alone and make the sky bluer").
+VERBS = frozenset({"make", "give", "turn", "get", "let", "bring", "render"})
+
+
 @dataclass
 class Mention:
     attribute: str
@@ -47,9 +51,9 @@ def split_clauses(items: list[Item]) -> list[Clause]:
         elif clauses[-1].exclusive and kind not in ("region", "global", "word") and any(
                 x.tag[0] == "region" for x in clauses[-1].items):
             clauses.append(Clause(items=[it]))  # "everything except the face a bit darker"
-        elif clauses[-1].neg and kind not in ("region", "global", "word", "optimize") and clauses[-1].items \
-                and clauses[-1].items[-1].text == "and":
-            clauses.append(Clause(items=[it]))  # "leave the sky alone and brighten the ground"
+        elif clauses[-1].neg and (kind not in ("region", "global", "word", "optimize") or it.text in VERBS) \
+                and clauses[-1].items and clauses[-1].items[-1].text == "and":
+            clauses.append(Clause(items=[it]))  # "leave the sky alone and brighten / make the ground …"
         else:
             clauses[-1].items.append(it)
     return [c for c in clauses if c.items]

@@ -155,7 +155,8 @@ NEG_WORDS = ("leave", "don't touch", "dont touch", "do not touch", "don't change
              "don't edit", "do not edit", "don't alter", "do not alter", "don't affect", "do not affect",
              "don't modify", "do not modify", "don't mess with", "do not mess with", "hands off", "without touching",
              "without changing", "without affecting", "without altering", "exclude", "protect", "avoid",
-             "avoid touching", "don't", "do not", "dont", "never touch", "ignore")
+             "avoid touching", "don't", "do not", "dont", "never touch", "ignore", "no changes to", "no change to",
+             "no edits to", "no changes on", "no edits on", "no changes in")
 #: "everything except the sky": only region words follow, then the sentence goes on.
 EXCLUDE_WORDS = ("except", "except for", "apart from", "but not", "not the", "excluding", "other than",
                  "not on the", "not in the", "except the", "save for")

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from pertouch.graph.vlm import builtin_lexicon as lex
 from pertouch.graph.vlm.builtin_clauses import Clause, Mention, pair, split_clauses
+from pertouch.graph.vlm.builtin_intents import (
+    apply_hedge, apply_likes, explain_no_edit, no_edit_kind, read_cues, take_comparatives,
+)
 from pertouch.graph.vlm.builtin_regions import extract as extract_regions
 from pertouch.graph.vlm.builtin_regions import restore as restore_regions
 from pertouch.graph.vlm.builtin_tokens import Item, tag, tokenize
@@ -254,7 +257,11 @@ def _explain(kind: str, targets: list[Target], protected: list[str], style: str 
         return f"Apply the {style} style{where}{keep}."
     parts = []
     for t in targets:
-        change = f"to level {t.level:+.2f}" if t.direction == "set" else f"{t.direction} by {abs(t.shift):.2f}"
+        if t.like:
+            change = (f"to the {t.like}'s level" if t.direction == "set"
+                      else f"{'below' if t.direction == 'down' else 'above'} the {t.like}'s level")
+        else:
+            change = f"to level {t.level:+.2f}" if t.direction == "set" else f"{t.direction} by {abs(t.shift):.2f}"
         parts.append(f"{t.attribute} of {t.region} {change}")
     extra = f" in the {style} style" if style else ""
     return f"Change {'; '.join(parts)}{extra}{keep}."
@@ -268,25 +275,30 @@ def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[st
     """Parse one instruction into an :class:`Intent` (see the module docstring). ``names``:
     regions the photo has that the lexicon may not know (pointed regions)."""
     text_, refs = extract_regions(text, names)
-    tokens = tokenize(text_)
+    cues = read_cues(text_)  # no-op / question / undo / hedge phrases, cut out of the text
+    use_embeddings = use_embeddings and not cues.found
+    tokens = tokenize(cues.text)
     items, fixes = tag(tokens)
-    items = restore_regions(items, refs)
+    items, likes = take_comparatives(restore_regions(items, refs))
     clauses = split_clauses(items)
     kinds = {it.tag[0] for it in items}
     neg_items = [it for c in clauses if c.neg for it in c.items]
     default_mag = next((it.tag[1] for it in neg_items if it.tag[0] == "mag"), None)
     targets, named = _clause_targets(clauses, default_mag)
     protected = list(dict.fromkeys(it.tag[1] for it in neg_items if it.tag[0] == "region"))
-    targets = [t for t in targets if t.region not in protected]
+    targets = apply_hedge(apply_likes([t for t in targets if t.region not in protected], likes), cues.hedge)
     styles = [it.tag[1] for it in items if it.tag[0] == "style"]
     style_words = [it.text for it in items if it.tag[0] == "style"]
     cue = has_cue(items)
     style = styles[0] if styles and (not targets or cue or style_words[0] not in lex.SCENE_STYLE_WORDS) else None
     oos = [it.tag[1] for it in items if it.tag[0] == "oos"]
     objverb_only = "objverb" in kinds and not targets
-    optimize = "optimize" in kinds
+    optimize = any(it.tag[0] == "optimize" for c in clauses if not c.neg for it in c.items)
     unknown = [it.text for it in items if it.tag[0] == "word"]
-    plain = [t for t in targets if t.region == GLOBAL and t.magnitude is None and t.direction != "set"
+    chatter = [it.text for c in clauses if not c.neg for it in c.items if it.tag[0] == "word" and it.text not in lex.COMMON]
+    if protected and not chatter:  # "keep the skin tones": nothing more to guess
+        use_embeddings = False
+    plain = [t for t in targets if t.region == GLOBAL and t.magnitude is None and t.direction != "set" and t.like is None
              and abs(abs(t.shift) - PLAIN) < 1e-9]
     if cue and not styles and not oos and not optimize and unknown and use_embeddings and len(plain) == len(targets):
         # "look like a cold december morning": a described look whose only edits are its own adjectives
@@ -304,7 +316,10 @@ def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[st
         elif guess == "optimize":
             optimize = True
     why = None
-    if targets:
+    no_edit = no_edit_kind(cues, bool(targets or style or oos or objverb_only or optimize), protected)
+    if no_edit:
+        kind = no_edit
+    elif targets:
         kind = "strong"
     elif oos or objverb_only:
         kind = "out-of-scope"
@@ -323,9 +338,10 @@ def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[st
         before = {it.tag[1] for it in items[:cue] if it.tag[0] == "region"}
         named = [r for r in named if r in before]
     regions = [r for r in named if r not in protected] if kind in ("weak-optimize", "weak-style") else []
-    if kind == "out-of-scope":
+    if kind in ("out-of-scope", "question", "undo"):
         protected = []
-    explanation = _explain(kind, targets, protected, style, regions, why)
+    explanation = (explain_no_edit(kind, protected) if no_edit
+                   else _explain(kind, targets, protected, style, regions, why))
     if kind == "strong" and oos:
         explanation += f" ({oos[0]} is outside what I can do and was left out.)"
     if fixes:

@@ -63,12 +63,24 @@ TASKS = {
                 "map to shifts on this scale:\n{scale}\nN% means a shift of N/100. A signed number is a shift; "
                 "'to X' sets an absolute level. 'Leave the sky alone', 'don't touch the skin' put that region "
                 "in 'protected'. Requests to add, remove or replace objects, crop, or anything that is not a "
-                "tone/colour retouch are 'out-of-scope' with an explanation and no targets.",
+                "tone/colour retouch are 'out-of-scope' with an explanation and no targets. Read the intent "
+                "before the words: 'don't change anything', 'it's fine as is', 'leave it', 'no changes' are "
+                "'no-op'; a request that only protects regions ('keep the skin tones') is 'no-op' with those "
+                "regions in 'protected'; a question or a request for advice ('what would you improve?', 'is it "
+                "too dark?') is 'question'; 'undo', 'revert', 'go back to the original' are 'undo'. These three "
+                "have no targets and no style (evaluations such as 'it's perfect' are not requests to optimize). "
+                "Hedges ('maybe', 'perhaps a touch', 'if you can') ask for a small change: a shift of 0.1. A level "
+                "relative to another region goes in 'like': 'as bright as the water' is direction 'set' with "
+                "like 'water' and no level; 'darker than the sky' is direction 'down' with like 'sky' and no "
+                "shift.",
     "plan": "Plan the recipe entries. Strong requests: follow the words first, shifting from the measured "
             "level, and never edit protected regions (hold them 'to' their measured level where a global edit would "
             "reach them). Weak 'optimize' requests: move levels that are far from 0 toward 0, blended with the "
             "remembered preferences. Weak 'style' requests: the style's look adapted to the regions present, "
-            "blended with preferences. If a critique is given, correct the previous attempt with its advice.",
+            "blended with preferences. A target with 'like' is relative to that region's measured level: 'set' "
+            "goes 'to' the reference's level; 'down'/'up' go to 0.1 below/above it unless the region is already "
+            "past it (say so in notes); a reference the photo lacks goes in 'missing'. 'no-op', 'question' and "
+            "'undo' intents get no edits. If a critique is given, correct the previous attempt with its advice.",
     "critique": "Compare BEFORE and AFTER (and the measured levels) with the instruction. Judge each requested "
                 "change: did it happen, in the right direction, at a size that fits the wording ('slightly' "
                 "is small, 'a lot' is large)? List visible defects. satisfied is true only if everything fits "

@@ -24,7 +24,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pertouch.engine.attributes import LEVEL_MAX, LEVEL_MIN, SHIFT_MAX, SHIFT_MIN, canonical_name
 
 GLOBAL = "global"
-Kind = Literal["strong", "weak-optimize", "weak-style", "out-of-scope"]
+Kind = Literal["strong", "weak-optimize", "weak-style", "out-of-scope", "no-op", "question", "undo"]
+#: Kinds that never edit: the answer is words (targets empty, style null).
+NO_EDIT_KINDS = ("no-op", "question", "undo")
 Direction = Literal["up", "down", "set"]
 Verdict = Literal["changed_enough", "not_enough", "not_changed", "overshoot", "wrong_direction"]
 
@@ -133,26 +135,36 @@ class Target(_Model):
     attribute: AttrName = Field(description="attribute name from the attribute table (synonyms are accepted)")
     direction: Direction = Field(description="'up' to raise the level, 'down' to lower it, 'set' for an explicit absolute level")
     shift: Finite | None = Field(None, ge=SHIFT_MIN, le=SHIFT_MAX,
-                                description="signed relative shift from the measured level (positive for up, negative for down); from the magnitude scale or explicit numbers; null when direction is 'set'")
+                                description="signed relative shift from the measured level (positive for up, negative for down); from the magnitude scale or explicit numbers; null when direction is 'set' or when 'like' names the reference region")
     level: Finite | None = Field(None, ge=LEVEL_MIN, le=LEVEL_MAX,
-                                description="absolute level in [-1, 1] when direction is 'set', else null")
+                                description="absolute level in [-1, 1] when direction is 'set' (null when 'like' names the reference region), else null")
     magnitude: str | None = Field(None, description="the size words used ('slightly', 'a lot'), or null")
-
+    like: str | None = Field(None, description="a reference region label when the level is relative to another region, "
+                                               "else null: 'make the sky as bright as the water' is region 'sky', "
+                                               "direction 'set', level null, like 'water'; 'the ground should be "
+                                               "darker than the sky' is region 'ground', direction 'down', shift "
+                                               "null, like 'sky'. The planner reads the reference's measured level")
 
     @field_validator("region", mode="before")
     @classmethod
     def _region(cls, value: Any) -> str:
         return (str(value or GLOBAL)).strip().lower() or GLOBAL
 
+    @field_validator("like", mode="before")
+    @classmethod
+    def _like(cls, value: Any) -> str | None:
+        text = str(value).strip().lower() if value is not None else ""
+        return text or None
+
     @model_validator(mode="after")
     def _consistent(self) -> "Target":
         if self.direction == "set":
-            if self.level is None:
-                raise ValueError("direction 'set' needs 'level' (an absolute level in [-1, 1])")
+            if self.level is None and self.like is None:
+                raise ValueError("direction 'set' needs 'level' (an absolute level in [-1, 1]) or 'like' (a region)")
         else:
-            if self.shift is None:
-                raise ValueError(f"direction {self.direction!r} needs 'shift' (a signed number)")
-            if self.shift != 0 and (self.shift > 0) != (self.direction == "up"):
+            if self.shift is None and self.like is None:
+                raise ValueError(f"direction {self.direction!r} needs 'shift' (a signed number) or 'like' (a region)")
+            if self.shift is not None and self.shift != 0 and (self.shift > 0) != (self.direction == "up"):
                 raise ValueError(f"shift {self.shift:g} has the wrong sign for direction {self.direction!r}")
         return self
 
@@ -163,7 +175,7 @@ class Target(_Model):
 class Intent(_Model):
     """Result of ``classify``: what kind of request this is and what it asks for."""
 
-    kind: Kind = Field(description="'strong': names attributes and/or regions to change; 'weak-optimize': asks to make the photo better without saying how; 'weak-style': asks for a look or mood (film, season, time of day); 'out-of-scope': not a tone/colour retouch (adding or removing objects, files, anything else)")
+    kind: Kind = Field(description="'strong': names attributes and/or regions to change; 'weak-optimize': asks to make the photo better without saying how; 'weak-style': asks for a look or mood (film, season, time of day); 'no-op': asks for no change ('don't change anything', 'it's fine as is', 'leave it') or only says what to leave alone ('keep the skin tones'); 'question': asks about the photo or for advice without asking for an edit ('what would you improve?', 'is it too dark?'); 'undo': asks to undo or revert ('undo', 'go back to the original'); 'out-of-scope': not a tone/colour retouch (adding or removing objects, files, anything else). no-op, question and undo have no targets and no style")
     targets: list[Target] = Field(default_factory=list, description="every requested change; empty unless kind is 'strong'")
     protected: list[str] = Field(default_factory=list, description="region labels the person said to leave alone ('leave the sky alone', 'don't touch the skin')")
     regions: list[str] = Field(default_factory=list, description="for weak requests: region labels the request is limited to ('make the sky look better'); empty = whole photo")
@@ -183,6 +195,8 @@ class Intent(_Model):
             raise ValueError("explain why the request is out of scope")
         if self.kind == "weak-style" and not self.style:
             raise ValueError("a weak-style request needs 'style'")
+        if self.kind in NO_EDIT_KINDS and (self.targets or self.style):  # nothing to edit, whatever came with it
+            self.targets, self.style = [], None
         return self
 
 

@@ -1,0 +1,299 @@
+"""Intent before words: what the builtin parser reads before (and after) its word-by-word parse.
+
+A request is not always an edit. :func:`read_cues` looks at the whole instruction
+(lowercase, normalised as :func:`~pertouch.graph.vlm.builtin_tokens.normalize` does)
+and cuts out what is not an edit, saying what it found:
+
+- **no-op** — "don't change anything", "leave it as it is", "no changes", and
+  approvals said as a clause of their own ("it's perfect as it is", "looks great");
+- **question** — a sentence that opens like a question ("what would you improve?",
+  "is it too dark?", "does the sky look washed out?") and is about the photo (a
+  question with no photo word, "what's the capital of France?", stays for the
+  parser to refuse); polite requests ("can you make it warmer?") are not questions;
+- **undo** — a sentence that only asks to undo or revert ("undo", "go back to the original");
+- **hedge** — "maybe", "perhaps", "if you can", …: the edit that is left is a small one
+  (:data:`HEDGE`, unless the person named a bigger size or a number; :func:`apply_hedge`).
+
+What remains is parsed as usual; :func:`no_edit_kind` then decides: a request that
+still asks for an edit wins, else question > undo > no-op (and a request that only
+protects regions, "keep the skin tones", is a no-op that keeps them).
+
+:func:`take_comparatives` reads levels relative to another region from the tagged
+items ("as bright as the water", "darker than the sky", "the same warmth as the
+sea", "match the sky's brightness to the water"); :func:`apply_likes` turns the
+matching targets into ``like`` targets (direction ``set`` with no level, or the
+comparative's direction with no shift), which the planner resolves from measured
+levels (:mod:`pertouch.graph.vlm.builtin_like`).
+
+>>> c = read_cues("Don't change anything, it's perfect as it is.")
+>>> c.noop, c.text.strip(" ,.")
+(True, '')
+>>> read_cues("maybe slightly warmer").hedge
+'maybe'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pertouch.graph.vlm.builtin_tokens import Item, normalize
+from pertouch.graph.vlm.magnitudes import PLAIN
+from pertouch.graph.vlm.schemas import Target
+
+#: The shift of a hedged edit ("maybe a bit warmer", "perhaps a touch brighter").
+HEDGE = 0.1
+
+_LEAD = re.compile(r"^(?:\s|[,.!?;:]|\b(?:hey|hi|hello|hm+|um+|uh+|erm|so|ok|okay|well|oh|honestly|quick question|"
+                   r"question|just|and|but|also|then|now|sorry|pls|please|yo)\b)*")
+_QUESTION = re.compile(
+    r"^(?:what(?! a\b| if\b| about\b)|whats|how(?! about\b)|hows|which|why(?! not\b| don't\b| dont\b)|where|"
+    r"is|isn't|isnt|are|aren't|arent|was|does|doesn't|doesnt|did|do (?:you|the|these|they|my|those|its?)|"
+    r"should|shall|would (?:it|the|this|that|a|you say|you (?:improve|change|fix|do|suggest|recommend|edit))|"
+    r"will (?:it|the|this)|am i|has it|have i|"
+    r"(?:can|could|would|will) (?:you|u) (?:tell|suggest|recommend|say|see|check|advise|explain|describe|rate|"
+    r"judge|evaluate|assess|review|think)|tell me|i wonder|(?:i'm |im |i am )?wondering|"
+    r"(?:i'm |im |i am )?not sure (?:if|whether)|any (?:suggestions?|ideas?|tips?|advice|thoughts?|feedback|"
+    r"recommendations?|improvements?)|thoughts|opinions?|suggestions?|feedback|advice|ideas)\b")
+_REQUEST = re.compile(r"^(?:is it possible|would you mind|do you mind)\b")
+#: Question words that show the question is about the photo (besides attribute/region/… tags).
+_TOPIC = frozenset("""change changes changed improve improved improvement improvements edit edits editing look
+looks fix fixed wrong suggest suggestions suggestion advice tips think opinion thoughts better worse need needs
+ok okay fine good off work feedback recommend retouch adjust tweak photo picture image shot""".split())
+_TOPIC_TAGS = frozenset({"attr", "region", "global", "optimize", "stylecue", "style"})
+
+_OBJ = r"(?:it|this|that|the (?:photo|image|picture|pic|shot))"
+_UNDO = re.compile(
+    r"^(?:(?:can|could|would) you\s+)?(?:please\s+)?"
+    r"(?:(?:undo|revert|reset|restore|roll back|rollback|go back|get back|take (?:it|that|this) back|cancel|"
+    r"bring back|give me back|switch back|change (?:it )?back|put it back)"
+    rf"(?:\s+(?:{_OBJ}|everything|all|all (?:of )?(?:the |my |your )?(?:changes|edits)|"
+    r"(?:the |my )?original(?:\s+(?:photo|image|picture|version))?|"
+    r"(?:the |my |your )?(?:last |previous )?(?:change|changes|edit|edits|step|one)))?"
+    r"(?:\s+(?:back\s+)?to\s+(?:the\s+)?(?:original|start|beginning|how it was|before|unedited|what it was)"
+    r"(?:\s+(?:photo|image|picture|version|one))?)?"
+    r"|(?:back|return) to (?:the )?original(?:\s+(?:photo|image|picture|version))?"
+    r"|(?:show me |give me |i want )?(?:the |my )?original(?:\s+(?:photo|image|picture|version))?(?: back)?"
+    r"|make it (?:like|as) it was(?: before)?)"
+    r"(?:\s+please)?\s*[.!?]*$")
+_NOOP = (
+    re.compile(r"\b(?:please\s+)?(?:don't|dont|do not|no need to|you don't need to|you dont need to|"
+               r"you do not need to|there is no need to|never)\s+(?:change|edit|touch|alter|modify|adjust|retouch|"
+               rf"do|fix)\s+(?:anything|a thing|a single thing|nothing|{_OBJ}|any of it|everything)"
+               r"(?:\s+(?:at all|to it|whatsoever))?\b(?!\s+(?:too|much|more|except|but|apart|other|else|besides|"
+               r"than|so|exc))"),
+    re.compile(r"\b(?:leave|keep)\s+(?:it|this|that|everything|all|all of it|the (?:whole )?(?:photo|image|picture|"
+               r"pic|shot|thing))(?:\s+(?:exactly\s+)?(?:alone|be|as (?:it )?is|as they are|unchanged|untouched|"
+               r"the same|how it is|like it is|the way it is|like (?:that|this)|intact|as it was))?"
+               r"(?=\s*(?:[.,;!?]|$|please\b|thanks?\b|thank you\b|i\b|it\b))"),
+    re.compile(r"\bno (?:changes?|edits?|editing|adjustments?|retouching|touch ?ups?)(?:\s+(?:please|needed|necessary|"
+               r"required|at all))?\b(?!\s+(?:to|on|in|for|except|but|apart)\b)"),
+    re.compile(r"\b(?:do nothing|nothing to (?:change|do|fix|edit|improve)|nothing needs (?:changing|fixing|to change|"
+               r"to be (?:changed|done|fixed))|(?:it |this )?(?:does not|doesn't|doesnt) need (?:anything|any "
+               r"(?:changes?|edits?|editing|work)|changing|editing|to (?:change|be changed))|needs no "
+               r"(?:changes?|editing|edits|work)|never ?mind|forget (?:about )?it|no thanks|no thank you|"
+               r"leave as is|(?:don't|dont|do not|no need to) bother(?: (?:editing|changing|retouching|with it))?)\b"),
+)
+_GOOD = (r"(?:perfect|fine|good|great|nice|lovely|beautiful|ok|okay|awesome|amazing|gorgeous|right|spot on|"
+         r"good enough|stunning|excellent|wonderful|fantastic)")
+_AS_IS = r"(?:\s+(?:already|as (?:it )?is|as they are|the way it is|like (?:this|that)|to me|enough|now|as it stands))*"
+_END = r"(?=\s*(?:[.,;!?]|$|but\b|and\b|so\b|thanks?\b|thank you\b|please\b|i\b|don't\b|dont\b|do not\b|no\b|leave\b))"
+#: Approvals said as a clause of their own: "it's perfect as it is", "looks great", "I like it as it is".
+_APPROVAL = re.compile(
+    r"(^|[,.;!?]\s*|\b(?:and|but|because|since|so|as)\s+)(?:i think\s+|honestly\s+|tbh\s+)?"
+    r"(?:(?:(?:it|this|that|everything|the (?:photo|image|picture|shot|pic|result|colou?rs))\s+(?:is\s+|looks\s+|"
+    r"seems\s+|feels\s+|are\s+)?|looks\s+)?(?:already\s+|really\s+|so\s+|very\s+|just\s+|pretty\s+|totally\s+|"
+    rf"absolutely\s+|quite\s+)*{_GOOD}{_AS_IS}"
+    rf"|(?:i|we)\s+(?:really\s+)?(?:like|love)\s+(?:it|this|the (?:photo|image|picture))(?:\s+already)?{_AS_IS}"
+    r"|(?:i'm|im|i am)\s+happy with (?:it|this)(?:\s+already)?" + _AS_IS + r")" + _END)
+_HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|if you can|if you could|if possible|if it is possible|if you like|"
+                    r"if you want|if you think so|if you don't mind|if you dont mind|kinda|kind of|sort of|sorta|"
+                    r"i guess|might want to|might|could maybe)\b")
+
+
+@dataclass
+class Cues:
+    """What :func:`read_cues` found: ``text`` is the instruction without the cue phrases."""
+
+    text: str
+    noop: bool = False
+    questions: list[str] = field(default_factory=list)
+    undo: bool = False
+    hedge: str | None = None
+
+    @property
+    def found(self) -> bool:
+        """A whole-request cue (no-op, question, undo) was found."""
+        return self.noop or bool(self.questions) or self.undo
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.?!;])\s+|(?<=[?!])(?=\w)", text) if s.strip()]
+
+
+def _lead(s: str) -> str:
+    return _LEAD.sub("", s).strip()
+
+
+def _about_photo(s: str) -> bool:
+    """Does a question name something of the photo (and nothing out of scope)?"""
+    from pertouch.graph.vlm.builtin_regions import PLACEHOLDER
+    from pertouch.graph.vlm.builtin_tokens import tag, tokenize
+
+    items, _ = tag(tokenize(s))
+    if any(it.tag[0] == "oos" for it in items):
+        return False
+    return any(it.tag[0] in _TOPIC_TAGS or it.text in _TOPIC or it.text.startswith(PLACEHOLDER) for it in items)
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence that asks about the photo (not a polite request such as "can you make it warmer?")."""
+    parts = [_lead(p) for p in re.split(r",|\bbut\b|\bor\b", sentence)]
+    core = _lead(sentence)
+    opens = bool(_QUESTION.match(core)) and not _REQUEST.match(core)
+    if not opens and sentence.rstrip().endswith("?"):  # "the sky looks nice, but is it too dark?"
+        opens = any(_QUESTION.match(p) and not _REQUEST.match(p) for p in parts[1:])
+    return opens and _about_photo(sentence)
+
+
+def _undo(sentence: str) -> tuple[bool, str]:
+    """(is it an undo, what of the sentence is left): "undo that, then make it warmer" leaves the rest."""
+    core = _lead(sentence)
+    if _UNDO.match(core):
+        return True, ""
+    parts = re.split(r"(,|;|\band then\b|\bthen\b|\band\b)", core, maxsplit=1)
+    if len(parts) == 3 and _UNDO.match(parts[0].strip()):
+        return True, parts[2]
+    return False, sentence
+
+
+def read_cues(text: str) -> Cues:
+    """Cut the no-op, question, undo and hedge phrases out of ``text`` (see the module docstring)."""
+    cues = Cues(text="")
+    kept: list[str] = []
+    for s in _sentences(normalize(text)):
+        if is_question(s):
+            cues.questions.append(s.strip())
+            continue
+        undo, s = _undo(s)
+        cues.undo |= undo
+        for pat in _NOOP:
+            s, n = pat.subn(" ", s)
+            cues.noop |= n > 0
+        s, n = _APPROVAL.subn(lambda m: m.group(1) + " ", s)
+        cues.noop |= n > 0
+        hedge = _HEDGE.search(s)
+        if hedge:
+            cues.hedge = cues.hedge or hedge.group(0)
+            s = _HEDGE.sub(" ", s)
+        kept.append(s)
+    cues.text = " ".join(" ".join(kept).split())
+    return cues
+
+
+def no_edit_kind(cues: Cues, request: bool, protected: list[str]) -> str | None:
+    """The kind of a request that asks for no edit, or None when it asks for one."""
+    if request:
+        return None
+    if cues.questions:
+        return "question"
+    if cues.undo:
+        return "undo"
+    if cues.noop or protected:
+        return "no-op"
+    return None
+
+
+def explain_no_edit(kind: str, protected: list[str]) -> str:
+    """The one-sentence explanation of a no-op, question or undo intent."""
+    if kind == "question":
+        return "A question about the photo: answer it from the measured levels, without editing."
+    if kind == "undo":
+        return "Undo: there is no earlier edit to undo here, so nothing will change."
+    keep = f" (leave {', '.join(protected)} alone)" if protected else ""
+    return f"Keep the photo as it is{keep}: nothing to change."
+
+
+def apply_hedge(targets: list[Target], hedge: str | None) -> list[Target]:
+    """Hedged requests are small: a shift from a size word up to the plain step becomes :data:`HEDGE`.
+
+    Numbers, "set" levels, ``like`` targets and sizes bigger than the plain step ("maybe a lot
+    brighter") keep theirs.
+    """
+    if not hedge:
+        return targets
+    out = []
+    for t in targets:
+        if t.direction != "set" and t.like is None and t.shift is not None and abs(t.shift) <= PLAIN + 1e-9 \
+                and (t.magnitude is not None or abs(abs(t.shift) - PLAIN) < 1e-9):
+            size = HEDGE if t.direction == "up" else -HEDGE
+            t = t.model_copy(update={"shift": size, "magnitude": " ".join(w for w in (hedge, t.magnitude) if w)})
+        out.append(t)
+    return out
+
+
+# --- comparatives to a named region ---------------------------------------------------------
+
+@dataclass
+class Like:
+    """A level relative to another region: ``how`` is "set" ("as bright as") or "rel" ("darker than")."""
+
+    attribute: str
+    like: str
+    how: str
+
+
+def _directed(it: Item) -> Item:
+    """The attribute item with a direction (a noun, "brightness", gets "up": the target is set anyway)."""
+    return it if it.tag[2] is not None else Item(("attr", it.tag[1], "up"), it.text)
+
+
+def take_comparatives(items: list[Item]) -> tuple[list[Item], list[Like]]:
+    """Items without the reference phrases, and the comparatives they made (see the module docstring)."""
+    out: list[Item] = []
+    likes: list[Like] = []
+    n, i = len(items), 0
+
+    def region_at(j: int) -> str | None:
+        return items[j].tag[1] if j < n and items[j].tag[0] == "region" else None
+
+    while i < n:
+        it = items[i]
+        if it.text in ("as", "same"):  # "as bright as the water", "as much contrast as", "the same warmth as"
+            j = i + 1 + (i + 1 < n and items[i + 1].tag[0] == "mag")
+            if j < n and items[j].tag[0] == "attr" and j + 1 < n and items[j + 1].text == "as" and region_at(j + 2):
+                out.append(_directed(items[j]))
+                likes.append(Like(items[j].tag[1], region_at(j + 2), "set"))
+                i = j + 3
+                continue
+        if it.text == "than" and region_at(i + 1):  # "darker than the sky", "more contrast than the sea"
+            attr = next((x for x in reversed(out[-3:]) if x.tag[0] == "attr"), None)
+            if attr is not None:
+                likes.append(Like(attr.tag[1], region_at(i + 1), "rel"))
+                i += 2
+                continue
+        if it.text == "match" and region_at(i + 1):  # "match the sky's brightness to the water"
+            j = i + 2
+            if j + 1 < n and items[j].tag[0] == "attr" and items[j + 1].text in ("to", "with") and region_at(j + 2):
+                out += [items[i + 1], _directed(items[j])]
+                likes.append(Like(items[j].tag[1], region_at(j + 2), "set"))
+                i = j + 3
+                continue
+        out.append(it)
+        i += 1
+    return out, likes
+
+
+def apply_likes(targets: list[Target], likes: list[Like]) -> list[Target]:
+    """Targets of a comparative's attribute (on another region than the reference) get its ``like``."""
+    out = list(targets)
+    for lk in likes:
+        for k, t in enumerate(out):
+            if t.attribute != lk.attribute or t.region == lk.like or t.like is not None:
+                continue
+            if lk.how == "set":
+                out[k] = Target(region=t.region, attribute=t.attribute, direction="set", like=lk.like)
+            else:
+                out[k] = Target(region=t.region, attribute=t.attribute, direction=t.direction, like=lk.like,
+                                magnitude=t.magnitude)
+    return out
