@@ -58,7 +58,7 @@ def test_splits_partition_the_cases_and_tune_is_the_agreed_list():
     assert {c.name for c in tune} == TUNE
     assert {c.name for c in tune} | {c.name for c in held} == {c.name for c in every}
     assert not {c.name for c in tune} & {c.name for c in held}
-    assert all(c.split == "heldout" for c in held) and len(held) >= 23
+    assert all(c.split == "heldout" for c in held) and len(held) >= 25
     assert len({c.photo for c in every}) == len(every)  # one case per photo
     with pytest.raises(InputError):
         sg.load_cases("test")
