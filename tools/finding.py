@@ -91,22 +91,37 @@ def _union(scene: "Scene", name: str, regions: list["Region"], note: str) -> "Re
 
 #: Labels whose unsure regions are still taken when their place in the frame fits.
 PLACED_LABELS = ("building", "ground")
-PLACED_MIN_CONFIDENCE = 0.02
+#: ...but only when the calibrated confidence says the label is at least this likely
+#: (below it the region is a guess whatever its place) and the region covers at least
+#: ``PLACED_MIN_AREA`` of the frame.
+PLACED_MIN_CONFIDENCE = 0.2
+PLACED_MIN_AREA = 0.05
+#: A building reaches the top edge across this share of the width, or a side edge along
+#: this share of the height; ground covers this share of the bottom edge.
+PLACED_TOP_COVER = 0.2
+PLACED_SIDE_COVER = 0.3
+PLACED_BOTTOM_COVER = 0.5
 
 
 def _placed_like(r: "Region", label: str) -> bool:
-    """Does an unsure ``building``/``ground`` region lie where one would? A building fills
-    part of the upper frame and reaches its top or a side; ground reaches the bottom and
-    lies mostly in the lower half. Both cover at least 5 % of the frame."""
-    if label not in PLACED_LABELS or r.confidence < PLACED_MIN_CONFIDENCE or r.area_fraction < 0.05:
+    """Does an unsure ``building``/``ground`` region lie where one would? A building lies
+    in the upper part of the frame and reaches its top (across a fifth of the width) or a
+    side (along a third of the height); ground lies in the lower part and spans half of
+    the bottom edge (what the photo stands on). Both cover at least 5 % of the frame and
+    are at least :data:`PLACED_MIN_CONFIDENCE` likely."""
+    if label not in PLACED_LABELS or r.confidence < PLACED_MIN_CONFIDENCE or r.area_fraction < PLACED_MIN_AREA:
         return False
     m = r.mask > 0.5
     h, w = m.shape
     ys = np.nonzero(m)[0]
+    if ys.size == 0:
+        return False
     cy = float(ys.mean()) / h
+    edge = max(1, h // 50)
     if label == "building":
-        return cy < 0.55 and bool(m[: max(1, h // 50)].mean() > 0.2 or m[:, :2].mean() > 0.3 or m[:, -2:].mean() > 0.3)
-    return cy > 0.55 and bool(m[-max(1, h // 50):].mean() > 0.3)
+        side = max(float(m[:, :2].any(axis=1).mean()), float(m[:, -2:].any(axis=1).mean()))
+        return cy < 0.55 and (float(m[:edge].any(axis=0).mean()) >= PLACED_TOP_COVER or side >= PLACED_SIDE_COVER)
+    return cy > 0.55 and float(m[-edge:].any(axis=0).mean()) >= PLACED_BOTTOM_COVER
 
 
 def _label(scene: "Scene", label: str, text: str) -> "Region":
@@ -186,13 +201,51 @@ SURFACES = {"wall": ("building", "upper"), "walls": ("building", "upper"), "ceil
             "floor": ("ground", "lower"), "floors": ("ground", "lower"), "table": (None, "lower"),
             "tabletop": (None, "lower"), "desk": (None, "lower")}
 SURFACE_CONFIDENCE = 0.4
+#: A wall or floor no region is labelled with is taken only inside a room: no sky, long
+#: straight edges (frames, doors, corners) in the part of the photo it would be — at
+#: least this mean :func:`~pertouch.tools.labels.straight_lines` density there, which a
+#: studio backdrop, a blurred background or a close-up's surroundings do not reach — and
+#: at least this share of that part flat (|∇L| < 1: a painted wall, not a crowd).
+ROOM_MIN_LINES = 0.025
+ROOM_MIN_FLAT = 0.3
+#: A floor also needs people whose feet are in the photo: a box ending above this share
+#: of the height.
+FEET_MAX_Y = 0.95
+
+
+def _in_room(scene: "Scene", mask: np.ndarray, word: str) -> str | None:
+    """Why ``mask`` (a candidate wall/floor at :attr:`Scene.mask_shape`) is not a room's
+    wall or floor, or None when the photo says it is (see :data:`ROOM_MIN_LINES`)."""
+    import cv2
+
+    from pertouch.tools.perception import FIND_MIN_CONFIDENCE
+
+    if any(r.label in ("sky", "clouds") and r.confidence >= FIND_MIN_CONFIDENCE for r in scene.regions):
+        return "the photo has a sky (outdoors, a wall is a building)"
+    cues = scene.cues
+    if cues is None or cues.lines is None:
+        return "no cues to tell a room"
+    h, w = cues.lines.shape
+    zone = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+    if zone.mean() < 0.03:
+        return "too little of the photo is left"
+    if float(cues.lines[zone].mean()) < ROOM_MIN_LINES:
+        return "no straight edges of a room there"
+    if float((cues.grad[zone] < 1.0).mean()) < ROOM_MIN_FLAT:
+        return "no flat surface there"
+    if SURFACES[word][1] == "lower":
+        det = scene.detections
+        if det is None or not any(p.box[3] < FEET_MAX_Y * det.shape[0] for p in det.people):
+            return "no one's feet are in the photo"
+    return None
 
 
 def _surface(scene: "Scene", word: str, text: str) -> "Region | None":
     """A wall/floor/table the segmentation has no label for: the part of the photo that is
     neither people nor a confidently labelled sky, vegetation or water, above (wall,
     ceiling) or below (floor, table) the line where the people meet the ground — or the
-    middle of the frame when nothing says where that is. None when that part is tiny."""
+    middle of the frame when nothing says where that is. None when that part is tiny,
+    and for a wall or floor when the photo is not of a room (:func:`_in_room`)."""
     from pertouch.tools.perception import FIND_MIN_CONFIDENCE
 
     label, side = SURFACES[word]
@@ -215,6 +268,8 @@ def _surface(scene: "Scene", word: str, text: str) -> "Region | None":
     band = np.clip((line - rows) / 0.04 + 0.5, 0, 1) if side == "upper" else np.clip((rows - line) / 0.04 + 0.5, 0, 1)
     mask = (1 - taken) * band
     if float((mask > 0.5).mean()) < 0.03:
+        return None
+    if label is not None and _in_room(scene, mask, word) is not None:
         return None
     where = "above" if side == "upper" else "below"
     return scene.make_region(word, mask, SURFACE_CONFIDENCE, "surface",

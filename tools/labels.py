@@ -208,6 +208,7 @@ def class_scores(f: Mapping[str, np.ndarray], grey: bool = False) -> np.ndarray:
     zero = np.zeros_like(L)
     rel = f.get("relL", zero)
     closeup = _ramp(f.get("closeup", zero), 0.08, 0.3)
+    lines, struct = f.get("lines", zero), f.get("structure", zero)
     s = np.zeros((L.size, len(LABELS)), np.float64)
     s[:, 0] = 1.6 * upper + 1.4 * smooth + 1.5 * blue + 0.9 * neutral * bright * (1 - colour * 0.3) \
         + 0.5 * _ramp(f["top"], 0, 0.5) - 3.5 * green - 1.5 * rough - 1.0 * lower \
@@ -216,12 +217,17 @@ def class_scores(f: Mapping[str, np.ndarray], grey: bool = False) -> np.ndarray:
         - 1.5 * _ramp(tex, 4, 8) - 1.5 * green - 1.0 * lower - 0.6 - 2.5 * warm - 2.0 * closeup
     s[:, 2] = 1.2 * _ramp(y, 0.3, 0.7) + 1.2 * smooth + 1.2 * (blue + 0.6 * neutral * bright) \
         - 1.5 * green - 1.0 * rough - 1.2 * upper - 0.9 - 2.0 * closeup - (3.0 if grey else 0.0)
-    s[:, 3] = 2.6 * green + 0.8 * rough + 0.4 * _ramp(-L, -45, -15) * colour - 1.0 * smooth * upper - 0.4
+    # texture and shade say foliage only where there is some green (a grey photo cannot tell)
+    leafy = 0.5 if grey else _ramp(green, 0.1, 0.4)
+    s[:, 3] = 2.6 * green + (0.8 * rough + 0.4 * _ramp(-L, -45, -15) * colour) * leafy - 1.0 * smooth * upper - 0.4 \
+        - 2.0 * _ramp(lines, 0.03, 0.08)
     s[:, 4] = 6.0 * person - 2.0
     s[:, 5] = 1.0 * rough + 0.6 * _ramp(y, 0.15, 0.45) * (1 - lower) + 0.5 * _ramp(f["sdL"], 6, 18) \
-        - 1.2 * green - 0.8 * blue * smooth - 0.6
-    s[:, 6] = 1.6 * lower + 0.6 * _ramp(tex, 0.8, 3.0) * (1 - rough) + 0.4 * (neutral + skin * 0.5) - 0.8 * rough \
-        - 1.0 * upper - 1.0 * green - 0.8 * blue - 0.5
+        - 1.2 * green - 0.8 * blue * smooth - 0.6 \
+        + 1.5 * _ramp(struct, 0.02, 0.06) + 0.6 * _ramp(lines, 0.02, 0.08) - 1.0 * (1 - _ramp(struct, 0.01, 0.03)) \
+        - 2.0 * closeup - 0.8 * lower
+    s[:, 6] = 1.6 * lower + 0.6 * _ramp(tex, 0.8, 3.0) + 0.4 * (neutral + skin * 0.5) - 0.3 * rough \
+        - 1.0 * upper - 1.0 * green - 0.8 * blue - 0.5 - 2.0 * closeup
     s[:, 7] = 1.5 * _ramp(L, 80, 92) * neutral * (1 - upper) + 0.5 * smooth - 1.0 * upper - 1.2
     s[:, 8] = 0.0
     s[:, :4] -= 2.5 * person[:, None]

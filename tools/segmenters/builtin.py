@@ -4,10 +4,14 @@ On a ≤ 384-px proxy: SLIC superpixels (Lab distance, 3 iterations), each super
 scored by :func:`pertouch.tools.labels.class_scores`; the person cue (selfie
 model gated by face/shape, :mod:`pertouch.tools.person`) overrides per pixel;
 sky pieces below the horizon that do not reach the top edge become water or their
-next-best label; tiny islands join their neighbours; "other" splits by colour.
-The result is a partition of the proxy into a handful of labelled segments with
-confidences (mean top-class probability, low when labels compete, mapped to the
-probability that the label is right by :func:`pertouch.tools.labels.calibrate`).
+next-best label, and water that continues the sky's colour is sky; an implausible sky
+(a studio backdrop, a facade) gives its superpixels their next-best label; water needs
+a sky in the photo; ground must reach the bottom edge; tiny islands join their
+neighbours; "other" splits by colour, the person into far-apart people, stuff stays one
+region per label. The result is a partition of the proxy into a handful of labelled
+segments with confidences (mean top-class probability, low when labels compete, scaled
+down for small regions, mapped to the probability that the label is right by
+:func:`pertouch.tools.labels.calibrate`).
 """
 
 from __future__ import annotations
@@ -21,13 +25,20 @@ from pertouch.tools.labels import (LABELS, Cues, calibrate, class_scores, comput
 from pertouch.tools.segmentation import Segment, Segmenter
 from pertouch.tools.segmenters.slic import slic_lab
 
-SKY, CLOUDS, WATER, PERSON, OTHER = (LABELS.index(n) for n in ("sky", "clouds", "water", "person", "other"))
+SKY, CLOUDS, WATER, PERSON, GROUND, OTHER = (LABELS.index(n) for n in ("sky", "clouds", "water", "person", "ground",
+                                                                         "other"))
 #: Islands smaller than this fraction of the image join a neighbour.
 MIN_AREA = 0.004
-#: A label's disconnected parts become separate regions when each is at least this large.
+#: The person label's disconnected parts become separate regions when each is at least
+#: this large (stuff labels stay one region each).
 SPLIT_AREA = 0.08
-#: A sky less plausible than this (see :func:`sky_plausibility`) is relabelled "other".
+#: A sky less plausible than this (see :func:`sky_plausibility`) takes its next-best labels.
 SKY_MIN_PLAUSIBILITY = 0.35
+#: A region's raw confidence is scaled by area / (area + AREA_PRIOR): sky, foliage or
+#: ground seen on 1 % of the photo (a green bowl, a cat's eyes) is half as sure.
+AREA_PRIOR = 0.01
+#: A ground component covers at least this share of the photo's bottom edge (people aside).
+GROUND_MIN_BOTTOM = 0.25
 
 
 def superpixels(cues: Cues, n_segments: int = 800) -> tuple[np.ndarray, int]:
@@ -140,7 +151,9 @@ def sky_plausibility(cues: Cues, sky: np.ndarray) -> float:
     neutral = 1.0 if cues.grey else 1 - _ramp(C, 5, 10)
     blue = 0.0 if cues.grey else _hue_band(hue, 262, 35, 25) * _ramp(C, 3, 8)
     warm = 0.0 if cues.grey else _hue_band(hue, 60, 35, 30) * _ramp(C, 8, 16)
-    night = neutral * (1 - _ramp(L, 15, 30)) * _ramp(top_cover, 0.7, 0.9)
+    # a night or dusk sky: dark and neutral across the top (in a grey photo, where a dusk
+    # sky's blue is lost, up to a mid grey)
+    night = neutral * (1 - (_ramp(L, 25, 45) if cues.grey else _ramp(L, 15, 30))) * _ramp(top_cover, 0.7, 0.9)
     colour = float(np.clip(max(blue, neutral * _ramp(L, 40, 60), night) - warm, 0, 1))
     smooth = 1 - _ramp(tex, 1.5, 2.5)
     top = _ramp(top_cover, 0.3, 0.7)
@@ -155,26 +168,73 @@ def sky_plausibility(cues: Cues, sky: np.ndarray) -> float:
 
 def _gate_sky(labels: np.ndarray, cues: Cues, scores: np.ndarray, sp: np.ndarray, conf_px: np.ndarray) -> None:
     """Scale sky confidences by :func:`sky_plausibility`; an implausible sky (a studio
-    backdrop, a wall behind a cup) becomes low-confidence "other" and its clouds take
-    their next-best label, so nothing downstream edits a sky that is not there."""
+    backdrop, a wall behind a cup, a sunlit facade) and its clouds take their next-best
+    label other than sky, clouds or water ("other" when none is any good), so nothing
+    downstream edits a sky that is not there."""
     sky = labels == SKY
     if not sky.any():
         return
     p = sky_plausibility(cues, sky)
-    conf_px[sky] *= p
     if p >= SKY_MIN_PLAUSIBILITY:
+        conf_px[sky] *= p
         return
-    labels[sky] = OTHER
-    m = labels == CLOUDS
-    if m.any():
-        alt = scores[sp[m]]
-        alt[:, [SKY, CLOUDS]] = -np.inf
-        labels[m] = alt.argmax(axis=1)
-        conf_px[m] *= p
+    # not a sky: each of its superpixels takes its best other label (a facade, a wall;
+    # "other" — score 0 — when none is any good)
+    _next_best(labels, (labels == SKY) | (labels == CLOUDS), scores, sp, conf_px, (SKY, CLOUDS, WATER))
 
 
-def _water_touching_sky(labels: np.ndarray) -> None:
-    """Water that shares a long border with the sky is sky (a gradient near the horizon)."""
+def _next_best(labels: np.ndarray, m: np.ndarray, scores: np.ndarray, sp: np.ndarray, conf_px: np.ndarray,
+               exclude: tuple[int, ...]) -> None:
+    """Pixels ``m`` take their superpixel's best label outside ``exclude`` (never the
+    person), with that label's share of the remaining probability as confidence."""
+    if not m.any():
+        return
+    alt = scores[sp[m]]
+    alt[:, list(exclude) + [PERSON]] = -np.inf
+    prob = softmax(alt)
+    labels[m] = prob.argmax(axis=1)
+    conf_px[m] = confidence_of(prob.max(axis=1))
+
+
+def _water_needs_a_sky(labels: np.ndarray, scores: np.ndarray, sp: np.ndarray, conf_px: np.ndarray) -> None:
+    """Water is told from a blue or grey floor, sheet or bus by the sky it mirrors: in a
+    photo with no sky (indoors, a close-up) water takes its next-best label."""
+    if not (labels == SKY).any():
+        _next_best(labels, labels == WATER, scores, sp, conf_px, (SKY, CLOUDS, WATER))
+
+
+def _ground_on_the_bottom(labels: np.ndarray, cues: Cues, scores: np.ndarray, sp: np.ndarray,
+                          conf_px: np.ndarray) -> None:
+    """Ground is what the photo stands on: each ground component must cover at least
+    ``GROUND_MIN_BOTTOM`` of the bottom edge not hidden by people; others (a roof in
+    shadow, a dark band mid-frame) take their next-best label."""
+    ground = labels == GROUND
+    if not ground.any():
+        return
+    h = labels.shape[0]
+    band = np.zeros_like(ground)
+    band[-max(1, h // 20):] = True
+    band &= cues.person.mask <= 0.5
+    if not band.any():
+        return
+    n, cc = _components(ground)
+    for i in range(1, n):
+        comp = cc == i
+        if (comp & band).sum() < GROUND_MIN_BOTTOM * band.sum():
+            _next_best(labels, comp, scores, sp, conf_px, (GROUND, SKY, CLOUDS, WATER))
+
+
+#: Water whose border with the sky is at least this share of its border is sky; so is
+#: water touching the sky along ``WATER_SKY_SOME`` of its border when no colour edge
+#: (ΔE under ``WATER_SKY_STEP``) separates them — a dusk sky darkening to the horizon.
+WATER_SKY_BORDER = 0.25
+WATER_SKY_SOME = 0.1
+WATER_SKY_STEP = 3.0
+
+
+def _water_touching_sky(labels: np.ndarray, lab: np.ndarray | None = None) -> None:
+    """Water that shares a long border with the sky, or continues its colour across their
+    border, is sky (a gradient near the horizon). ``lab``: the proxy's CIELAB image."""
     sky = (labels == SKY).astype(np.uint8)
     if not sky.any():
         return
@@ -183,8 +243,20 @@ def _water_touching_sky(labels: np.ndarray) -> None:
     for i in range(1, n):
         comp = (cc == i).astype(np.uint8)
         border = (comp > 0) & (cv2.erode(comp, np.ones((3, 3), np.uint8)) == 0)
-        if border.any() and (border & near_sky).sum() > 0.25 * border.sum():
-            labels[comp > 0] = SKY
+        shared = border & near_sky
+        if not border.any() or not shared.any():
+            continue
+        share = shared.sum() / border.sum()
+        if share <= WATER_SKY_SOME:
+            continue
+        if share <= WATER_SKY_BORDER:
+            if lab is None:
+                continue
+            near = cv2.dilate(shared.astype(np.uint8), np.ones((13, 13), np.uint8)) > 0
+            step = lab[near & (comp > 0)].mean(axis=0) - lab[near & (sky > 0)].mean(axis=0)
+            if float(np.linalg.norm(step)) >= WATER_SKY_STEP:
+                continue
+        labels[comp > 0] = SKY
 
 
 def _absorb_islands(labels: np.ndarray) -> None:
@@ -259,20 +331,24 @@ class BuiltinSegmenter(Segmenter):
         labels[(labels == PERSON) & ~person] = OTHER
         labels[person] = PERSON
         _fix_sky(labels, scores, sp)
-        _water_touching_sky(labels)
+        _water_touching_sky(labels, cues.lab)
         _split_horizon(labels, cues)
         # sky borders are off by up to a superpixel: re-decide them by local colour
         labels[:] = refine_labels(absorb_small(labels, SKY, {CLOUDS}), cues.lab, band=sky_band(labels.shape),
                                   frozen={PERSON}, only=SKY)
         conf_px = confidence_of(prob.max(axis=1))[sp]
         _gate_sky(labels, cues, scores, sp, conf_px)
+        _water_needs_a_sky(labels, scores, sp, conf_px)
+        _ground_on_the_bottom(labels, cues, scores, sp, conf_px)
         if h * w >= 1024:
             _absorb_islands(labels)
         segments: list[Segment] = []
         for lab in _present(labels):
             mask = labels == lab
             name = LABELS[lab]
-            parts = _split_other(cues, mask) if lab == OTHER else self._split_far(mask)
+            # stuff (sky, foliage, a facade) stays one region however many pieces it is in:
+            # find("vegetation") answers with the region of that name, so it must be all of it
+            parts = _split_other(cues, mask) if lab == OTHER else self._split_far(mask) if lab == PERSON else [mask]
             for part in parts:
                 if lab == PERSON:
                     conf = cues.person.confidence
@@ -281,6 +357,9 @@ class BuiltinSegmenter(Segmenter):
                     conf = float(conf_px[part].mean())
                     if lab == OTHER:
                         conf = min(conf, 0.5)
+                    else:  # a label backed by a few superpixels is less sure
+                        area = float(part.mean())
+                        conf *= area / (area + AREA_PRIOR)
                     soft = part.astype(np.float32)
                 segments.append(Segment(mask=soft, label=name, confidence=round(calibrate(name, round(conf, 3)), 3)))
         segments.sort(key=lambda s: -float(s.mask.mean()))
