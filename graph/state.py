@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-InstructionClass = Literal["strong", "weak-optimize", "weak-style", "out-of-scope", "follow-up"]
+InstructionClass = Literal["strong", "weak-optimize", "weak-style", "out-of-scope", "no-op", "question", "undo",
+                           "follow-up"]
 Status = Literal["ok", "partial", "nothing-done", "failed"]
 
 

@@ -1,6 +1,7 @@
-"""``pertouch retouch INPUT "INSTRUCTION" -o OUT``: one-shot retouch by the agent.
+"""``pertouch retouch INPUT "INSTRUCTION" [-o OUT]``: one-shot retouch by the agent.
 
-Writes OUT and its recipe sidecar ``OUT.pertouch.json``; prints what was understood
+Writes OUT (default: ``INPUT-retouched.EXT`` beside the input) and its recipe sidecar
+``OUT.pertouch.json``; prints what was understood
 (instruction class, regions found, the recipe, rounds taken and why it stopped) and
 the time per node; ``--json`` prints the same as one JSON object on stdout. Progress
 goes to stderr.
@@ -9,8 +10,14 @@ goes to stderr.
 does not know; it joins the scene under NAME for this run, so "make the flower more
 vivid" with ``--box flower=…`` edits exactly that region.
 
-Exit codes: 0 done (possibly partially: the answer says what was missing),
-3 nothing could be done (out of scope, nothing found, the model failed — the answer
+Requests that ask for no edit are answered in words and render nothing: "don't
+change anything" (no-op), a question ("is it too dark?": the answer and suggestions
+from the measured levels) and "undo" (nothing to undo in a one-shot run). They exit
+0 and write no file — except a no-op with an explicit ``-o``, which writes OUT as a
+byte-identical copy of the input (no sidecar) and says so.
+
+Exit codes: 0 done (possibly partially: the answer says what was missing) or answered
+(no-op, question, undo), 3 nothing could be done (out of scope, nothing found, the model failed — the answer
 says why; no output file is written), 2 bad input (unreadable photo, bad option, a
 box outside the photo or one whose contents cannot be separated).
 """
@@ -26,6 +33,24 @@ import typer
 from pertouch.commands._common import BOX_HELP, POINT_HELP, SEGMENTER_HELP
 
 EXIT_NOTHING_DONE = 3
+#: Instruction classes answered in words (exit 0, nothing rendered).
+ANSWER_ONLY = ("no-op", "question", "undo")
+
+
+def default_output(input: Path) -> Path:
+    """Where the result goes without ``-o``: ``INPUT-retouched.EXT`` beside the input."""
+    return input.with_name(f"{input.stem}-retouched{input.suffix}")
+
+
+def copy_unchanged(input: Path, output: Path) -> Path:
+    """Write ``output`` as a byte-identical copy of ``input`` (nothing to do when they are one file)."""
+    import shutil
+
+    from pertouch.engine.io import same_file
+
+    if not same_file(input, output):
+        shutil.copyfile(input, output)
+    return output
 
 
 def _progress(graph: Any, inputs: dict, ctx: Any, console: Any) -> dict:
@@ -48,13 +73,14 @@ def _progress(graph: Any, inputs: dict, ctx: Any, console: Any) -> dict:
     return final
 
 
-def summary(state: dict, out: Path | None, total_ms: float) -> dict[str, Any]:
-    """The machine-readable summary of a run (what ``--json`` prints)."""
+def summary(state: dict, out: Path | None, total_ms: float, *, sidecar: bool = True) -> dict[str, Any]:
+    """The machine-readable summary of a run (what ``--json`` prints); ``sidecar`` False:
+    OUT is an unchanged copy of the input (a no-op with ``-o``), written without a recipe."""
     result = state.get("result") or {}
     return {
         "status": state.get("status"),
         "output": str(out) if out else None,
-        "sidecar": f"{out}.pertouch.json" if out else None,
+        "sidecar": f"{out}.pertouch.json" if out and sidecar else None,
         "instruction": state.get("instruction"),
         "instruction_class": state.get("instruction_class"),
         "intent": state.get("intent"),
@@ -84,8 +110,10 @@ def _print_human(s: dict[str, Any]) -> None:
             for attr, e in (entry.get("attributes") or {}).items():
                 how = f"to {e['to']:+.2f}" if "to" in e else f"by {e['by']:+.2f}"
                 con.print(f"  {name}.{attr} {how}")
-    if s["output"]:
+    if s["output"] and s["sidecar"]:
         con.print(f"Wrote {s['output']} and {s['sidecar']}")
+    elif s["output"]:
+        con.print(f"Copied the input unchanged to {s['output']} (nothing was changed).")
     t = s["timings_ms"]
     con.print("Time: " + ", ".join(f"{k} {v:.0f} ms" for k, v in t.items()))
 
@@ -108,7 +136,9 @@ def _warn_unused(pointers: list, recipe: dict) -> None:
 def retouch(
     input: Path = typer.Argument(..., help="Photo to retouch (JPEG, PNG, TIFF, WebP)."),
     instruction: str = typer.Argument(..., help='What to do, in words: "brighter sky", "make it pop", "Kodak film".'),
-    output: Path = typer.Option(..., "-o", "--output", help="Where to write the result (+ OUT.pertouch.json)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Where to write the result (+ OUT.pertouch.json); "
+                                          "default INPUT-retouched.EXT beside the input. A request for no change "
+                                          "(\"leave it as it is\") with -o writes an unchanged copy."),
     vlm: Optional[str] = typer.Option(None, "--vlm", help="Model: builtin (default, offline), openai:MODEL, hf:PATH, fake:FILE."),
     user: Optional[str] = typer.Option(None, "--user", help="Whose taste to recall and remember."),
     remember: bool = typer.Option(False, "--remember", help="Store the result as accepted for --user."),
@@ -122,7 +152,8 @@ def retouch(
                                   help=BOX_HELP + ' Say its name: --box flower=… "make the flower more vivid".'),
     point: list[str] = typer.Option([], "--point", metavar="[NAME=]X,Y", help=POINT_HELP),
 ) -> None:
-    """Retouch a photo from a plain-language instruction (exit 3: nothing could be done)."""
+    """Retouch a photo from a plain-language instruction (exit 3: nothing could be done; questions,
+    "undo" and requests for no change are answered without writing a file, exit 0)."""
     from rich.console import Console
 
     from pertouch.errors import InputError
@@ -143,7 +174,8 @@ def retouch(
 
     pointers = parse_pointers(box, point)  # bad --box/--point: exit 2 before any work
     ref = rt.open_photo(input)  # bad input: exit 2 before any work
-    plan_outputs([input], output, overwrite=overwrite)  # bad output path: exit 2 before any work
+    target = output if output is not None else default_output(input)
+    plan_outputs([input], target, overwrite=overwrite)  # bad output path: exit 2 before any work
     console = Console(stderr=True)
     inputs = {"image_path": ref["path"], "image": ref, "instruction": instruction, "accept": remember}
     if pointers:
@@ -154,21 +186,23 @@ def retouch(
         with console.status("finding regions and separating the pointed ones…"):
             rt.add_pointed(ref, ctx.segmenter, inputs["pointers"])
     state = _progress(build_graph(), inputs, ctx, console)
-    out = None
+    out, kind = None, state.get("instruction_class")
     if state.get("result"):
         console.log("writing the full-resolution result")
-        out = write_result(ref, state["result"]["recipe"], output, ctx=ctx,
+        out = write_result(ref, state["result"]["recipe"], target, ctx=ctx,
                            meta={"instruction": instruction, "vlm": ctx.vlm}, overwrite=overwrite)
+    elif kind == "no-op" and output is not None:  # asked for the file: the photo, unchanged
+        out = copy_unchanged(input, output)
     if out is not None and pointers:
         _warn_unused(pointers, state["result"]["recipe"])
-    s = summary(state, out, (time.perf_counter() - t0) * 1000.0)
+    s = summary(state, out, (time.perf_counter() - t0) * 1000.0, sidecar=bool(state.get("result")))
     if as_json:
         from pertouch.commands._common import print_json
 
         print_json(s)
     else:
         _print_human(s)
-    if out is None:
+    if out is None and kind not in ANSWER_ONLY:
         raise typer.Exit(EXIT_NOTHING_DONE)
 
 

@@ -1,10 +1,15 @@
 """classify: the instruction → intent and its class, and the route it takes.
 
 strong / weak-optimize / weak-style → recall (then plan); out-of-scope or a failed
-model call → respond (which says why); a session follow-up that already carries its
-recipe ("a bit more", "undo"…) → render directly. Regions the intent names but the
+model call → respond (which says why); no-op ("leave it as it is"), question ("is it
+too dark?") and undo (one-shot: nothing to undo) → respond, which answers in words and
+renders nothing; a session follow-up that already carries its recipe ("a bit more",
+"undo"…) → render directly. Regions the intent names but the
 photo's segmentation lacks are looked up with the segmenter's ``find``; those not
 found are recorded ("no sky in this photo"); when none is left, nothing is edited.
+A target relative to another region ("as bright as the water": ``like``) needs both
+regions; its level or shift is filled in from their measured levels, so the critic
+can judge it like any other target.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from pertouch.graph.context import RunContext
 from pertouch.graph.nodes import dump, scene_info, timed
 from pertouch.graph.state import RetouchState, add_error, error
 
-CLASSES = ("strong", "weak-optimize", "weak-style", "out-of-scope")
+CLASSES = ("strong", "weak-optimize", "weak-style", "out-of-scope", "no-op", "question", "undo")
+#: Classes answered in words: nothing is planned, rendered or remembered.
+ANSWER_ONLY = ("no-op", "question", "undo")
 #: region words that mean the whole photo, never looked up.
 WHOLE = {"", "global", "image", "photo", "picture", "all", "everything", "whole", "overall"}
 
@@ -33,13 +40,32 @@ def intent_class(intent: dict[str, Any]) -> str:
 
 
 def target_regions(intent: dict[str, Any]) -> list[str]:
-    """Region words an intent names (excluding the whole photo), in order."""
+    """Region words an intent names (excluding the whole photo), in order; a target's
+    reference region (``like``) counts too."""
     out: list[str] = []
     for t in intent.get("targets") or []:
-        name = str((t or {}).get("region") or "").strip().lower()
-        if name not in WHOLE and name not in out and not (t or {}).get("negated"):
-            out.append(name)
+        if (t or {}).get("negated"):
+            continue
+        for key in ("region", "like"):
+            name = str((t or {}).get(key) or "").strip().lower()
+            if name not in WHOLE and name not in out:
+                out.append(name)
     return out
+
+
+def _named(t: dict[str, Any] | None, missing: list[str]) -> bool:
+    """Are the target's region and its reference (if any) both in the photo?"""
+    return not any(str((t or {}).get(k) or "").strip().lower() in missing for k in ("region", "like"))
+
+
+def _concrete(intent: dict[str, Any], state: RetouchState, regions: list[dict]) -> dict[str, Any]:
+    """The intent with each ``like`` target's level/shift filled in from measured levels."""
+    if not any((t or {}).get("like") for t in intent.get("targets") or []):
+        return intent
+    from pertouch.graph.vlm.builtin_like import concrete_intent
+    from pertouch.graph.vlm.schemas import Intent
+
+    return dump(concrete_intent(Intent.model_validate(intent), scene_info({**state, "regions": regions})))
 
 
 def _resolve(state: RetouchState, ctx: RunContext, names: list[str]) -> tuple[list[dict], list[dict], list[str]]:
@@ -90,6 +116,8 @@ def classify(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
         return Command(goto="respond", update={"errors": errs, "instruction_class": "out-of-scope"})
     kind = intent_class(intent)
     update: dict[str, Any] = {"intent": intent, "instruction_class": kind}
+    if kind in ANSWER_ONLY:  # answered in words by respond; nothing is rendered
+        return Command(goto="respond", update=update)
     if kind == "out-of-scope":
         why = intent.get("explanation") or intent.get("reason") or "this is not a photo-retouching request"
         update["errors"] = add_error(state, error("classify", "out-of-scope", str(why), fatal=True))
@@ -108,13 +136,15 @@ def classify(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
     if errs:
         global_targets = [t for t in intent.get("targets") or []
                           if str((t or {}).get("region") or "").lower() in WHOLE]
-        fatal = bool(missing) and len(missing) == len(names) and not global_targets
+        kept_targets = [t for t in intent.get("targets") or [] if _named(t, missing)]
+        fatal = bool(missing) and (len(missing) == len(names) and not global_targets
+                                   or not kept_targets and not intent.get("style"))
         if fatal:
             errs[-1]["fatal"] = True
         update["errors"] = [*update.get("errors", state.get("errors", [])), *errs]
         if fatal:
             return Command(goto="respond", update=update)
         # the planner must not edit a low-confidence guess at a region that was not found
-        update["intent"] = {**intent, "targets": [t for t in intent.get("targets") or []
-                                                  if str((t or {}).get("region") or "").strip().lower() not in missing]}
+        update["intent"] = {**intent, "targets": kept_targets}
+    update["intent"] = _concrete(update["intent"], state, update.get("regions", state.get("regions", [])))
     return Command(goto="recall", update=update)

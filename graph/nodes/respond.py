@@ -4,6 +4,11 @@ Failures show up here as words and a status, never as a silent success:
 ``ok`` (done), ``partial`` (done, but something named was missing or a check
 failed), ``nothing-done`` (nothing could be done: out of scope, nothing found,
 model failure). Routes to remember when the result was accepted.
+
+Requests answered in words (no result, nothing remembered) are ``ok``: no-op
+("Nothing changed: you asked to keep the photo as it is."), a question (the answer
+and suggestions from the measured levels, :mod:`~pertouch.graph.vlm.builtin_advice`)
+and undo ("There is nothing to undo in a one-shot run; the photo is unchanged.").
 """
 
 from __future__ import annotations
@@ -20,6 +25,27 @@ from pertouch.graph.state import RetouchState, TurnRecord
 
 #: error kinds that make a finished edit "partial" (memory warnings do not).
 PARTIAL_KINDS = {"not-found", "vlm", "render", "impossible"}
+NO_OP_ANSWER = "Nothing changed: you asked to keep the photo as it is."
+UNDO_ANSWER = "There is nothing to undo in a one-shot run; the photo is unchanged."
+#: In a session, an undo the session commands did not catch ("go back to the original").
+SESSION_UNDO_ANSWER = ("Nothing changed: say 'undo' to undo the last change or 'start over' to go back to the "
+                       "original photo.")
+
+
+def answer_only(state: RetouchState) -> str | None:
+    """The answer to a no-op, question or undo request (None for any other class)."""
+    kind = state.get("instruction_class")
+    if kind == "no-op":
+        kept = (state.get("intent") or {}).get("protected") or []
+        return NO_OP_ANSWER + (f" Left alone, as asked: {', '.join(kept)}." if kept else "")
+    if kind == "undo":
+        return SESSION_UNDO_ANSWER if state.get("session") else UNDO_ANSWER
+    if kind == "question":
+        from pertouch.graph.nodes import scene_info
+        from pertouch.graph.vlm.builtin_advice import answer_question
+
+        return answer_question(state.get("instruction", ""), scene_info(state))
+    return None
 
 
 def _understood(state: RetouchState) -> str:
@@ -29,7 +55,11 @@ def _understood(state: RetouchState) -> str:
         parts = []
         for t in intent.get("targets") or []:
             what = f"{t.get('region', 'global')} {t.get('attribute')}"
-            how = f"set to {t['level']:+.2f}" if t.get("direction") == "set" else f"{t.get('direction')}"
+            if t.get("like"):  # "as bright as the water", "darker than the sky"
+                how = (f"as the {t['like']}" if t.get("direction") == "set"
+                       else f"{t.get('direction')} past the {t['like']}")
+            else:
+                how = f"set to {t['level']:+.2f}" if t.get("direction") == "set" else f"{t.get('direction')}"
             if t.get("magnitude"):
                 how += f" ({t['magnitude']})"
             parts.append(f"{what} {how}")
@@ -58,6 +88,9 @@ def _regions_used(state: RetouchState, best: dict | None) -> str:
 
 def summarize(state: RetouchState) -> tuple[str, str, dict[str, Any] | None]:
     """(status, answer text, result) of the finished run."""
+    words = answer_only(state)
+    if words is not None:
+        return "ok", words, None
     errors = state.get("errors") or []
     rounds = state.get("rounds") or []
     best = next((r for r in rounds if r["round"] == state.get("best_round")), rounds[-1] if rounds else None)
@@ -83,6 +116,9 @@ def summarize(state: RetouchState) -> tuple[str, str, dict[str, Any] | None]:
                      f"result is round {best['round']}.")
         result = {"round": best["round"], "recipe": best["recipe"], "preview": best["preview"],
                   "achieved": best.get("achieved", []), "critique": best.get("critique", {})}
+        notes = (state.get("plan") or {}).get("notes")
+        if notes and any(t.get("like") for t in (state.get("intent") or {}).get("targets") or []):
+            lines.append(f"Plan: {notes.rstrip('.')}.")  # what "as bright as the water" became
         expl = (best.get("critique") or {}).get("explanation")
         if expl:
             lines.append(expl if expl.endswith(".") else expl + ".")

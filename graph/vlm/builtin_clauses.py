@@ -25,6 +25,7 @@ class Mention:
     mag_word: str | None = None
     number: tuple | None = None  # ("set", v) | ("shift", signed v) | ("size", v)
     merged: bool = False
+    like: tuple | None = None  # ("set" | "rel", reference label): "as bright as the water", "darker than the sky"
 
 
 @dataclass

@@ -20,8 +20,9 @@ protects regions, "keep the skin tones", is a no-op that keeps them).
 
 :func:`take_comparatives` reads levels relative to another region from the tagged
 items ("as bright as the water", "darker than the sky", "the same warmth as the
-sea", "match the sky's brightness to the water"); :func:`apply_likes` turns the
-matching targets into ``like`` targets (direction ``set`` with no level, or the
+sea", "match the sky's brightness to the water"): the reference phrase is cut and the
+comparative's attribute item carries the reference, so the parser's target for it is a
+``like`` target (:func:`like_target`: direction ``set`` with no level, or the
 comparative's direction with no shift), which the planner resolves from measured
 levels (:mod:`pertouch.graph.vlm.builtin_like`).
 
@@ -234,24 +235,20 @@ def apply_hedge(targets: list[Target], hedge: str | None) -> list[Target]:
 
 # --- comparatives to a named region ---------------------------------------------------------
 
-@dataclass
-class Like:
-    """A level relative to another region: ``how`` is "set" ("as bright as") or "rel" ("darker than")."""
-
-    attribute: str
-    like: str
-    how: str
+def like_of(it: Item) -> tuple | None:
+    """The ``("set" | "rel", reference label)`` an attribute item carries, or None."""
+    return it.tag[3] if it.tag[0] == "attr" and len(it.tag) > 3 else None
 
 
-def _directed(it: Item) -> Item:
-    """The attribute item with a direction (a noun, "brightness", gets "up": the target is set anyway)."""
-    return it if it.tag[2] is not None else Item(("attr", it.tag[1], "up"), it.text)
+def _with_like(it: Item, how: str, label: str) -> Item:
+    """The attribute item carrying its reference (a noun, "brightness", gets "up": a set target ignores it)."""
+    return Item(("attr", it.tag[1], it.tag[2] or "up", (how, label)), it.text)
 
 
-def take_comparatives(items: list[Item]) -> tuple[list[Item], list[Like]]:
-    """Items without the reference phrases, and the comparatives they made (see the module docstring)."""
+def take_comparatives(items: list[Item]) -> list[Item]:
+    """Items without the reference phrases; the attribute item of each comparative carries its
+    reference as a 4th tag element (see the module docstring and :func:`like_of`)."""
     out: list[Item] = []
-    likes: list[Like] = []
     n, i = len(items), 0
 
     def region_at(j: int) -> str | None:
@@ -262,38 +259,30 @@ def take_comparatives(items: list[Item]) -> tuple[list[Item], list[Like]]:
         if it.text in ("as", "same"):  # "as bright as the water", "as much contrast as", "the same warmth as"
             j = i + 1 + (i + 1 < n and items[i + 1].tag[0] == "mag")
             if j < n and items[j].tag[0] == "attr" and j + 1 < n and items[j + 1].text == "as" and region_at(j + 2):
-                out.append(_directed(items[j]))
-                likes.append(Like(items[j].tag[1], region_at(j + 2), "set"))
+                out.append(_with_like(items[j], "set", region_at(j + 2)))
                 i = j + 3
                 continue
         if it.text == "than" and region_at(i + 1):  # "darker than the sky", "more contrast than the sea"
-            attr = next((x for x in reversed(out[-3:]) if x.tag[0] == "attr"), None)
-            if attr is not None:
-                likes.append(Like(attr.tag[1], region_at(i + 1), "rel"))
+            k = next((k for k in range(len(out) - 1, max(-1, len(out) - 4), -1) if out[k].tag[0] == "attr"), None)
+            if k is not None:
+                out[k] = _with_like(out[k], "rel", region_at(i + 1))
                 i += 2
                 continue
         if it.text == "match" and region_at(i + 1):  # "match the sky's brightness to the water"
             j = i + 2
             if j + 1 < n and items[j].tag[0] == "attr" and items[j + 1].text in ("to", "with") and region_at(j + 2):
-                out += [items[i + 1], _directed(items[j])]
-                likes.append(Like(items[j].tag[1], region_at(j + 2), "set"))
+                out += [items[i + 1], _with_like(items[j], "set", region_at(j + 2))]
                 i = j + 3
                 continue
         out.append(it)
         i += 1
-    return out, likes
-
-
-def apply_likes(targets: list[Target], likes: list[Like]) -> list[Target]:
-    """Targets of a comparative's attribute (on another region than the reference) get its ``like``."""
-    out = list(targets)
-    for lk in likes:
-        for k, t in enumerate(out):
-            if t.attribute != lk.attribute or t.region == lk.like or t.like is not None:
-                continue
-            if lk.how == "set":
-                out[k] = Target(region=t.region, attribute=t.attribute, direction="set", like=lk.like)
-            else:
-                out[k] = Target(region=t.region, attribute=t.attribute, direction=t.direction, like=lk.like,
-                                magnitude=t.magnitude)
     return out
+
+
+def like_target(region: str, attribute: str, direction: str | None, magnitude: str | None, like: tuple) -> Target:
+    """The target of a comparative: ``set`` with no level ("as bright as"), or the comparative's
+    direction with no shift ("darker than"); the planner reads the reference's level."""
+    how, label = like
+    if how == "set" or direction is None:
+        return Target(region=region, attribute=attribute, direction="set", like=label)
+    return Target(region=region, attribute=attribute, direction=direction, like=label, magnitude=magnitude)

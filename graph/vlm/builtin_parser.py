@@ -19,7 +19,7 @@ from __future__ import annotations
 from pertouch.graph.vlm import builtin_lexicon as lex
 from pertouch.graph.vlm.builtin_clauses import Clause, Mention, pair, split_clauses
 from pertouch.graph.vlm.builtin_intents import (
-    apply_hedge, apply_likes, explain_no_edit, no_edit_kind, read_cues, take_comparatives,
+    apply_hedge, explain_no_edit, like_of, like_target, no_edit_kind, read_cues, take_comparatives,
 )
 from pertouch.graph.vlm.builtin_regions import extract as extract_regions
 from pertouch.graph.vlm.builtin_regions import restore as restore_regions
@@ -72,7 +72,7 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
             if d is None and last is not None and not last.merged and last.direction and prev and prev[0] == "attr":
                 if it.text not in _GENERIC_COLOR:
                     last.attribute = attr  # "darker shadows", "brighter highlights"
-                last.merged = True
+                last.merged, last.like = True, last.like or like_of(it)
                 continue
             if (d is not None and last is not None and last.direction is None and not last.merged
                     and seq and seq[-1][0] == "M" and seq[-1][1] is last):
@@ -80,7 +80,7 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
                 last.direction = {"up": "down", "down": "up"}[d] if pend_flip else d
                 if last.attribute == "colorfulness" and attr != "colorfulness":
                     last.attribute = attr
-                last.merged = True
+                last.merged, last.like = True, last.like or like_of(it)
                 if pend_mag and last.mag is None:
                     last.mag, last.mag_word = pend_mag
                 continue
@@ -93,7 +93,7 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
                 d = {"up": "down", "down": "up"}[d]
             elif pend_flip:
                 d = {"up": "down", "down": "up"}[d]
-            m = Mention(attr, d)
+            m = Mention(attr, d, like=like_of(it))
             if pend_mag:
                 m.mag, m.mag_word = pend_mag
             if pend_num:
@@ -182,6 +182,8 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
 
 
 def _target(region: str, m: Mention, default_mag: float | None) -> Target | None:
+    if m.like is not None and m.like[1] != region:  # "as bright as the water": the planner reads its level
+        return like_target(region, m.attribute, m.direction, m.mag_word, m.like)
     if m.number and m.number[0] == "set":
         return Target(region=region, attribute=m.attribute, direction="set", level=max(-1.0, min(1.0, m.number[1])))
     if m.number and m.number[0] == "shift":
@@ -279,14 +281,14 @@ def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[st
     use_embeddings = use_embeddings and not cues.found
     tokens = tokenize(cues.text)
     items, fixes = tag(tokens)
-    items, likes = take_comparatives(restore_regions(items, refs))
+    items = take_comparatives(restore_regions(items, refs))
     clauses = split_clauses(items)
     kinds = {it.tag[0] for it in items}
     neg_items = [it for c in clauses if c.neg for it in c.items]
     default_mag = next((it.tag[1] for it in neg_items if it.tag[0] == "mag"), None)
     targets, named = _clause_targets(clauses, default_mag)
     protected = list(dict.fromkeys(it.tag[1] for it in neg_items if it.tag[0] == "region"))
-    targets = apply_hedge(apply_likes([t for t in targets if t.region not in protected], likes), cues.hedge)
+    targets = apply_hedge([t for t in targets if t.region not in protected], cues.hedge)
     styles = [it.tag[1] for it in items if it.tag[0] == "style"]
     style_words = [it.text for it in items if it.tag[0] == "style"]
     cue = has_cue(items)
@@ -295,11 +297,12 @@ def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[st
     objverb_only = "objverb" in kinds and not targets
     optimize = any(it.tag[0] == "optimize" for c in clauses if not c.neg for it in c.items)
     unknown = [it.text for it in items if it.tag[0] == "word"]
-    chatter = [it.text for c in clauses if not c.neg for it in c.items if it.tag[0] == "word" and it.text not in lex.COMMON]
+    chatter = [it.text for c in clauses if not c.neg for it in c.items
+               if it.tag[0] == "word" and it.text not in lex.COMMON]
     if protected and not chatter:  # "keep the skin tones": nothing more to guess
         use_embeddings = False
-    plain = [t for t in targets if t.region == GLOBAL and t.magnitude is None and t.direction != "set" and t.like is None
-             and abs(abs(t.shift) - PLAIN) < 1e-9]
+    plain = [t for t in targets if t.region == GLOBAL and t.magnitude is None and t.direction != "set"
+             and t.like is None and abs(abs(t.shift) - PLAIN) < 1e-9]
     if cue and not styles and not oos and not optimize and unknown and use_embeddings and len(plain) == len(targets):
         # "look like a cold december morning": a described look whose only edits are its own adjectives
         from pertouch.graph.vlm.builtin_embedding import fallback_classify

@@ -25,7 +25,7 @@ from pertouch.engine.attributes import CORE_NAMES, LEVEL_EXTENDED, clamp_level
 from pertouch.graph.vlm.base import Preferences, VLMError, normalize_preferences
 from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
 from pertouch.graph.vlm.builtin_styles import direction_of, get_style, guarded_level
-from pertouch.graph.vlm.schemas import GLOBAL, Critique, Intent, Plan, PlanEdit, SceneInfo
+from pertouch.graph.vlm.schemas import GLOBAL, NO_EDIT_KINDS, Critique, Intent, Plan, PlanEdit, SceneInfo
 
 #: weak-optimize touches a level only when it is this far from its goal ...
 OPTIMIZE_THRESHOLD = 0.25
@@ -131,11 +131,19 @@ def scale_end_note(what: str, attribute: str, level: float | None, shift: float)
     return None
 
 
-def _strong(intent: Intent, scene: SceneInfo) -> tuple[list[PlanEdit], list[str], list[str]]:
+def _strong(intent: Intent, scene: SceneInfo) -> tuple[list[PlanEdit], list[str], list[str], list[str]]:
+    """(edits, missing, impossible, notes) of the targets; ``like`` ones via :mod:`builtin_like`."""
     edits: list[PlanEdit] = []
     missing: list[str] = []
     impossible: list[str] = []
+    said: list[str] = []
     for t in intent.targets:
+        if t.like is not None:  # "as bright as the water": from the reference's measured level
+            from pertouch.graph.vlm.builtin_like import like_edits
+
+            more, miss, imp, notes = like_edits(t, scene)
+            edits, missing, impossible, said = edits + more, missing + miss, impossible + imp, said + notes
+            continue
         names = resolve_label(t.region, scene)
         if not names:
             missing.append(t.region)
@@ -153,7 +161,7 @@ def _strong(intent: Intent, scene: SceneInfo) -> tuple[list[PlanEdit], list[str]
             else:
                 edits.append(PlanEdit(region=n, attribute=t.attribute, by=t.shift,
                                       reason=f"asked: {t.attribute} {t.direction} ({words})"))
-    return edits, list(dict.fromkeys(missing)), impossible
+    return edits, list(dict.fromkeys(missing)), impossible, said
 
 
 def _goal(label: str, attr: str, prefs: dict, pull: float) -> tuple[float, bool]:
@@ -259,12 +267,13 @@ def make_plan(intent: Intent, scene: SceneInfo, preferences: Preferences | None 
               critique: Critique | None = None) -> Plan:
     """The builtin planner's :class:`Plan` (see the module docstring)."""
     prefs = normalize_preferences(preferences)
-    if intent.kind == "out-of-scope":
-        return Plan(notes="nothing to do: " + (intent.explanation or "out of scope"))
+    if intent.kind in ("out-of-scope", *NO_EDIT_KINDS):  # no-op, question, undo: words, not edits
+        return Plan(notes="nothing to do: " + (intent.explanation or intent.kind))
     impossible: list[str] = []
+    said: list[str] = []  # what the ``like`` targets were turned into
     if intent.kind == "strong":
         edits, missing = _style(intent, scene, prefs) if intent.style else ([], [])
-        more, missing2, impossible = _strong(intent, scene)
+        more, missing2, impossible, said = _strong(intent, scene)
         edits, missing = edits + more, missing + missing2
     elif intent.kind == "weak-style":
         edits, missing = _style(intent, scene, prefs)
@@ -279,6 +288,8 @@ def make_plan(intent: Intent, scene: SceneInfo, preferences: Preferences | None 
         notes = "nothing to do: " + "; ".join(impossible)
     elif impossible:
         notes += "; " + "; ".join(impossible)
+    if said:
+        notes += "; " + "; ".join(said)
     if missing:
         notes += f"; not in this photo: {', '.join(dict.fromkeys(missing))}"
     return Plan(edits=edits, missing=list(dict.fromkeys(missing)), impossible=impossible, notes=notes)
