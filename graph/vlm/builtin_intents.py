@@ -89,6 +89,7 @@ _NOOP = (
                r"(?=\s*(?:[.,;!?]|$|please\b|thanks?\b|thank you\b|i\b|it\b))"),
     re.compile(r"\bno (?:changes?|edits?|editing|adjustments?|retouching|touch ?ups?)(?:\s+(?:please|needed|necessary|"
                r"required|at all))?\b(?!\s+(?:to|on|in|for|except|but|apart)\b)"),
+    re.compile(r"^\s*(?:no|nope|nothing|none|no thanks?)\s*[.!]*\s*$"),
     re.compile(r"\b(?:do nothing|nothing to (?:change|do|fix|edit|improve)|nothing needs (?:changing|fixing|to change|"
                r"to be (?:changed|done|fixed))|(?:it |this )?(?:does not|doesn't|doesnt) need (?:anything|any "
                r"(?:changes?|edits?|editing|work)|changing|editing|to (?:change|be changed))|needs no "
@@ -192,15 +193,16 @@ def read_cues(text: str) -> Cues:
     return cues
 
 
-def no_edit_kind(cues: Cues, request: bool, protected: list[str]) -> str | None:
-    """The kind of a request that asks for no edit, or None when it asks for one."""
+def no_edit_kind(cues: Cues, request: bool, kept: bool) -> str | None:
+    """The kind of a request that asks for no edit, or None when it asks for one. ``kept``: the
+    request said what to leave alone ("keep the skin tones", "leave the colours as they are")."""
     if request:
         return None
     if cues.questions:
         return "question"
     if cues.undo:
         return "undo"
-    if cues.noop or protected:
+    if cues.noop or kept:
         return "no-op"
     return None
 
@@ -274,9 +276,28 @@ def take_comparatives(items: list[Item]) -> list[Item]:
                 out += [items[i + 1], _with_like(items[j], "set", region_at(j + 2))]
                 i = j + 3
                 continue
+            if j < n and items[j].text in ("to", "with") and region_at(j + 1):  # "match the sky to the water"
+                out += [items[i + 1], *_match_all(it, region_at(j + 1))]
+                i = j + 2
+                continue
+        if it.text == "match" and region_at(i + 1) is None and i + 1 < n and items[i + 1].text in ("to", "with"):
+            i += 1  # "the sky should match with the water"
+            continue
+        if it.text == "match" and region_at(i + 1) and any(x.tag[0] == "region" for x in out):
+            out += _match_all(it, region_at(i + 1))  # "the sky should match the water"
+            i += 2
+            continue
         out.append(it)
         i += 1
     return out
+
+
+#: What "match the sky to the water" matches when no attribute is named: its light and colour.
+MATCHED = ("brightness", "temperature", "colorfulness")
+
+
+def _match_all(it: Item, label: str) -> list[Item]:
+    return [Item(("attr", a, "up", ("set", label)), it.text) for a in MATCHED]
 
 
 def like_target(region: str, attribute: str, direction: str | None, magnitude: str | None, like: tuple) -> Target:

@@ -299,7 +299,8 @@ def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[st
     unknown = [it.text for it in items if it.tag[0] == "word"]
     chatter = [it.text for c in clauses if not c.neg for it in c.items
                if it.tag[0] == "word" and it.text not in lex.COMMON]
-    if protected and not chatter:  # "keep the skin tones": nothing more to guess
+    kept = bool(protected or neg_items)  # "keep the skin tones", "leave the colours as they are"
+    if kept and not chatter:  # nothing more to guess
         use_embeddings = False
     plain = [t for t in targets if t.region == GLOBAL and t.magnitude is None and t.direction != "set"
              and t.like is None and abs(abs(t.shift) - PLAIN) < 1e-9]
@@ -319,7 +320,7 @@ def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[st
         elif guess == "optimize":
             optimize = True
     why = None
-    no_edit = no_edit_kind(cues, bool(targets or style or oos or objverb_only or optimize), protected)
+    no_edit = no_edit_kind(cues, bool(targets or style or oos or objverb_only or optimize), kept)
     if no_edit:
         kind = no_edit
     elif targets:

@@ -60,7 +60,8 @@ def test_prompts_tell_models_about_the_new_kinds_and_like():
 @pytest.mark.parametrize("text", [
     "Don't change anything, it's perfect as it is.", "it's fine as is", "leave it", "no changes",
     "Please leave the image unchanged.", "I like it the way it is", "nothing to change, looks great",
-    "don't bother editing it", "keep everything as it is",
+    "don't bother editing it", "keep everything as it is", "nothing", "No thanks.",
+    "leave the colours as they are", "keep the original colours",
 ])
 def test_requests_for_no_change_are_no_op(text):
     i = parse(text)
@@ -169,6 +170,21 @@ def test_each_comparative_keeps_its_own_reference():
     assert [(t.region, t.direction, t.like) for t in i.targets] == [("sky", "set", "water"), ("ground", "down", "sky")]
     i = parse("make the sky and the ground as bright as the water")
     assert {(t.region, t.like) for t in i.targets} == {("sky", "water"), ("ground", "water")}
+
+
+@pytest.mark.parametrize("text", ["match the sky to the water", "the sky should match the water"])
+def test_matching_a_region_without_an_attribute_matches_its_light_and_colour(text):
+    from pertouch.graph.vlm.builtin_intents import MATCHED
+
+    i = parse(text)
+    assert i.kind == "strong"
+    assert sorted((t.region, t.attribute, t.direction, t.like) for t in i.targets) == sorted(
+        ("sky", a, "set", "water") for a in MATCHED)
+
+
+def test_no_followed_by_a_request_is_the_request():
+    assert parse("no, make it warmer").kind == "strong"
+    assert parse("nothing too strong, just a bit warmer").targets[0].shift == pytest.approx(0.1)
 
 
 def test_comparatives_without_a_region_are_plain_edits():
