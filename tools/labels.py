@@ -73,7 +73,10 @@ class Cues:
     """Per-photo proxy maps: ``rgb`` uint8 ``(h, w, 3)``; ``lab`` float32 (L 0–100);
     ``grad`` |∇L| float32; ``person`` the gated person cue; ``grey`` no colour;
     ``closeup`` a salient non-person foreground object fills much of the frame
-    (a cat, a cup, a flower: its background is rarely sky)."""
+    (a cat, a cup, a flower: its background is rarely sky); ``lines`` and ``structure``
+    float32 ``(h, w)`` in [0, 1], the fine and coarse density of long straight
+    horizontal/vertical edges (:func:`straight_lines`, :func:`structure_of`; None: not
+    computed, taken as none)."""
 
     rgb: np.ndarray
     lab: np.ndarray
@@ -83,6 +86,7 @@ class Cues:
     closeup: float = 0.0
     median_L: float = 50.0
     lines: np.ndarray | None = None
+    structure: np.ndarray | None = None
 
 
 #: Straight edges at least this share of the proxy's diagonal long, within
@@ -116,7 +120,7 @@ def straight_lines(rgb: np.ndarray) -> np.ndarray:
     return cv2.boxFilter(out, -1, (2 * k + 1, 2 * k + 1))
 
 
-def structure(lines: np.ndarray) -> np.ndarray:
+def structure_of(lines: np.ndarray) -> np.ndarray:
     """Coarse straight-edge density: :func:`straight_lines` averaged over a window a
     tenth of the proxy's diagonal (a facade between its windows, a wall between frames)."""
     h, w = lines.shape
@@ -143,8 +147,9 @@ def compute_cues(rgb: np.ndarray, person: PersonEvidence | None = None) -> Cues:
     # A close-up object, or a person filling much of the frame (a portrait): the
     # background is rarely sky.
     closeup = salient if (person.confidence == 0 and salient > 0.08) or salient > 0.35 else 0.0
+    lines = straight_lines(rgb)
     return Cues(rgb=rgb, lab=lab, grad=grad, person=person, grey=grey, closeup=closeup,
-                median_L=float(np.median(lab[..., 0])), lines=straight_lines(rgb))
+                median_L=float(np.median(lab[..., 0])), lines=lines, structure=structure_of(lines))
 
 
 def group_features(cues: Cues, groups: np.ndarray, n: int) -> dict[str, np.ndarray]:
@@ -166,7 +171,7 @@ def group_features(cues: Cues, groups: np.ndarray, n: int) -> dict[str, np.ndarr
         "tex": mean(cues.grad), "y": mean(ys), "top": mean(top) * 40, "person": mean(cues.person.mask),
         "area": cnt / (h * w),
         "lines": mean(cues.lines) if cues.lines is not None else np.zeros(n),
-        "structure": mean(structure(cues.lines)) if cues.lines is not None else np.zeros(n),
+        "structure": mean(cues.structure) if cues.structure is not None else np.zeros(n),
     }
     f["relL"] = mL - cues.median_L
     f["closeup"] = np.full(n, cues.closeup)

@@ -47,7 +47,7 @@ def test_straight_lines_see_a_facade_not_foliage():
     for m in (fac, leaf):
         assert m.shape == (192, 256) and m.dtype == np.float32 and 0 <= m.min() and m.max() <= 1
     assert fac.mean() > 0.03 and fac.mean() > 10 * leaf.mean()
-    assert lb.structure(fac).mean() == pytest.approx(fac.mean(), rel=0.3)  # a coarse average of the same
+    assert lb.structure_of(fac).mean() == pytest.approx(fac.mean(), rel=0.3)  # a coarse average of the same
 
 
 def test_straight_edges_raise_building_and_lower_vegetation_scores():

@@ -64,17 +64,12 @@ def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
     return n, cc
 
 
-def _fix_sky(labels: np.ndarray, scores: np.ndarray, sp: np.ndarray) -> None:
-    """Sky must reach the top edge; detached sky below the horizon takes its next-best label;
-    clouds need a sky."""
+def _fix_sky(labels: np.ndarray, scores: np.ndarray, sp: np.ndarray, conf_px: np.ndarray) -> None:
+    """Sky must reach the top edge; detached sky below the horizon takes its next-best label
+    (and that label's probability as confidence); clouds need a sky."""
     sky = labels == SKY
     if not sky.any() or sky[: max(1, labels.shape[0] // 40)].sum() == 0:
-        for lab in (SKY, CLOUDS):
-            m = labels == lab
-            if m.any():
-                alt = scores[sp[m]]
-                alt[:, [SKY, CLOUDS]] = -np.inf
-                labels[m] = alt.argmax(axis=1)
+        _next_best(labels, (labels == SKY) | (labels == CLOUDS), scores, sp, conf_px, (SKY, CLOUDS))
         return
     n, cc = _components(sky)
     top_ids = set(np.unique(cc[: max(1, labels.shape[0] // 40)][sky[: max(1, labels.shape[0] // 40)]]))
@@ -85,15 +80,19 @@ def _fix_sky(labels: np.ndarray, scores: np.ndarray, sp: np.ndarray) -> None:
             continue
         comp = cc == i
         if np.nonzero(comp)[0].mean() > horizon:
-            alt = scores[sp[comp]].mean(axis=0)
-            alt[SKY] = -np.inf
-            labels[comp] = int(alt.argmax())
+            alt = scores[sp[comp]]
+            alt[:, SKY] = -np.inf
+            k = int(alt.mean(axis=0).argmax())
+            labels[comp] = k
+            conf_px[comp] = confidence_of(softmax(alt)[:, k])
 
 
-def _split_horizon(labels: np.ndarray, cues: Cues) -> None:
+def _split_horizon(labels: np.ndarray, cues: Cues, prob: np.ndarray | None = None, sp: np.ndarray | None = None,
+                   conf_px: np.ndarray | None = None) -> None:
     """Water seen through haze merges with the sky; a textured shoreline band across the
     sky separates them. Sky below such a band, darker than above it, becomes water (in a
-    grey photo, where water and a far field look alike, ground)."""
+    grey photo, where water and a far field look alike, ground), as sure as its
+    superpixels are sky-like (sky, clouds or water) when ``prob``/``sp``/``conf_px`` are given."""
     sky = labels == SKY
     h = labels.shape[0]
     count = sky.sum(axis=1)
@@ -114,6 +113,9 @@ def _split_horizon(labels: np.ndarray, cues: Cues) -> None:
         above[r:] = False
         if L[above].mean() - L[below].mean() >= 4:
             labels[below] = LABELS.index("ground") if cues.grey else WATER
+            if prob is not None and sp is not None and conf_px is not None:
+                # the band says which of the two a sky-like surface is: as sure as it is sky-like
+                conf_px[below] = confidence_of(prob[sp[below]][:, [SKY, CLOUDS, WATER]].sum(axis=1))
         return
 
 
@@ -330,13 +332,13 @@ class BuiltinSegmenter(Segmenter):
         labels[labels == PERSON] = OTHER if cues.person.confidence == 0 else PERSON
         labels[(labels == PERSON) & ~person] = OTHER
         labels[person] = PERSON
-        _fix_sky(labels, scores, sp)
+        conf_px = confidence_of(prob.max(axis=1))[sp]
+        _fix_sky(labels, scores, sp, conf_px)
         _water_touching_sky(labels, cues.lab)
-        _split_horizon(labels, cues)
+        _split_horizon(labels, cues, prob, sp, conf_px)
         # sky borders are off by up to a superpixel: re-decide them by local colour
         labels[:] = refine_labels(absorb_small(labels, SKY, {CLOUDS}), cues.lab, band=sky_band(labels.shape),
                                   frozen={PERSON}, only=SKY)
-        conf_px = confidence_of(prob.max(axis=1))[sp]
         _gate_sky(labels, cues, scores, sp, conf_px)
         _water_needs_a_sky(labels, scores, sp, conf_px)
         _ground_on_the_bottom(labels, cues, scores, sp, conf_px)
