@@ -221,7 +221,7 @@ def _in_room(scene: "Scene", mask: np.ndarray, word: str) -> str | None:
     from pertouch.tools.perception import FIND_MIN_CONFIDENCE
 
     if any(r.label in ("sky", "clouds") and r.confidence >= FIND_MIN_CONFIDENCE for r in scene.regions):
-        return "the photo has a sky (outdoors, a wall is a building)"
+        return "the photo has a sky (outdoors the building or ground region answers)"
     cues = scene.cues
     if cues is None or cues.lines is None:
         return "no cues to tell a room"

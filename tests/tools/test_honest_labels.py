@@ -80,6 +80,17 @@ def test_texture_is_foliage_only_where_it_is_green():
     assert s[0, v] > s[1, v] + 2.0
 
 
+def test_a_painted_green_wall_is_not_foliage():
+    img = np.full((160, 240, 3), (70, 140, 60), np.float32)
+    img *= 0.9 + 0.2 * np.linspace(0, 1, 160)[:, None, None]  # lit unevenly, but smooth
+    img[110:] = (120, 100, 80)
+    img = img.astype(np.uint8)
+    segs = B.BuiltinSegmenter().segment(img, lb.compute_cues(img))
+    green = [s for s in segs if s.label == "vegetation"]
+    assert all(s.confidence < 0.2 for s in green)
+    assert B._painted(lb.compute_cues(_foliage()), np.ones((192, 256), bool)) < 0.1
+
+
 # --- the builtin's scene rules -----------------------------------------------------------
 
 SKY, WATER, GROUND, OTHER = (lb.LABELS.index(n) for n in ("sky", "water", "ground", "other"))

@@ -25,8 +25,8 @@ from pertouch.tools.labels import (LABELS, Cues, calibrate, class_scores, comput
 from pertouch.tools.segmentation import Segment, Segmenter
 from pertouch.tools.segmenters.slic import slic_lab
 
-SKY, CLOUDS, WATER, PERSON, GROUND, OTHER = (LABELS.index(n) for n in ("sky", "clouds", "water", "person", "ground",
-                                                                         "other"))
+SKY, CLOUDS, WATER, VEGETATION, PERSON, GROUND, OTHER = (
+    LABELS.index(n) for n in ("sky", "clouds", "water", "vegetation", "person", "ground", "other"))
 #: Islands smaller than this fraction of the image join a neighbour.
 MIN_AREA = 0.004
 #: The person label's disconnected parts become separate regions when each is at least
@@ -261,6 +261,17 @@ def _water_touching_sky(labels: np.ndarray, lab: np.ndarray | None = None) -> No
         labels[comp > 0] = SKY
 
 
+def _painted(cues: Cues, mask: np.ndarray) -> float:
+    """How much a green region looks painted rather than grown, in [0, 1]: smooth (mean
+    |∇L| under 1–2) and even (lightness spread under 4–8 L units) — a painted wall, a felt
+    table. Foliage, sharp or blurred, is blotchy with light and shade."""
+    L = cues.lab[..., 0][mask]
+    if L.size == 0:
+        return 0.0
+    tex = float(cues.grad[mask].mean(dtype=np.float64))
+    return (1 - _ramp(tex, 1.0, 2.0)) * (1 - _ramp(float(L.std()), 4.0, 8.0))
+
+
 def _absorb_islands(labels: np.ndarray) -> None:
     """Components under MIN_AREA take the most common label around them (each island is
     handled in its bounding box, one pixel wider: the same result as on the whole map)."""
@@ -362,6 +373,8 @@ class BuiltinSegmenter(Segmenter):
                     else:  # a label backed by a few superpixels is less sure
                         area = float(part.mean())
                         conf *= area / (area + AREA_PRIOR)
+                    if lab == VEGETATION:
+                        conf *= 1 - _painted(cues, part)
                     soft = part.astype(np.float32)
                 segments.append(Segment(mask=soft, label=name, confidence=round(calibrate(name, round(conf, 3)), 3)))
         segments.sort(key=lambda s: -float(s.mask.mean()))
