@@ -283,13 +283,15 @@ def find_in_scene(scene: "Scene", text: str) -> "Region":
 
     key = " ".join(text.strip().lower().split())
     label = lb.canonical_label(key)
+    same_label = [r for r in scene.regions if r.label == label and r.confidence >= FIND_MIN_CONFIDENCE]
     for r in scene.regions:
-        if r.name == key and (label is None or r.name != r.label or r.confidence >= FIND_MIN_CONFIDENCE):
+        if r.name == key and (label is None or r.name != r.label or r.confidence >= FIND_MIN_CONFIDENCE) \
+                and not (r.name == label and len(same_label) > 1):  # "vegetation" is every vegetation region
             return r
     found = named.resolve(scene, key)
     if found is not None:
         return found
-    last = key.split()[-1] if key else ""
+    last = next((w for w in key.split() if w in SURFACES), "")  # "the wall behind them"
     if last in SURFACES:
         found = _surface(scene, last, key)
         if found is not None:

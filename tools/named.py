@@ -97,6 +97,8 @@ def parse(text: str) -> Phrase | None:
     words = _words(t)
     label = "face" if any(w in FACE_WORDS for w in words) else ("person" if any(w in PERSON_WORDS for w in words)
                                                                else None)
+    if label is not None and _other_thing_first(words):
+        return None  # "the wall behind them" is a wall, "the table in front of them" a table
     pos = next((POSITIONS[w] for w in words if w in POSITIONS), None)
     count = next((COUNTS[w] for w in words if w in COUNTS), None)
     if label is None:
@@ -111,6 +113,20 @@ def parse(text: str) -> Phrase | None:
     if pos is None and count in (None, 0):
         return None if count is None else Phrase("instance", label=label, count=0)
     return Phrase("instance", label=label, position=pos, count=count)
+
+
+def _other_thing_first(words: list[str]) -> bool:
+    """Does a thing that is not a person or a face come before the first person/face word?"""
+    from pertouch.tools.labels import canonical_label
+
+    for w in words:
+        if w in PERSON_WORDS or w in FACE_WORDS:
+            return False
+        if w not in POSITIONS and w not in COUNTS and w not in ("the", "a", "an") and canonical_label(w) not in (None, "person", "face"):
+            return True
+        if w in ("wall", "walls", "floor", "table", "ceiling", "desk"):
+            return True
+    return False
 
 
 # --- spatial masks ------------------------------------------------------------------

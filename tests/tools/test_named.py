@@ -72,3 +72,8 @@ def test_pick_by_position_and_count():
     assert pick(people, "smallest", None) == [c]
     assert pick(people, "front", 2) == [b, a]
     assert pick(people, None, 0) == people
+
+
+@pytest.mark.parametrize("text", ["the wall behind them", "the table in front of them", "the sky above her"])
+def test_a_thing_named_before_the_people_is_that_thing(text):
+    assert parse(text) is None  # not "the back person": finding goes on to the wall/table/sky
