@@ -28,7 +28,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import cv2
 import numpy as np
 
-from pertouch.tools.person import PersonEvidence, person_evidence
+from pertouch.tools.person import PersonEvidence
 
 LABELS: tuple[str, ...] = ("sky", "clouds", "water", "vegetation", "person", "building", "ground", "snow", "other")
 PARTS: tuple[str, ...] = ("face", "skin", "hair", "face_skin", "eyes", "lips", "eyebrows")
@@ -130,7 +130,8 @@ def structure_of(lines: np.ndarray) -> np.ndarray:
 
 def compute_cues(rgb: np.ndarray, person: PersonEvidence | None = None) -> Cues:
     """Cue maps for a uint8 RGB proxy ``(h, w, 3)``. ``person``: the person cue when the
-    caller already has it (perception's people detector); else the gated selfie model."""
+    caller already has it (perception runs the detectors on a larger proxy); else the
+    detectors run on ``rgb``."""
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     L = cv2.GaussianBlur(lab[..., 0], (3, 3), 0)
     gx = cv2.Sobel(L, cv2.CV_32F, 1, 0, ksize=3)
@@ -142,7 +143,9 @@ def compute_cues(rgb: np.ndarray, person: PersonEvidence | None = None) -> Cues:
 
     prob = person_probability(rgb)
     if person is None:
-        person = person_evidence(rgb, prob)
+        from pertouch.tools.detection import detect
+
+        person = detect(rgb).evidence(rgb.shape[:2])
     salient = float((prob > 0.5).mean())
     # A close-up object, or a person filling much of the frame (a portrait): the
     # background is rarely sky.
