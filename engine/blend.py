@@ -8,6 +8,15 @@ upsampled and ``Y`` the full-resolution luma: edges follow the photo, so there a
 no halos or seams, and far from a region ``ā = b̄ = 0`` exactly, so those pixels are
 left alone. Weights below 1/512 count as 0, above 1 − 1/512 as 1.
 
+A mask that is a guess (``feather``: a segmenter's, label confidence below 1) is
+kept as it is where it follows the photo's edges. Where it crosses
+a smooth part of the photo (a blurred background, a sky, a wall) it gets a wide ramp
+outward (:func:`feather_seams`, over 4 × :func:`smooth_radius`): two regions' different
+edits then meet in a smooth blend instead of a seam, and the region's inside keeps
+its whole edit. A wide band of half-weights (a segmenter unsure around a subject) is
+re-fitted to the photo's edge by a confidence-weighted wide guided filter
+(:func:`snap_bands`, :func:`wide_coefficients`) instead of glowing.
+
 >>> import numpy as np
 >>> img = np.zeros((40, 60, 3), np.uint8); img[:, 30:] = 200
 >>> m = np.zeros((20, 30), np.float32); m[:, 15:] = 1
@@ -120,6 +129,126 @@ def guided_coefficients(guide: np.ndarray, p: np.ndarray, r: int, eps: float = E
     return a, b
 
 
+#: Where the photo is smooth, a mask edge is smoothed over about 4× this many grid pixels:
+#: the long side of the grid / SMOOTH_DIV (≈ 9 px on a 451-px grid, 16 on 768).
+SMOOTH_DIV = 48
+#: A guide (luma on [0, 1]) that changes by less than EDGE_LOW per grid pixel is smooth (a
+#: blurred background's soft blobs reach ~0.03 on the cat photo); by more than EDGE_HIGH it
+#: is an edge a mask may follow crisply (fur, outlines: 0.08 and up); a ramp in between.
+EDGE_LOW, EDGE_HIGH = 0.03, 0.08
+
+
+def smooth_radius(grid: tuple[int, int], r: int) -> int:
+    """The guided filter's radius where the photo is smooth or the mask uncertain (≥ ``r``)."""
+    return max(r, round(max(grid) / SMOOTH_DIV))
+
+
+def edges(guide: np.ndarray) -> np.ndarray:
+    """(h, w) float32 in [0, 1]: how much of an edge the guide has at each pixel (0 below
+    :data:`EDGE_LOW` per pixel, 1 above :data:`EDGE_HIGH`)."""
+    import cv2
+
+    gy = cv2.Sobel(guide, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REFLECT)
+    gx = cv2.Sobel(guide, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REFLECT)
+    mag = np.sqrt(gx * gx + gy * gy) * np.float32(1.0 / 8.0)  # per pixel
+    return np.clip((mag - np.float32(EDGE_LOW)) * np.float32(1.0 / (EDGE_HIGH - EDGE_LOW)), 0.0, 1.0)
+
+
+def _reach(x: np.ndarray, r: int) -> np.ndarray:
+    """The maximum of ``x`` over (2r + 1)² (reflected borders)."""
+    import cv2
+
+    return cv2.dilate(x, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_REFLECT)
+
+
+def wide_coefficients(guide: np.ndarray, p: np.ndarray, big: int, edge: np.ndarray,
+                      eps: float = EPS) -> tuple[np.ndarray, np.ndarray]:
+    """Guided-filter coefficients over (2·big + 1)² windows, for smooth areas and unsure masks.
+
+    Each mask value counts by how sure it is, ``(2p − 1)²`` (+ 0.01): a band of
+    half-weights around a subject does not pull the fit, so the band takes the value of
+    the sure pixels of its colour on either side (it snaps to the photo's edge). In a
+    window with no edge (``edge``, within the window) the model is a constant — the
+    mask's sure mean — so across smooth areas a mask edge becomes a smooth ramp
+    ~4·big px wide. Exact zeros/ones as :func:`guided_coefficients`.
+    """
+    import cv2
+
+    c = (2.0 * p - 1.0) ** 2 + np.float32(0.01)
+    n = _box(c, big)
+    mi = _box(c * guide, big) / n
+    mp = _box(c * p, big) / n
+    var = _box(c * guide * guide, big) / n - mi * mi
+    cov = _box(c * guide * p, big) / n - mi * mp
+    a = _reach(edge, big) * cov / (var + eps)
+    b = mp - a * mi
+    a, b = _box(a, big), _box(b, big)
+    reach = np.ones((4 * big + 1, 4 * big + 1), np.uint8)
+    zero = cv2.dilate((p > 0).view(np.uint8), reach, borderType=cv2.BORDER_REFLECT) == 0
+    a[zero] = 0.0
+    b[zero] = 0.0
+    one = cv2.dilate((p < 1).view(np.uint8), reach, borderType=cv2.BORDER_REFLECT) == 0
+    a[one] = 0.0
+    b[one] = 1.0
+    return a, b
+
+
+def feather_seams(guide: np.ndarray, p: np.ndarray, r: int, big: int) -> np.ndarray:
+    """``p`` with a ramp outward across every *seam*: where a soft mask changes (by > 0.05
+    per pixel, within r + 1 px of an :func:`unsure_band`: a segmenter's mask, not a crisp
+    hand-drawn one, which is taken as meant) and the photo has no edge within r + 2 px —
+    a region border drawn across a blurred background, a sky, a wall. The ramp falls from the mask's border linearly to
+    0 over 4·``big`` px outside it (``max(p, ramp)``: inside the mask nothing changes, so a
+    region still gets its whole edit); two regions' edits then meet in a wide smooth
+    blend instead of a seam. Borders that follow the photo's edges are left as they are.
+    Returns ``p`` itself when there is no seam."""
+    import cv2
+
+    edge = edges(guide)
+    gy = cv2.Sobel(p, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REFLECT)
+    gx = cv2.Sobel(p, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REFLECT)
+    seam = (gx * gx + gy * gy > np.float32((8 * 0.05) ** 2)) & (_reach(edge, r + 2) < 0.5)
+    seam &= _reach(unsure_band(p, r).view(np.uint8), r + 1) > 0
+    if not seam.any():
+        return p
+    inside = (p >= 0.5).view(np.uint8)
+    ramp = _box(_reach(inside, 2 * big).astype(np.float32), 2 * big)  # 1 at the border → 0 at 4·big
+    near = _box(_reach(seam.view(np.uint8), 4 * big).astype(np.float32), big)  # only along seams
+    return np.maximum(p, ramp * near)
+
+
+def unsure_band(p: np.ndarray, r: int) -> np.ndarray:
+    """bool: mask values between 0.15 and 0.85 over more than 2r + 1 px (anti-aliasing is
+    narrower) — the half-weights a segmenter leaves around a subject it is unsure of."""
+    import cv2
+
+    band = ((p > 0.15) & (p < 0.85)).view(np.uint8)
+    return cv2.erode(band, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_REFLECT) > 0
+
+
+def snap_bands(ca: np.ndarray, cb: np.ndarray, guide: np.ndarray, p: np.ndarray, r: int,
+               big: int) -> tuple[np.ndarray, np.ndarray]:
+    """Within ``big`` px of an :func:`unsure_band` the :func:`wide_coefficients` replace the
+    mask's own (``ca, cb``: radius ``r``): the band is re-fitted to the photo's edge (no
+    glow around a subject). Elsewhere ``ca, cb`` bit for bit; exact 0 (outside) and
+    (a, b) = (0, 1) (inside) stay exact."""
+    band = unsure_band(p, r)
+    if not band.any():
+        return ca, cb
+    t = 1.0 - _box(_reach(band.astype(np.float32), big), r)  # varies as smoothly as the coefficients
+    wa, wb = wide_coefficients(guide, p, big, edges(guide))
+    a = wa + t * (ca - wa)
+    b = wb + t * (cb - wb)
+    out = (ca == 0) & (cb == 0) & (wa == 0) & (wb == 0)
+    inside = (ca == 0) & (cb == 1) & (wa == 0) & (wb == 1)
+    a[out | inside] = 0.0
+    b[out] = 0.0
+    b[inside] = 1.0
+    keep = t >= 1.0
+    a[keep], b[keep] = ca[keep], cb[keep]
+    return a, b
+
+
 @dataclass(frozen=True)
 class Weights:
     """A region's soft weight as grid coefficients plus the full-res bbox where it may be > 0."""
@@ -133,8 +262,13 @@ class Weights:
     @classmethod
     def build(cls, mask: np.ndarray, image: np.ndarray,
               guide_grid: np.ndarray | Callable[[], np.ndarray] | None = None,
-              stats: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None) -> "Weights":
+              stats: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None,
+              feather: bool = False) -> "Weights":
         """From a soft mask (any resolution, photo's aspect) and the photo ``(H, W, 3)``.
+
+        ``feather``: the mask is a guess (a segmenter's, not the user's): its seams across
+        smooth areas are ramped (:func:`feather_seams`) and its unsure bands snapped to the
+        photo's edges (:func:`snap_bands`). A mask given by the user is taken as meant.
 
         ``guide_grid``: the photo's luma on the grid (:func:`guide_for`), or a function
         giving it (asked for only once the mask is ready, so a shared guide can be made by
@@ -157,16 +291,21 @@ class Weights:
             guide_grid = guide_grid() if callable(guide_grid) else guide_grid
             if guide_grid is None or guide_grid.shape != (gh, gw):
                 guide_grid = luma_unit(cv2.resize(image, (gw, gh), interpolation=cv2.INTER_AREA))
-            pad = 4 * r + 2
+            big = smooth_radius((gh, gw), r) if feather else r
+            pad = 6 * big + 2  # the seams' outward ramp (4·big) and the filter's reach
             y0, y1 = max(0, rows[0] - pad), min(gh, rows[-1] + 1 + pad)
             x0, x1 = max(0, cols[0] - pad), min(gw, cols[-1] + 1 + pad)
+            gcrop, pcrop = guide_grid[y0:y1, x0:x1], np.ascontiguousarray(p[y0:y1, x0:x1])
+            if big > r:
+                pcrop = feather_seams(gcrop, pcrop, r, big)
             st = None
             if stats is not None:  # the shared part, cropped: the same a, b (see guided_coefficients)
                 mi, var = stats(r)
                 if mi.shape == (gh, gw):
                     st = (mi[y0:y1, x0:x1], var[y0:y1, x0:x1])
-            ca, cb = guided_coefficients(guide_grid[y0:y1, x0:x1], np.ascontiguousarray(p[y0:y1, x0:x1]), r,
-                                         stats=st)
+            ca, cb = guided_coefficients(gcrop, pcrop, r, stats=st)
+            if big > r:
+                ca, cb = snap_bands(ca, cb, gcrop, pcrop, r, big)
             a[y0:y1, x0:x1], b[y0:y1, x0:x1] = ca, cb
             e = _extent(ca, cb)  # a and b are 0 outside the crop
             ext = None if e is None else (e[0] + y0, e[1] + y0, e[2] + x0, e[3] + x0)
@@ -328,11 +467,11 @@ def guide_stats_for(mask_shape: tuple[int, int], image: np.ndarray, cache: dict,
     return cache[key]
 
 
-def weights_for(mask: np.ndarray, image: np.ndarray, cache: dict) -> Weights:
+def weights_for(mask: np.ndarray, image: np.ndarray, cache: dict, feather: bool = False) -> Weights:
     """:meth:`Weights.build` with the grid's guide (and its statistics) made once per grid
     size (``cache``)."""
     return Weights.build(mask, image, guide_for(mask.shape, image, cache),
-                         lambda r: guide_stats_for(mask.shape, image, cache, r))
+                         lambda r: guide_stats_for(mask.shape, image, cache, r), feather)
 
 
 def support_at(w: Weights, size: tuple[int, int]) -> np.ndarray:

@@ -68,6 +68,7 @@ class Layer:
     target: dict[str, float]          # target levels
     weights: Weights | None = None    # the region's blend weights (built while planning)
     mask512: np.ndarray | None = None  # where it is measured: (512, 512) bool (None = everywhere)
+    feather: bool = False              # a guessed mask: seams ramped, unsure bands snapped (blend)
 
 
 @dataclass
@@ -150,9 +151,10 @@ class ParametricEngine:
         entries = [(n, e) for n, e in recipe.entries()
                    if not e.is_noop or (n != GLOBAL and moved.intersection(e.attributes))]
         masks = {n: region_mask(n, regions, image.shape[:2]) for n, e in entries if n != GLOBAL}
+        guessed = {n: is_guess(regions[n]) for n in masks}
         # the whole plan, when nothing it depends on changed (a preview re-rendered)
         plan_key = (src_key, image.shape[:2], recipe.model_dump_json(),
-                    tuple((n, self.cache.mask_digest(_mask_array(regions[n]))) for n in masks),
+                    tuple((n, self.cache.mask_digest(_mask_array(regions[n])), guessed[n]) for n in masks),
                     tuple(sorted((k, tuple(sorted(v.items()))) for k, v in (corrections or {}).items())))
         hit = self.cache.plans.get(plan_key)
         if hit is not None:
@@ -175,7 +177,7 @@ class ParametricEngine:
             # the regions' weights (independent of the global edit) start on the workers now
             lock = threading.Lock()
             wjobs = {n: executor("plan", 2).submit(region_weights, self.cache, _mask_array(regions[n]), masks[n],
-                                                   image, src_key, guide_cache, lock)
+                                                   image, src_key, guide_cache, lock, guessed[n])
                      for n in todo}
             # the regions' weights follow the INPUT's luma (the kernel's guide), at src's size
             lum_src = None if exact else luma_unit(np.round(src * 255).astype(np.uint8))
@@ -214,7 +216,7 @@ class ParametricEngine:
                 sample = RegionSample.build(src, mask512) if name == GLOBAL else prep[1]
                 now = raw_in if src_meas is None else {a: now_all[name][a] for a in names}
                 layers.append(Layer(name, op.Params(), mask, before, target, weights,
-                                    None if name == GLOBAL else mask512))
+                                    None if name == GLOBAL else mask512, guessed.get(name, False)))
                 if name == GLOBAL:
                     under = self.cache.params.get(("alone", key))
                     if under is None:
@@ -382,7 +384,14 @@ def _weights_at(layer: Layer, image: np.ndarray, cache: dict) -> Weights:
         return w
     if w is not None and max(image.shape[:2]) >= max(w.a.shape):
         return w.resized(image.shape[:2])
-    return weights_for(layer.mask, image, cache)
+    return weights_for(layer.mask, image, cache, layer.feather)
+
+
+def is_guess(region) -> bool:
+    """A region whose mask a model guessed (a :class:`Region` with label confidence below 1):
+    its seams are feathered and unsure bands snapped (:meth:`Weights.build`). A bare array
+    or a confidence-1 region (the user's own mask) is taken as meant."""
+    return isinstance(region, Region) and region.confidence < 1.0
 
 
 def _mask_array(r) -> np.ndarray:
@@ -396,9 +405,9 @@ def _detail(image: np.ndarray, bbox: tuple[int, int, int, int], clarity: float) 
         return None
     h, w = image.shape[:2]
     sigma = op.clarity_sigma(h, w)
-    pad = int(math.ceil(4 * sigma))
+    pad = int(math.ceil(4 * sigma)) + 2  # the Gaussian (4σ) or the guided filter (two boxes of 2σ)
     y0, y1, x0, x1 = bbox
     py0, py1, px0, px1 = max(0, y0 - pad), min(h, y1 + pad), max(0, x0 - pad), min(w, x1 + pad)
     crop = ms.to_unit_float(image[py0:py1, px0:px1])
-    d = op.detail_layer(crop, sigma)
+    d = op.detail_layer(crop, sigma, clarity)
     return np.ascontiguousarray(d[y0 - py0:y1 - py0, x0 - px0:x1 - px0])

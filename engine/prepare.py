@@ -64,13 +64,14 @@ def copy_image(image: np.ndarray) -> np.ndarray:
 
 
 def region_weights(cache, mask_source: np.ndarray, mask: np.ndarray, image: np.ndarray, src_key: tuple,
-                   guide_cache: dict, lock: threading.Lock) -> tuple[str, Weights]:
-    """(mask digest, weights) of a region whose mask is ``mask`` (from ``mask_source``).
+                   guide_cache: dict, lock: threading.Lock, feather: bool = False) -> tuple[str, Weights]:
+    """(mask digest, weights) of a region whose mask is ``mask`` (from ``mask_source``;
+    ``feather``: a guessed mask, see :meth:`Weights.build`).
 
     The grid's guide is shared (``guide_cache``) and made once, by whichever worker asks
     first (``lock``); the kernel's row spans are made here too, off the critical path."""
     mdig = cache.mask_digest(mask_source)
-    wkey = (mdig, image.shape[:2], src_key)
+    wkey = (mdig, image.shape[:2], src_key, feather)
     weights = cache.weights.get(wkey)
     if weights is None:
         def guide() -> np.ndarray:
@@ -81,7 +82,7 @@ def region_weights(cache, mask_source: np.ndarray, mask: np.ndarray, image: np.n
             with lock:
                 return guide_stats_for(mask.shape, image, guide_cache, r)
 
-        weights = Weights.build(mask, image, guide, stats)
+        weights = Weights.build(mask, image, guide, stats, feather)
         weights.spans  # noqa: B018 - computed and cached now
         cache.weights.put(wkey, weights)
     return mdig, weights
