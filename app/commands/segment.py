@@ -32,8 +32,9 @@ INDEX = "regions.json"
 OVERLAY = "overlay.png"
 
 
-def write_segmentation(scene: Any, photo: Any, out: Path, source: str) -> dict[str, Any]:
-    """Write masks, overlay and ``regions.json`` for ``scene`` into ``out`` atomically."""
+def write_segmentation(scene: Any, photo: Any, out: Path, source: str, instances: list | None = None) -> dict[str, Any]:
+    """Write masks, overlay and ``regions.json`` for ``scene`` into ``out`` atomically;
+    ``instances`` (people and faces, which overlap the partition) go under ``"instances"``."""
     from pertouch.engine.io import save_image
     from pertouch.tools.overlay import preview_overlay
     from pertouch.tools.perception import as_rgb8
@@ -46,7 +47,10 @@ def write_segmentation(scene: Any, photo: Any, out: Path, source: str) -> dict[s
     data = {"format": FORMAT, "version": 1, "input": source, **data}
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        for entry, region in zip(data["regions"], scene.regions):
+        from pertouch.tools.perception import region_json
+
+        data["instances"] = [region_json(r) for r in instances or []]
+        for entry, region in [*zip(data["regions"], scene.regions), *zip(data["instances"], instances or [])]:
             entry["mask"] = f"{region.name}.png"
             mask = scene.full_mask(region)
             save_image(tmp / entry["mask"], (np.clip(mask, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None].repeat(3, 2))
@@ -187,14 +191,22 @@ def segment_command(
     for p in pointers:  # outside the photo: exit 2 before segmenting
         p.check(photo.pixels.shape[1], photo.pixels.shape[0])
     scene = with_pointed(perceive(photo, segmenter), photo, pointers, segmenter)
-    data = write_segmentation(scene, photo, out, str(input))
+    instances = [*scene.instances("person"), *scene.instances("face")]
+    data = write_segmentation(scene, photo, out, str(input), instances)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
     typer.echo(f"{input}: {scene.summary}")
     for e in data["regions"]:
         typer.echo(f"  {e['name']:<14} {e['label']:<11} confidence {e['confidence']:.2f}  area {e['area']:.1%}")
-    typer.echo(f"wrote {len(data['regions'])} masks, {OVERLAY} and {INDEX} to {out}")
+    if data["instances"]:
+        typer.echo("  people and faces (they overlap the regions above):")
+    for e in data["instances"]:
+        x0, y0, x1, y1 = e["bbox"]
+        typer.echo(f"  {e['name']:<14} {e['label']:<11} confidence {e['confidence']:.2f}  area {e['area']:.1%}"
+                   f"  box {x0},{y0},{x1},{y1}")
+    n = len(data["regions"]) + len(data["instances"])
+    typer.echo(f"wrote {n} masks, {OVERLAY} and {INDEX} to {out}")
 
 
 def register(app: typer.Typer) -> None:

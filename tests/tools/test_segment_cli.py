@@ -89,3 +89,21 @@ def test_apply_finds_regions_by_label(rocket_png, tmp_path):
                               "-o", str(tmp_path / "o2.png")])
     assert res.exit_code == 2 and "no face found" in res.stderr
     assert not (tmp_path / "o2.png").exists()
+
+
+def test_segment_lists_and_writes_people_and_faces(tmp_path):
+    from skimage import data
+
+    p = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(p)
+    out = tmp_path / "regions"
+    res = runner.invoke(app, ["segment", str(p), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    index = json.loads((out / "regions.json").read_text())
+    names = [e["name"] for e in index["instances"]]
+    assert names == ["person_1", "face_1"]
+    face = np.asarray(Image.open(out / "face_1.png"))[..., 0] > 127
+    person = np.asarray(Image.open(out / "person_1.png"))[..., 0] > 127
+    assert face.any() and (face & person).sum() > 0.9 * face.sum()  # the face is part of her
+    assert "people and faces" in res.output and "face_1" in res.output
+    assert {e["name"] for e in index["regions"]}.isdisjoint(names)  # the partition is unchanged
