@@ -68,7 +68,7 @@ class Layer:
     target: dict[str, float]          # target levels
     weights: Weights | None = None    # the region's blend weights (built while planning)
     mask512: np.ndarray | None = None  # where it is measured: (512, 512) bool (None = everywhere)
-    feather: bool = False              # a guessed mask: seams ramped, unsure bands snapped (blend)
+    feather: bool = False              # a guessed mask: its unsure bands re-fitted (blend)
 
 
 @dataclass
@@ -389,7 +389,7 @@ def _weights_at(layer: Layer, image: np.ndarray, cache: dict) -> Weights:
 
 def is_guess(region) -> bool:
     """A region whose mask a model guessed (a :class:`Region` with label confidence below 1):
-    its seams are feathered and unsure bands snapped (:meth:`Weights.build`). A bare array
+    its unsure bands are re-fitted to the photo (:meth:`Weights.build`). A bare array
     or a confidence-1 region (the user's own mask) is taken as meant."""
     return isinstance(region, Region) and region.confidence < 1.0
 
