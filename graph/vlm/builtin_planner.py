@@ -3,9 +3,11 @@
 - strong: the words first — each target becomes a ``by`` shift (or a ``to`` level
   for "set") on every region with the target's label; protected regions get
   ``by 0`` for every attribute changed globally, so they stay at their input level.
-- weak-optimize: every region (and the whole photo) whose measured level of a core
-  attribute is far from its goal moves most of the way there. The goal is 0 (the
-  typical expert level), pulled toward remembered preferences by their weight.
+- weak-optimize: a photographer's nudge (:mod:`~pertouch.graph.vlm.builtin_optimize`):
+  global exposure, contrast, saturation and white balance from the photo's measured
+  statistics, capped small; evident intents (high-key, low-key, night, warm light,
+  monochrome) left alone; a region only where it clearly needs it; an already good
+  photo gets no edits and notes saying so.
 - weak-style: the style's recipe over the labels present, its absolute levels
   blended a little toward remembered preferences, never against the style's
   direction: a region already past a style level keeps its level, nudged a little
@@ -21,20 +23,17 @@ may land there too, so a request only meets the end of the scale at ±LEVEL_EXTE
 
 from __future__ import annotations
 
-from pertouch.engine.attributes import CORE_NAMES, LEVEL_EXTENDED, clamp_level
+from pertouch.engine.attributes import LEVEL_EXTENDED, clamp_level
 from pertouch.graph.vlm.base import Preferences, VLMError, normalize_preferences
 from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
-from pertouch.graph.vlm.builtin_styles import direction_of, get_style, guarded_level
+from pertouch.graph.vlm.builtin_styles import (REGION_STYLE_CAP, STYLE_MIN_EXTRA, STYLE_REGION_MIN_AREA,
+                                               STYLE_REGION_MIN_CONFIDENCE, cap_of, direction_of, get_style,
+                                               guarded_level, strength_caps)
+from pertouch.graph.vlm.builtin_optimize import PALE, gentle_global, one_way
 from pertouch.graph.vlm.schemas import GLOBAL, NO_EDIT_KINDS, Critique, Intent, Plan, PlanEdit, SceneInfo
 
-#: weak-optimize touches a level only when it is this far from its goal ...
-OPTIMIZE_THRESHOLD = 0.25
-#: ... and then moves this fraction of the way.
-OPTIMIZE_STEP = 0.7
 #: How far a preference of weight 1 pulls the optimize goal (0 → the preference) / a style level.
 PREF_PULL_OPTIMIZE, PREF_PULL_STYLE = 0.7, 0.3
-#: Regions smaller than this fraction of the photo are left to the global edit by weak requests.
-MIN_AREA = 0.02
 
 BACKGROUND = ("sky", "clouds", "water", "vegetation", "building", "ground", "snow", "background")
 #: When a label is not in the photo, these labels stand in for it (in order).
@@ -169,29 +168,25 @@ def _goal(label: str, attr: str, prefs: dict, pull: float) -> tuple[float, bool]
     return pull * weight * level, weight > 0
 
 
-def _optimize(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit], list[str]]:
-    edits: list[PlanEdit] = []
+def _optimize(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit], list[str], str]:
+    """The restrained weak-optimize plan (:mod:`~pertouch.graph.vlm.builtin_optimize`) and its notes."""
+    from pertouch.graph.vlm.builtin_optimize import optimize_plan
+
     missing = [lab for lab in intent.regions if not resolve_label(lab, scene)]
-    if intent.regions:
-        scopes = [(n, scene.levels_of(n), next((r.label for r in scene.regions if r.name == n), n))
-                  for lab in intent.regions for n in resolve_label(lab, scene)]
-    else:
-        scopes = [(GLOBAL, scene.global_levels, GLOBAL)] + [
-            (r.name, r.levels, r.label) for r in scene.regions if r.area >= MIN_AREA]
-    for name, levels, label in scopes:
-        for attr in CORE_NAMES:
-            m = levels.get(attr)
-            if m is None:
-                continue
-            goal, preferred = _goal(label, attr, prefs, PREF_PULL_OPTIMIZE)
-            if abs(m - goal) > (0.1 if preferred else OPTIMIZE_THRESHOLD):
-                to = round(max(-1.0, min(1.0, m + OPTIMIZE_STEP * (goal - m))), 3)
-                why = "toward remembered preference" if preferred else "toward the typical expert level"
-                edits.append(PlanEdit(region=name, attribute=attr, to=to, reason=f"{why} (measured {m:+.2f})"))
-    return edits, missing
+    names = list(dict.fromkeys(n for lab in intent.regions for n in resolve_label(lab, scene)))
+    if intent.regions and not names:
+        return [], missing, ""
+    made = optimize_plan(scene, prefs, names or None, pull=PREF_PULL_OPTIMIZE)
+    return made.edits, missing, made.notes
 
 
 def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit], list[str]]:
+    """The style's look as ``by`` shifts, with restraint (:mod:`~pertouch.graph.vlm.builtin_styles`):
+    the whole photo moves at most the style's cap per attribute; a region only when its
+    label is sure, at most REGION_STYLE_CAP beyond the photo's shift and never against it
+    or against another region (:func:`~pertouch.graph.vlm.builtin_optimize.one_way`); a
+    region the style pushes the other way from the whole photo (kodachrome's blue sky
+    under a warmed photo) is held at its own level instead."""
     style = get_style(intent.style or "")
     if style is None and intent.style:
         from pertouch.graph.vlm.builtin_embedding import nearest_style
@@ -201,44 +196,73 @@ def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit
     if style is None:
         raise VLMError(f"unknown style {intent.style!r}", role="plan", provider="builtin",
                        hint="use a style from the style library (see builtin_styles)")
-    edits: list[PlanEdit] = []
     missing: list[str] = []
 
-    def add(region: str, label: str, attrs: dict) -> None:
+    def shifts(region: str, label: str, attrs: dict, cap) -> dict[str, tuple[float, str]]:
+        """attribute → (wanted shift from the measured level, reason); None shift = hold."""
+        out = {}
         for attr, spec in attrs.items():
-            if "to" in spec:
-                goal, preferred = _goal(label, attr, prefs, 1.0)
-                to = spec["to"] if not preferred else (1 - PREF_PULL_STYLE) * spec["to"] + PREF_PULL_STYLE * goal
-                level, m = round(to, 3), scene.levels_of(region).get(attr)
-                to = guarded_level(level, m, direction_of(spec))
-                if to is None:  # at the end of the scale already, the style's way: hold it there
-                    edits.append(PlanEdit(region=region, attribute=attr, by=0.0,
-                                          reason=f"{style.name} style (already at {m:+.2f}, the end of the scale: kept)"))
-                    continue
-                why = f"{style.name} style" + (f" (already at {m:+.2f}, past its {level:+.2f}: kept, nudged its way)"
-                                               if to != level else "")
-                if abs(to) > 1.0:  # past every expert photo: only a shift can say it
-                    edits.append(PlanEdit(region=region, attribute=attr, by=round(to - m, 3), reason=why))
-                else:
-                    edits.append(PlanEdit(region=region, attribute=attr, to=round(to, 3), reason=why))
-            else:
-                edits.append(PlanEdit(region=region, attribute=attr, by=spec["by"], reason=f"{style.name} style"))
+            m = scene.levels_of(region).get(attr)
+            if "by" in spec:
+                out[attr] = (max(-cap(attr), min(cap(attr), spec["by"])), f"{style.name} style")
+                continue
+            goal, preferred = _goal(label, attr, prefs, 1.0)
+            level = round(spec["to"] if not preferred else (1 - PREF_PULL_STYLE) * spec["to"] + PREF_PULL_STYLE * goal, 3)
+            if m is None:  # unmeasured: no shift to cap; the style's level as a shift from the typical 0
+                out[attr] = (max(-cap(attr), min(cap(attr), level)), f"{style.name} style")
+                continue
+            to = guarded_level(level, m, direction_of(spec), step=cap(attr))
+            if to is None:  # at the end of the scale already, the style's way: hold it there
+                out[attr] = (0.0, f"{style.name} style (already at {m:+.2f}, the end of the scale: kept)")
+                continue
+            why = f"{style.name} style" + (f" (already at {m:+.2f}, past its {level:+.2f}: kept, nudged its way)"
+                                           if direction_of(spec) and direction_of(spec) * (m - level) >= 0 else "")
+            out[attr] = (round(to - m, 3), why)
+        return out
 
-    if intent.regions:  # "give the sky a golden hour look": the style's global look on those regions
+    def whole(attr: str) -> float:
+        return cap_of(style, attr)
+
+    if intent.regions:  # "give the sky a golden hour look": the person named it, so the style's own caps
+        edits: list[PlanEdit] = []
         for lab in intent.regions:
             names = resolve_label(lab, scene)
             if not names:
                 missing.append(lab)
             for n in names:
-                add(n, lab, style.edits.get(GLOBAL, {}))
-                add(n, lab, style.edits.get(lab, {}))
+                wanted = {**shifts(n, lab, style.edits.get(GLOBAL, {}), whole),
+                          **shifts(n, lab, style.edits.get(lab, {}), whole)}
+                edits += [PlanEdit(region=n, attribute=a, by=v, reason=why) for a, (v, why) in wanted.items()]
         return edits, missing
-    add(GLOBAL, GLOBAL, style.edits.get(GLOBAL, {}))
-    for label, attrs in style.edits.items():
-        if label == GLOBAL:
+
+    glob = shifts(GLOBAL, GLOBAL, style.edits.get(GLOBAL, {}), whole)
+    sure = [(r, label, attrs) for label, attrs in style.edits.items() if label != GLOBAL
+            for r in scene.with_label(label)
+            if r.confidence >= STYLE_REGION_MIN_CONFIDENCE and r.area >= STYLE_REGION_MIN_AREA]
+    wanted = {(r.name, a): vw for r, label, attrs in sure
+              for a, vw in shifts(r.name, label, attrs, lambda a: cap_of(style, a) + REGION_STYLE_CAP).items()
+              if not (a == "colorfulness" and r.levels.get(a, 0.0) < PALE)}  # haze: no colour to bring out
+    for a, (v, why) in list(glob.items()):
+        # a sure region the style pushes the other way (kodachrome's blue sky under a warmer photo) is
+        # held at its own level: the photo then moves only as far as a region may differ from it
+        if any(ra == a and v * rv <= 0 for (_, ra), (rv, _) in wanted.items()) and abs(v) > REGION_STYLE_CAP:
+            glob[a] = (REGION_STYLE_CAP if v > 0 else -REGION_STYLE_CAP,
+                       f"{why}; only {REGION_STYLE_CAP:g}, so a region going the other way can keep its own")
+    dirs = {a: direction_of(spec) for a, spec in style.edits.get(GLOBAL, {}).items()}
+    g, notes = gentle_global(scene, {a: v for a, (v, _) in glob.items()}, strength_caps(style), dirs)
+    g = {a: max(-cap_of(style, a), min(cap_of(style, a), v)) for a, v in g.items()}
+    edits = [PlanEdit(region=GLOBAL, attribute=a, by=g[a], reason=why + (f"; {notes[a]}" if a in notes else ""))
+             for a, (v, why) in glob.items() if g[a] or not v or a in notes]
+    for (name, a), (v, why) in wanted.items():
+        base = g.get(a, 0.0)
+        if base and base * v <= 0:  # the style pushes this region the other way: hold it, never push it
+            edits.append(PlanEdit(region=name, attribute=a, by=0.0,
+                                  reason=f"{why}; held at its own level while the whole photo moves the other way"))
             continue
-        for n in [r.name for r in scene.with_label(label)]:
-            add(n, label, attrs)
+        extra = max(-REGION_STYLE_CAP, min(REGION_STYLE_CAP, v - base))
+        if abs(extra) >= STYLE_MIN_EXTRA:  # else it follows the whole photo
+            edits.append(PlanEdit(region=name, attribute=a, by=round(base + extra, 3), reason=why))
+    edits = one_way(edits, {r.name: r.area for r in scene.regions})
     return edits, missing
 
 
@@ -271,6 +295,7 @@ def make_plan(intent: Intent, scene: SceneInfo, preferences: Preferences | None 
         return Plan(notes="nothing to do: " + (intent.explanation or intent.kind))
     impossible: list[str] = []
     said: list[str] = []  # what the ``like`` targets were turned into
+    why = ""
     if intent.kind == "strong":
         edits, missing = _style(intent, scene, prefs) if intent.style else ([], [])
         more, missing2, impossible, said = _strong(intent, scene)
@@ -278,7 +303,7 @@ def make_plan(intent: Intent, scene: SceneInfo, preferences: Preferences | None 
     elif intent.kind == "weak-style":
         edits, missing = _style(intent, scene, prefs)
     else:
-        edits, missing = _optimize(intent, scene, prefs)
+        edits, missing, why = _optimize(intent, scene, prefs)
     if critique is not None and critique.advice:
         edits = _apply_advice(edits, critique, scene)
     edits = _protect(edits, intent.protected, scene)
@@ -290,6 +315,8 @@ def make_plan(intent: Intent, scene: SceneInfo, preferences: Preferences | None 
         notes += "; " + "; ".join(impossible)
     if said:
         notes += "; " + "; ".join(said)
+    if why:  # weak-optimize: what each edit corrects, what was left as meant, or why nothing
+        notes = why if not edits else f"{notes}: {why}"
     if missing:
         notes += f"; not in this photo: {', '.join(dict.fromkeys(missing))}"
     return Plan(edits=edits, missing=list(dict.fromkeys(missing)), impossible=impossible, notes=notes)

@@ -61,11 +61,14 @@ def test_taste_learned_on_landscapes_carries_to_a_new_one_not_to_a_portrait(land
     assert ana["preferences"]["preferences"] and not fresh["preferences"]["preferences"]
     (wa, ba), (wf, bf) = _effect(ana), _effect(fresh)
     print(f"unseen landscape: ana warmth {wa:+.1f} brightness {ba:+.1f}; fresh warmth {wf:+.1f} brightness {bf:+.1f}")
-    assert wa > wf + 4.0 and ba > bf + 3.0  # warmer AND brighter than for a fresh user
+    # warmer AND brighter than for a fresh user; a weak request moves a level at most 0.15
+    # (builtin_optimize.GLOBAL_CAP), a remembered taste included, so brighter only a little
+    assert wa > wf + 4.0 and ba > bf + 1.0
 
     pa, pf = (_run(astronaut_png, "make it nice", u, "memory:taste") for u in ("ana", "fresh"))
     assert not pa["preferences"]["preferences"]  # a portrait is not a landscape
-    assert pa["result"]["recipe"] == pf["result"]["recipe"]
+    assert pa["plan"]["edits"] == pf["plan"]["edits"]  # the same plan for both (today: nothing to change)
+    assert (pa["result"] or {}).get("recipe") == (pf["result"] or {}).get("recipe")
 
 
 def test_persistent_store_survives_a_new_runtime(rocket_png):
@@ -79,9 +82,10 @@ def test_persistent_store_survives_a_new_runtime(rocket_png):
         next(a["achieved"] for a in first["result"]["achieved"] if a["attribute"] == "temperature"), abs=0.05)
 
 
-def test_unavailable_memory_is_said_not_fatal(rocket_png, monkeypatch):
+def test_unavailable_memory_is_said_not_fatal(chelsea_png, monkeypatch):
+    # the flat cat, which "make it nice" edits (the rocket is a night scene it leaves alone)
     monkeypatch.setattr(rt, "memory", lambda spec: (None, "memory unavailable: store is locked"))
-    out = _run(rocket_png, "make it nice", "ana", None, accept=True)
+    out = _run(chelsea_png, "make it nice", "ana", None, accept=True)
     assert out["result"] and out["remembered"] is False
     assert any(e["kind"] == "memory" for e in out["errors"]) and "store is locked" in out["answer"]
     assert out["status"] == "ok"  # a memory warning does not make the edit partial
