@@ -25,8 +25,9 @@ from pertouch.engine.regions import Region
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def _gradient(h: int = 240, w: int = 360) -> np.ndarray:
-    """A smooth diagonal colour gradient (a sky), uint8 RGB, with a little grain."""
+def _gradient(h: int = 340, w: int = 512) -> np.ndarray:
+    """A smooth diagonal colour gradient (a sky), uint8 RGB, with a little grain (at the
+    gate's own size, so no resampling softens it)."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     t = (xx / w + yy / h) / 2
     img = np.stack([70 + 60 * t, 100 + 50 * t, 170 + 40 * t], -1)
@@ -66,7 +67,7 @@ def test_a_hard_edged_colour_shift_across_a_smooth_sky_is_a_blotch_a_ramp_is_not
 
 def test_grain_amplified_in_a_flat_area_is_noise_a_brightness_change_is_not():
     rng = np.random.default_rng(1)
-    flat = np.full((200, 300, 3), 120, np.float32) + rng.normal(0, 1.5, (200, 300, 1))
+    flat = np.full((340, 512, 3), 120, np.float32) + rng.normal(0, 1.5, (340, 512, 1))
     before = np.clip(flat, 0, 255).astype(np.uint8)
     grain = before.astype(np.float32) - 120
     noisy = np.clip(120 + 2.5 * grain, 0, 255).astype(np.uint8)
