@@ -1,13 +1,22 @@
-"""critique: judge the round — the model's judgement AND the measured levels.
+"""critique: judge the round — the model's judgement, the measured levels, the artefact gate.
 
 The critic VLM sees before/after previews, the instruction, the intent and the
 achieved levels; this node adds what it measured itself (targets missed, clipped
-highlights, crushed shadows, regions pushed to the end of their range), scores the
-round, and routes: strong instructions re-plan until satisfied, ``max_rounds`` is
-reached, or a round no longer improves (the best round is kept); weak ones render
-once unless a defect is found; session follow-ups are rendered once. A critic that
-fails stops the loop and the answer says the result is unverified — never counted
-as satisfied.
+highlights, crushed shadows, regions pushed to the end of their range) and the
+artefact gate on the two previews (blotches, halos, noise, banding, new clipping,
+skin hue: :mod:`.artefact_gate`), scores the round, and routes: strong instructions
+re-plan until satisfied, ``max_rounds`` is reached, or a round no longer improves
+(the best round is kept); weak ones render once unless a defect is found; session
+follow-ups are rendered once. A critic that fails stops the loop and the answer says
+the result is unverified — never counted as satisfied.
+
+A round that fails the gate is never satisfied: its advice re-plans SOFTER (the
+regions' own edits halved, then dropped; the global edit too for halos, noise,
+banding, clipping and skin), and the loop goes on while rounds are left, whatever
+the score says. The first round that passes after a failure ends the loop and its
+answer says what was softened; a gate still failing at ``max_rounds`` is said in
+``stop_reason`` and in ``errors``. Rounds that pass the gate always rank above rounds
+that fail it (:data:`GATE_PENALTY`).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from langgraph.types import Command
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
 from pertouch.graph.nodes import dump, scene_info, timed
-from pertouch.graph.state import RetouchState, add_error, error
+from pertouch.graph.state import RetouchState, error
 
 #: A measured level within this of its target counts as reached.
 TOLERANCE = 0.06
@@ -28,6 +37,8 @@ TOLERANCE = 0.06
 CLIP_LIMIT = 0.02
 #: A round must beat the best score by this much to count as an improvement.
 MIN_GAIN = 0.01
+#: Added to the score of a round that failed the artefact gate: any passing round ranks above.
+GATE_PENALTY = 2.0
 
 
 def measured_findings(record: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]], float]:
@@ -72,6 +83,34 @@ def _ask_critic(state: RetouchState, ctx: RunContext, record: dict[str, Any]) ->
     return dump(got)
 
 
+def _gate(state: RetouchState, ctx: RunContext, record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """(the gate's JSON or None when there is nothing to measure, an error message or None)."""
+    from pertouch.graph.nodes.artefact_gate import measure_round
+
+    try:
+        return measure_round(state, ctx, record), None
+    except Exception as exc:  # an unreadable preview, a mask gone: unverified, said so
+        return None, f"the artefact gate could not measure round {record.get('round')}: {exc}"
+
+
+def _apply_gate(crit: dict[str, Any], rounds: list[dict[str, Any]], gate: dict[str, Any] | None) -> None:
+    """A failed gate: a defect, softer advice, never satisfied (``rounds[-1]`` gets the note).
+    A passing round after failed ones: its explanation says what was softened."""
+    from pertouch.graph.nodes.artefact_gate import soften_advice
+
+    record = rounds[-1]
+    if gate and gate["failed"]:
+        advice, note = soften_advice(rounds, gate)
+        crit["defects"] = list(dict.fromkeys([*crit.get("defects", []), gate["describe"]]))
+        crit["advice"] = advice
+        crit["satisfied"] = False
+        record["softened"] = note
+        return
+    notes = [r["softened"] for r in rounds[:-1] if r.get("softened")]
+    if notes:
+        crit["explanation"] = "; ".join(x for x in (notes[-1].capitalize(), crit.get("explanation", "")) if x)
+
+
 def _best(rounds: list[dict[str, Any]]) -> int:
     scored = [r for r in rounds if "score" in r]
     return min(scored, key=lambda r: (r["score"], r["round"]))["round"] if scored else rounds[-1]["round"]
@@ -86,6 +125,12 @@ def critique(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
     kind = state.get("instruction_class")
     defects, advice, mean_err = measured_findings(record)
     errs = list(state.get("errors", []))
+    gate, gate_error = _gate(state, ctx, record)
+    if gate is not None:
+        record["artefacts"] = gate
+    if gate_error:
+        errs = [*errs, error("critique", "artefacts", gate_error)]
+    failed_gate = bool(gate and gate["failed"]) or bool(gate_error)
     if kind == "follow-up":
         crit: dict[str, Any] = {"satisfied": not defects, "defects": defects, "advice": [],
                                 "explanation": "session change rendered as asked", "source": "measured"}
@@ -93,9 +138,12 @@ def critique(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
         try:
             crit = _ask_critic(state, ctx, record)
         except Exception as exc:  # VLMError: unverified, not satisfied
-            errs = add_error(state, error("critique", "vlm", f"the critic failed, result not verified: {exc}"))
+            errs = [*errs, error("critique", "vlm", f"the critic failed, result not verified: {exc}")]
+            if gate and gate["failed"]:
+                defects = [*defects, gate["describe"]]
             record.update(critique={"satisfied": False, "defects": defects, "source": "measured"},
-                          score=score({"satisfied": False, "defects": defects}, mean_err))
+                          score=score({"satisfied": False, "defects": defects}, mean_err)
+                          + (GATE_PENALTY if failed_gate else 0.0))
             rounds[-1] = record
             return Command(goto="respond", update={
                 "rounds": rounds, "errors": errs, "best_round": _best(rounds),
@@ -105,19 +153,33 @@ def critique(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
         crit["advice"] = [*crit.get("advice", []), *[a for a in advice if (a["region"], a["attribute"]) not in keys]]
         crit["source"] = "critic+measured"
     crit["satisfied"] = bool(crit.get("satisfied")) and not crit["defects"] and mean_err <= TOLERANCE
-    record.update(critique=crit, score=score(crit, mean_err))
     rounds[-1] = record
+    _apply_gate(crit, rounds, gate)
+    if gate_error:
+        crit["satisfied"] = False
+    record.update(critique=crit, score=score(crit, mean_err) + (GATE_PENALTY if failed_gate else 0.0))
     prev_best = min((r["score"] for r in rounds[:-1] if "score" in r), default=None)
     update: dict[str, Any] = {"rounds": rounds, "critique": crit, "errors": errs, "best_round": _best(rounds)}
     rnd = int(state.get("round") or 1)
+    softened_before = any((r.get("artefacts") or {}).get("failed") for r in rounds[:-1])
     if crit["satisfied"]:
         stop = "satisfied"
     elif kind == "follow-up":
         stop = "; ".join(["session change rendered", *crit["defects"]])
+    elif softened_before and gate and not gate["failed"]:
+        stop = "softened until the artefact gate passed"
     elif kind in ("weak-optimize", "weak-style") and not crit["defects"]:
         stop = "rendered once (weak instruction)"
     elif rnd >= ctx.max_rounds:
         stop = f"reached the maximum of {ctx.max_rounds} round{'s' if ctx.max_rounds > 1 else ''}"
+        best = next(r for r in rounds if r["round"] == update["best_round"])
+        if (best.get("artefacts") or {}).get("failed"):
+            stop += "; artefacts remain"
+            update["errors"] = [*errs, error("critique", "artefacts", f"round {best['round']} still has "
+                                                                      f"{best['artefacts']['describe']}")]
+    elif gate and gate["failed"]:  # softer each time, whatever the score: re-plan while rounds are left
+        update["stop_reason"] = None
+        return Command(goto="plan", update=update)
     elif prev_best is not None and record["score"] > prev_best - MIN_GAIN:
         best = update["best_round"]
         stop = (f"round {rnd} improved too little on the round before; kept it" if best == rnd
