@@ -114,14 +114,18 @@ def soften_advice(rounds: list[dict], gate: dict) -> tuple[list[dict[str, Any]],
     words = _why(failed)
 
     def edits(with_global: bool) -> list[dict[str, Any]]:
+        g_keep = 0.5 ** n if with_global else 1.0  # of the global edit
         out = []
         for (region, attr), shift in base.items():
+            g = base.get((GLOBAL, attr), 0.0)
             if region == GLOBAL:
                 if not with_global:
                     continue
-                by = (0.5 ** n - 1.0) * shift
-            elif region in soft:
-                by = (keep - 1.0) * (shift - base.get((GLOBAL, attr), 0.0))
+                by = (g_keep - 1.0) * shift
+            elif region in soft:  # its own edit beyond the global one, on the (softened) global
+                by = g_keep * g + keep * (shift - g) - shift
+            elif with_global:  # not blamed: it keeps its own edit, on the softened global
+                by = (g_keep - 1.0) * g
             else:
                 continue
             if abs(by) >= 1e-3:

@@ -16,7 +16,7 @@ banding, clipping and skin), and the loop goes on while rounds are left, whateve
 the score says. The first round that passes after a failure ends the loop and its
 answer says what was softened; a gate still failing at ``max_rounds`` is said in
 ``stop_reason`` and in ``errors``. Rounds that pass the gate always rank above rounds
-that fail it (:data:`GATE_PENALTY`).
+that fail it, and the least failing of those first (:func:`gate_penalty`).
 """
 
 from __future__ import annotations
@@ -37,8 +37,18 @@ TOLERANCE = 0.06
 CLIP_LIMIT = 0.02
 #: A round must beat the best score by this much to count as an improvement.
 MIN_GAIN = 0.01
-#: Added to the score of a round that failed the artefact gate: any passing round ranks above.
+#: Added to the score of a round that failed the artefact gate: any passing round ranks above;
+#: among failing rounds the one whose artefacts exceed their thresholds least ranks first.
 GATE_PENALTY = 2.0
+
+
+def gate_penalty(gate: dict[str, Any] | None) -> float:
+    """:data:`GATE_PENALTY` plus half of how far (in thresholds, each capped at 2) the failed
+    artefacts exceed their thresholds; 0 for a passing or unmeasured round."""
+    if not gate or not gate.get("failed"):
+        return 0.0
+    over = sum(min(2.0, gate["values"][k] / gate["thresholds"][k] - 1.0) for k in gate["failed"])
+    return round(GATE_PENALTY + 0.5 * over, 4)
 
 
 def measured_findings(record: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]], float]:
@@ -130,7 +140,6 @@ def critique(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
         record["artefacts"] = gate
     if gate_error:
         errs = [*errs, error("critique", "artefacts", gate_error)]
-    failed_gate = bool(gate and gate["failed"]) or bool(gate_error)
     if kind == "follow-up":
         crit: dict[str, Any] = {"satisfied": not defects, "defects": defects, "advice": [],
                                 "explanation": "session change rendered as asked", "source": "measured"}
@@ -143,7 +152,7 @@ def critique(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
                 defects = [*defects, gate["describe"]]
             record.update(critique={"satisfied": False, "defects": defects, "source": "measured"},
                           score=score({"satisfied": False, "defects": defects}, mean_err)
-                          + (GATE_PENALTY if failed_gate else 0.0))
+                          + gate_penalty(gate) + (GATE_PENALTY if gate_error else 0.0))
             rounds[-1] = record
             return Command(goto="respond", update={
                 "rounds": rounds, "errors": errs, "best_round": _best(rounds),
@@ -157,7 +166,8 @@ def critique(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
     _apply_gate(crit, rounds, gate)
     if gate_error:
         crit["satisfied"] = False
-    record.update(critique=crit, score=score(crit, mean_err) + (GATE_PENALTY if failed_gate else 0.0))
+    record.update(critique=crit, score=score(crit, mean_err) + gate_penalty(gate)
+                  + (GATE_PENALTY if gate_error else 0.0))
     prev_best = min((r["score"] for r in rounds[:-1] if "score" in r), default=None)
     update: dict[str, Any] = {"rounds": rounds, "critique": crit, "errors": errs, "best_round": _best(rounds)}
     rnd = int(state.get("round") or 1)
