@@ -1,6 +1,7 @@
 """Weak-optimize ("make it look better", "enhance", "fix the colours"): a restrained plan.
 
-:func:`optimize_plan` ``(intent, scene, prefs) -> (edits, missing, notes)``.
+:func:`optimize_plan` ``(scene, prefs=None, regions=None) -> OptimizePlan`` (``.edits``:
+``by`` shifts; ``.notes``: what each edit corrects, what was left as meant, the statistics).
 
 A photographer's "make it better" is a nudge, not a re-grade. So:
 
@@ -16,11 +17,12 @@ A photographer's "make it better" is a nudge, not a re-grade. So:
    (:mod:`pertouch.engine.operators`) and the level it lands on is measured the
    engine's way, so the plan's ``by`` shifts are what the engine will render.
 2. **Caps**: a global shift is at most :data:`GLOBAL_CAP` (0.15) per attribute and a
-   region's at most :data:`REGION_CAP` (0.10). 0.15 of a level is about a sixth of
-   the spread of the expert photos the level table was fitted on — a visible but
-   quiet correction, half a stop of exposure at most; a region edit has an edge
-   where it meets the rest of the photo, so it gets less. Shifts under
-   :data:`MIN_EDIT` are dropped (nobody would see them).
+   region's at most :data:`REGION_CAP` (0.10) beyond the global shift under it.
+   Levels are quantiles of expert-retouched photos ([−1, 1] spans them all), so 0.15
+   moves a photo past about 7 % of them — a visible but quiet correction (the issue's
+   cat got +0.47 contrast: past a quarter of them); a region edit has an edge where it
+   meets the rest of the photo, so it gets less. Shifts under :data:`MIN_EDIT` are
+   dropped (nobody would see them).
 3. **Evident intent is not an error** (:class:`SceneIntent`, rules below): the
    attributes an intent explains are left alone and the plan's notes say so.
 
@@ -33,9 +35,10 @@ A photographer's "make it better" is a nudge, not a re-grade. So:
    night          median Y < 0.25 and lights (Y99 > 0.5 and >      all: brightness,
                   3 × the median) or a dark, cool sky region       contrast, white
                                                                    balance, saturation
-   warm light     near-neutral pixels warm (b* > 6) and the        white balance
-                  brightest ones too (b* > 4), or a warm sky:
-                  golden hour, sunset, tungsten
+   warm light     the brightest pixels warm (b* > 5) over a warm   white balance
+                  photo (median b* > 8), or a sure sky region
+                  warmer than level 0.3: golden hour, sunset,
+                  lamplight
    monochrome     mean chroma < 4                                  saturation, white
                                                                    balance
    =============  ==============================================  ==================
@@ -43,9 +46,9 @@ A photographer's "make it better" is a nudge, not a re-grade. So:
 4. **Regions** only where a region clearly needs it and its label is sure
    (confidence ≥ :data:`REGION_MIN_CONFIDENCE`): a dull daylight sky gets a little
    colour (not a hazy white one: :data:`PALE`), a face well darker than the photo a
-   little light. Never a temperature or
-   tint edit on a region (opposite colour shifts on neighbours make seams), never a
-   region shift against the global shift of the same attribute.
+   little light. No temperature or tint edit of a region's own (a remembered taste may
+   ask for one), and region shifts never go against the global shift or against each
+   other (:func:`one_way`): opposite colour shifts on neighbours make seams.
 5. **Nothing to fix** → no edits; the notes say the photo is already balanced.
 
 Without a readable photo (no ``image_path``, or a photo edited earlier in the
@@ -416,8 +419,15 @@ def measuring_image(scene) -> tuple[np.ndarray | None, str]:
     return rgb, ""
 
 
-#: A plan may newly clip at most this share of the photo (half the critic's 2 % defect limit).
+#: A plan may newly clip at most this share of the photo (the critic's defect limit is 2 % of a
+#: 256-px preview; half of it leaves room for the full-size render).
 CLIP_BUDGET = 0.01
+#: A level moves at most its cap by its own operator, and at most this many times the cap with the
+#: other operators' coupling (a darker photo has darker shadows; a warmer one measures more colourful).
+COUPLED = 2.0
+#: How far (Lab |b*|) a look may tint the photo's whites: a white that turns clearly blue or
+#: yellow reads as a colour cast, not as light.
+WHITE_CAST = 12.0
 #: Shifts that can blow or crush pixels (colour amount only upward: taking colour out never
 #: clips anything that was not at the edge already).
 TONE = ("brightness", "contrast", "highlights", "shadows", "colorfulness")
@@ -433,26 +443,48 @@ def newly_clipped(before: np.ndarray, after: np.ndarray) -> float:
     return float((clipped(after) & ~clipped(before)).mean())
 
 
+def white_b(rgb: np.ndarray) -> float:
+    """Mean Lab b* of the brightest 2 % of the unclipped pixels of float RGB ``(H, W, 3)``:
+    how yellow (+) or blue (−) the photo's whites look."""
+    px = rgb.reshape(-1, 3)
+    pool = px[px.max(axis=1) < 0.99]
+    if len(pool) < 50:
+        pool = px
+    y = luma(pool)
+    return float(lab(pool[y >= np.percentile(y, 98)])[:, 2].mean())
+
+
 def gentle_global(scene, shifts: dict[str, float], strength_caps: dict[str, tuple[float, float]],
-                  directions: dict[str, int] | None = None) -> tuple[dict[str, float], dict[str, str]]:
+                  directions: dict[str, int] | None = None, level_caps: dict[str, float] | None = None,
+                  white_cast: float = WHITE_CAST) -> tuple[dict[str, float], dict[str, str]]:
     """Global ``by`` shifts the engine renders gently on this photo: (shifts, attribute → why changed).
 
     Level units are not physical units, and levels are coupled. Where a photo sits on a
     scale decides how strong an operator a level step takes (+0.3 temperature was 240
     mired on the flower — a tungsten cast; +0.25 contrast near the top of the scale blew
-    70 % of china's hazy sky), and solving several level targets jointly lets one edit
-    pay for another (warming raises the colourfulness level, so "warmer and more
-    colourful" was solved as warmer and DEsaturated, with contrast and exposure
-    compensating). So, on the photo's measuring image:
+    70 % of china's hazy sky), and several level targets solved jointly let one edit pay
+    for another (warming raises the colourfulness level, so "warmer and more colourful"
+    was solved as warmer and DEsaturated, with contrast and exposure compensating;
+    clamping one coupled target sent highlights to +0.94 against contrast −0.75). So the
+    operators are chosen first and the levels follow from them, on the photo's
+    measuring image:
 
     1. each shift is solved alone by the engine (:meth:`ParametricEngine.plan`) into an
        operator strength, clamped to ``strength_caps[attr]`` = (most down, most up);
-    2. the strengths are applied together with the engine's operators; the tone ones
-       (:data:`TONE`) are scaled back (×0.7, at most four times, then left out) until
-       at most CLIP_BUDGET of the photo is newly clipped;
-    3. the shifts returned are the level changes measured on that result — targets the
-       engine's joint solve meets with those same strengths. A shift that comes out
-       against its ``directions[attr]`` (coupling) is held at 0 instead.
+    2. the strengths are applied together with the engine's operators and scaled back,
+       each limit by the operators that break it (bisection for the largest share that
+       keeps it): a level past ``level_caps[attr]`` by that attribute's own operator
+       first; the temperature while the photo's whites (:func:`white_b`, when the
+       brightest pixels are whites at all) would turn past b* ±``white_cast``; the tone
+       operators (:data:`TONE`) while more than CLIP_BUDGET of the photo would be newly
+       clipped; all of them while coupling takes a level past :data:`COUPLED` × its cap. An operator
+       whose measured level comes out against ``directions[attr]`` (contrast taken down
+       lowers the measured warmth of a warm photo) is left out and the limits checked
+       again;
+    3. the shifts returned are the level changes measured on that result, for exactly
+       the operators kept: a consistent set of targets, which the engine's joint solve
+       meets with those same strengths (checked on china, coffee and the flower: within
+       0.06). Shifts of operators left out are 0 and should be left out of the plan.
 
     Without a readable photo the shifts come back as they are.
     """
@@ -467,37 +499,86 @@ def gentle_global(scene, shifts: dict[str, float], strength_caps: dict[str, tupl
     img = (rgb * 255.0 + 0.5).astype(np.uint8)
     engine = ParametricEngine()
     notes: dict[str, str] = {}
-    strengths: dict[str, float] = {}
+    st: dict[str, float] = {}
     for a, v in shifts.items():
         if not v:
             continue
         plan = engine.plan(img, Recipe.model_validate({"global": {"attributes": {a: {"by": v}}}}), {})
-        st = float(getattr(plan.layers[0].params, a)) if plan.layers else 0.0
+        s0 = float(getattr(plan.layers[0].params, a)) if plan.layers else 0.0
         lo, hi = strength_caps.get(a, (-np.inf, np.inf))
-        if not lo <= st <= hi:
-            st = float(np.clip(st, lo, hi))
+        if not lo <= s0 <= hi:
+            s0 = float(np.clip(s0, lo, hi))
             notes[a] = "held to a gentle strength on this photo"
-        strengths[a] = st
+        st[a] = s0
     pivot = float(luma(rgb.reshape(-1, 3)).mean())
-    tone = [a for a, st in strengths.items() if a in TONE and not (a == "colorfulness" and st < 0)]
-    for k in range(6):
-        if k == 5:  # even a sixth of them clips: leave them out
-            strengths = {a: 0.0 if a in tone else st for a, st in strengths.items()}
-        out = op.apply_chain(rgb, op.Params(**strengths, pivot=pivot))
-        if k == 5 or not tone or newly_clipped(img, (out * 255.0 + 0.5).astype(np.uint8)) <= CLIP_BUDGET:
-            break
-        strengths = {a: 0.7 * st if a in tone else st for a, st in strengths.items()}
-        notes.update({a: f"scaled back so no more than {CLIP_BUDGET:.0%} of the photo is newly clipped" for a in tone})
-    names = list(shifts)
+    names = list(st)
+    if not names:
+        return {a: 0.0 for a in shifts}, notes
     before = measure_image_levels(rgb, attributes=names)
-    after = measure_image_levels(out, attributes=names)
-    final: dict[str, float] = {}
-    for a, v in shifts.items():
-        d = round(after[a] - before[a], 3) if v else 0.0
-        if v and (directions or {}).get(a, 0) * d < 0:
-            d, notes[a] = 0.0, "held: the other edits already move it the other way"
-        final[a] = d
-    return final, notes
+    w0 = white_b(rgb)
+    whites_apply = abs(w0) <= white_cast  # the brightest pixels are whites, not a bright coloured subject
+    caps = level_caps or {}
+
+    def render(strengths: dict[str, float]) -> np.ndarray:
+        return op.apply_chain(rgb, op.Params(**strengths, pivot=pivot))
+
+    def levels(out: np.ndarray) -> dict[str, float]:
+        after = measure_image_levels(out, attributes=names)
+        return {a: after[a] - before[a] for a in names}
+
+    def clips(out: np.ndarray) -> bool:
+        return newly_clipped(img, (out * 255.0 + 0.5).astype(np.uint8)) > CLIP_BUDGET
+
+    def tints_whites(out: np.ndarray, t: float) -> bool:
+        w = white_b(out)
+        return whites_apply and ((t < 0 and w < -white_cast) or (t > 0 and w > white_cast))
+
+    def over_caps(out: np.ndarray) -> bool:  # with the others' coupling: twice the cap at most
+        d = levels(out)
+        return any(st[a] and a in caps and abs(d[a]) > COUPLED * caps[a] for a in names)
+
+    def shrink(group: list[str], broken, why: str) -> None:
+        """Scale the strengths of ``group`` by the largest share (bisection) for which ``broken`` is false."""
+        nonlocal st
+        group = [a for a in group if st.get(a)]
+        if not group or not broken(render(st)):
+            return
+        full = dict(st)
+        lo, hi = 0.0, 1.0
+        for _ in range(6):
+            mid = 0.5 * (lo + hi)
+            trial = {a: (mid * v if a in group else v) for a, v in full.items()}
+            if broken(render(trial)):
+                hi = mid
+            else:
+                lo = mid
+        st = {a: (lo * v if a in group else v) for a, v in full.items()}
+        for a in group:
+            notes[a] = f"{'scaled to ' + format(lo, '.0%') if lo else 'left out'} to keep {why}"
+
+    for _ in range(4):  # a level past its cap: that attribute's own operator less, first
+        d = levels(render(st))
+        own = [a for a in names if abs(st[a]) > 0.02 and a in caps and abs(d[a]) > caps[a] + 0.004]
+        if not own:
+            break
+        for a in own:
+            st[a] *= max(0.3, (caps[a] - 0.004) / abs(d[a]))
+            notes[a] = "held to the style's cap"
+    for attempt in range(2):
+        shrink(["temperature"], lambda out: tints_whites(out, st.get("temperature", 0.0)),
+               f"the photo's whites within b* ±{white_cast:g}")
+        shrink([a for a in TONE if st.get(a) and not (a == "colorfulness" and st[a] < 0)], clips,
+               f"no more than {CLIP_BUDGET:.0%} of the photo newly clipped")
+        shrink(names, over_caps, f"every level within {COUPLED:g}× the style's caps")  # what coupling adds
+        d = levels(render(st))
+        against = [a for a in names if st[a] and (directions or {}).get(a, 0) * d[a] < -0.005]
+        if not against:
+            break
+        for a in against:  # coupling moves these the other way: leave their operators out, look again
+            st[a] = 0.0
+            notes[a] = "left out: the other edits move it the other way"
+    d = levels(render(st))
+    return {a: round(d.get(a, 0.0), 3) if st.get(a) else 0.0 for a in shifts}, notes
 
 
 # --- the plan --------------------------------------------------------------------------
@@ -589,22 +670,18 @@ def _region_extra(r, scene, stats: PhotoStats | None, hold: set[str], named: boo
 def one_way(edits: list, area: dict[str, float]) -> list:
     """Region ``by`` shifts that never pull against each other or against the whole photo.
 
-    A region shift the other way from the photo's shift of the same attribute is held
-    at 0 (the region keeps its input level); where the photo has no shift of an
-    attribute, the region shifts of it all go the way of the larger total area and the
-    others are dropped. Neighbours pushed opposite ways meet in a seam (the issue's
+    A region shift the other way from the photo's shift of the same attribute is
+    dropped (the region follows the photo: holding it would draw a seam as strong as the
+    photo's shift — kodachrome's held sky over a warmed horizon read as a yellow band);
+    where the photo has no shift of an attribute, the region shifts of it all go the way
+    of the larger total area and the others are dropped. Neighbours pushed opposite ways meet in a seam (the issue's
     blotches: temperature −0.23 on one region, −0.36 on the next, +0.2 on a third).
     """
     from pertouch.graph.vlm.schemas import GLOBAL
 
     g = {e.attribute: e.by for e in edits if e.region == GLOBAL and e.by}
-    out = []
-    for e in edits:
-        base = g.get(e.attribute, 0.0)
-        if e.region != GLOBAL and e.by is not None and base * e.by < 0:
-            e = e.model_copy(update={"by": 0.0, "reason": f"{e.reason}; held at its own level rather than "
-                                                         f"pushed against the whole photo"})
-        out.append(e)
+    out = [e for e in edits
+           if e.region == GLOBAL or e.by is None or g.get(e.attribute, 0.0) * e.by >= 0]
     for attr in {e.attribute for e in out if e.region != GLOBAL and e.attribute not in g}:
         mine = [e for e in out if e.region != GLOBAL and e.attribute == attr and e.by]
         up = sum(area.get(e.region, 0.0) for e in mine if e.by > 0)

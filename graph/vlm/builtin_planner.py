@@ -186,7 +186,7 @@ def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit
     label is sure, at most REGION_STYLE_CAP beyond the photo's shift and never against it
     or against another region (:func:`~pertouch.graph.vlm.builtin_optimize.one_way`); a
     region the style pushes the other way from the whole photo (kodachrome's blue sky
-    under a warmed photo) is held at its own level instead."""
+    under a warmed photo) follows the photo, which then moves at most REGION_STYLE_CAP."""
     style = get_style(intent.style or "")
     if style is None and intent.style:
         from pertouch.graph.vlm.builtin_embedding import nearest_style
@@ -243,21 +243,20 @@ def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit
               for a, vw in shifts(r.name, label, attrs, lambda a: cap_of(style, a) + REGION_STYLE_CAP).items()
               if not (a == "colorfulness" and r.levels.get(a, 0.0) < PALE)}  # haze: no colour to bring out
     for a, (v, why) in list(glob.items()):
-        # a sure region the style pushes the other way (kodachrome's blue sky under a warmer photo) is
-        # held at its own level: the photo then moves only as far as a region may differ from it
+        # a sure region the style pushes the other way (kodachrome's blue sky under a warmer photo)
+        # follows the photo, so the photo moves only as far as a region may differ from its own look
         if any(ra == a and v * rv <= 0 for (_, ra), (rv, _) in wanted.items()) and abs(v) > REGION_STYLE_CAP:
             glob[a] = (REGION_STYLE_CAP if v > 0 else -REGION_STYLE_CAP,
-                       f"{why}; only {REGION_STYLE_CAP:g}, so a region going the other way can keep its own")
+                       f"{why}; only {REGION_STYLE_CAP:g}: the {', '.join(n for (n, ra) in wanted if ra == a)} "
+                       f"would go the other way")
     dirs = {a: direction_of(spec) for a, spec in style.edits.get(GLOBAL, {}).items()}
-    g, notes = gentle_global(scene, {a: v for a, (v, _) in glob.items()}, strength_caps(style), dirs)
-    g = {a: max(-cap_of(style, a), min(cap_of(style, a), v)) for a, v in g.items()}
+    g, notes = gentle_global(scene, {a: v for a, (v, _) in glob.items()}, strength_caps(style), dirs,
+                             level_caps={a: cap_of(style, a) for a in glob}, white_cast=style.whites)
     edits = [PlanEdit(region=GLOBAL, attribute=a, by=g[a], reason=why + (f"; {notes[a]}" if a in notes else ""))
-             for a, (v, why) in glob.items() if g[a] or not v or a in notes]
+             for a, (v, why) in glob.items() if g[a] or (not v and not scene.image_path)]
     for (name, a), (v, why) in wanted.items():
         base = g.get(a, 0.0)
-        if base and base * v <= 0:  # the style pushes this region the other way: hold it, never push it
-            edits.append(PlanEdit(region=name, attribute=a, by=0.0,
-                                  reason=f"{why}; held at its own level while the whole photo moves the other way"))
+        if base and base * v <= 0:  # the style pushes this region the other way: it follows the photo
             continue
         extra = max(-REGION_STYLE_CAP, min(REGION_STYLE_CAP, v - base))
         if abs(extra) >= STYLE_MIN_EXTRA:  # else it follows the whole photo

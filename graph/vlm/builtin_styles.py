@@ -72,6 +72,8 @@ class Style:
     caps: dict[str, float] = field(default_factory=dict)
     #: per-attribute operator strength caps that replace :data:`STRENGTH_CAPS` for this style
     strength: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: how far (Lab |b*|) the look may tint the photo's whites (a light look: further)
+    whites: float = 12.0
 
 
 STYLES: dict[str, Style] = {s.name: s for s in (
@@ -101,12 +103,11 @@ STYLES: dict[str, Style] = {s.name: s for s in (
     Style("winter-morning", "cold pale winter morning light, low saturation, bright snow",
           ("cold winter morning", "winter morning", "winter", "wintry", "frosty", "cold morning", "icy"),
           {"global": {"temperature": _to(-0.5), "colorfulness": _to(-0.3), "contrast": _to(-0.1), "brightness": _by(0.1)},
-           "sky": {"temperature": _to(-0.6)}, "skin": {"temperature": _to(-0.1)}},
-          strength={"temperature": (-1.0, 0.5)}),
+           "skin": {"temperature": _to(-0.1)}}, strength={"temperature": (-1.0, 0.5)}, whites=18.0),
     Style("autumn", "warm autumn colours: orange and yellow foliage, rich colour",
           ("autumn", "fall", "autumnal", "fall colors", "fall colours", "autumn colours", "autumn colors"),
           {"global": {"temperature": _to(0.4), "colorfulness": _to(0.35), "tint": _by(-0.05)},
-           "sky": {"colorfulness": _to(0.2)}}, strength={"temperature": (-0.5, 0.7)}),
+           "sky": {"colorfulness": _to(0.2)}}, strength={"temperature": (-0.5, 0.7)}, whites=18.0),
     Style("summer", "bright saturated warm summer day, blue sky, green foliage",
           ("summer", "summery", "sunny", "summer day", "sunny day", "vacation"),
           {"global": {"brightness": _by(0.15), "colorfulness": _to(0.35), "temperature": _to(0.2), "contrast": _to(0.15)},
@@ -115,11 +116,12 @@ STYLES: dict[str, Style] = {s.name: s for s in (
           ("golden hour", "sunset", "sunrise", "evening sun", "magic hour", "late afternoon"),
           {"global": {"temperature": _to(0.6), "colorfulness": _to(0.25), "contrast": _to(-0.05), "brightness": _by(0.05), "highlights": _by(-0.05)},
            "sky": {"temperature": _to(0.7)}, "person": {"temperature": _to(0.5)}, "skin": {"temperature": _to(0.5)}},
-          strength={"temperature": (-0.5, 1.0)}),
+          strength={"temperature": (-0.5, 1.0)}, whites=25.0),
     Style("blue-hour", "cool blue dusk light, darker, saturated deep blue sky",
           ("blue hour", "dusk", "twilight", "nightfall"),
           {"global": {"temperature": _to(-0.6), "colorfulness": _to(0.2), "brightness": _by(-0.15)},
-           "sky": {"temperature": _to(-0.7), "colorfulness": _to(0.4)}}, strength={"temperature": (-1.0, 0.5)}),
+           "sky": {"temperature": _to(-0.7), "colorfulness": _to(0.4)}}, strength={"temperature": (-1.0, 0.5)},
+          whites=25.0),
     Style("midday", "neutral bright contrasty midday light",
           ("midday", "noon", "high noon", "harsh sun", "daylight", "bright daylight"),
           {"global": {"temperature": _to(0.0), "brightness": _by(0.15), "contrast": _to(0.35), "colorfulness": _to(0.2), "shadows": _by(-0.05)},

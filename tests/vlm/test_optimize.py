@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pertouch.graph.vlm.builtin_optimize import (GLOBAL_CAP, REGION_CAP, optimize_plan, photo_stats,
+from pertouch.graph.vlm.builtin_optimize import (COUPLED, GLOBAL_CAP, REGION_CAP, optimize_plan, photo_stats,
                                                  scene_intents)
 from pertouch.graph.vlm.builtin_planner import make_plan
 from pertouch.graph.vlm.builtin_styles import REGION_STYLE_CAP, STYLES, cap_of
@@ -21,6 +21,8 @@ from pertouch.graph.vlm.schemas import GLOBAL, Intent, SceneInfo
 BUNDLED = ("skimage:chelsea", "skimage:coffee", "skimage:astronaut", "skimage:rocket",
            "sklearn:china.jpg", "sklearn:flower.jpg")
 EPS = 1e-6
+#: Style shifts are measured on the photo after the operators are chosen: caps hold to this.
+MEASURED = 0.01
 
 
 def scene_of(img: np.ndarray, path, regions=()) -> SceneInfo:
@@ -89,8 +91,8 @@ def test_styles_stay_within_their_caps_with_no_opposite_colour_shifts(bundled, s
         plan = make_plan(Intent(kind="weak-style", style=style.name), scene)
         e = shifts(plan.edits)
         for (region, attr), v in e.items():
-            if region == GLOBAL:
-                assert abs(v) <= cap_of(style, attr) + EPS, f"{style.name}: {attr} {v:+.2f}"
+            if region == GLOBAL:  # its own operator within the cap; with the others' coupling, twice that
+                assert abs(v) <= COUPLED * cap_of(style, attr) + MEASURED, f"{style.name}: {attr} {v:+.2f}"
             else:  # within the cap of the photo's shift, or held at its own level (never pushed the other way)
                 g = e.get((GLOBAL, attr), 0.0)
                 assert abs(v - g) <= REGION_STYLE_CAP + EPS or v == 0.0, f"{style.name}: {region} {attr}"
@@ -98,6 +100,31 @@ def test_styles_stay_within_their_caps_with_no_opposite_colour_shifts(bundled, s
                 r = scene.region(region)
                 assert r.confidence >= 0.6 and r.area >= 0.02, f"{style.name}: unsure region {region} edited"
         assert_no_opposite_colour(plan.edits, scene)
+
+
+@pytest.mark.parametrize("src", ("sklearn:flower.jpg", "sklearn:china.jpg", "skimage:coffee"))
+def test_the_engine_renders_style_plans_with_gentle_operator_strengths(bundled, src):
+    """Level caps alone did not bound the operators: +0.3 temperature was a tungsten cast
+    on the flower, and the joint solve paid for warmth with desaturation. The planned global
+    shifts, solved together by the engine on the photo, stay within the strength caps."""
+    from pertouch.engine.parametric import ParametricEngine
+    from pertouch.engine.recipe import Recipe
+    from pertouch.graph.vlm.builtin_optimize import measuring_image
+    from pertouch.graph.vlm.builtin_styles import strength_caps
+
+    scene = bundled[src]
+    rgb, _ = measuring_image(scene)
+    img = (rgb * 255 + 0.5).astype(np.uint8)
+    engine = ParametricEngine()
+    for name in ("golden-hour", "vintage", "fuji-velvia", "moody", "winter-morning"):
+        style = STYLES[name]
+        attrs = {e.attribute: {"by": e.by} for e in make_plan(Intent(kind="weak-style", style=name), scene).edits
+                 if e.region == GLOBAL and e.by}
+        params = engine.plan(img, Recipe.model_validate({"global": {"attributes": attrs}}), {}).layers[0].params
+        for a in attrs:
+            lo, hi = strength_caps(style)[a]
+            st = getattr(params, a)
+            assert lo - 0.15 <= st <= hi + 0.15, f"{name}: {a} solved at strength {st:+.2f} (caps {lo}, {hi})"
 
 
 def test_make_it_better_on_chelsea_is_small_and_global(bundled):
@@ -251,21 +278,21 @@ def test_neighbouring_regions_never_get_opposite_temperature_shifts(neighbours):
     assert any(e.attribute == "temperature" for e in plan.edits)  # one way is kept, not everything dropped
 
 
-def test_a_region_the_style_pushes_against_the_photo_is_held_not_pushed(neighbours, monkeypatch):
-    """Teal and orange with a cool global cast: the people (style level: warm) are held at
-    their own temperature while the photo cools — never warmed against it; the sky (style:
-    cool, the photo's way) goes at most REGION_STYLE_CAP further."""
+def test_a_region_the_style_pushes_against_the_photo_follows_it(neighbours, monkeypatch):
+    """Teal and orange with a cool global cast: the people (style level: warm) get no warm
+    edit against the cooled photo — they follow it (a held region draws a seam as strong as
+    the photo's shift) — and the photo cools only as far as a region may differ from it."""
     from pertouch.graph.vlm import builtin_styles
     from pertouch.graph.vlm.builtin_styles import Style
 
     base = STYLES["teal-orange"]
-    cool = Style("cool-teal", "test", edits={**base.edits, GLOBAL: {**base.edits[GLOBAL], "temperature": {"to": -0.3}}})
+    cool = Style("cool-teal", "test", edits={**base.edits, GLOBAL: {**base.edits[GLOBAL], "temperature": {"to": -0.6}}})
     monkeypatch.setitem(builtin_styles.STYLES, "cool-teal", cool)
     monkeypatch.setitem(builtin_styles.ALIASES, "cool-teal", "cool-teal")
     e = shifts(make_plan(Intent(kind="weak-style", style="cool-teal"), neighbours).edits)
-    g = e[(GLOBAL, "temperature")]
-    assert g < 0 and e[("person", "temperature")] == 0.0
-    assert g - REGION_STYLE_CAP - EPS <= e.get(("sky", "temperature"), g) <= g  # absent: it follows the photo
+    assert e[(GLOBAL, "temperature")] == pytest.approx(-REGION_STYLE_CAP)
+    assert ("person", "temperature") not in e
+    assert -2 * REGION_STYLE_CAP - EPS <= e.get(("sky", "temperature"), -REGION_STYLE_CAP) < 0
 
 
 def test_optimize_region_edits_only_where_needed_and_sure(neighbours):
