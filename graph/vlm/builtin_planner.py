@@ -29,7 +29,7 @@ from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
 from pertouch.graph.vlm.builtin_styles import (REGION_STYLE_CAP, STYLE_MIN_EXTRA, STYLE_REGION_MIN_AREA,
                                                STYLE_REGION_MIN_CONFIDENCE, cap_of, direction_of, get_style,
                                                guarded_level, strength_caps)
-from pertouch.graph.vlm.builtin_optimize import PALE, gentle_global, one_way
+from pertouch.graph.vlm.builtin_optimize import PALE, gentle_global, one_way, region_temperature_step
 from pertouch.graph.vlm.schemas import GLOBAL, NO_EDIT_KINDS, Critique, Intent, Plan, PlanEdit, SceneInfo
 
 #: How far a preference of weight 1 pulls the optimize goal (0 → the preference) / a style level.
@@ -259,6 +259,8 @@ def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit
         if base and base * v <= 0:  # the style pushes this region the other way: it follows the photo
             continue
         extra = max(-REGION_STYLE_CAP, min(REGION_STYLE_CAP, v - base))
+        if a == "temperature":  # near the warm end a small step is a strong filter on the region alone
+            extra = region_temperature_step(scene.levels_of(name).get(a, 0.0) + base, extra)
         if abs(extra) >= STYLE_MIN_EXTRA:  # else it follows the whole photo
             edits.append(PlanEdit(region=name, attribute=a, by=round(base + extra, 3), reason=why))
     edits = one_way(edits, {r.name: r.area for r in scene.regions})
