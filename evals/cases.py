@@ -14,7 +14,11 @@ A case is one JSON line::
 - ``changes``: per region label (or ``global``) and attribute, the direction the
   measured level must move (``up``, ``down``) by at least ``min`` (default 0.03);
 - ``unchanged``: region labels whose levels must stay within 0.03 (when present);
-- ``no_edit``: true when the right answer is no edit at all (out of scope, not found);
+- ``no_edit``: true when the right answer is no edit at all (out of scope, not found,
+  "leave it", a question);
+- ``may_skip``: true when both an edit and "nothing to change" are right (a weak
+  request on a photo that may already be good);
+- ``clean``: the render must pass the artefact gate (:mod:`pertouch.engine.artefacts`);
 - ``error``: the error kind the answer must report (``not-found``, ``out-of-scope`` …).
 """
 
@@ -47,6 +51,8 @@ class Expect(BaseModel):
     changes: list[Change] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
     no_edit: bool = False
+    may_skip: bool = False
+    clean: bool = False
     error: str | None = None
 
 

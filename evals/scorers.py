@@ -91,11 +91,23 @@ def honest_outcome(case: Case, run: Run) -> Score:
         if case.expect.error:
             ok = ok and case.expect.error in kinds
         return Score("honest", float(ok), f"result={'yes' if run.recipe else 'no'}, error kinds={sorted(k for k in kinds if k)}")
-    ok = run.recipe is not None
-    return Score("honest", float(ok), "a result was produced" if ok else f"no result: {run.answer[:120]}")
+    ok = run.recipe is not None or (case.expect.may_skip and bool(run.answer.strip()))
+    why = "a result was produced" if run.recipe is not None else f"no result: {run.answer[:120]}"
+    return Score("honest", float(ok), why)
 
 
-SCORERS: tuple[Scorer, ...] = (instruction_class, changes, unchanged, honest_outcome)
+def clean(case: Case, run: Run) -> Score:
+    """The render passes the artefact gate (blotches, halos, noise, banding, clipping)."""
+    if not case.expect.clean:
+        return Score("clean", None, "not asked")
+    if run.recipe is None:
+        return Score("clean", 1.0 if case.expect.may_skip or case.expect.no_edit else 0.0, "nothing was rendered")
+    failed = list((run.artefacts or {}).get("failed") or [])
+    return Score("clean", float(not failed and run.artefacts is not None),
+                 "passes the artefact gate" if not failed else "fails: " + ", ".join(failed))
+
+
+SCORERS: tuple[Scorer, ...] = (instruction_class, changes, unchanged, honest_outcome, clean)
 
 
 def score(case: Case, run: Run, scorers: tuple[Scorer, ...] = SCORERS) -> list[Score]:

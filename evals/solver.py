@@ -39,6 +39,7 @@ class Run:
     after: dict[str, dict[str, float]] = field(default_factory=dict)
     ms: float = 0.0
     crashed: str | None = None
+    artefacts: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -138,6 +139,9 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
         if result:
             rendered = rt.render(ref, run.recipe, segmenter=segmenter, engine=engine, long_side=None)
             run.after = label_levels(rendered.image, scene, found)
+            from pertouch.engine.artefacts import measure_artefacts
+
+            run.artefacts = measure_artefacts(before, rendered.image).to_json()
     except Exception as exc:  # the suite goes on; the log shows what broke
         run.crashed = f"{type(exc).__name__}: {exc}"
         run.errors.append({"node": "solver", "kind": "crash", "message": run.crashed,

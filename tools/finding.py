@@ -66,7 +66,11 @@ def subject(scene: "Scene") -> "Region | None":
     det = scene.detections
     if det is not None and det.people:
         n = len(det.people)
-        return scene.make_region("subject", det.people_union(), max(p.score for p in det.people), "people",
+        mask = det.people_union()
+        faces = det.part("face")  # a face whose body the pose model missed is still somebody
+        if faces is not None:
+            mask = np.maximum(mask, faces)
+        return scene.make_region("subject", mask, max(p.score for p in det.people), "people",
                                  note=f"the subject is the {'person' if n == 1 else f'{n} people'}")
     if scene.cues is None or scene.pixels is None:
         return None

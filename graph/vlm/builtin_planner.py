@@ -73,13 +73,21 @@ def resolve_label(label: str, scene: SceneInfo) -> list[str]:
     return []
 
 
-def _protect(edits: list[PlanEdit], protected: list[str], scene: SceneInfo) -> list[PlanEdit]:
-    """Hold protected regions at their input level for every attribute changed globally.
+#: What a protected region keeps whenever the photo around it is edited.
+HELD_WITH_ANY_GLOBAL_EDIT = ("colorfulness", "contrast", "temperature", "brightness")
 
-    The hold is ``to`` the region's measured level (an engine may skip an all-``by 0``
-    region as a no-op and let the global edit through); ``by 0`` only when unmeasured.
+
+def _protect(edits: list[PlanEdit], protected: list[str], scene: SceneInfo) -> list[PlanEdit]:
+    """Hold protected regions at their input level while the photo around them changes.
+
+    Every attribute the global edit changes is held, and with any global edit also the
+    core ones it moves as a side effect (brightening a near-white sky washes its colour
+    out): colourfulness, contrast, temperature, brightness. The hold is ``to`` the
+    region's measured level; ``by 0`` only when unmeasured.
     """
     global_attrs = list(dict.fromkeys(e.attribute for e in edits if e.region == GLOBAL))
+    if global_attrs:
+        global_attrs = list(dict.fromkeys([*global_attrs, *HELD_WITH_ANY_GLOBAL_EDIT]))
     names = [n for label in protected for n in resolve_label(label, scene) if n != GLOBAL]
     kept = [e for e in edits if e.region not in names]
     for n in dict.fromkeys(names):

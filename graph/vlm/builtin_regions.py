@@ -48,6 +48,8 @@ def _described() -> re.Pattern:
 
 
 _DESCRIBED = _described()
+_DESCRIBED_BACKGROUND = re.compile(r"\b(?:the\s+)?(?:blurry|blurred|out of focus|out-of-focus|soft|busy)\s+"
+                                   r"(?:background|backdrop)\b")
 
 
 def extract(text: str, names: tuple[str, ...] = ()) -> tuple[str, dict[str, str]]:
@@ -69,6 +71,8 @@ def extract(text: str, names: tuple[str, ...] = ()) -> tuple[str, dict[str, str]
         return sub
 
     out = _SELECTION.sub(fixed("selection"), out)
+    # "the blurry background": how it looks now, not an edit ("darken the blurry background")
+    out = _DESCRIBED_BACKGROUND.sub(fixed("background"), out)
     # "the red car": the colour describes the thing, it is not an edit
     out = _DESCRIBED.sub(lambda m: fixed(m.group(1))(m), out)
     for name in sorted({n.lower() for n in names if n and n.replace("_", "").replace(" ", "").isalpha()}, key=len,

@@ -22,7 +22,10 @@ from pertouch.graph.vlm.magnitudes import NUMBER_WORDS
 
 _TOKEN = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?%?(?![a-z\d])|[a-z0-9]+(?:'[a-z]+)?|[%=,;.!?:]")
 #: Fuzzy-match candidates: single lexicon words, except out-of-scope cues.
-_SINGLE = sorted({p for p, t in lex.PHRASES.items() if " " not in p and len(p) >= 3 and p.isalpha() and t[0] != "oos"})
+#: Short things ("bus", "cup") are not candidates: a word one letter off them is more
+#: often another word ("busy") than a misspelt thing; longer ones are ("flwoer").
+_SINGLE = sorted({p for p, t in lex.PHRASES.items() if " " not in p and len(p) >= 3 and p.isalpha()
+                  and t[0] != "oos" and not (t[0] == "region" and p in lex.OBJECT_WORDS and len(p) <= 4)})
 
 
 @functools.lru_cache(maxsize=1)

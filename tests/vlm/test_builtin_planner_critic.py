@@ -23,7 +23,11 @@ def edits(plan):
 
 def test_strong_follows_the_words_and_holds_protected_regions(scene):
     plan = vlm.plan(vlm.classify("make it a lot brighter but leave the sky alone"), scene)
-    assert edits(plan) == {("global", "brightness"): (None, 0.5), ("sky", "brightness"): (0.5, None)}
+    # the sky keeps its measured levels: the one the global edit changes and the ones it
+    # moves as a side effect (brightening washes colour out)
+    assert edits(plan) == {("global", "brightness"): (None, 0.5), ("sky", "brightness"): (0.5, None),
+                           ("sky", "colorfulness"): (0.1, None), ("sky", "contrast"): (-0.6, None),
+                           ("sky", "temperature"): (-0.2, None)}
     recipe = plan_to_recipe(plan, scene)
     assert recipe.regions["sky"].attributes["brightness"].to == 0.5  # held at its measured level
     assert not recipe.regions["sky"].is_noop  # an engine must not skip it

@@ -53,3 +53,10 @@ def test_a_region_name_the_lexicon_does_not_know():
     assert [(t.region, t.attribute) for t in intent.targets] == [("petal", "colorfulness"), ("sky", "temperature")]
     # without the scene the word is unknown
     assert "petal" not in [t.region for t in parse_instruction("make the petal more vivid", use_embeddings=False).targets]
+
+
+def test_a_described_background_is_not_an_edit_and_busy_is_not_a_bus():
+    intent = parse_instruction("darken the blurry background so the two of them stand out", use_embeddings=False)
+    assert [(t.region, t.attribute, t.direction) for t in intent.targets] == [("background", "brightness", "down")]
+    intent = parse_instruction("the background is too busy, blur it", use_embeddings=False)
+    assert [(t.region, t.attribute) for t in intent.targets] == [("background", "clarity")]
