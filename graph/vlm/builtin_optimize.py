@@ -56,6 +56,11 @@ session so the file no longer matches the levels) the rules fall back to the lev
 alone, more timidly: only levels far below the expert range are lifted.
 Remembered preferences pull an attribute toward the preferred level (capped the
 same way), except attributes an intent holds.
+
+The styles' restraint lives here too (:func:`gentle_global`, :func:`one_way`,
+:func:`region_temperature_step`): operator strengths chosen on the photo and the levels
+planned from them, so a look can be strong without clipping, tinting whites or pushing
+neighbouring regions opposite ways.
 """
 
 from __future__ import annotations
@@ -78,8 +83,6 @@ REGION_MIN_CONFIDENCE = 0.6
 REGION_MIN_AREA = 0.02
 #: A rule moves its statistic this fraction of the way to its target.
 FRACTION = 0.5
-
-
 #: A face needs only this much of the photo (faces are small).
 FACE_MIN_AREA = 0.005
 #: How far a remembered preference of weight 1 pulls an attribute's goal (0 → the preferred level) ...
@@ -120,8 +123,6 @@ FACE_GAP, FACE_DARK = 0.35, -0.2
 #: The photo on disk no longer matches the scene's levels (edited earlier in the session) beyond this.
 STALE = 0.06
 
-COLOUR = ("temperature", "tint")
-
 
 @dataclass(frozen=True)
 class PhotoStats:
@@ -130,8 +131,8 @@ class PhotoStats:
     Luma ``y*`` is Rec. 709 luma of sRGB-encoded values in [0, 1] (``y50`` the median);
     ``dark``/``bright`` the shares of pixels with Y < 0.2 / Y > 0.55; ``clip_hi`` the share
     with a channel ≥ 0.99, ``clip_lo`` with Y ≤ 0.01. ``cast_a``/``cast_b`` the mean
-    Lab a*/b* of the photo's greys (:func:`_neutral`) and ``neutral_share`` their share; ``white_a``/``white_b`` the mean a*/b* of the
-    brightest 2 % of unclipped pixels; ``median_b`` the photo's median b*; ``chroma``
+    Lab a*/b* of the photo's greys (:func:`_neutral`) and ``neutral_share`` their share;
+    ``white_a``/``white_b`` the mean a*/b* of the brightest 2 % of unclipped pixels; ``median_b`` the photo's median b*; ``chroma``
     the mean Lab chroma, ``loud`` the share of vivid (chroma > 70) clipped pixels;
     ``colorfulness`` Hasler–Süsstrunk M (0–255 units).
     """
@@ -418,6 +419,8 @@ def measuring_image(scene) -> tuple[np.ndarray | None, str]:
         return None, "the photo was already edited in this session"
     return rgb, ""
 
+
+# --- gentle global shifts: the styles' restraint (the planner's _style uses it) ------------
 
 #: A plan may newly clip at most this share of the photo (the critic's defect limit is 2 % of a
 #: 256-px preview; half of it leaves room for the full-size render).
@@ -761,17 +764,13 @@ def optimize_plan(scene, prefs: dict | None = None, regions: list[str] | None = 
     area = {r.name: r.area for r in scene.regions}
 
     shifts: dict[str, float] = {}
-    if not regions:
+    if not regions or GLOBAL in regions:
         shifts, why = _global(scene, prefs, rgb, stats, intents, pull)
         for a, v in shifts.items():
             plan.edits.append(PlanEdit(region=GLOBAL, attribute=a, by=v, reason=why[a]))
     targets = ([scene.region(n) for n in regions if n != GLOBAL] if regions else
                [r for r in scene.regions if r.confidence >= REGION_MIN_CONFIDENCE
                 and r.area >= (FACE_MIN_AREA if r.label == "face" else REGION_MIN_AREA)])
-    if regions and GLOBAL in regions:
-        shifts, why = _global(scene, prefs, rgb, stats, intents, pull)
-        for a, v in shifts.items():
-            plan.edits.append(PlanEdit(region=GLOBAL, attribute=a, by=v, reason=why[a]))
     for r in (t for t in targets if t is not None):
         extra = _region_extra(r, scene, stats, hold, named=bool(regions))
         for a in prefs.get(r.label, {}):
@@ -782,6 +781,8 @@ def optimize_plan(scene, prefs: dict | None = None, regions: list[str] | None = 
         for a, (v, why) in extra.items():
             g = shifts.get(a, 0.0)
             v = _cap(v, REGION_CAP)
+            if a == "temperature":
+                v = region_temperature_step(r.levels.get(a, 0.0) + g, v)
             if abs(v) < MIN_EDIT or g * v < 0:  # too small to see, or against the global shift
                 continue
             plan.edits.append(PlanEdit(region=r.name, attribute=a, by=round(g + v, 3), reason=why))

@@ -314,3 +314,24 @@ def test_make_the_sky_better_touches_only_the_sky(neighbours):
     plan = make_plan(Intent(kind="weak-optimize", regions=["sky"]), neighbours)
     assert plan.edits and {e.region for e in plan.edits} == {"sky"}
     assert all(abs(e.by) <= REGION_CAP + EPS for e in plan.edits)
+
+
+def test_the_gallery_lists_every_pair_and_stays_small():
+    """docs/gallery (scripts/gallery.py): every image the README links exists, is a JPEG pair
+    at most 640 px wide and 60 KB, every image is linked, and the whole gallery stays small."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "docs" / "gallery"
+    readme = (root / "README.md").read_text()
+    linked = set(re.findall(r"\]\(([^)]+\.jpg)\)", readme))
+    files = {p.name for p in root.glob("*.jpg")}
+    assert linked == files and len(files) >= 6 * 10
+    for name in files:
+        p = root / name
+        with Image.open(p) as im:
+            assert im.format == "JPEG" and im.width <= 640, name
+        assert p.stat().st_size <= 60 * 1024, name
+    assert sum((root / n).stat().st_size for n in files) <= 2.2 * 1024 * 1024
+    for instruction in ("make it look better", "enhance", "fix the colours", *(f"a {s.replace('-', ' ')} look" for s in STYLES)):
+        assert f"| {instruction} |" in readme
