@@ -29,7 +29,9 @@ from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
 from pertouch.graph.vlm.builtin_styles import (REGION_STYLE_CAP, STYLE_MIN_EXTRA, STYLE_REGION_MIN_AREA,
                                                STYLE_REGION_MIN_CONFIDENCE, cap_of, direction_of, get_style,
                                                guarded_level, strength_caps)
-from pertouch.graph.vlm.builtin_optimize import PALE, gentle_global, one_way, region_temperature_step
+from pertouch.graph.vlm.builtin_optimize import one_way, region_temperature_step
+from pertouch.graph.vlm.photo_stats import PALE
+from pertouch.graph.vlm.style_guard import gentle_global
 from pertouch.graph.vlm.schemas import GLOBAL, NO_EDIT_KINDS, Critique, Intent, Plan, PlanEdit, SceneInfo
 
 #: How far a preference of weight 1 pulls the optimize goal (0 → the preference) / a style level.

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pertouch.graph.vlm.builtin_optimize import (COUPLED, GLOBAL_CAP, REGION_CAP, optimize_plan, photo_stats,
-                                                 scene_intents)
+from pertouch.graph.vlm.builtin_optimize import GLOBAL_CAP, REGION_CAP, optimize_plan
+from pertouch.graph.vlm.photo_stats import photo_stats, scene_intents
+from pertouch.graph.vlm.style_guard import COUPLED
 from pertouch.graph.vlm.builtin_planner import make_plan
 from pertouch.graph.vlm.builtin_styles import REGION_STYLE_CAP, STYLES, cap_of
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, SceneInfo
@@ -109,7 +110,7 @@ def test_the_engine_renders_style_plans_with_gentle_operator_strengths(bundled, 
     shifts, solved together by the engine on the photo, stay within the strength caps."""
     from pertouch.engine.parametric import ParametricEngine
     from pertouch.engine.recipe import Recipe
-    from pertouch.graph.vlm.builtin_optimize import measuring_image
+    from pertouch.graph.vlm.photo_stats import measuring_image
     from pertouch.graph.vlm.builtin_styles import strength_caps
 
     scene = bundled[src]

@@ -37,12 +37,11 @@ from pertouch.tools.segmentation import (PROCESSOR, TOKENIZER, WEIGHTS, Segment,
                                          load_pretrained, segments_from_owner)
 
 EXPECTED_GDINO = ("a local Grounding DINO folder: config.json (model_type 'grounding-dino'), weights, processor "
-                  "and BERT tokenizer files — on a machine with network, "
-                  "GroundingDinoForObjectDetection.from_pretrained('IDEA-Research/grounding-dino-tiny')"
-                  ".save_pretrained(FOLDER) and the same with AutoProcessor")
-EXPECTED_SAM = ("a local transformers SAM folder: config.json (model_type 'sam'), weights, processor config — on a "
-                "machine with network, SamModel.from_pretrained('facebook/sam-vit-base').save_pretrained(FOLDER) and "
-                "the same with SamProcessor")
+                  "and BERT tokenizer files — copy a saved model there (GroundingDinoForObjectDetection and its "
+                  "AutoProcessor, each .save_pretrained(FOLDER)); nothing is downloaded at run time")
+EXPECTED_SAM = ("a local transformers SAM folder: config.json (model_type 'sam'), weights, processor config — copy a "
+                "saved model there (SamModel and SamProcessor, each .save_pretrained(FOLDER)); nothing is downloaded "
+                "at run time")
 USAGE = "grounded-sam:GDINO_FOLDER,SAM_FOLDER (two local folders separated by a comma)"
 #: Detector classes by config model_type.
 DETECTORS = {"grounding-dino": "GroundingDinoForObjectDetection",
