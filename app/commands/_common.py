@@ -9,8 +9,8 @@
   work for many photos at once, file masks do not.
 - :func:`parse_pointers` / :func:`use_pointers`: ``--box``/``--point`` regions
   (:mod:`pertouch.tools.pointing`), resolved before any other.
-- :func:`expand_inputs`, :func:`plan_outputs`, :func:`sidecar_path`,
-  :func:`write_json_atomic`, :func:`print_json`.
+- :func:`expand_inputs`, :func:`print_json` (output paths and sidecars:
+  :mod:`pertouch.engine.outputs`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import glob
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -285,61 +284,6 @@ def expand_inputs(items: Iterable[str]) -> list[Path]:
             out.append(p)
     seen: set[Path] = set()
     return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
-
-
-def plan_outputs(inputs: Sequence[Path], out: Path, *, overwrite: bool,
-                 overwrite_flag: str | None = "--overwrite") -> list[Path]:
-    """One output path per input. Several inputs (or an existing folder) → ``out/NAME``.
-
-    ``overwrite_flag``: how the caller's user allows writing over an input (named in the
-    error's hint); None where there is no such way (chat's "save as").
-    """
-    from pertouch.engine.io import WRITE_FORMATS, output_format, same_file
-
-    if len(inputs) == 1 and not out.is_dir():
-        output_format(out)
-        if not out.parent.is_dir():
-            raise InputError(f"output folder {out.parent} does not exist", hint="create it first")
-        targets = [out]
-    else:
-        if out.exists() and not out.is_dir():
-            raise InputError(f"-o {out}: with several inputs the output must be a folder")
-        if not out.exists():
-            if not out.parent.is_dir():
-                raise InputError(f"output folder {out.parent} does not exist", hint="create it first")
-            out.mkdir()
-        targets, used = [], set()
-        for p in inputs:
-            name = p.name if p.suffix.lower() in WRITE_FORMATS else p.stem + ".tif"
-            stem, suffix, k = Path(name).stem, Path(name).suffix, 2
-            while name in used:
-                name, k = f"{stem}_{k}{suffix}", k + 1
-            used.add(name)
-            targets.append(out / name)
-    for src, dst in zip(inputs, targets):
-        if not overwrite and src.exists() and same_file(src, dst):
-            how = f", or pass {overwrite_flag}" if overwrite_flag else ""
-            raise InputError(f"output {dst} is the input file", hint=f"choose another output{how}")
-    return targets
-
-
-def sidecar_path(output: Path) -> Path:
-    """``out.jpg`` → ``out.jpg.pertouch.json``."""
-    return output.with_name(output.name + ".pertouch.json")
-
-
-def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write JSON through a temp file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def print_json(data: Any) -> None:

@@ -37,13 +37,11 @@ from pertouch.commands._common import (
     expand_inputs,
     parse_masks,
     parse_pointers,
-    plan_outputs,
     print_json,
     resolve_regions,
-    sidecar_path,
     use_pointers,
-    write_json_atomic,
 )
+from pertouch.engine.outputs import plan_outputs, relative_to, sidecar_masks, sidecar_path, write_json_atomic
 from pertouch.engine.recipe import GLOBAL, Recipe
 from pertouch.errors import InputError, PertouchError
 
@@ -99,46 +97,6 @@ def _render(pixels, recipe: Recipe, regions: dict, job: Job):
     return engine.render(pixels, recipe, regions)
 
 
-def _rel(path: Path, start: Path) -> str:
-    try:
-        return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
-    except ValueError:  # another drive
-        return str(path.resolve())
-
-
-def sidecar_masks(regions: dict, out: Path, created: list[Path]) -> dict[str, str]:
-    """Region → mask path relative to the sidecar; outside files are copied next to it.
-
-    Computed masks (segmentation) are stored as 16-bit grey PNGs, encoded on two threads."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pertouch.engine.imwrite import save_mask_png
-
-    folder, paths, todo = out.parent, {}, []
-    masks_dir = out.with_name(out.name + ".masks")
-    for name, region in regions.items():
-        src = Path(region.source) if region.source else None
-        if src is not None and src.is_file() and folder.resolve() in src.resolve().parents \
-                and masks_dir.resolve() not in src.resolve().parents:
-            paths[name] = _rel(src, folder)
-            continue
-        if not masks_dir.exists():
-            masks_dir.mkdir()
-            created.append(masks_dir)
-        if src is not None and src.is_file():
-            dst = masks_dir / f"{name}{src.suffix.lower()}"
-            shutil.copyfile(src, dst)
-        else:  # a computed mask (segmentation)
-            dst = masks_dir / f"{name}.png"
-            todo.append((dst, region.mask))
-        paths[name] = _rel(dst, folder)
-    if todo:
-        with ThreadPoolExecutor(max_workers=2) as pool:  # OpenCV's PNG encoder releases the GIL
-            list(pool.map(lambda job: save_mask_png(*job), todo))
-    return paths
-
-
-_sidecar_masks = sidecar_masks  # old name, used by graph/output.py
 
 
 def _sidecar(job: Job, photo, regions: dict, out: Path, result, created: list[Path]) -> dict:
@@ -153,7 +111,7 @@ def _sidecar(job: Job, photo, regions: dict, out: Path, result, created: list[Pa
         "input_hash": photo.content_hash,
         "output_hash": pixel_hash(result.image),
         "engine": job.engine,
-        "levels": _rel(job.table_path, out.parent) if job.table_path else "default",
+        "levels": relative_to(job.table_path, out.parent) if job.table_path else "default",
         "pertouch": __version__,
     }
     return data

@@ -170,7 +170,8 @@ def retouch(
     ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=wants_memory)
     if not instruction.strip():
         raise InputError("the instruction is empty", hint='say what to change, e.g. "brighter sky"')
-    from pertouch.commands._common import parse_pointers, plan_outputs
+    from pertouch.commands._common import parse_pointers
+    from pertouch.engine.outputs import plan_outputs
 
     pointers = parse_pointers(box, point)  # bad --box/--point: exit 2 before any work
     ref = rt.open_photo(input)  # bad input: exit 2 before any work
