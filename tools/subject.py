@@ -51,12 +51,10 @@ def _clean(binary: np.ndarray, min_frac: float = 0.01) -> np.ndarray:
     for i in range(1, n):
         if stats[i, cv2.CC_STAT_AREA] >= min_frac * h * w:
             keep[cc == i] = 1
-    # fill holes: background = what the border's flood reaches
-    flood = keep.copy()
-    pad = np.zeros((h + 2, w + 2), np.uint8)
-    inv = (1 - flood).astype(np.uint8)
-    cv2.floodFill(inv, pad, (0, 0), 2)
-    return (keep | (inv == 1)).astype(bool) if inv[0, 0] == 2 else keep.astype(bool)
+    # fill holes: parts of the background that do not reach the frame's border
+    n, cc = cv2.connectedComponents((1 - keep).astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([cc[0], cc[-1], cc[:, 0], cc[:, -1]]))
+    return keep.astype(bool) | ~np.isin(cc, border)
 
 
 def _grabcut(rgb: np.ndarray, core: np.ndarray, maybe: np.ndarray) -> np.ndarray:
