@@ -40,23 +40,24 @@ from dataclasses import dataclass, field
 
 from pertouch.graph.vlm.builtin_tokens import Item, normalize
 from pertouch.graph.vlm.magnitudes import PLAIN
-from pertouch.graph.vlm.schemas import Target
+from pertouch.graph.vlm.schemas import GLOBAL, Target
 
 #: The shift of a hedged edit ("maybe a bit warmer", "perhaps a touch brighter").
 HEDGE = 0.1
 
-_LEAD = re.compile(r"^(?:\s|[,.!?;:]|\b(?:hey|hi|hello|hm+|um+|uh+|erm|so|ok|okay|well|oh|honestly|quick question|"
+_LEAD = re.compile(r"^(?:\s|[,.!?;:]|\b(?:hey|hi|hello|hm+|um+|uh+|erm|so|ok|okay|well|oh|nah|honestly|quick question|"
                    r"question|just|and|but|also|then|now|sorry|pls|please|yo)\b)*")
 _QUESTION = re.compile(
     r"^(?:what(?! a\b| if\b| about\b)|whats|how(?! about\b)|hows|which|why(?! not\b| don't\b| dont\b)|where|"
     r"is|isn't|isnt|are|aren't|arent|was|does|doesn't|doesnt|did|do (?:you|the|these|they|my|those|its?)|"
-    r"should|shall|would (?:it|the|this|that|a|you say|you (?:improve|change|fix|do|suggest|recommend|edit))|"
+    r"should|shall|would (?!you\b|u\b|ya\b)|would (?:you say|you (?:improve|change|fix|do|suggest|recommend|edit))|"
     r"will (?:it|the|this)|am i|has it|have i|"
     r"(?:can|could|would|will) (?:you|u) (?:tell|suggest|recommend|say|see|check|advise|explain|describe|rate|"
     r"judge|evaluate|assess|review|think)|tell me|i wonder|(?:i'm |im |i am )?wondering|"
     r"(?:i'm |im |i am )?not sure (?:if|whether)|any (?:suggestions?|ideas?|tips?|advice|thoughts?|feedback|"
     r"recommendations?|improvements?)|thoughts|opinions?|suggestions?|feedback|advice|ideas)\b")
-_REQUEST = re.compile(r"^(?:is it possible|would you mind|do you mind)\b")
+_REQUEST = re.compile(r"^(?:(?:is|would|will|could) it be possible|is it possible|would you mind|do you mind|"
+                      r"would (?:it be (?:nice|great|good) to|be (?:nice|great|good) (?:if|to)))\b")
 #: Question words that show the question is about the photo (besides attribute/region/… tags).
 _TOPIC = frozenset("""change changes changed improve improved improvement improvements edit edits editing look
 looks fix fixed wrong suggest suggestions suggestion advice tips think opinion thoughts better worse need needs
@@ -64,37 +65,66 @@ ok okay fine good off work feedback recommend retouch adjust tweak photo picture
 _TOPIC_TAGS = frozenset({"attr", "region", "global", "optimize", "stylecue", "style"})
 
 _OBJ = r"(?:it|this|that|the (?:photo|image|picture|pic|shot))"
-_UNDO = re.compile(
-    r"^(?:(?:can|could|would) you\s+)?(?:please\s+)?"
-    r"(?:(?:undo|revert|reset|restore|roll back|rollback|go back|get back|take (?:it|that|this) back|cancel|"
-    r"bring back|give me back|switch back|change (?:it )?back|put it back)"
-    rf"(?:\s+(?:{_OBJ}|everything|all|all (?:of )?(?:the |my |your )?(?:changes|edits)|"
-    r"(?:the |my )?original(?:\s+(?:photo|image|picture|version))?|"
-    r"(?:the |my |your )?(?:last |previous )?(?:change|changes|edit|edits|step|one)))?"
-    r"(?:\s+(?:back\s+)?to\s+(?:the\s+)?(?:original|start|beginning|how it was|before|unedited|what it was)"
-    r"(?:\s+(?:photo|image|picture|version|one))?)?"
-    r"|(?:back|return) to (?:the )?original(?:\s+(?:photo|image|picture|version))?"
-    r"|(?:show me |give me |i want )?(?:the |my )?original(?:\s+(?:photo|image|picture|version))?(?: back)?"
-    r"|make it (?:like|as) it was(?: before)?)"
-    r"(?:\s+please)?\s*[.!?]*$")
+#: What an undo acts on: the edits themselves, or the photo as it was.
+_EDITS = (r"(?:changes?|edits?|editing|adjustments?|tweaks?|retouch(?:ing)?|effects?|filters?|modifications?|"
+          r"steps?|versions?|whatever you did|what you did|everything you did)")
+_WAS = (r"(?:(?:the |my |your )?(?:original|unedited|previous|last|earlier|first|old)\b|how it (?:was|looked)|"
+        r"the way it (?:was|looked)|what it was|before\b|it (?:did|was|looked) (?:before|originally|at first)\b|"
+        r"it (?:did|was|looked)(?=\s*(?:[,;:.!?]|$))|the (?:start|beginning)|scratch|normal\b|default\b)")
+#: Verbs that undo whatever follows them in their clause ("undo the warmth", "revert to the original").
+_UNDO_VERB = (r"undo|un do|revert|reverse|roll (?:it |that |this |everything )?back|rollback|go back|get (?:it|that) back|"
+              r"switch back|change (?:it |that |this )?back|put (?:it |that |this |everything )?back|"
+              r"take (?:it |that |this |those |these |everything )?back|set (?:it |this )?back|"
+              r"start (?:over|again|afresh)|begin again|ctrl ?\+? ?z|cmd ?\+? ?z")
+#: Verbs that undo when their object is the edits ("scrap that", "discard the changes") ...
+_UNDO_OBJ_VERB = r"cancel|scrap|discard|drop|ditch|clear|remove|get rid of|delete|throw (?:away|out)|lose|kill|reset|reverse"
+#: ... or the photo as it was ("bring back the original", "back to how it was").
+_UNDO_BACK_VERB = (r"restore|bring back|give me back|get back|show me|give me|i (?:want|need|'d like|would like)|"
+                   r"return to|back to|make it (?:like|as|look like)|(?:go|get|set it) back to")
+_CLAUSE_END = r"(?=\s*(?:[,;:.!?]|$|\band then\b|\bthen\b|\binstead\b|\band (?=\w+ )|\bbut\b))"
+_DET = r"(?:(?:all|every|each|any)\s+)?(?:of\s+)?(?:(?:the|my|your|those|these|that|this|all)\s+)?" \
+       r"(?:(?:last|previous|recent|latest|earlier|other|first)\s+)?"
+_UNDO = (
+    re.compile(rf"\b(?:{_UNDO_VERB})\b[^,;:.!?]*?{_CLAUSE_END}"),
+    re.compile(rf"\b(?:reset|reverse)(?:\s+(?:it|everything|it all|all|please))?(?:\s+(?:back\s+)?to\s+{_WAS}[^,;:.!?]*?)?"
+               rf"{_CLAUSE_END}"),
+    re.compile(rf"\b(?:{_UNDO_OBJ_VERB})\s+{_DET}(?:{_EDITS}\b[^,;:.!?]*?|(?:that|it|this|everything|all|"
+               r"the (?:photo|image|picture|pic|shot))"
+               rf"(?:\s+(?:please|now|again))?){_CLAUSE_END}"),
+    re.compile(rf"\b(?:{_UNDO_BACK_VERB})\s+{_WAS}[^,;:.!?]*?{_CLAUSE_END}"),
+    re.compile(rf"\bforget (?:about )?{_DET}{_EDITS}\b[^,;:.!?]*?{_CLAUSE_END}"),
+)
+#: Saying the earlier version was better is asking for it back ("I preferred the original").
+_UNDO_PREFER = re.compile(
+    r"\b(?:i (?:preferred|prefer|liked|like|loved|love) (?:the original|it (?:better )?(?:before|the way it was)|"
+    r"the (?:previous|old|earlier|first|unedited) (?:one|version|photo|image)?)|"
+    r"(?:the original|it|that) (?:was|looked) (?:better|nicer)(?: before)?|"
+    r"i (?:don't|dont|do not) like (?:the (?:change|changes|edit|edits|result|new version)|what you did))\b")
+#: Remarks that go with an undo and say nothing else ("I changed my mind, undo it").
+_UNDO_REMARK = re.compile(r"\b(?:i (?:have |'ve )?changed my mind|on second thought|oops|whoops|my bad|"
+                          r"that (?:looks |is |was )?(?:worse|wrong|awful|terrible|bad|too much|not (?:it|right))|"
+                          r"(?:that|it) (?:went|goes) too far|actually)\b")
 _NOOP = (
     re.compile(r"\b(?:please\s+)?(?:don't|dont|do not|no need to|you don't need to|you dont need to|"
                r"you do not need to|there is no need to|never)\s+(?:change|edit|touch|alter|modify|adjust|retouch|"
                rf"do|fix)\s+(?:anything|a thing|a single thing|nothing|{_OBJ}|any of it|everything)"
                r"(?:\s+(?:at all|to it|whatsoever))?\b(?!\s+(?:too|much|more|except|but|apart|other|else|besides|"
-               r"than|so|exc))"),
+               r"than|so|exc|to\b))"),
     re.compile(r"\b(?:leave|keep)\s+(?:it|this|that|everything|all|all of it|the (?:whole )?(?:photo|image|picture|"
                r"pic|shot|thing))(?:\s+(?:exactly\s+)?(?:alone|be|as (?:it )?is|as they are|unchanged|untouched|"
                r"the same|how it is|like it is|the way it is|like (?:that|this)|intact|as it was))?"
                r"(?=\s*(?:[.,;!?]|$|please\b|thanks?\b|thank you\b|i\b|it\b))"),
     re.compile(r"\bno (?:changes?|edits?|editing|adjustments?|retouching|touch ?ups?)(?:\s+(?:please|needed|necessary|"
                r"required|at all))?\b(?!\s+(?:to|on|in|for|except|but|apart)\b)"),
-    re.compile(r"^\s*(?:no|nope|nothing|none|no thanks?)\s*[.!]*\s*$"),
+    re.compile(r"^\s*(?:no|nope|nah|nothing|none|no thanks?)\s*[.!]*\s*$"),
+    re.compile(r"\b(?:i |we )?(?:don't|dont|do not) want (?:it |this |the (?:photo|image|picture) )?(?:edited|changed|"
+               r"touched|retouched|altered|any (?:changes?|edits?|editing|adjustments?))\b"),
     re.compile(r"\b(?:do nothing|nothing to (?:change|do|fix|edit|improve)|nothing needs (?:changing|fixing|to change|"
                r"to be (?:changed|done|fixed))|(?:it |this )?(?:does not|doesn't|doesnt) need (?:anything|any "
                r"(?:changes?|edits?|editing|work)|changing|editing|to (?:change|be changed))|needs no "
                r"(?:changes?|editing|edits|work)|never ?mind|forget (?:about )?it|no thanks|no thank you|"
-               r"leave as is|(?:don't|dont|do not|no need to) bother(?: (?:editing|changing|retouching|with it))?)\b"),
+               r"leave as is|no need (?:for|of) (?:any )?(?:changes?|edits?|editing|adjustments?|retouching|work|touch ?ups?)|"
+               r"(?:don't|dont|do not|no need to) bother(?: (?:editing|changing|retouching|with it))?)\b"),
 )
 _GOOD = (r"(?:perfect|fine|good|great|nice|lovely|beautiful|ok|okay|awesome|amazing|gorgeous|right|spot on|"
          r"good enough|stunning|excellent|wonderful|fantastic)")
@@ -103,14 +133,31 @@ _END = r"(?=\s*(?:[.,;!?]|$|but\b|and\b|so\b|thanks?\b|thank you\b|please\b|i\b|
 #: Approvals said as a clause of their own: "it's perfect as it is", "looks great", "I like it as it is".
 _APPROVAL = re.compile(
     r"(^|[,.;!?]\s*|\b(?:and|but|because|since|so|as)\s+)(?:i think\s+|honestly\s+|tbh\s+)?"
-    r"(?:(?:(?:it|this|that|everything|the (?:photo|image|picture|shot|pic|result|colou?rs))\s+(?:is\s+|looks\s+|"
+    r"(?:(?:it|this|that)\s+(?:is\s+)?(?:already\s+|exactly\s+|just\s+)*(?:how|what|the way)\s+(?:i|we)\s+(?:want|like|wanted|"
+    r"liked|need)(?:\s+it)?" + _AS_IS + r"|"
+    r"(?:(?:it|this|that|everything|all|the (?:photo|image|picture|shot|pic|result|colou?rs))\s+(?:is\s+|looks\s+|"
     r"seems\s+|feels\s+|are\s+)?|looks\s+)?(?:already\s+|really\s+|so\s+|very\s+|just\s+|pretty\s+|totally\s+|"
     rf"absolutely\s+|quite\s+)*{_GOOD}{_AS_IS}"
     rf"|(?:i|we)\s+(?:really\s+)?(?:like|love)\s+(?:it|this|the (?:photo|image|picture))(?:\s+already)?{_AS_IS}"
-    r"|(?:i'm|im|i am)\s+happy with (?:it|this)(?:\s+already)?" + _AS_IS + r")" + _END)
+    r"|(?:i'm|im|i am)\s+(?:really\s+|quite\s+|very\s+)?(?:happy|fine|ok|okay|good|satisfied|content|pleased)\s+"
+    r"with\s+(?:it|this|that|the (?:photo|image|picture|result|way it looks)|how it (?:looks|is)|the way it is)"
+    r"(?:\s+already)?" + _AS_IS + r")" + _END)
+_THING = r"(the (?:\w+ ){0,2}?\w+)"
+#: Protection said after the region ("the faces should stay the same", "the sky must not change",
+#: "the faces are fine, leave them"): rewritten as "leave … alone".
+_KEEP_LATE = (
+    re.compile(rf"\b{_THING}\s+(?:(?:should|must|can|needs? to|has to|have to|will|shall|ought to)\s+)?"
+               r"(?:stay|remain|be kept|be left|stays|remains)\s+(?:exactly\s+)?(?:the same|as (?:it|they) (?:is|are|was|were)|"
+               r"as is|unchanged|untouched|alone|intact|natural|as it was|like (?:it is|that|this))\b"),
+    re.compile(rf"\b{_THING}\s+(?:(?:must|should|can|shall|will|may)\s*(?:not|never)|shouldn't|mustn't|can't|cannot|"
+               r"won't)\s+(?:change|be changed|be touched|be edited|be altered|get changed|get touched|move)\b"),
+    re.compile(rf"\b{_THING}\s+(?:is|are|look|looks|seem|seems)\s+(?:already\s+)?(?:fine|good|great|perfect|ok|okay|"
+               r"nice|right)\s*,?\s*(?:so\s+)?(?:just\s+)?(?:leave|keep)\s+(?:it|them)(?:\s+(?:alone|as (?:it is|they are)))?\b"),
+)
 _HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|if you can|if you could|if possible|if it is possible|if you like|"
                     r"if you want|if you think so|if you don't mind|if you dont mind|kinda|kind of|sort of|sorta|"
-                    r"i guess|might want to|might|could maybe)\b")
+                    r"i guess|might want to|might be worth|might|(?:would|'d) be (?:nice|good|great|lovely)|could maybe|could be|probably|ideally|if it(?:'s| is)? not too "
+                    r"much (?:trouble|work|hassle)|if (?:that|it)(?:'s| is)? (?:ok|okay|alright|possible|fine))\b")
 
 
 @dataclass
@@ -159,14 +206,15 @@ def is_question(sentence: str) -> bool:
 
 
 def _undo(sentence: str) -> tuple[bool, str]:
-    """(is it an undo, what of the sentence is left): "undo that, then make it warmer" leaves the rest."""
-    core = _lead(sentence)
-    if _UNDO.match(core):
-        return True, ""
-    parts = re.split(r"(,|;|\band then\b|\bthen\b|\band\b)", core, maxsplit=1)
-    if len(parts) == 3 and _UNDO.match(parts[0].strip()):
-        return True, parts[2]
-    return False, sentence
+    """(is it an undo, what of the sentence is left): "undo that, then make it warmer" leaves the rest;
+    the undo verb takes its whole clause ("undo the warmth", "go back to how it was")."""
+    found = False
+    for pat in (*_UNDO, _UNDO_PREFER):
+        sentence, n = pat.subn(" ", sentence)
+        found |= n > 0
+    if found:
+        sentence = _UNDO_REMARK.sub(" ", sentence)
+    return found, sentence
 
 
 def read_cues(text: str) -> Cues:
@@ -177,6 +225,8 @@ def read_cues(text: str) -> Cues:
         if is_question(s):
             cues.questions.append(s.strip())
             continue
+        for pat in _KEEP_LATE:
+            s = pat.sub(r"leave \1 alone", s)
         undo, s = _undo(s)
         cues.undo |= undo
         for pat in _NOOP:
@@ -217,22 +267,37 @@ def explain_no_edit(kind: str, protected: list[str]) -> str:
     return f"Keep the photo as it is{keep}: nothing to change."
 
 
-def apply_hedge(targets: list[Target], hedge: str | None) -> list[Target]:
+def apply_hedge(targets: list[Target], hedge: str | None, numbered: frozenset = frozenset()) -> list[Target]:
     """Hedged requests are small: a shift from a size word up to the plain step becomes :data:`HEDGE`.
 
-    Numbers, "set" levels, ``like`` targets and sizes bigger than the plain step ("maybe a lot
+    Numbers (``numbered``: the (region, attribute) of targets sized by a number, "maybe raise it
+    by 20%"), "set" levels, ``like`` targets and sizes bigger than the plain step ("maybe a lot
     brighter") keep theirs.
     """
     if not hedge:
         return targets
     out = []
     for t in targets:
-        if t.direction != "set" and t.like is None and t.shift is not None and abs(t.shift) <= PLAIN + 1e-9 \
+        if (t.region, t.attribute) in numbered:
+            pass
+        elif t.direction != "set" and t.like is None and t.shift is not None and abs(t.shift) <= PLAIN + 1e-9 \
                 and (t.magnitude is not None or abs(abs(t.shift) - PLAIN) < 1e-9):
             size = HEDGE if t.direction == "up" else -HEDGE
             t = t.model_copy(update={"shift": size, "magnitude": " ".join(w for w in (hedge, t.magnitude) if w)})
         out.append(t)
     return out
+
+
+def follow_question(targets: list[Target], questions: list[str]) -> list[Target]:
+    """An edit after a question about one region is about that region ("is the sky too bright?
+    if so, darken it a little"): whole-photo targets move to it. Other targets stay as they are."""
+    from pertouch.graph.vlm.builtin_tokens import tag, tokenize
+
+    named = {it.tag[1] for q in questions for it in tag(tokenize(q))[0] if it.tag[0] == "region"}
+    if len(named) != 1 or not targets or any(t.region != GLOBAL for t in targets):
+        return targets
+    region = named.pop()
+    return [t.model_copy(update={"region": region}) for t in targets]
 
 
 # --- comparatives to a named region ---------------------------------------------------------
@@ -279,6 +344,14 @@ def take_comparatives(items: list[Item]) -> list[Item]:
             if j < n and items[j].text in ("to", "with") and region_at(j + 1):  # "match the sky to the water"
                 out += [items[i + 1], *_match_all(it, region_at(j + 1))]
                 i = j + 2
+                continue
+        if it.text == "match" and region_at(i + 1) and out and out[-1].text == "to":
+            # "darken the sky to match the sea": the attribute said before is matched, not all of them
+            k = next((k for k in range(len(out) - 2, max(-1, len(out) - 5), -1) if out[k].tag[0] == "attr"), None)
+            if k is not None:
+                out[k] = _with_like(out[k], "set", region_at(i + 1))
+                out.pop()
+                i += 2
                 continue
         if it.text == "match" and region_at(i + 1) is None and i + 1 < n and items[i + 1].text in ("to", "with"):
             i += 1  # "the sky should match with the water"

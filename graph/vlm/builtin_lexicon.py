@@ -97,10 +97,10 @@ _d("brightness", "up", "brighter", "brighten", "brightened", "brighten up", "lig
 _d("brightness", "down", "darker", "darken", "darkened", "dark", "dim", "dimmer", "dim down", "underexpose",
    "deeper", "darkening", "less bright", "tone down the brightness")
 _d("temperature", "up", "warmer", "warm", "warm up", "warmed", "golden", "more golden", "orange", "oranger",
-   "yellower", "more yellow", "toastier", "sunnier", "red", "redder", "reddish", "more red", "less cool", "less cold", "less blue", "blue cast", "cold cast",
+   "yellower", "more yellow", "yellow", "yellowish", "toastier", "sunnier", "red", "redder", "reddish", "more red", "less cool", "less cold", "less blue", "blue cast", "cold cast",
    "warming")
 _d("temperature", "down", "cooler", "cool", "cool down", "cooled", "colder", "cold", "bluer", "blue", "more blue",
-   "icier", "icy", "chillier", "less warm", "less yellow", "less orange", "yellow cast", "orange cast",
+   "bluish", "icier", "icy", "chillier", "less warm", "less yellow", "less orange", "yellow cast", "orange cast",
    "warm cast", "cooling")
 _d("colorfulness", "up", "more saturated", "saturate", "saturated", "vivid", "more vivid", "vibrant", "colorful",
    "colourful", "more colorful", "more colourful", "richer", "livelier", "juicier", "boost the colors",
@@ -144,7 +144,7 @@ NOUNS.update({"colors": "colorfulness", "colours": "colorfulness", "color": "col
 DIR_WORDS: dict[str, str] = {}
 for _w in ("increase", "increased", "boost", "boosted", "raise", "raised", "up", "higher", "high",
            "amplify", "pump up", "bump up", "bump", "crank up", "push", "intensify", "strengthen", "more of",
-           "heighten", "turn up", "dial up", "add more", "add some", "give it more", "deepen"):
+           "heighten", "turn up", "dial up", "add more", "add some", "give it more", "deepen", "lift", "lifted"):
     DIR_WORDS[_w] = "up"
 for _w in ("decrease", "decreased", "reduce", "reduced", "lower", "low", "down", "cut", "drop", "dial down",
            "turn down", "pull back", "bring down", "weaken", "minimize", "minimise", "lessen",
@@ -154,7 +154,7 @@ for _w in ("decrease", "decreased", "reduce", "reduced", "lower", "low", "down",
 NEG_WORDS = ("leave", "don't touch", "dont touch", "do not touch", "don't change", "dont change", "do not change",
              "don't edit", "do not edit", "don't alter", "do not alter", "don't affect", "do not affect",
              "don't modify", "do not modify", "don't mess with", "do not mess with", "hands off", "without touching",
-             "without changing", "without affecting", "without altering", "exclude", "protect", "avoid",
+             "without changing", "without affecting", "without altering", "exclude", "protect", "avoid", "preserve",
              "avoid touching", "don't", "do not", "dont", "never touch", "ignore", "no changes to", "no change to",
              "no edits to", "no changes on", "no edits on", "no changes in")
 #: "everything except the sky": only region words follow, then the sentence goes on.
@@ -204,7 +204,7 @@ OTHER: dict[str, Tag] = {
     "need more": ("lacks",), "is missing": ("lacks",), "set": ("set",), "to": ("to",), "at": ("to",),
     "=": ("set",), "level": ("to",), "by": ("by",), "stop": ("stop",), "stops": ("stop",), "ev": ("stop",),
     "percent": ("percent",), "per cent": ("percent",), "only": ("only",), "not": ("not",), "enough": ("enough",), "%": ("percent",), "just the": ("only",),
-    "keep": ("keep",), "but": ("sep",), "then": ("sep",), "while": ("sep",), "plus": ("sep",),
+    "keep": ("keep",), "keeping": ("keep",), "but": ("sep",), "then": ("sep",), "while": ("sep",), "plus": ("sep",),
     "and then": ("sep",), "also": ("sep",), "however": ("sep",), "whereas": ("sep",),
     "so that": ("purpose",), "so the": ("purpose",), "so it": ("purpose",), "so they": ("purpose",),
     "so she": ("purpose",), "so he": ("purpose",), "in order to": ("purpose",), "so as to": ("purpose",),

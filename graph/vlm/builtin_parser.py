@@ -19,7 +19,7 @@ from __future__ import annotations
 from pertouch.graph.vlm import builtin_lexicon as lex
 from pertouch.graph.vlm.builtin_clauses import Clause, Mention, pair, split_clauses
 from pertouch.graph.vlm.builtin_intents import (
-    apply_hedge, explain_no_edit, like_of, like_target, no_edit_kind, read_cues, take_comparatives,
+    apply_hedge, explain_no_edit, follow_question, like_of, like_target, no_edit_kind, read_cues, take_comparatives,
 )
 from pertouch.graph.vlm.builtin_regions import extract as extract_regions
 from pertouch.graph.vlm.builtin_regions import restore as restore_regions
@@ -200,9 +200,11 @@ def _target(region: str, m: Mention, default_mag: float | None) -> Target | None
 
 
 
-def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[list[Target], list[str]]:
-    """Targets of the non-protected clauses and the regions they named (for weak requests)."""
+def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[list[Target], list[str], frozenset]:
+    """Targets of the non-protected clauses, the regions they named (for weak requests) and the
+    (region, attribute) of the targets sized by a number."""
     targets: list[Target] = []
+    numbered: set[tuple[str, str]] = set()
     named: list[str] = []
     prev_regions: list[str] = []
     prev_mentions: list[Mention] = []
@@ -234,11 +236,13 @@ def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[l
                     if t is not None:
                         targets = [x for x in targets if (x.region, x.attribute) != (t.region, t.attribute)]
                         targets.append(t)
+                        if m.number is not None:
+                            numbered.add((t.region, t.attribute))
         if mentions:
             prev_mentions = mentions
         if regions:
             prev_regions = [r for r in regions if r != GLOBAL] or prev_regions
-    return targets, list(dict.fromkeys(named))
+    return targets, list(dict.fromkeys(named)), frozenset(numbered)
 
 
 def has_cue(items: list[Item]) -> bool:
@@ -286,9 +290,11 @@ def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[st
     kinds = {it.tag[0] for it in items}
     neg_items = [it for c in clauses if c.neg for it in c.items]
     default_mag = next((it.tag[1] for it in neg_items if it.tag[0] == "mag"), None)
-    targets, named = _clause_targets(clauses, default_mag)
+    targets, named, numbered = _clause_targets(clauses, default_mag)
     protected = list(dict.fromkeys(it.tag[1] for it in neg_items if it.tag[0] == "region"))
-    targets = apply_hedge([t for t in targets if t.region not in protected], cues.hedge)
+    if cues.questions and "global" not in kinds:  # "is the sky too bright? if so, darken it a little"
+        targets = follow_question(targets, cues.questions)
+    targets = apply_hedge([t for t in targets if t.region not in protected], cues.hedge, numbered)
     styles = [it.tag[1] for it in items if it.tag[0] == "style"]
     style_words = [it.text for it in items if it.tag[0] == "style"]
     cue = has_cue(items)

@@ -322,3 +322,46 @@ def test_dev_intents_split_is_in_the_corpus_with_every_category():
                                               "mixed"}
     for c in cases:  # each expectation is a valid intent
         Intent.model_validate({**c["expect"], "explanation": "x"})
+
+
+# --- dev-intents-2: undo said many ways, late protection, "to match", hedged numbers ------------
+
+@pytest.mark.parametrize("text", ["scrap that", "start over", "I changed my mind, undo it", "roll it back",
+                                  "discard the changes", "undo the warmth", "that's worse, go back",
+                                  "I preferred the original", "bring back the original colours",
+                                  "forget the edits, I want the original", "make it look like it did before"])
+def test_undo_said_many_ways(text):
+    i = parse(text)
+    assert (i.kind, i.targets) == ("undo", [])
+
+
+@pytest.mark.parametrize("text", ["get back some detail in the highlights", "remove that blue cast",
+                                  "drop the saturation", "i want it warmer"])
+def test_edits_with_undo_like_verbs_are_not_undo(text):
+    assert parse(text).kind != "undo"
+
+
+@pytest.mark.parametrize("text,protected", [
+    ("the sky must not change", ["sky"]), ("the faces are fine, leave them", ["face"]),
+    ("preserve the skin tones", ["skin"]), ("don't do anything to the sky", ["sky"]),
+])
+def test_protection_said_after_the_region(text, protected):
+    i = parse(text)
+    assert (i.kind, i.protected) == ("no-op", protected)
+
+
+def test_an_edit_with_a_late_protection_keeps_the_region_out():
+    i = parse("brighten it, but the faces should stay the same")
+    assert [(t.region, t.attribute) for t in i.targets] == [("global", "brightness")] and i.protected == ["face"]
+
+
+def test_to_match_sets_only_the_attribute_named():
+    i = parse("darken the sky to match the sea")
+    assert [(t.region, t.attribute, t.direction, t.like) for t in i.targets] == [("sky", "brightness", "set", "water")]
+
+
+def test_a_hedge_keeps_a_number_and_an_edit_after_a_question_is_about_its_region():
+    assert parse("perhaps raise the brightness by 20%").targets[0].shift == pytest.approx(0.2)
+    assert parse("maybe the water could be more vivid").targets[0].shift == pytest.approx(0.1)
+    i = parse("is the sky too bright? if so, darken it a little")
+    assert [(t.region, t.shift) for t in i.targets] == [("sky", pytest.approx(-0.1))]
