@@ -103,11 +103,12 @@ def detect(rgb: np.ndarray) -> Detections:
         return Detections(small.shape[:2], rgb=small)
     # faces the whole-frame passes see seed people the pose model misses; small faces are
     # then looked for only where people are (their tiles cost most of face detection)
-    faces = detect_faces(small, within=[])
+    memo: dict = {}  # the two face passes share the detector's downscaled copy
+    faces = detect_faces(small, within=[], memo=memo)
     people = detect_people(small, faces=faces)
     heads = [_head_box(p.box) for p in people]
     if heads:
-        faces = merge_faces(faces, detect_faces(small, within=heads, whole=False))
+        faces = merge_faces(faces, detect_faces(small, within=heads, whole=False, memo=memo))
     det = Detections(small.shape[:2], _one_body_per_face(people, faces), faces, small, 0.0)
     _faces_into_people(det)
     det.ms = (time.perf_counter() - t0) * 1000

@@ -204,6 +204,18 @@ def tiles(h: int, w: int, max_tiles: int = _MAX_TILES) -> list[tuple[int, int, i
     return [(int(x), int(y), int(x) + tw, int(y) + th) for y in ys for x in xs]
 
 
+def _downscaled(rgb: np.ndarray, zoom: float, memo: dict | None) -> np.ndarray:
+    """``rgb`` scaled by ``zoom`` (INTER_AREA), kept in ``memo`` for the next call on it."""
+    h, w = rgb.shape[:2]
+    key = ("face_detector.small", h, w, zoom)
+    if memo is not None and key in memo:
+        return memo[key]
+    small = cv2.resize(rgb, (max(1, round(w * zoom)), max(1, round(h * zoom))), interpolation=cv2.INTER_AREA)
+    if memo is not None:
+        memo[key] = small
+    return small
+
+
 def _inside_tile(boxes: np.ndarray, tile: tuple[int, int, int, int], h: int, w: int) -> np.ndarray:
     """Detections not cut much by an inner edge of ``tile``: a box may reach past it by a
     quarter of its size (the model still saw most of the face); a face cut more is whole
@@ -222,24 +234,25 @@ def _inside_tile(boxes: np.ndarray, tile: tuple[int, int, int, int], h: int, w: 
     return keep
 
 
-def detections(rgb: np.ndarray, min_score: float = 0.5, within: list | None = None, whole: bool = True
-               ) -> list[tuple[np.ndarray, np.ndarray, float]]:
+def detections(rgb: np.ndarray, min_score: float = 0.5, within: list | None = None, whole: bool = True,
+               memo: dict | None = None) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """All face detections of ``rgb`` as ``[(box (4,), keypoints (6, 2), score)]`` in its
     pixels: both detectors on the whole frame and on its mirror image (BlazeFace is not
     mirror-symmetric; a turned face often scores higher one way round), the full-range
     one on :func:`tiles`; each run's weighted NMS, then a weighted NMS across runs.
     ``within``: boxes ``(x0, y0, x1, y1)`` where small faces may be (people's heads); only
     tiles that meet one run (None: every tile). ``whole``: False skips the whole-frame runs
-    (the tiles only, after a first call that did them)."""
+    (the tiles only, after a first call that did them). ``memo``: a dict shared by calls
+    on the same ``rgb`` (unchanged between them) that keeps the downscaled copy."""
     h, w = rgb.shape[:2]
-    regions = tiles(h, w)
+    side = tiles(h, w)
+    regions = side
     if within is not None and regions:
         regions = [t for t in regions if any(b[0] < t[2] and b[2] > t[0] and b[1] < t[3] and b[3] > t[1]
                                              for b in within)] or regions[:0]
     # one downscale for all runs: tiles then need none (they share one side), whole frames little
-    side = tiles(h, w)
     zoom = min(1.0, FULL_RANGE.size / (side[0][2] - side[0][0]) if side else FULL_RANGE.size / max(h, w))
-    small = cv2.resize(rgb, (max(1, round(w * zoom)), max(1, round(h * zoom))), interpolation=cv2.INTER_AREA)
+    small = _downscaled(rgb, zoom, memo)
     sh, sw = small.shape[:2]
     zx, zy = sw / w, sh / h  # the rounded sizes' scales
     zoom_xy = np.array([zx, zy], np.float32)

@@ -99,7 +99,7 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 
 
 def detect_faces(rgb: np.ndarray, *, min_score: float = 0.5, landmarks: bool = True,
-                 within: list | None = None, whole: bool = True) -> list[Face]:
+                 within: list | None = None, whole: bool = True, memo: dict | None = None) -> list[Face]:
     """Every face in a uint8 RGB image ``(h, w, 3)`` of any size (proxies of 384–1024 px
     long side are the aim): frontal, turned, small (from ~24 px tall: on the tuning
     mosaics ~85 % of 27–35 px faces, ~60 % of 21–26 px), several per photo; sorted left
@@ -114,7 +114,9 @@ def detect_faces(rgb: np.ndarray, *, min_score: float = 0.5, landmarks: bool = T
     ``within``: where small faces may be (e.g. people's head boxes): the tiles that look
     for them run only there; faces large enough for the whole-frame passes are found
     anywhere. None: tiles everywhere. ``whole``: False runs only those tiles (join the
-    result to a whole-frame call's with :func:`merge_faces`).
+    result to a whole-frame call's with :func:`merge_faces`). ``memo``: a dict shared by
+    calls on the same unchanged ``rgb`` (e.g. a whole-frame call and a tiles-only one): what
+    they both compute (the detector's downscaled copy, the black-and-white check) is done once.
     """
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise InputError(f"detect_faces needs a uint8 RGB (h, w, 3) array, got "
@@ -123,8 +125,8 @@ def detect_faces(rgb: np.ndarray, *, min_score: float = 0.5, landmarks: bool = T
     if min(rgb.shape[:2]) < 16:
         return []
     found: list[tuple[Face, float]] = []
-    grey = None
-    for box, kps, score in detections(rgb, min_score, within, whole):
+    memo = {} if memo is None else memo
+    for box, kps, score in detections(rgb, min_score, within, whole, memo):
         face = Face(tuple(float(v) for v in box), float(score), kps.astype(np.float32))
         presence = 1.0
         if landmarks:
@@ -135,8 +137,9 @@ def detect_faces(rgb: np.ndarray, *, min_score: float = 0.5, landmarks: bool = T
             h, w = rgb.shape[:2]
             face.box = (float(max(x0, 0)), float(max(y0, 0)), float(min(x1, w)), float(min(y1, h)))
             if presence < SURE_PRESENCE or score < _SURE_SCORE:  # unsure: in a colour photo, needs skin colour
-                grey = _is_grey(rgb) if grey is None else grey
-                if not grey and _skin_share(rgb, face) < _MIN_SKIN:
+                if "faces.grey" not in memo:
+                    memo["faces.grey"] = _is_grey(rgb)
+                if not memo["faces.grey"] and _skin_share(rgb, face) < _MIN_SKIN:
                     continue
         found.append((face, presence))
     return sorted(_dedupe(found), key=lambda f: f.box[0] + f.box[2])

@@ -1,10 +1,19 @@
 """The offline models that ship in ``tools/data`` (mediapipe's .tflite files), run
-with ``ai-edge-litert``: one loader, one lock per model, native logging silenced.
+with ``ai-edge-litert``: one loader, one lock per model, native logging silenced, and
+the thread count each call runs with chosen by measured speed.
 
 >>> m = model("face_detection_short_range.tflite")       # doctest: +SKIP
 >>> outs = m.run(np.zeros((1, 128, 128, 3), np.float32))  # doctest: +SKIP
 >>> [o.shape for o in outs]                               # doctest: +SKIP
 [(1, 896, 16), (1, 896, 1)]
+
+Threads: XNNPACK splits each call over its threads and waits for the slowest, so on
+a machine whose cores other programs are using, 2 threads can take twice as long as
+1 (measured on the 2-core host under load 1.3: pose detector 21 ms with 2 threads,
+10 ms with 1; idle: 5 ms with 2, 10 ms with 1). :class:`LiteModel` therefore keeps one
+interpreter per thread count (1 and up to :data:`MAX_THREADS`) and runs each call on
+the one whose recent calls were faster (:class:`ThreadChoice`); the outputs are the
+same with any thread count (tested). ``PERTOUCH_LITERT_THREADS=N`` pins it.
 
 Every model file, where it comes from and its licence: ``tools/data/NOTICE.md``.
 """
@@ -12,7 +21,9 @@ Every model file, where it comes from and its licence: ``tools/data/NOTICE.md``.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+import time
 from functools import lru_cache
 from importlib import resources
 
@@ -20,24 +31,84 @@ import numpy as np
 
 from pertouch.errors import ModelError
 
+#: Most threads one call may use (the host has 2 cores; more never helped these small models).
+MAX_THREADS = max(1, min(2, os.cpu_count() or 1))
+#: Environment variable that pins the thread count (e.g. ``1`` for steady benchmarks).
+THREADS_ENV = "PERTOUCH_LITERT_THREADS"
+
+
+class ThreadChoice:
+    """Which thread count the next call uses: the one with the lower moving average of
+    measured call times; every :attr:`probe_every`-th call, or when the other's
+    average is older than :attr:`stale_s`, the other one (so a change in the
+    machine's load is noticed). One per model: the models' costs differ."""
+
+    def __init__(self, options: tuple[int, ...], probe_every: int = 8, stale_s: float = 5.0,
+                 alpha: float = 0.3) -> None:
+        self.options = options
+        self.probe_every, self.stale_s, self.alpha = probe_every, stale_s, alpha
+        self.mean: dict[int, float] = {}
+        self.when: dict[int, float] = {}
+        self.calls = 0
+
+    def pick(self, now: float) -> int:
+        self.calls += 1
+        untried = [n for n in self.options if n not in self.mean]
+        if untried:
+            return untried[0]
+        best = min(self.options, key=lambda n: self.mean[n])
+        others = [n for n in self.options if n != best]
+        if others:
+            oldest = min(others, key=lambda n: self.when[n])
+            if self.calls % self.probe_every == 0 or now - self.when[oldest] > self.stale_s:
+                return oldest
+        return best
+
+    def record(self, n: int, seconds: float, now: float) -> None:
+        old = self.mean.get(n)
+        self.mean[n] = seconds if old is None else old + self.alpha * (seconds - old)
+        self.when[n] = now
+
+
+def thread_options() -> tuple[int, ...]:
+    """The thread counts calls may use: ``PERTOUCH_LITERT_THREADS`` if set, else 1 … MAX_THREADS."""
+    pinned = os.environ.get(THREADS_ENV, "").strip()
+    if pinned:
+        try:
+            n = int(pinned)
+        except ValueError:
+            raise ModelError(f"{THREADS_ENV}={pinned!r} is not a number", hint="set it to 1 or 2, or unset it") from None
+        return (max(1, n),)
+    return tuple(range(MAX_THREADS, 0, -1))
+
 
 class LiteModel:
-    """One loaded .tflite model. :meth:`run` is thread-safe (one lock per model)."""
+    """One loaded .tflite model. :meth:`run` is thread-safe (one lock per model).
 
-    def __init__(self, name: str, num_threads: int = 2) -> None:
-        path = resources.files("pertouch.tools").joinpath("data", name)
-        if not path.is_file():
+    ``num_threads``: a fixed thread count; None chooses per call (see the module doc)."""
+
+    def __init__(self, name: str, num_threads: int | None = None) -> None:
+        self._path = resources.files("pertouch.tools").joinpath("data", name)
+        if not self._path.is_file():
             raise ModelError(f"model file {name} is missing from the package",
                              hint="reinstall pertouch (pip install -e .); tools/data/NOTICE.md says where it comes from")
-        from ai_edge_litert.interpreter import Interpreter
-
-        with quiet_stderr():  # LiteRT's C++ logs "INFO: Created TensorFlow Lite XNNPACK delegate"
-            self._it = Interpreter(model_path=str(path), num_threads=num_threads)
-            self._it.allocate_tensors()
         self.name = name
-        self.inputs = self._it.get_input_details()
-        self.outputs = self._it.get_output_details()
+        self.choice = ThreadChoice((num_threads,) if num_threads else thread_options())
+        self._its: dict = {}
+        first = self._interpreter(self.choice.options[0])
+        self.inputs = first.get_input_details()
+        self.outputs = first.get_output_details()
         self._lock = threading.Lock()
+
+    def _interpreter(self, threads: int):
+        if threads not in self._its:
+            from ai_edge_litert.interpreter import Interpreter
+
+            with quiet_stderr():  # LiteRT's C++ logs "INFO: Created TensorFlow Lite XNNPACK delegate"
+                it = Interpreter(model_path=str(self._path), num_threads=threads)
+                it.allocate_tensors()
+            self._its[threads] = it
+        return self._its[threads]
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -47,10 +118,15 @@ class LiteModel:
     def run(self, *arrays: np.ndarray) -> list[np.ndarray]:
         """Outputs (copies) for float32 inputs in the model's input order."""
         with self._lock:
+            n = self.choice.pick(time.perf_counter())
+            it = self._interpreter(n)
             for d, a in zip(self.inputs, arrays):
-                self._it.set_tensor(d["index"], np.ascontiguousarray(a, dtype=d["dtype"]))
-            self._it.invoke()
-            return [self._it.get_tensor(d["index"]).copy() for d in self.outputs]
+                it.set_tensor(d["index"], np.ascontiguousarray(a, dtype=d["dtype"]))
+            t = time.perf_counter()
+            it.invoke()
+            done = time.perf_counter()
+            self.choice.record(n, done - t, done)
+            return [it.get_tensor(d["index"]) for d in self.outputs]  # get_tensor copies
 
     def output(self, outs: list[np.ndarray], name_part: str) -> np.ndarray:
         """The output whose tensor name contains ``name_part`` (models name them, order varies)."""
@@ -64,8 +140,6 @@ class LiteModel:
 def model(name: str) -> LiteModel:
     """The shared :class:`LiteModel` for ``tools/data/<name>`` (loaded once per process)."""
     return LiteModel(name)
-
-
 @contextlib.contextmanager
 def quiet_stderr():
     """Silence native writes to file descriptor 2 for the duration (Python's own stderr too)."""
