@@ -120,7 +120,7 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
         ctx = load_context(vlm=vlm, user=case.user, segmenter=segmenter, engine=engine,
                            use_memory=bool(case.user))
         ref = rt.open_photo(path)
-        state = build_graph().invoke({"image_path": ref["path"], "image": ref, "instruction": case.instruction,
+        state = build_graph(internal=True).invoke({"image_path": ref["path"], "instruction": case.instruction,
                                       "accept": False}, context=ctx)
         run.instruction_class = state.get("instruction_class")
         run.status = state.get("status")

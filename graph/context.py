@@ -15,7 +15,16 @@ max_rounds             PERTOUCH_MAX_ROUNDS          3
 user                   PERTOUCH_USER                default
 working_resolution     PERTOUCH_WORKING_RES         1024
 memory                 PERTOUCH_MEMORY              (memory default)
+output_dir             PERTOUCH_OUTPUT_DIR          app_home()/outputs
 =====================  ===========================  ==============
+
+``output_dir``: where a run's full-resolution files go when it names a bare file
+("save as out.jpg", input ``save_to``). A graph built for remote clients (the API
+server) writes only there; the CLI may write anywhere the user names.
+
+A context that arrives from a client (LangGraph's API passes ``context`` straight
+to :class:`RunContext`) is checked by :meth:`RunContext.problems` at the start of a
+run, so ``max_rounds: 0`` is an answer saying what is wrong, not a silent run.
 
 >>> ctx = load_context(vlm="fake:x.json", max_rounds=2)
 >>> ctx.model_for("critic"), ctx.max_rounds
@@ -51,6 +60,26 @@ class RunContext:
     working_resolution: int = 1024
     memory: str | None = None
     use_memory: bool = True
+    output_dir: str | None = None
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings (empty when they are valid)."""
+        out = []
+        for name, lo, hi in (("max_rounds", 1, MAX_ROUNDS_LIMIT), ("working_resolution", 64, 8192)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                out.append(f"{name} must be a whole number between {lo} and {hi}, got {v!r}")
+        for name in ("vlm", "segmenter", "engine", "user"):
+            v = getattr(self, name)
+            if not isinstance(v, str) or not v.strip() or len(v) > 4096:
+                out.append(f"{name} must be a non-empty string, got {v!r}")
+        for name in ROLES:
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, str) or not v.strip()):
+                out.append(f"{name} must be a model string or left out, got {v!r}")
+        if not isinstance(self.use_memory, bool):
+            out.append(f"use_memory must be true or false, got {self.use_memory!r}")
+        return out
 
     def model_for(self, role: str) -> str:
         """The model string of ``role`` (falls back to :attr:`vlm`)."""
@@ -74,6 +103,7 @@ _ENV = {
     "user": "PERTOUCH_USER",
     "working_resolution": "PERTOUCH_WORKING_RES",
     "memory": "PERTOUCH_MEMORY",
+    "output_dir": "PERTOUCH_OUTPUT_DIR",
 }
 
 

@@ -48,3 +48,58 @@ def write_result(ref: ImageRef, recipe_json: dict, out: str | Path, *, ctx: RunC
                     "pertouch": __version__, "segmenter": ctx.segmenter, **(meta or {})}
     write_json_atomic(sidecar_path(out), data)
     return out
+
+
+#: Longest file name accepted for a save (most file systems stop at 255 bytes).
+MAX_NAME = 200
+
+
+def output_dir(ctx: RunContext) -> Path:
+    """Where bare file names are saved: ``ctx.output_dir``, else ``app_home()/outputs`` (created)."""
+    from pertouch.home import app_home
+
+    d = Path(ctx.output_dir).expanduser() if ctx.output_dir else app_home() / "outputs"
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder {d}: {exc.strerror or exc}",
+                         hint="set PERTOUCH_OUTPUT_DIR (or output_dir in the run's context) to a writable folder")
+    return d.resolve()
+
+
+def resolve_output(path: str, ref: ImageRef, ctx: RunContext, *, anywhere: bool, overwrite: bool) -> Path:
+    """Check where a run may write ``path`` and return it, or raise InputError saying why not.
+
+    A bare name goes to :func:`output_dir`; other paths are taken as given when
+    ``anywhere`` (the CLI) and must lie inside the output folder otherwise (a server's
+    clients). Refused: an empty or over-long name, a missing folder, an unsupported
+    format, the photo itself, and an existing file unless ``overwrite`` (the user
+    confirmed).
+    """
+    from pertouch.engine.io import output_format, same_file
+
+    text = (path or "").strip()
+    if not text:
+        raise InputError("no file name given", hint="say e.g. 'save as out.jpg'")
+    p = Path(text).expanduser()
+    if len(p.name) > MAX_NAME:
+        raise InputError(f"the file name is {len(p.name)} characters long", hint=f"use at most {MAX_NAME}")
+    if p.parent == Path(".") and not text.startswith("./"):
+        p = output_dir(ctx) / p
+    elif not anywhere:
+        root = output_dir(ctx)
+        full = (p if p.is_absolute() else root / p).resolve()
+        if not full.is_relative_to(root):
+            raise InputError(f"{text} is outside the output folder {root}",
+                             hint="give a file name (it is saved there) or a path inside that folder")
+        p = full
+    if p.is_dir():
+        raise InputError(f"{p} is a folder", hint="give a file name such as out.jpg")
+    output_format(p)
+    if not p.parent.is_dir():
+        raise InputError(f"output folder {p.parent} does not exist", hint="create it first")
+    if same_file(Path(ref["path"]), p):
+        raise InputError(f"{p} is the photo being retouched", hint="save under another name")
+    if p.exists() and not overwrite:
+        raise InputError(f"{p} already exists", hint=f"say 'save as {text}, overwrite' to replace it")
+    return p

@@ -41,6 +41,7 @@ class _LRU(OrderedDict):
 
 
 _photos = _LRU()    # hash -> Photo
+_refs = _LRU()      # (path, size, mtime) -> ImageRef
 _proxies = _LRU()   # (hash, size) -> pixels
 _scenes = _LRU()    # (hash, segmenter) -> Scene
 _found = _LRU()     # (hash, segmenter, text) -> Region
@@ -53,21 +54,34 @@ _memories: dict[str, tuple[Any, str | None]] = {}
 def clear_cache() -> None:
     """Forget every cached photo, scene, model and memory (tests, long sessions)."""
     with _LOCK:
-        for c in (_photos, _proxies, _scenes, _found, _proxy_masks, _pointed, _models, _memories):
+        for c in (_photos, _refs, _proxies, _scenes, _found, _proxy_masks, _pointed, _models, _memories):
             c.clear()
 
 
 # --- photos ----------------------------------------------------------------------
 
 def open_photo(path: str | Path) -> ImageRef:
-    """Load a photo once, cache it, and return its reference."""
+    """Load a photo once, cache it, and return its reference (a file opened before and not
+    changed since — same size and modification time — is not decoded again)."""
     from pertouch.engine.io import load_image
 
+    try:
+        st = Path(path).stat()
+        key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None  # load_image says what is wrong with the path
+    with _LOCK:
+        ref = _refs.get(key) if key else None
+        if ref is not None and ref["hash"] in _photos:
+            return dict(ref)  # type: ignore[return-value]
     photo = load_image(path)
     with _LOCK:
         _photos[photo.content_hash] = photo
     h, w = photo.pixels.shape[:2]
-    return {"path": str(Path(path).resolve()), "hash": photo.content_hash, "width": int(w), "height": int(h)}
+    ref = {"path": str(Path(path).resolve()), "hash": photo.content_hash, "width": int(w), "height": int(h)}
+    if key:
+        _refs.get_or(key, lambda: ref)
+    return dict(ref)  # type: ignore[return-value]
 
 
 def photo(ref: ImageRef) -> Any:

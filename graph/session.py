@@ -1,56 +1,40 @@
-"""Conversational sessions: each turn builds on the last result, checkpointed in SQLite.
+"""Conversational sessions: a thin client of the graph over one checkpointed thread.
 
 A session is one LangGraph thread (``thread_id`` = session id) in
 ``app_home()/sessions.sqlite`` (LangGraph's SqliteSaver), so ``--session ID``
-resumes in a new process with the same history and result. Besides new
-instructions (planned on top of the current recipe), a turn may be a session
-command that changes the recipe directly and is rendered through the graph as a
-follow-up: "a bit more" / "less" (scale the last change), "less on the face" /
-"more on the sky" (only there), "only the sky", "undo", "start over". "looks good"
-accepts (→ remember), "save as out.jpg" writes the full-resolution result (and
-accepts), "compare" writes a before/after side-by-side.
+resumes in a new process with the same history, result and user. Every line goes
+to the graph as it is: new instructions and session commands ("a bit more", "only
+the sky", "undo", "redo", "start over", "looks good", "save as out.jpg",
+"compare", "history") are handled there (:mod:`pertouch.graph.nodes.converse`),
+so the CLI, the API server and the web app answer a turn alike.
+
+One writer at a time: each turn holds the session's lock file
+(``sessions/<id>.lock``); a second process waits for the turn in progress (up to
+:data:`LOCK_WAIT_S`) and then goes on from the state that turn left, so no turn is lost.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pertouch.errors import InputError, NotFoundError
-from pertouch.graph import recipes
+from pertouch.errors import InputError, NotFoundError, PertouchError
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
+from pertouch.graph.turns import QUIT, normalise
 
-#: words → region labels they mean in session commands.
-REGION_WORDS = {
-    "face": {"face", "skin", "person"}, "faces": {"face", "skin", "person"}, "skin": {"skin", "face", "person"},
-    "person": {"person", "skin", "face", "hair"}, "people": {"person", "skin", "face", "hair"},
-    "her": {"person", "skin", "face", "hair"}, "him": {"person", "skin", "face", "hair"},
-    "portrait": {"person", "skin", "face", "hair"}, "sky": {"sky", "clouds"}, "clouds": {"clouds"},
-    "trees": {"vegetation"}, "tree": {"vegetation"}, "grass": {"vegetation"}, "greenery": {"vegetation"},
-    "plants": {"vegetation"}, "water": {"water"}, "sea": {"water"}, "lake": {"water"},
-    "buildings": {"building"}, "building": {"building"}, "ground": {"ground"}, "road": {"ground"},
-}
-
-_MORE = r"(?:a\s+(?:bit|touch|little)\s+|slightly\s+|even\s+|much\s+|a\s+lot\s+|way\s+)?(more|stronger|less|weaker|softer)"
-_SCALE = re.compile(rf"^{_MORE}(?:\s+(?:on|for|in)\s+(?:the\s+)?(\w+))?[.!]*$")
-_ONLY = re.compile(r"^(?:only|just)\s+(?:the\s+)?(\w+)[.!]*$")
-_SAVE = re.compile(r"^save(?:\s+(?:it|this))?(?:\s+(?:as|to))?\s+(.+)$", re.I)
-ACCEPT = {"looks good", "look good", "good", "perfect", "accept", "i like it", "great", "yes", "done", "nice",
-          "love it", "ok", "okay"}
-UNDO = {"undo", "go back", "back", "revert"}
-RESET = {"start over", "reset", "restart", "from scratch", "original"}
-QUIT = {"quit", "exit", "bye", "q"}
+#: How long a turn waits for another process's turn on the same session.
+LOCK_WAIT_S = 300.0
 
 
 @dataclass
 class TurnOutcome:
-    """What a turn did: ``kind`` (instruction, more, only, undo, reset, accept, save, compare,
-    history, quit), the answer text, the preview file and, for saves, the written file."""
+    """What a turn did: ``kind`` (instruction, more, only, undo, redo, reset, accept, save,
+    compare, history, quit, empty), the answer, the preview to show, the status and, for
+    saves, the written file."""
 
     kind: str
     answer: str
@@ -67,38 +51,49 @@ def db_path() -> Path:
 
 
 def open_checkpointer() -> Any:
-    """LangGraph's SqliteSaver over ``app_home()/sessions.sqlite``."""
+    """LangGraph's SqliteSaver over ``app_home()/sessions.sqlite`` (a clear error when it is unusable)."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    conn = sqlite3.connect(str(db_path()), check_same_thread=False)
-    return SqliteSaver(conn)
-
-
-def _scale_factor(word: str, text: str) -> float:
-    size = 1.0 if re.search(r"\b(much|a lot|way)\b", text) else 0.5
-    return size if word in ("more", "stronger") else -size
+    path = db_path()
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        saver = SqliteSaver(conn)
+        saver.setup()
+    except sqlite3.DatabaseError as exc:
+        raise PertouchError(f"the session store {path} is unreadable ({exc})",
+                            hint="move it aside to start afresh (its sessions are lost)") from None
+    return saver
 
 
 class Session:
-    """One conversational session over one photo. Use :meth:`turn` per line of input."""
+    """One conversational session over one photo. Use :meth:`turn` per line of input.
+
+    ``user``: whose taste the session recalls and remembers; given once, the thread
+    keeps it (a resumed session without it keeps its user; another user is refused).
+    """
 
     def __init__(self, session_id: str | None = None, image_path: str | None = None,
-                 ctx: RunContext | None = None) -> None:
+                 ctx: RunContext | None = None, user: str | None = None) -> None:
         from pertouch.graph.builder import build_graph
 
         self.ctx = ctx or RunContext()
         self.checkpointer = open_checkpointer()
-        self.graph = build_graph(self.checkpointer)
+        self.graph = build_graph(self.checkpointer, anywhere=True)
         self.id = session_id or uuid.uuid4().hex[:10]
         self.config = {"configurable": {"thread_id": self.id}}
         state = self.state
         self.resumed = bool(state.get("image"))
+        self.user = user
         if self.resumed:
             if image_path is not None:
                 ref = rt.open_photo(image_path)
                 if ref["hash"] != state["image"]["hash"]:
                     raise InputError(f"session {self.id} is about {state['image']['path']}, not {image_path}",
                                      hint="leave out --session to start a new session for this photo")
+            owner = state.get("user")
+            if user and owner and user != owner:
+                raise InputError(f"session {self.id} belongs to user {owner!r}, not {user!r}",
+                                 hint="leave out --user to go on as its user, or start a new session")
             self.image_path = state["image"]["path"]
         else:
             if session_id is not None and image_path is None:
@@ -117,143 +112,38 @@ class Session:
         """Recipes of the turns that changed the photo, oldest first (top = current)."""
         return list(self.state.get("stack") or [])
 
-    @property
-    def current(self) -> dict:
-        st = self.stack
-        return st[-1] if st else {}
-
     def history(self) -> list[dict[str, Any]]:
         return list(self.state.get("history") or [])
 
-    def _levels(self) -> dict[str, dict[str, float]]:
-        from pertouch.graph.nodes import measured_levels
-
-        return measured_levels(self.state)
-
-    def _set_stack(self, stack: list[dict]) -> None:
-        self.graph.update_state(self.config, {"stack": stack}, as_node="respond")
-
     # -- running -----------------------------------------------------------------
-    def _run(self, instruction: str, **inputs: Any) -> dict[str, Any]:
-        payload = {"image_path": self.image_path, "instruction": instruction, "session": self.id,
-                   "base_recipe": None, "followup_recipe": None, "accept": False, **inputs}
-        return self.graph.invoke(payload, self.config, context=self.ctx)
+    def _lock(self) -> Any:
+        from filelock import FileLock
 
-    def _outcome(self, kind: str, out: dict[str, Any], push: bool) -> TurnOutcome:
-        result = out.get("result")
-        if push and result:
-            self._set_stack([*self.stack, result["recipe"]])
-        mem = [e["message"] for e in out.get("errors") or [] if e.get("kind") == "memory"]
-        return TurnOutcome(kind, out.get("answer", ""), (result or {}).get("preview", ""), out.get("status", "ok"),
-                           extra={"remembered": out.get("remembered", False), "memory_note": "; ".join(mem)})
-
-    def _followup(self, kind: str, text: str, recipe: dict, push: bool, accept: bool = False) -> TurnOutcome:
-        if recipes.is_empty(recipe):
-            recipe = {"format": "pertouch-recipe", "version": 1, "global": {"attributes": {}}, "regions": {}}
-        out = self._run(text, followup_recipe=recipe, accept=accept)
-        return self._outcome(kind, out, push)
-
-    def _regions_for(self, word: str) -> set[str]:
-        labels = REGION_WORDS.get(word, {word.rstrip("s"), word})
-        names = {r["name"] for r in self.state.get("regions") or [] if r["label"] in labels}
-        if not names:
-            raise NotFoundError(f"no {word} in this photo")
-        return names
+        return FileLock(str(rt.session_dir(self.id) / "turn.lock"), timeout=LOCK_WAIT_S)
 
     def turn(self, line: str) -> TurnOutcome:
-        """Handle one line of input. Session commands never raise for missing
-        regions; they answer with what went wrong."""
-        text = " ".join(line.strip().lower().split())
+        """Send one line to the graph; the answer comes back as a :class:`TurnOutcome`."""
+        from filelock import Timeout
+
+        text = normalise(line)
         if not text:
             return TurnOutcome("empty", "")
         if text in QUIT:
             return TurnOutcome("quit", "bye")
+        inputs: dict[str, Any] = {"image_path": self.image_path, "instruction": line.strip()}
+        if self.user:
+            inputs["user"] = self.user
         try:
-            return self._dispatch(line.strip(), text)
-        except NotFoundError as exc:
-            return TurnOutcome("error", exc.one_line(), status="nothing-done")
-
-    def _dispatch(self, line: str, text: str) -> TurnOutcome:
-        if text in ("history", "show history"):
-            lines = [f"{i}. {h['instruction']} → {h['status']}" for i, h in enumerate(self.history(), 1)]
-            return TurnOutcome("history", "\n".join(lines) or "no turns yet")
-        if text in ("compare", "before/after", "before and after", "side by side"):
-            return self.compare()
-        if text in UNDO:
-            stack = self.stack[:-1]
-            self._set_stack(stack)
-            o = self._followup("undo", line, stack[-1] if stack else {}, push=False)
-            o.answer = "Undid the last change. " + o.answer
-            return o
-        if text in RESET:
-            self._set_stack([])
-            o = self._followup("reset", line, {}, push=False)
-            o.answer = "Back to the original photo."
-            return o
-        if text.rstrip(".!") in ACCEPT:
-            o = self._followup("accept", line, self.current, push=False, accept=True)
-            o.answer = ("Accepted and remembered." if o.extra.get("remembered")
-                        else f"Accepted, but {o.extra.get('memory_note') or 'not remembered'}.")
-            return o
-        m = _SAVE.match(line.strip())
-        if m:
-            return self.save(m.group(1).strip().strip("'\""))
-        m = _SCALE.match(text)
-        if m:
-            return self._scale(line, text, m.group(1), m.group(2))
-        m = _ONLY.match(text)
-        if m and m.group(1) in set(REGION_WORDS) | {r["label"] for r in self.state.get("regions") or []}:
-            names = self._regions_for(m.group(1))
-            cur, levels = self.current, self._levels()
-            tg = {k: v for k, v in recipes.effective_targets(cur, levels, names).items() if k[0] in names}
-            return self._followup("only", line, recipes.from_targets(tg, levels, self._labels()), push=True)
-        out = self._run(line, base_recipe=self.current or None)
-        return self._outcome("instruction", out, push=True)
-
-    def _labels(self) -> dict[str, str]:
-        return {r["name"]: r["label"] for r in self.state.get("regions") or []}
-
-    def _scale(self, line: str, text: str, word: str, where: str | None) -> TurnOutcome:
-        stack = self.stack
-        if not stack:
-            return TurnOutcome("more", "There is no change yet to make stronger or weaker; say what to change.",
-                               status="nothing-done")
-        names = self._regions_for(where) if where else None
-        prev = stack[-2] if len(stack) > 1 else {}
-        levels = self._levels()
-        new = recipes.scale_change(prev, stack[-1], _scale_factor(word, text), levels, names,
-                                   labels=self._labels())
-        if recipes.targets(new, levels) == recipes.targets(stack[-1], levels):
-            where_text = f" on the {where}" if where else ""
-            return TurnOutcome("more", f"The last change did not touch anything{where_text}; nothing to scale.",
-                               status="nothing-done")
-        return self._followup("more", line, new, push=True)
-
-    # -- outputs -------------------------------------------------------------------
-    def save(self, path: str) -> TurnOutcome:
-        """Accept the current result and write it at full resolution (+ sidecar)."""
-        from pertouch.graph.output import write_result
-
-        accepted = self._followup("save", "save", self.current, push=False, accept=True)
-        st = self.state
-        written = write_result(st["image"], self.current, path, ctx=self.ctx, meta={"session": self.id})
-        note = "remembered" if accepted.extra.get("remembered") else (accepted.extra.get("memory_note") or "not remembered")
-        return TurnOutcome("save", f"Saved {written} (and its recipe {written}.pertouch.json); {note}.",
-                           accepted.preview, saved=str(written))
-
-    def compare(self) -> TurnOutcome:
-        """Write before | after side by side (working resolution); returns its path."""
-        import numpy as np
-        from PIL import Image
-
-        st = self.state
-        hist = [h for h in st.get("history") or [] if h.get("result")]
-        if not hist:
-            return TurnOutcome("compare", "Nothing to compare yet.", status="nothing-done")
-        before = rt.proxy8(st["image"], self.ctx.working_resolution)
-        with Image.open(hist[-1]["result"]) as im:
-            after = np.asarray(im.convert("RGB").resize((before.shape[1], before.shape[0])))
-        gap = np.full((before.shape[0], 8, 3), 255, np.uint8)
-        path = rt.session_dir(self.id) / f"compare-{len(hist):02d}.jpg"
-        rt.write_preview(np.concatenate([before, gap, after], axis=1), path)
-        return TurnOutcome("compare", f"Before | after: {path}", str(path))
+            with self._lock():
+                out = self.graph.invoke(inputs, self.config, context=self.ctx)
+        except Timeout:
+            return TurnOutcome("busy", f"session {self.id} is busy with another process's turn for over "
+                               f"{LOCK_WAIT_S:.0f} s; nothing was done — try again", status="nothing-done")
+        turn = out.get("turn") or {}
+        result = out.get("result") or {}
+        mem = [e["message"] for e in out.get("errors") or [] if e.get("kind") == "memory"]
+        return TurnOutcome(turn.get("kind") or "instruction", out.get("answer", ""),
+                           turn.get("preview") or result.get("preview", ""), out.get("status", "ok"),
+                           saved=(out.get("saved") or {}).get("path", ""),
+                           extra={"remembered": bool(out.get("remembered")), "memory_note": "; ".join(mem),
+                                  "problem": out.get("problem")})

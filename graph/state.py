@@ -13,7 +13,11 @@ reducers), so a node that extends a list returns the whole new list.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
+
+# typing_extensions' TypedDict: pydantic (LangGraph's server, Studio) builds the schemas
+# only from it on Python < 3.12
+from typing_extensions import TypedDict
 
 InstructionClass = Literal["strong", "weak-optimize", "weak-style", "out-of-scope", "no-op", "question", "undo",
                            "follow-up"]
@@ -73,27 +77,32 @@ class TurnRecord(TypedDict, total=False):
     instruction: str
     kind: str
     recipe: dict[str, Any]
+    #: The preview the user saw ("" when the turn rendered nothing).
     result: str
+    #: The engine's report for that preview (what accepting it remembers).
+    achieved: list[dict[str, Any]]
     answer: str
     status: str
 
 
 class RetouchState(TypedDict, total=False):
-    """The graph state. Inputs: ``image_path``, ``instruction`` (+ optional
-    ``base_recipe`` to build on, ``followup_recipe`` to render as is, ``accept`` to
-    remember the result, ``session`` naming the folder previews go to, ``pointers``
-    for regions the user pointed at)."""
+    """The graph state (internal). What a client sends and gets back are
+    :class:`pertouch.graph.schemas.RetouchInput` / :class:`~pertouch.graph.schemas.RetouchOutput`."""
 
-    # inputs
+    # inputs (see RetouchInput)
     image_path: str
     instruction: str
+    user: str
+    save_to: str | None
+    overwrite: bool
     #: Boxes/points the user drew (:meth:`pertouch.tools.pointing.Pointer.to_json`
     #: dicts, each with ``photo``: the hash of the photo they belong to); perceive adds
     #: them as regions named by the user. Kept across turns (not a turn key).
     pointers: list[dict[str, Any]]
+    #: The current result's recipe a new instruction builds on (set by converse).
     base_recipe: dict[str, Any] | None
-    followup_recipe: dict[str, Any] | None
     accept: bool
+    #: The session (= thread id on a checkpointed thread; previews go to its folder).
     session: str
     # perception
     image: ImageRef
@@ -120,9 +129,18 @@ class RetouchState(TypedDict, total=False):
     errors: list[ErrorEntry]
     remembered: bool
     timings_ms: dict[str, float]
+    #: What went wrong before anything could be tried (bad photo, bad settings): kind, message, hint.
+    problem: dict[str, Any] | None
+    #: The session command this turn was (``{"kind": "undo", …}``; ``instruction`` for a new edit).
+    turn: dict[str, Any] | None
+    #: The full-resolution file written this turn (``{"path", "sidecar"}``).
+    saved: dict[str, Any] | None
     # session
     history: list[TurnRecord]
+    #: Recipes of the turns that changed the photo, oldest first (top = current).
     stack: list[dict[str, Any]]
+    #: Recipes undone, most recent last ("redo" puts the last one back).
+    redo: list[dict[str, Any]]
 
 
 def error(node: str, kind: str, message: str, *, fatal: bool = False) -> ErrorEntry:
@@ -146,5 +164,8 @@ def add_timing(state: RetouchState, node: str, ms: float) -> dict[str, float]:
 TURN_KEYS = (
     "instruction_class", "intent", "preferences", "plan", "recipe", "round", "rounds",
     "best_round", "critique", "stop_reason", "result", "answer", "status", "errors",
-    "remembered", "timings_ms",
+    "remembered", "timings_ms", "problem", "turn", "saved",
 )
+#: Inputs that hold for one turn only: cleared when the turn ends, so a checkpointed
+#: thread never carries them into the next turn.
+ONE_TURN_INPUTS = {"accept": False, "save_to": None, "overwrite": False, "base_recipe": None}

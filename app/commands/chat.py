@@ -2,11 +2,14 @@
 
 Reads one instruction per line from stdin (a terminal or a pipe) until EOF or
 "quit". Each turn writes a preview file and prints its path. Besides instructions:
-"a bit more", "less", "less on the face", "only the sky", "undo", "start over",
-"compare" (before/after side by side), "history", "save as out.jpg" (full
-resolution + recipe sidecar; counts as accepting), "looks good" (accept →
-remembered for --user). Sessions live in ``$PERTOUCH_HOME/sessions.sqlite``;
-``--session ID`` resumes one after the process ended.
+"a bit more", "less", "less on the face", "only the sky", "undo", "redo",
+"start over", "compare" (before/after side by side), "history", "save as out.jpg"
+(full resolution + recipe sidecar; counts as accepting; an existing file needs
+"save as out.jpg, overwrite"), "looks good" (accept → remembered for the session's
+user). The graph handles every turn (the same answers as the API server gives);
+a turn that cannot be done is answered and the chat goes on. Sessions live in
+``$PERTOUCH_HOME/sessions.sqlite``; ``--session ID`` resumes one after the process
+ended, with its user; two processes on one session take turns.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ import typer
 from pertouch.commands._common import SEGMENTER_HELP
 
 HELP_TEXT = ('Say what to change ("brighter sky", "warmer", "Kodak film"), or: a bit more · less · '
-             'less on the face · only the sky · undo · start over · compare · history · '
-             'save as out.jpg · looks good · quit')
+             'less on the face · only the sky · undo · redo · start over · compare · history · '
+             'save as out.jpg[, overwrite] · looks good · quit')
 
 
 def chat(
@@ -42,7 +45,7 @@ def chat(
     ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=not no_memory)
     err = Console(stderr=True, highlight=False)
     with err.status("opening the session…"):
-        s = Session(session, str(input) if input else None, ctx)
+        s = Session(session, str(input) if input else None, ctx, user=user)
     typer.echo(f"session {s.id} ({'resumed' if s.resumed else 'new'}) on {s.image_path}")
     if s.resumed:
         hist = s.history()

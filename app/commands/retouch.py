@@ -133,6 +133,17 @@ def _warn_unused(pointers: list, recipe: dict) -> None:
                    f'"make the {example} brighter"', err=True)
 
 
+def _raise_problem(state: dict[str, Any]) -> None:
+    """A problem the graph found before it could try (a bad photo, a model folder that is
+    missing, invalid settings) is the CLI's bad input: one line, exit 2. A model that failed
+    while answering is "nothing could be done" (exit 3, the answer says why)."""
+    from pertouch.errors import PertouchError
+
+    prob = state.get("problem") or {}
+    if prob.get("kind") in ("input", "settings", "not-found"):
+        raise PertouchError(prob["message"], hint=prob.get("hint") or None)
+
+
 def retouch(
     input: Path = typer.Argument(..., help="Photo to retouch (JPEG, PNG, TIFF, WebP)."),
     instruction: str = typer.Argument(..., help='What to do, in words: "brighter sky", "make it pop", "Kodak film".'),
@@ -178,7 +189,7 @@ def retouch(
     target = output if output is not None else default_output(input)
     plan_outputs([input], target, overwrite=overwrite)  # bad output path: exit 2 before any work
     console = Console(stderr=True)
-    inputs = {"image_path": ref["path"], "image": ref, "instruction": instruction, "accept": remember}
+    inputs = {"image_path": ref["path"], "instruction": instruction, "accept": remember}
     if pointers:
         for p in pointers:  # outside the photo: exit 2 before any work
             p.check(ref["width"], ref["height"])
@@ -186,7 +197,10 @@ def retouch(
         # nothing separable (or a name the photo's regions use): exit 2 before the agent runs
         with console.status("finding regions and separating the pointed ones…"):
             rt.add_pointed(ref, ctx.segmenter, inputs["pointers"])
-    state = _progress(build_graph(), inputs, ctx, console)
+    if user:
+        inputs["user"] = user
+    state = _progress(build_graph(anywhere=True), inputs, ctx, console)
+    _raise_problem(state)
     out, kind = None, state.get("instruction_class")
     if state.get("result"):
         console.log("writing the full-resolution result")

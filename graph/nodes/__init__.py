@@ -67,3 +67,8 @@ def measured_levels(state: Any) -> dict[str, dict[str, float]]:
     out = {r["name"]: dict(r.get("levels") or {}) for r in state.get("regions") or []}
     out["global"] = dict(state.get("global_levels") or {})
     return out
+
+
+def user_of(state: Any, ctx: Any) -> str:
+    """Whose memory a run uses: its ``user`` input (a thread keeps it once given), else the context's."""
+    return str(state.get("user") or ctx.user)

@@ -3,8 +3,8 @@
 strong / weak-optimize / weak-style → recall (then plan); out-of-scope or a failed
 model call → respond (which says why); no-op ("leave it as it is"), question ("is it
 too dark?") and undo (one-shot: nothing to undo) → respond, which answers in words and
-renders nothing; a session follow-up that already carries its recipe ("a bit more",
-"undo"…) → render directly. Regions the intent names but the
+renders nothing; a model that cannot be loaded or fails → respond with the turn's
+``problem`` (never read as out-of-scope). Session commands never get here (converse). Regions the intent names but the
 photo's segmentation lacks are looked up with the segmenter's ``find``; those not
 found are recorded ("no sky in this photo"); when none is left, nothing is edited.
 A target relative to another region ("as bright as the water": ``like``) needs both
@@ -23,6 +23,7 @@ from pertouch.errors import NotFoundError, PertouchError
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
 from pertouch.graph.nodes import dump, scene_info, timed
+from pertouch.graph.schemas import problem, problem_from
 from pertouch.graph.state import RetouchState, add_error, error
 
 CLASSES = ("strong", "weak-optimize", "weak-style", "out-of-scope", "no-op", "question", "undo")
@@ -102,18 +103,17 @@ def _resolve(state: RetouchState, ctx: RunContext, names: list[str]) -> tuple[li
 
 
 @timed("classify")
-def classify(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal["recall", "render", "respond"]]:
+def classify(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal["recall", "respond"]]:
     """Classify the instruction and route it."""
     ctx = runtime.context or RunContext()
-    if state.get("followup_recipe"):
-        return Command(goto="render", update={
-            "instruction_class": "follow-up", "intent": {"kind": "follow-up"},
-            "plan": {}, "recipe": state["followup_recipe"], "followup_recipe": None})
     try:
         intent = dump(rt.vlm(ctx.model_for("classifier")).classify(state["instruction"], scene_info(state)))
-    except Exception as exc:  # VLMError, ModelError, validation: the answer must say so
-        errs = add_error(state, error("classify", "vlm", f"understanding the instruction failed: {exc}", fatal=True))
-        return Command(goto="respond", update={"errors": errs, "instruction_class": "out-of-scope"})
+    except PertouchError as exc:  # a model that cannot load (settings) or failed (model): never "out-of-scope"
+        return Command(goto="respond", update={"problem": problem_from(exc)})
+    except Exception as exc:  # an answer that does not validate: the model failed too
+        return Command(goto="respond", update={"problem": problem(
+            "model", f"the model failed: its answer could not be used ({type(exc).__name__}: {exc})",
+            "try again, or use --vlm builtin")})
     kind = intent_class(intent)
     update: dict[str, Any] = {"intent": intent, "instruction_class": kind}
     if kind in ANSWER_ONLY:  # answered in words by respond; nothing is rendered

@@ -10,14 +10,18 @@ the region labels and the failure is recorded, not hidden.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from pertouch.errors import InputError, PertouchError
 
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
 from pertouch.graph.nodes import timed
-from pertouch.graph.state import TURN_KEYS, RetouchState, error
+from pertouch.graph.schemas import problem, problem_from
+from pertouch.graph.state import TURN_KEYS, ImageRef, RetouchState, error
 
 
 def _fresh_turn() -> dict[str, Any]:
@@ -48,21 +52,41 @@ def _describe(ctx: RunContext, ref: dict, sc: Any, regions: list[dict]) -> tuple
     return data, []
 
 
+def _photo(state: RetouchState) -> ImageRef:
+    """The turn's photo: ``image_path`` (first turn, or the same photo again) or the thread's."""
+    ref, path = state.get("image"), state.get("image_path")
+    if not path and not ref:
+        raise InputError("no photo given", hint="send image_path (a file the server can read) with the first turn")
+    if ref and (not path or path == ref.get("path")):
+        rt.photo(ref)  # verifies the hash after a restart
+        return ref
+    new = rt.open_photo(str(path))
+    if ref and new["hash"] != ref["hash"]:
+        raise InputError(f"this conversation is about {ref['path']}, not {path}",
+                         hint="start a new conversation (thread or session) for another photo")
+    return new
+
+
 @timed("perceive")
-def perceive(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Load (or re-use) the photo reference, segment it, describe it."""
+def perceive(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal["converse", "respond"]]:
+    """Load (or re-use) the photo reference, segment it, describe it. A photo, setting or
+    pointer that cannot be used becomes the turn's ``problem`` (answered by respond)."""
     ctx = runtime.context or RunContext()
     update = _fresh_turn()
-    ref = state.get("image")
-    if not ref or ref.get("path") != state.get("image_path"):
-        ref = rt.open_photo(state["image_path"])
-    else:
-        rt.photo(ref)  # verifies the hash after a restart
-    sc = rt.scene(ref, ctx.segmenter)
-    regions = rt.region_infos(sc.regions, ref, ctx.segmenter)
-    pointers = [p for p in state.get("pointers") or [] if p.get("photo", ref["hash"]) == ref["hash"]]
-    if pointers:  # regions the user pointed at (InputError / NotFoundError: bad input, not state)
-        regions += rt.region_infos(rt.add_pointed(ref, ctx.segmenter, pointers), ref, ctx.segmenter)
+    bad = ctx.problems() if hasattr(ctx, "problems") else []
+    if bad:
+        update["problem"] = problem("settings", "; ".join(bad), "fix the run's context (settings)")
+        return Command(goto="respond", update=update)
+    try:
+        ref = _photo(state)
+        sc = rt.scene(ref, ctx.segmenter)
+        regions = rt.region_infos(sc.regions, ref, ctx.segmenter)
+        pointers = [p for p in state.get("pointers") or [] if p.get("photo", ref["hash"]) == ref["hash"]]
+        if pointers:  # regions the user pointed at
+            regions += rt.region_infos(rt.add_pointed(ref, ctx.segmenter, pointers), ref, ctx.segmenter)
+    except (PertouchError, OSError) as exc:
+        update["problem"] = problem_from(exc)
+        return Command(goto="respond", update=update)
     update.update(image=ref, regions=regions,
                   global_levels={k: round(float(v), 4) for k, v in dict(sc.levels).items()})
     old = state.get("scene") or {}
@@ -72,4 +96,4 @@ def perceive(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any
         described, errs = _describe(ctx, ref, sc, regions)
         update["scene"] = {**described, "hash": ref["hash"], "segmenter": ctx.segmenter}
         update["errors"] = errs
-    return update
+    return Command(goto="converse", update=update)

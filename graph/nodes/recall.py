@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
-from pertouch.graph.nodes import dump, timed
+from pertouch.graph.nodes import user_of, dump, timed
 from pertouch.graph.state import RetouchState, add_error, error
 
 RECALL_K = 5
@@ -41,7 +41,7 @@ def recall(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if mem is None:
         return {"preferences": {}, "errors": add_error(state, error("recall", "memory", warning or "memory is off"))}
     try:
-        got = mem.recall(ctx.user, state.get("scene", {}).get("description", ""),
+        got = mem.recall(user_of(state, ctx), state.get("scene", {}).get("description", ""),
                          scene_descriptor(state, ctx), k=RECALL_K,
                          min_similarity=RECALL_MIN_SIMILARITY)
     except Exception as exc:  # a broken store must not stop the edit

@@ -14,7 +14,7 @@ from langgraph.runtime import Runtime
 
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
-from pertouch.graph.nodes import timed
+from pertouch.graph.nodes import timed, user_of
 from pertouch.graph.nodes.recall import scene_descriptor
 from pertouch.graph.state import RetouchState, add_error, error
 
@@ -76,13 +76,28 @@ def _last_instruction(state: RetouchState) -> str:
     return state.get("instruction", "")
 
 
+def _told(state: RetouchState, remembered: bool, why: str = "") -> dict[str, Any]:
+    """For an accept or save turn, the answer (and its history entry) says whether it was remembered."""
+    if (state.get("turn") or {}).get("kind") not in ("accept", "save"):
+        return {}
+    kind = (state.get("turn") or {}).get("kind")
+    if kind == "accept":
+        answer = "Accepted and remembered." if remembered else f"Accepted, but {why or 'not remembered'}."
+    else:
+        answer = f"{state.get('answer', '')} " + ("Remembered." if remembered else f"{why or 'Not remembered'}.")
+    hist = [dict(h) for h in state.get("history") or []]
+    if hist:
+        hist[-1]["answer"] = answer.strip()
+    return {"answer": answer.strip(), "history": hist}
+
+
 @timed("remember")
 def remember(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Write one accepted-result memory for the run's user."""
     ctx = runtime.context or RunContext()
     mem, warning = rt.memory(ctx.memory) if ctx.use_memory else (None, "memory is off")
     if mem is None:
-        return {"remembered": False,
+        return {"remembered": False, **_told(state, False, f"not remembered: {warning}"),
                 "errors": add_error(state, error("remember", "memory", f"not remembered: {warning}"))}
     try:
         from pertouch.memory.records import MemoryRecord
@@ -90,10 +105,11 @@ def remember(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any
         desc = scene_descriptor(state, ctx)
         scene = state.get("scene") or {}
         mem.remember(MemoryRecord(
-            user=ctx.user, scene_description=scene.get("description", ""), tags=list(scene.get("tags") or [])[:8],
+            user=user_of(state, ctx), scene_description=scene.get("description", ""), tags=list(scene.get("tags") or [])[:8],
             image_descriptor=[float(x) for x in desc], instruction=_last_instruction(state),
             levels=final_levels(state, ctx), rating=1.0, image_hash=state["image"]["hash"]))
     except Exception as exc:  # a broken store must not lose the result
-        return {"remembered": False, "errors": add_error(
-            state, error("remember", "memory", f"not remembered: {type(exc).__name__}: {exc}"))}
-    return {"remembered": True}
+        why = f"not remembered: {type(exc).__name__}: {exc}"
+        return {"remembered": False, **_told(state, False, why),
+                "errors": add_error(state, error("remember", "memory", why))}
+    return {"remembered": True, **_told(state, True)}

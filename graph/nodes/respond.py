@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from pertouch.graph.context import RunContext
 from pertouch.graph.nodes import timed
-from pertouch.graph.state import RetouchState, TurnRecord
+from pertouch.graph.state import ONE_TURN_INPUTS, RetouchState, TurnRecord
 
 #: error kinds that make a finished edit "partial" (memory warnings do not).
 PARTIAL_KINDS = {"not-found", "vlm", "render", "impossible"}
@@ -39,7 +38,7 @@ def answer_only(state: RetouchState) -> str | None:
         kept = (state.get("intent") or {}).get("protected") or []
         return NO_OP_ANSWER + (f" Left alone, as asked: {', '.join(kept)}." if kept else "")
     if kind == "undo":
-        return SESSION_UNDO_ANSWER if state.get("session") else UNDO_ANSWER
+        return SESSION_UNDO_ANSWER if (state.get("turn") or {}).get("conversation") else UNDO_ANSWER
     if kind == "question":
         from pertouch.graph.nodes import scene_info
         from pertouch.graph.vlm.builtin_advice import answer_question
@@ -128,14 +127,47 @@ def summarize(state: RetouchState) -> tuple[str, str, dict[str, Any] | None]:
     return status, " ".join(lines), result
 
 
+def _problem_answer(problem: dict[str, Any]) -> str:
+    hint = f" — {problem['hint']}" if problem.get("hint") else ""
+    return f"Nothing was done: {problem['message'].rstrip('.')}{hint}."
+
+
+def _route(state: RetouchState, result: dict[str, Any] | None) -> str:
+    if state.get("save_to") and (result is not None or (state.get("turn") or {}).get("kind") == "save"):
+        return "deliver"
+    return "remember" if state.get("accept") and result is not None else "finish"
+
+
 @timed("respond")
-def respond(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal["remember", "__end__"]]:
-    """Write the answer, the result and the turn's history entry."""
-    status, answer, result = summarize(state)
-    turn: TurnRecord = {"instruction": state.get("instruction", ""), "kind": state.get("instruction_class") or "",
-                        "recipe": (result or {}).get("recipe") or state.get("base_recipe") or {},
-                        "result": (result or {}).get("preview", ""), "answer": answer, "status": status}
-    update = {"status": status, "answer": answer, "result": result,
-              "history": [*(state.get("history") or []), turn]}
-    goto = "remember" if state.get("accept") and result is not None else END
-    return Command(goto=goto, update=update)
+def respond(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal["deliver", "remember", "finish"]]:
+    """Write the answer, the result, the turn's history entry and the session stack."""
+    turn = dict(state.get("turn") or {})
+    problem = state.get("problem")
+    if problem:
+        # a model that failed is "nothing could be done"; bad input or settings: the turn failed
+        status = "nothing-done" if problem.get("kind") == "model" else "failed"
+        answer, result = _problem_answer(problem), None
+    elif "answer" in turn:  # a session command answered in words (accept/save carry the shown result)
+        status, answer, result = turn.get("status", "ok"), turn["answer"], state.get("result")
+    else:
+        status, answer, result = summarize(state)
+        if turn.get("prefix"):
+            answer = f"{turn['prefix']} {answer}"
+    rendered = result is not None and "answer" not in turn
+    record: TurnRecord = {"instruction": state.get("instruction", ""),
+                          "kind": state.get("instruction_class") or turn.get("kind") or "",
+                          "recipe": (result or {}).get("recipe") or state.get("base_recipe") or {},
+                          "result": (result or {}).get("preview", "") if rendered else "",
+                          "achieved": (result or {}).get("achieved", []) if rendered else [],
+                          "answer": answer, "status": status}
+    update: dict[str, Any] = {"status": status, "answer": answer, "result": result,
+                              "history": [*(state.get("history") or []), record]}
+    if rendered and turn.get("push"):  # a new edit, "a bit more", "only the sky": the new current result
+        update.update(stack=[*(state.get("stack") or []), result["recipe"]], redo=[])
+    return Command(goto=_route(state, result), update=update)
+
+
+def finish(state: RetouchState) -> dict[str, Any]:
+    """End the turn: inputs that hold for one turn only are cleared, so a checkpointed
+    thread does not carry "accept" or "save_to" into the next turn."""
+    return dict(ONE_TURN_INPUTS)

@@ -23,7 +23,7 @@ def _run(tmp_path, photo, replies: dict, **ctx):
     script.write_text(json.dumps({"describe": [DESCRIBE], **replies}))
     fake = f"fake:{script}"
     roles = {role: fake for role in ctx.pop("scripted", ("classifier", "describer"))}
-    out = build_graph().invoke({"image_path": str(photo), "instruction": "way more contrast"},
+    out = build_graph(internal=True).invoke({"image_path": str(photo), "instruction": "way more contrast"},
                                context=load_context(vlm="builtin", use_memory=False, **roles, **ctx))
     return out
 

@@ -39,7 +39,7 @@ def run(rocket_png, tmp_path):
         script.write_text(json.dumps({"describe": [DESCRIBE], "classify": [INTENT], "plan": plans,
                                       "critique": critiques}))
         spec = f"fake:{script}"
-        out = build_graph().invoke({"image_path": str(rocket_png), "instruction": "much brighter sky"},
+        out = build_graph(internal=True).invoke({"image_path": str(rocket_png), "instruction": "much brighter sky"},
                                    context=load_context(vlm=spec, use_memory=False, **ctx))
         return out, rt.vlm(spec)
     return go
@@ -106,6 +106,6 @@ def test_planner_error_means_nothing_done(run):
 def test_classifier_error_means_nothing_done(run, rocket_png, tmp_path):
     script = tmp_path / "bad.json"
     script.write_text(json.dumps({"describe": [DESCRIBE], "classify": [{"error": "connection refused"}]}))
-    out = build_graph().invoke({"image_path": str(rocket_png), "instruction": "brighter sky"},
+    out = build_graph(internal=True).invoke({"image_path": str(rocket_png), "instruction": "brighter sky"},
                                context=load_context(vlm=f"fake:{script}", use_memory=False))
     assert out["status"] == "nothing-done" and "connection refused" in out["answer"]

@@ -16,7 +16,7 @@ from .conftest import luma, region_mask, rendered, warmth
 
 def _run(path, instruction, **ctx):
     ctx.setdefault("use_memory", False)
-    return build_graph().invoke({"image_path": str(path), "instruction": instruction}, context=load_context(**ctx))
+    return build_graph(internal=True).invoke({"image_path": str(path), "instruction": instruction}, context=load_context(**ctx))
 
 
 def test_strong_sky_brighter_and_nothing_else(rocket_png):

@@ -22,9 +22,11 @@ def test_mermaid_drawing_matches_snapshot():
 def test_every_routing_exit_is_drawn():
     g = build_graph().get_graph()
     edges = {(e.source, e.target) for e in g.edges}
-    for edge in [("classify", "recall"), ("classify", "respond"), ("classify", "render"), ("recall", "plan"),
+    for edge in [("perceive", "converse"), ("perceive", "respond"), ("converse", "classify"), ("converse", "render"),
+                 ("converse", "respond"), ("classify", "recall"), ("classify", "respond"), ("recall", "plan"),
                  ("plan", "render"), ("render", "critique"), ("critique", "plan"), ("critique", "respond"),
-                 ("respond", "remember"), ("respond", "__end__"), ("remember", "__end__")]:
+                 ("respond", "deliver"), ("respond", "remember"), ("respond", "finish"), ("deliver", "remember"),
+                 ("deliver", "finish"), ("remember", "finish"), ("finish", "__end__")]:
         assert edge in edges, edge
 
 
@@ -37,3 +39,14 @@ def test_langgraph_json_points_at_a_compiled_graph():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert sorted(getattr(mod, attr).get_graph().nodes) == sorted(build_graph().get_graph().nodes)
+
+
+def test_clients_see_the_public_schemas_not_the_internal_state():
+    g = build_graph()
+    inp, out = g.get_input_jsonschema(), g.get_output_jsonschema()
+    assert inp["required"] == ["instruction"]
+    assert set(inp["properties"]) == {"image_path", "instruction", "user", "accept", "save_to", "overwrite", "pointers"}
+    assert {"answer", "status", "result", "saved", "problem", "rounds"} <= set(out["properties"])
+    assert not {"stack", "history", "scene", "plan", "base_recipe"} & set(out["properties"])
+    internal = build_graph(internal=True).get_output_jsonschema()
+    assert {"stack", "history", "plan"} <= set(internal["properties"])

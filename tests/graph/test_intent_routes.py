@@ -11,7 +11,7 @@ from pertouch.graph.nodes.respond import NO_OP_ANSWER, SESSION_UNDO_ANSWER, UNDO
 
 
 def _run(path, instruction, **inputs):
-    return build_graph().invoke({"image_path": str(path), "instruction": instruction, **inputs},
+    return build_graph(internal=True).invoke({"image_path": str(path), "instruction": instruction, **inputs},
                                 context=load_context(use_memory=False))
 
 

@@ -34,7 +34,7 @@ def landscapes(tmp_path):
 
 
 def _run(path, instruction, user, memory, accept=False, **ctx):
-    return build_graph().invoke({"image_path": str(path), "instruction": instruction, "accept": accept},
+    return build_graph(internal=True).invoke({"image_path": str(path), "instruction": instruction, "accept": accept},
                                 context=load_context(memory=memory, user=user, **ctx))
 
 
