@@ -96,9 +96,7 @@ def detect(rgb: np.ndarray) -> Detections:
     from pertouch.tools.people import detect_people
 
     t0 = time.perf_counter()
-    h, w = rgb.shape[:2]
-    s = min(1.0, DETECT_SIDE / max(h, w))
-    small = rgb if s >= 1 else cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    small = detection_proxy(rgb)
     if min(small.shape[:2]) < 32:
         return Detections(small.shape[:2], rgb=small)
     # faces the whole-frame passes see seed people the pose model misses; small faces are
@@ -113,6 +111,13 @@ def detect(rgb: np.ndarray) -> Detections:
     _faces_into_people(det)
     det.ms = (time.perf_counter() - t0) * 1000
     return det
+
+
+def detection_proxy(rgb: np.ndarray) -> np.ndarray:
+    """The image the detectors see: ``rgb`` with its long side at most :data:`DETECT_SIDE` (INTER_AREA)."""
+    h, w = rgb.shape[:2]
+    s = min(1.0, DETECT_SIDE / max(h, w))
+    return rgb if s >= 1 else cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
 def _one_body_per_face(people: list, faces: list) -> list:

@@ -10,8 +10,8 @@
 :mod:`pertouch.tools.labels`, upsamples masks edge-aware to full resolution
 (:mod:`pertouch.tools.refine`) and measures every registered attribute's level
 per region and for the whole frame. Results are cached by image content hash +
-segmenter spec, in memory and under ``app_home()/cache/perception`` (proxy masks),
-so a second call on the same photo costs (almost) nothing.
+segmenter spec, in memory and under ``app_home()/cache/perception`` (proxy masks and the
+people and faces found), so a second call on the same photo runs no model.
 
 People and faces are found once per photo by the offline detectors
 (:mod:`pertouch.tools.detection`): they give the labeller its person cue and the scene
@@ -38,9 +38,10 @@ import numpy as np
 from pertouch.engine.regions import Region
 from pertouch.errors import InputError, NotFoundError
 from pertouch.tools import labels as lb
+from pertouch.tools.detection import Detections
 from pertouch.tools.detection import detect as detect_people_and_faces
 from pertouch.tools.refine import refine_masks
-from pertouch.tools.scene_cache import load_segments, save_segments
+from pertouch.tools.scene_cache import load_detections, load_segments, save_detections, save_segments
 from pertouch.tools.segmentation import Segment, Segmenter, get_segmenter
 
 #: Largest photo perception accepts (width × height); larger ones are rejected.
@@ -267,7 +268,7 @@ def _summary(regions: list[Region]) -> tuple[list[str], str]:
     return tags, "a photo with " + ", ".join(parts)
 
 
-def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str) -> Scene:
+def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str, found: Detections | None = None) -> Scene:
     t0 = time.perf_counter()
     H, W = rgb.shape[:2]
     timings: dict[str, float] = {}
@@ -278,7 +279,7 @@ def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str) -> Scene:
                        np.zeros(cue_rgb.shape[:2], np.float32), lb.PersonEvidence(np.zeros(cue_rgb.shape[:2], np.float32), 0.0, [], ""), False)
         segs = [Segment(np.ones(cue_rgb.shape[:2], np.float32), "other", 0.2)]
     else:
-        detections = detect_people_and_faces(rgb) if DETECT else None
+        detections = found if found is not None else detect_people_and_faces(rgb) if DETECT else None
         timings["detect"] = (time.perf_counter() - t0) * 1000
         evidence = detections.evidence(cue_rgb.shape[:2]) if detections is not None else None
         cues = lb.compute_cues(cue_rgb, evidence)
@@ -343,18 +344,17 @@ def perceive(image: Any, segmenter: str | Segmenter = "builtin", *, cache: bool 
             if key in _memory:
                 _memory.move_to_end(key)
                 return _memory[key]
+        found = load_detections(h, rgb) if DETECT and min(rgb.shape[:2]) >= MIN_SIDE else None
         cached = load_segments(h, seg.spec)
-        if cached is not None:
-            scene = _from_segments(cached, seg, rgb, h)
-            _remember(key, scene)
-            return scene
-    scene = _perceive(image, seg, rgb, h)
-    if cache:
+        scene = _from_segments(cached, seg, rgb, h, found) if cached is not None else _perceive(image, seg, rgb, h, found)
         _remember(key, scene)
-        if min(rgb.shape[:2]) >= MIN_SIDE:
+        if cached is None and min(rgb.shape[:2]) >= MIN_SIDE:
             save_segments(h, seg.spec, [(r.label, r.confidence) for r in scene.regions],
                           [_cue_size(r.mask, scene.cues) for r in scene.regions])
-    return scene
+        if found is None and scene.detections is not None:
+            save_detections(h, scene.detections)
+        return scene
+    return _perceive(image, seg, rgb, h)
 
 
 def _cue_size(mask: np.ndarray, cues: lb.Cues) -> np.ndarray:
@@ -362,7 +362,7 @@ def _cue_size(mask: np.ndarray, cues: lb.Cues) -> np.ndarray:
     return cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)
 
 
-def _from_segments(segs: list[Segment], seg: Segmenter, rgb: np.ndarray, h: str) -> Scene:
+def _from_segments(segs: list[Segment], seg: Segmenter, rgb: np.ndarray, h: str, found: Detections | None) -> Scene:
     class _Replay(Segmenter):
         semantic = True
         proxy_side = CUE_SIDE
@@ -372,7 +372,7 @@ def _from_segments(segs: list[Segment], seg: Segmenter, rgb: np.ndarray, h: str)
 
     replay = _Replay()
     replay.spec = seg.spec
-    return _perceive(rgb, replay, rgb, h)
+    return _perceive(rgb, replay, rgb, h, found)
 
 
 def _remember(key: tuple[str, str], scene: Scene) -> None:
@@ -386,7 +386,6 @@ def clear_cache() -> None:
     """Forget in-memory scenes (the disk cache stays)."""
     with _lock:
         _memory.clear()
-
 
 
 # --- finding named things ---------------------------------------------------------------

@@ -134,3 +134,23 @@ def test_disk_cache_key_changes_with_the_perception_code(monkeypatch):
     scene_cache.code_fingerprint.cache_clear()
     monkeypatch.setattr(scene_cache, "code_fingerprint", lambda: "another-release")
     assert cache_file("abc", "builtin") != before
+
+
+def test_disk_hit_runs_no_model_and_gives_the_same_people(astronaut, monkeypatch):
+    """The disk cache keeps the detections: a new process (memory cleared) perceives a
+    known photo without running the face and pose models, and finds the same people."""
+    from pertouch.tools import litert
+
+    pc.clear_cache()
+    first = pc.perceive(astronaut)
+    assert first.detections.people and first.detections.faces
+    pc.clear_cache()
+    calls = []
+    real_run = litert.LiteModel.run
+    monkeypatch.setattr(litert.LiteModel, "run", lambda self, *a: calls.append(self.name) or real_run(self, *a))
+    again = pc.perceive(astronaut)
+    assert again is not first and not any(n != "selfie_segmentation.tflite" for n in calls), calls
+    for p, q in zip(first.detections.people, again.detections.people):
+        assert p.box == q.box and np.array_equal(p.mask, q.mask)
+    assert [f.box for f in first.detections.faces] == [f.box for f in again.detections.faces]
+    assert np.array_equal(again.find("face").mask, first.find("face").mask)
