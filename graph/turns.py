@@ -33,7 +33,9 @@ REGION_WORDS: dict[str, set[str]] = {
 _MORE = r"(?:a\s+(?:bit|touch|little)\s+|slightly\s+|even\s+|much\s+|a\s+lot\s+|way\s+)?(more|stronger|less|weaker|softer)"
 _SCALE = re.compile(rf"^{_MORE}(?:\s+(?:on|for|in)\s+(?:the\s+)?(\w+))?[.!]*$")
 _ONLY = re.compile(r"^(?:only|just)\s+(?:the\s+)?(\w+)[.!]*$")
-_SAVE = re.compile(r"^(save|overwrite)(?:\s+(?:it|this))?(?:\s+(?:as|to))?\s+(.+?)\s*$", re.I)
+_SAVE = re.compile(r"^(save|overwrite)(?:\s+(?:it|this))?(\s+(?:as|to))?\s+(.+?)\s*$", re.I)
+#: A save without "as"/"to" must name a file with an extension ("save out.jpg", not "save the highlights").
+_FILE = re.compile(r"\.[A-Za-z0-9]{2,5}$")
 _OVERWRITE = re.compile(r"\s*(?:,\s*|\s+)(?:and\s+)?(?:overwrite|replace)(?:\s+it)?[.!]*$", re.I)
 ACCEPT = {"looks good", "look good", "good", "perfect", "accept", "i like it", "great", "yes", "done", "nice",
           "love it", "ok", "okay"}
@@ -83,11 +85,13 @@ def parse_turn(line: str, region_labels: set[str] | frozenset[str] = frozenset()
         return TurnCommand("accept")
     m = _SAVE.match(line.strip())
     if m:
-        path, overwrite = m.group(2), m.group(1).lower() == "overwrite"
+        path, overwrite = m.group(3), m.group(1).lower() == "overwrite"
         o = _OVERWRITE.search(path)
         if o:
             path, overwrite = path[: o.start()], True
-        return TurnCommand("save", path=path.strip().strip("'\""), overwrite=overwrite)
+        path = path.strip().strip("'\"")
+        if m.group(2) or _FILE.search(path):
+            return TurnCommand("save", path=path, overwrite=overwrite)
     m = _SCALE.match(text)
     if m:
         size = 1.0 if re.search(r"\b(much|a lot|way)\b", text) else 0.5

@@ -71,7 +71,7 @@ def final_levels(state: RetouchState, ctx: RunContext | None = None) -> dict[str
 def _last_instruction(state: RetouchState) -> str:
     """The last real instruction of the session (not "looks good")."""
     for turn in reversed(state.get("history") or []):
-        if turn.get("kind") not in ("follow-up", "") and turn.get("instruction"):
+        if turn.get("kind") in ("strong", "weak-optimize", "weak-style") and turn.get("instruction"):
             return turn["instruction"]
     return state.get("instruction", "")
 

@@ -155,7 +155,8 @@ def respond(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Litera
             answer = f"{turn['prefix']} {answer}"
     rendered = result is not None and "answer" not in turn
     record: TurnRecord = {"instruction": state.get("instruction", ""),
-                          "kind": state.get("instruction_class") or turn.get("kind") or "",
+                          "kind": (state.get("instruction_class") if turn.get("kind", "instruction") == "instruction"
+                                   else turn["kind"]) or "",
                           "recipe": (result or {}).get("recipe") or state.get("base_recipe") or {},
                           "result": (result or {}).get("preview", "") if rendered else "",
                           "achieved": (result or {}).get("achieved", []) if rendered else [],

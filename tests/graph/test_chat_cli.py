@@ -101,3 +101,32 @@ def test_kill_and_resume_keeps_history_and_result(rocket_png, tmp_path):
     assert np.abs(_px(out) - _px(last)).mean() < 2.0
     sky = _sky(rocket_png) > 0.9
     assert warmth(_px(out))[sky].mean() > warmth(_px(rocket_png))[sky].mean() + 2
+
+
+def test_two_processes_on_one_session_take_turns_and_lose_nothing(rocket_png, tmp_path):
+    home = Path(os.environ["PERTOUCH_HOME"])
+    env = {**os.environ, "PERTOUCH_HOME": str(home)}
+    cmd = [sys.executable, "-m", "pertouch.cli", "chat"]
+    first = subprocess.run([*cmd, str(rocket_png), "--no-memory"], input="make the sky brighter\n",
+                           capture_output=True, text=True, timeout=120, env=env)
+    sid = _session_id(first.stdout)
+    procs = [subprocess.Popen([*cmd, "--session", sid, "--no-memory"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+             for _ in range(2)]
+    outs = [p.communicate(lines, timeout=180)[0] for p, lines in zip(procs, ("warmer\na bit more\n",
+                                                                            "more contrast\nless\n"))]
+    assert all(p.returncode == 0 for p in procs), outs
+    res = subprocess.run([*cmd, "--session", sid, "--no-memory"], input="history\n", capture_output=True,
+                         text=True, timeout=120, env=env)
+    hist = re.findall(r"^\d+\. (.+) → ", res.stdout, re.M)
+    assert len(hist) == 5 and sorted(hist[1:]) == sorted(["warmer", "a bit more", "more contrast", "less"])
+    previews = re.findall(r"preview: (\S+)", "".join(outs))
+    assert len(previews) == len(set(previews)) == 4  # no turn wrote over another's preview
+
+
+def test_a_refused_save_keeps_the_chat_going(rocket_png, tmp_path):
+    res = _chat([rocket_png, "--no-memory"], ["brighter sky", f"save as {tmp_path}/missing/x.jpg", "a bit more",
+                                              "history"])
+    assert res.exit_code == 0, res.output
+    assert "Not saved: output folder" in res.stdout and "3. a bit more → ok" in res.stdout
+    assert "2. save as" in res.stdout and "→ nothing-done" in res.stdout
