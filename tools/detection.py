@@ -29,13 +29,21 @@ BODY_PARTS = ("skin", "hair")
 
 @dataclass
 class Detections:
-    """People and faces at ``shape`` = (h, w) of the detection proxy."""
+    """People and faces at ``shape`` = (h, w) of the detection proxy ``rgb`` (made on
+    demand from ``source``, the photo, when not given: see :meth:`proxy`)."""
 
     shape: tuple[int, int]
     people: list = field(default_factory=list)
     faces: list = field(default_factory=list)
     rgb: np.ndarray | None = field(default=None, repr=False)
     ms: float = 0.0
+    source: np.ndarray | None = field(default=None, repr=False)
+
+    def proxy(self) -> np.ndarray | None:
+        """The detection proxy (uint8 RGB at :attr:`shape`)."""
+        if self.rgb is None and self.source is not None:
+            self.rgb = detection_proxy(self.source)
+        return self.rgb
 
     def people_union(self) -> np.ndarray:
         if not self.people:
@@ -74,7 +82,7 @@ class Detections:
                 return None
             face_skin = self.part("face_skin") if self.faces else None
             people = self.people
-            m = skin_mask(self.rgb, people, face_skin)
+            m = skin_mask(self.proxy(), people, face_skin)
             if face_skin is not None:
                 m = np.maximum(m, face_skin)
         elif name == "hair":
@@ -82,7 +90,7 @@ class Detections:
 
             if not self.faces:
                 return None
-            m = hair_mask(self.rgb, self.people, self.faces)
+            m = hair_mask(self.proxy(), self.people, self.faces)
         else:
             raise KeyError(name)
         return m.astype(np.float32) if m is not None and float((m > 0.5).mean()) > 0.0002 else None
@@ -113,11 +121,17 @@ def detect(rgb: np.ndarray) -> Detections:
     return det
 
 
+def proxy_shape(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(h, w)`` of the detection proxy of a photo of ``shape``."""
+    h, w = shape[:2]
+    s = min(1.0, DETECT_SIDE / max(h, w))
+    return (h, w) if s >= 1 else (max(1, round(h * s)), max(1, round(w * s)))
+
+
 def detection_proxy(rgb: np.ndarray) -> np.ndarray:
     """The image the detectors see: ``rgb`` with its long side at most :data:`DETECT_SIDE` (INTER_AREA)."""
-    h, w = rgb.shape[:2]
-    s = min(1.0, DETECT_SIDE / max(h, w))
-    return rgb if s >= 1 else cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    h, w = proxy_shape(rgb.shape)
+    return rgb if (h, w) == rgb.shape[:2] else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
 
 
 def _one_body_per_face(people: list, faces: list) -> list:

@@ -92,8 +92,8 @@ def detections_file(content_hash: str) -> Path:
 
 
 def save_detections(content_hash: str, det) -> None:
-    """Store a :class:`~pertouch.tools.detection.Detections` (all but its ``rgb`` proxy,
-    which :func:`pertouch.tools.detection.detection_proxy` remakes) exactly."""
+    """Store a :class:`~pertouch.tools.detection.Detections` exactly, all but its ``rgb``
+    proxy (:meth:`~pertouch.tools.detection.Detections.proxy` remakes it from the photo)."""
     arrays: dict[str, np.ndarray] = {}
     meta = {"shape": list(det.shape), "ms": det.ms, "people": [], "faces": []}
     for i, p in enumerate(det.people):
@@ -119,10 +119,10 @@ def save_detections(content_hash: str, det) -> None:
 
 
 def load_detections(content_hash: str, rgb: np.ndarray):
-    """The cached detections of the photo ``rgb`` (uint8 RGB, content hash ``content_hash``)
-    with their proxy remade from it, or None on a miss (or an unreadable file, which is
+    """The cached detections of the photo ``rgb`` (uint8 RGB, content hash ``content_hash``),
+    their proxy remade from it on demand, or None on a miss (or an unreadable file, which is
     removed, or one whose proxy size is not this photo's)."""
-    from pertouch.tools.detection import Detections, detection_proxy
+    from pertouch.tools.detection import Detections, proxy_shape
     from pertouch.tools.faces import Face
     from pertouch.tools.people import Person
 
@@ -143,10 +143,9 @@ def load_detections(content_hash: str, rgb: np.ndarray):
             faces = [Face(tuple(float(v) for v in f["box"]), float(f["score"]), z[f"f{i}_keypoints"],
                           z[f"f{i}_landmarks"] if f"f{i}_landmarks" in z.files else None)
                      for i, f in enumerate(meta["faces"])]
-        small = detection_proxy(rgb)
-        if small.shape[:2] != shape:
+        if proxy_shape(rgb.shape) != shape:
             return None
-        return Detections(shape, people, faces, small, float(meta["ms"]))
+        return Detections(shape, people, faces, None, float(meta["ms"]), source=rgb)  # proxy made on demand
     except (OSError, ValueError, KeyError, IndexError):
         path.unlink(missing_ok=True)
         return None

@@ -13,7 +13,7 @@ from pertouch.tools.scene_cache import detections_file, load_detections, save_de
 
 def _same(a: Detections, b: Detections) -> None:
     assert a.shape == b.shape and len(a.people) == len(b.people) and len(a.faces) == len(b.faces)
-    assert np.array_equal(a.rgb, b.rgb)
+    assert np.array_equal(a.proxy(), b.proxy())
     for p, q in zip(a.people, b.people):
         assert p.box == q.box and p.score == q.score and np.array_equal(p.mask, q.mask)
         assert p.mask.dtype == q.mask.dtype == np.float32
