@@ -1,5 +1,25 @@
-"""The module ``langgraph.json`` points at: ``langgraph dev`` / LangGraph Studio load ``graph``."""
+"""The module ``langgraph.json`` points at: ``langgraph dev`` / LangGraph Studio load ``graph``.
+
+The server's clients are remote: this graph writes full-resolution results only inside
+the output folder (``PERTOUCH_OUTPUT_DIR``, default ``$PERTOUCH_HOME/outputs``). The
+memory store (ChromaDB + MiniLM, seconds to open) starts loading in the background
+when the server imports this module, so the first conversation does not wait for it
+(``PERTOUCH_WARMUP=0`` turns that off).
+"""
+
+import os
+import threading
 
 from pertouch.graph.builder import build_graph
 
-graph = build_graph()
+
+def _warm_up() -> None:
+    from pertouch.graph import runtime as rt
+
+    rt.memory(None)  # never raises: an unavailable store is remembered as a warning
+    rt.vlm("builtin")
+
+
+graph = build_graph(anywhere=False)
+if os.environ.get("PERTOUCH_WARMUP", "1") != "0":
+    threading.Thread(target=_warm_up, name="pertouch-warm-up", daemon=True).start()

@@ -30,9 +30,10 @@ def test_every_routing_exit_is_drawn():
         assert edge in edges, edge
 
 
-def test_langgraph_json_points_at_a_compiled_graph():
+def test_langgraph_json_points_at_a_compiled_graph(monkeypatch):
     import importlib.util
 
+    monkeypatch.setenv("PERTOUCH_WARMUP", "0")  # no memory start-up in the test process
     conf = json.loads((HERE.parents[1] / "langgraph.json").read_text())
     path, _, attr = conf["graphs"]["pertouch"].partition(":")
     spec = importlib.util.spec_from_file_location("studio", HERE.parents[1] / path)
