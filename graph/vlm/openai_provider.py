@@ -8,7 +8,12 @@ text — the schema is in the system prompt either way.
 
 Transport failures — 429, 5xx, timeouts, refused connections — are retried with
 exponential backoff, honouring ``Retry-After``; each wait is capped at
-:attr:`OpenAIVLM.max_wait_s` and all waiting at :attr:`OpenAIVLM.max_total_s`.
+:attr:`OpenAIVLM.max_wait_s`, and one call — requests and waits together, wall
+clock — at :attr:`OpenAIVLM.max_total_s` (default 120 s; each request's timeout is
+cut to what is left of it). A server that stayed unreachable or failing through a
+call is marked down for :attr:`OpenAIVLM.down_for_s` (default 60 s): the provider's
+next calls — the other roles of the same turn — fail at once, saying so, instead of
+each waiting out its own retries.
 ``sleep`` is injectable for tests. Other errors (401, 404…) fail at once. Failures
 raise :class:`VLMError`; the API key never appears in messages or logs.
 """
@@ -76,7 +81,7 @@ class OpenAIVLM(ChatVLM):
                  timeout: float | str = 60.0, max_retries: int | str = 4, max_wait_s: float | str = 30.0,
                  max_total_s: float | str = 120.0, backoff_s: float | str = 1.0, temperature: float | str = 0.0,
                  structured: bool | str = True, sleep: Callable[[float], None] | None = None,
-                 max_tokens: int | str = 1500) -> None:
+                 max_tokens: int | str = 1500, down_for_s: float | str = 60.0) -> None:
         self.model = model
         self.name = f"openai:{model}"
         self.base_url = base_url or env_base_url()
@@ -86,6 +91,9 @@ class OpenAIVLM(ChatVLM):
         self.temperature, self.max_tokens = float(temperature), int(max_tokens)
         self.structured = str(structured).lower() not in ("0", "false", "no")
         self.sleep = sleep or time.sleep
+        self.down_for_s = float(down_for_s)
+        #: (monotonic time, what failed) of the last call that found the server down.
+        self._down: tuple[float, str] | None = None
         self._client = None
         if not self._api_key and not self.base_url:
             from pertouch.errors import ModelError
@@ -136,10 +144,19 @@ class OpenAIVLM(ChatVLM):
         import openai
 
         payload = self.to_openai(messages)
-        waited, attempt = 0.0, 0
+        if self._down is not None:
+            since = time.monotonic() - self._down[0]
+            if since < self.down_for_s:
+                raise VLMError(f"{self._down[1]} — the server was found down {since:.0f} s ago in this run; not asked "
+                               f"again", role=role, provider=self.name,
+                               hint=f"is the server at {self.base_url or 'api.openai.com'} up and serving "
+                                    f"{self.model!r}?")
+            self._down = None
+        start, attempt = time.monotonic(), 0
         while True:
+            left = self.max_total_s - (time.monotonic() - start)
             kwargs: dict[str, Any] = {"model": self.model, "messages": payload, "temperature": self.temperature,
-                                      "max_tokens": self.max_tokens}
+                                      "max_tokens": self.max_tokens, "timeout": max(0.05, min(self.timeout, left))}
             if self.structured:
                 kwargs["response_format"] = {"type": "json_schema", "json_schema": {
                     "name": f"pertouch_{role}", "schema": schema.model_json_schema(), "strict": False}}
@@ -160,15 +177,18 @@ class OpenAIVLM(ChatVLM):
                     openai.APIConnectionError, openai.APIStatusError) as exc:
                 status = getattr(exc, "status_code", None)
                 retryable = status is None or status == 429 or status >= 500 or status == 408
-                if not retryable or attempt >= self.max_retries:
+                if not retryable:
                     raise self._error(role, exc, attempts=attempt + 1) from None
                 hinted = retry_after_seconds(getattr(getattr(exc, "response", None), "headers", None))
                 delay = min(self.max_wait_s, hinted if hinted is not None else self.backoff_s * 2 ** attempt)
-                if waited + delay > self.max_total_s:
-                    raise self._error(role, exc, attempts=attempt + 1, note="retry time budget spent") from None
+                note = ("" if attempt >= self.max_retries else "retry time budget spent"
+                        if time.monotonic() - start + delay > self.max_total_s else None)
+                if note is not None:
+                    err = self._error(role, exc, attempts=attempt + 1, note=note)
+                    self._down = (time.monotonic(), f"{role} failed: " + err.message.split(": ", 1)[-1])
+                    raise err from None
                 log.warning("%s %s failed (%s); retrying in %.1fs", self.name, role, status or type(exc).__name__, delay)
                 self.sleep(delay)
-                waited += delay
                 attempt += 1
 
     def _error(self, role: str, exc: Exception, attempts: int = 1, note: str = "") -> VLMError:

@@ -149,3 +149,28 @@ def test_unreachable_server_is_a_vlm_error(sleeps):
     with pytest.raises(VLMError, match="(?i)connection"):
         v.classify("brighter")
     assert sleeps == [1.0]
+
+
+def test_a_server_found_down_fails_the_next_calls_at_once(chat_server, sleeps):
+    v = get_vlm("openai:m", base_url=chat_server.base_url, api_key="k", sleep=sleeps.append, max_retries=2)
+    chat_server.script = [{"status": 503, "body": {}}] * 3 + [{"text": json.dumps(INTENT)}]
+    with pytest.raises(VLMError, match="HTTP 503 after 3 attempts"):
+        v.classify("brighter sky")
+    asked = len(chat_server.requests)
+    with pytest.raises(VLMError, match="found down .* not asked again"):
+        v.classify("brighter sky")  # another role of the same turn: no request, no waiting
+    assert len(chat_server.requests) == asked and sleeps == [1.0, 2.0]
+    v.down_for_s = 0.0  # later: the server is asked again
+    assert v.classify("brighter sky").kind == "strong"
+
+
+def test_the_time_budget_counts_slow_answers_too(chat_server, sleeps):
+    import time
+
+    v = get_vlm("openai:m", base_url=chat_server.base_url, api_key="k", sleep=sleeps.append, timeout=5,
+                max_total_s=1.0, max_retries=5)
+    chat_server.script = [{"delay": 3.0, "text": json.dumps(INTENT)}] * 6
+    t0 = time.monotonic()
+    with pytest.raises(VLMError, match="(?i)timeout|budget"):
+        v.classify("brighter sky")
+    assert time.monotonic() - t0 < 2.5  # the request's timeout was cut to the budget
