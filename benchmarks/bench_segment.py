@@ -1,13 +1,17 @@
 """Benchmark perception: builtin segmenter with the people and face detectors at 12 MP
 and 1 MP, on a landscape and on a photo with people; the cache; SAM ViT-B for reference.
 
-    python benchmarks/bench_segment.py [--repeat 3] [--no-sam]
+    python benchmarks/bench_segment.py [--repeat 5] [--no-sam] [--threads N]
 
 Goals (issue 12, on the 2-core CPU machine, warm): perception with faces and people
 ≤ 1.0 s at 12 MP, ≤ 250 ms at 1 MP; a second call on the same photo costs ~nothing. Prints median milliseconds
 per stage (cues, segment, refine = full-resolution edge-aware masks, measure = the
 levels of every region), the median CPU time of the whole call (steadier than wall
-time on a shared machine) and the load average. SAM ViT-B is built with random weights
+time on a shared machine), the load average, and the thread count the LiteRT models
+settled on (:mod:`pertouch.tools.litert` picks 1 or 2 per call by measured speed;
+``--threads N`` pins it). The cache line times a second call in memory and one from
+disk after the memory cache is cleared (what a new process sees: segments and
+detections read back, no model run). SAM ViT-B is built with random weights
 (``sam_model_registry["vit_b"](checkpoint=None)``): its CPU time is the same as with
 real weights.
 """
@@ -51,18 +55,33 @@ def bench_builtin(img: np.ndarray, repeat: int) -> dict[str, float]:
     return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
 
 
-def bench_cache(img: np.ndarray) -> tuple[float, float]:
+def bench_cache(img: np.ndarray, repeat: int = 3) -> tuple[float, float]:
+    """Median ms of a second call (memory cache) and of a call after clear_cache() (disk)."""
     from pertouch.tools import perception as pc
 
     pc.perceive(img)
-    t = time.perf_counter()
-    pc.perceive(img)
-    memory = (time.perf_counter() - t) * 1000
-    pc.clear_cache()
-    t = time.perf_counter()
-    pc.perceive(img)
-    disk = (time.perf_counter() - t) * 1000
-    return memory, disk
+    memory, disk = [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        pc.perceive(img)
+        memory.append((time.perf_counter() - t) * 1000)
+        pc.clear_cache()
+        t = time.perf_counter()
+        pc.perceive(img)
+        disk.append((time.perf_counter() - t) * 1000)
+    return statistics.median(memory), statistics.median(disk)
+
+
+def model_threads() -> str:
+    from pertouch.tools.litert import model
+
+    names = ("pose_detection", "pose_landmark_full", "face_detection_full_range_sparse", "face_landmark",
+             "selfie_segmentation")
+    out = []
+    for n in names:
+        means = model(n + ".tflite").choice.mean
+        out.append(n + " " + " / ".join(f"{means[k] * 1000:.1f}" if k in means else "-" for k in (1, 2)))
+    return ", ".join(out)
 
 
 def bench_sam(img: np.ndarray) -> dict[str, float]:
@@ -85,9 +104,12 @@ def bench_sam(img: np.ndarray) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-sam", action="store_true")
+    ap.add_argument("--threads", type=int, help="pin the LiteRT models' thread count (default: chosen per call)")
     args = ap.parse_args()
+    if args.threads:
+        os.environ["PERTOUCH_LITERT_THREADS"] = str(args.threads)
     import torch
 
     print(f"threads: torch {torch.get_num_threads()}, opencv {cv2.getNumThreads()}; load average {os.getloadavg()[0]:.1f}")
@@ -99,8 +121,11 @@ def main() -> None:
             stages = "  ".join(f"{k} {v:.0f}" for k, v in r.items() if k not in ("wall", "total", "cpu"))
             print(f"{kind} {img.shape[1]}×{img.shape[0]} ({mp} MP): {r['wall']:.0f} ms median (goal {goal}), "
                   f"CPU {r['cpu']:.0f} ms — {stages}; load {os.getloadavg()[0]:.1f}")
-    memory, disk = bench_cache(photo(12))
-    print(f"cache, 12 MP: second call {memory:.2f} ms (memory), {disk:.0f} ms (disk, new process)")
+    print("LiteRT threads (mean ms per call with 1 / 2 threads): " + model_threads())
+    for mp in (12, 1):
+        memory, disk = bench_cache(photo(mp, PHOTOS["people"]))
+        print(f"cache, people {mp} MP: second call {memory:.2f} ms (memory), {disk:.0f} ms (disk: memory cleared)"
+              f"; load {os.getloadavg()[0]:.1f}")
     if not args.no_sam:
         s = bench_sam(photo(1))
         print("SAM ViT-B (random weights, CPU): " + "  ".join(f"{k} {v:.0f} ms" for k, v in s.items())

@@ -13,7 +13,9 @@ in :class:`Detections` at that proxy's size. Perception turns them into:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -22,6 +24,11 @@ from pertouch.tools.person import PersonEvidence
 
 #: Long side of the proxy the detectors see.
 DETECT_SIDE = 1024
+#: Score a pose needs to be a person (:func:`pertouch.tools.people.detect_people`).
+MIN_PERSON_SCORE = 0.5
+#: Run the whole-frame face pass in a worker thread beside the pose models: the same
+#: calls on the same inputs (identical results), overlapped (LiteRT releases the GIL).
+PARALLEL = True
 #: Parts of people found on request, and what each needs.
 FACE_PARTS = ("face", "face_skin", "eyes", "eyebrows", "lips")
 BODY_PARTS = ("skin", "hair")
@@ -102,6 +109,7 @@ def detect(rgb: np.ndarray) -> Detections:
 
     from pertouch.tools.faces import detect_faces, merge_faces
     from pertouch.tools.people import detect_people
+    from pertouch.tools.pose import find_poses
 
     t0 = time.perf_counter()
     small = detection_proxy(rgb)
@@ -110,8 +118,13 @@ def detect(rgb: np.ndarray) -> Detections:
     # faces the whole-frame passes see seed people the pose model misses; small faces are
     # then looked for only where people are (their tiles cost most of face detection)
     memo: dict = {}  # the two face passes share the detector's downscaled copy
-    faces = detect_faces(small, within=[], memo=memo)
-    people = detect_people(small, faces=faces)
+    if PARALLEL:  # the whole-frame face pass runs beside the pose models (it needs no pose)
+        job = _pool().submit(detect_faces, small, within=[], memo=memo)
+        poses = find_poses(small, MIN_PERSON_SCORE)
+        faces = job.result()
+    else:
+        faces, poses = detect_faces(small, within=[], memo=memo), None
+    people = detect_people(small, faces=faces, poses=poses, min_score=MIN_PERSON_SCORE)
     heads = [_head_box(p.box) for p in people]
     if heads:
         faces = merge_faces(faces, detect_faces(small, within=heads, whole=False, memo=memo))
@@ -132,6 +145,11 @@ def detection_proxy(rgb: np.ndarray) -> np.ndarray:
     """The image the detectors see: ``rgb`` with its long side at most :data:`DETECT_SIDE` (INTER_AREA)."""
     h, w = proxy_shape(rgb.shape)
     return rgb if (h, w) == rgb.shape[:2] else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="pertouch-faces")
 
 
 def _one_body_per_face(people: list, faces: list) -> list:

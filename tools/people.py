@@ -280,7 +280,8 @@ def _radius(side: float, h: int, w: int) -> int:
 
 # --- public API ---------------------------------------------------------------------------
 
-def detect_people(rgb: np.ndarray, *, faces: list | None = None, min_score: float = 0.5) -> list[Person]:
+def detect_people(rgb: np.ndarray, *, faces: list | None = None, min_score: float = 0.5,
+                  poses: list | None = None) -> list[Person]:
     """Every visible person in a uint8 RGB ``(h, w, 3)`` proxy (~384–1024 px long side),
     sorted left to right by box centre; see the module docstring for how.
 
@@ -290,6 +291,8 @@ def detect_people(rgb: np.ndarray, *, faces: list | None = None, min_score: floa
     at least 24 px is a head-and-shoulders person (``landmarks`` None) scored 0.9 ×
     the face's score × the selfie model's agreement (its mean probability in the face
     box, / 0.6, capped at 1): a "face" on a table or a wall gets no person.
+    ``poses``: what ``find_poses(rgb, min_score)`` returned, when the caller ran it already
+    (e.g. beside the face detector).
 
     Misses: people whose face the pose detector cannot see (backs, heads cut by the
     frame) unless a face seeds them; people lying down score half (tilt > 50°).
@@ -302,7 +305,7 @@ def detect_people(rgb: np.ndarray, *, faces: list | None = None, min_score: floa
     if min(h, w) < 32:
         return []
     shape = (h, w)
-    found = find_poses(rgb, min_score)
+    found = list(poses) if poses is not None else find_poses(rgb, min_score)
     poses = [p for p, _ in found]
     instances = [_pose_instance(p, s, shape) for p, s in found]
     if faces:

@@ -54,3 +54,21 @@ def test_the_person_cue_is_at_the_labellers_size():
     assert ev.mask.shape == (50, 100) and abs(ev.confidence - 0.8) < 1e-6
     assert ev.faces == [(30, 10, 40, 20)]
     assert Detections(shape).evidence((50, 100)).confidence == 0.0
+
+
+def _summary(det):
+    return ([(p.box, p.score, float(p.mask.sum())) for p in det.people],
+            [(f.box, f.score, None if f.landmarks is None else f.landmarks.tobytes()) for f in det.faces])
+
+
+def test_face_pass_beside_the_pose_models_gives_the_same_detections(monkeypatch):
+    from pertouch.evals.photos import load_photo
+    from pertouch.tools import detection
+
+    rgb = load_photo("wheel:ultralytics==8.4.190:ultralytics/assets/zidane.jpg")
+    monkeypatch.setattr(detection, "PARALLEL", False)
+    serial = detection.detect(rgb)
+    monkeypatch.setattr(detection, "PARALLEL", True)
+    parallel = detection.detect(rgb)
+    assert len(serial.people) == 2 and len(serial.faces) == 2
+    assert _summary(parallel) == _summary(serial)
