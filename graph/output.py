@@ -54,11 +54,16 @@ def write_result(ref: ImageRef, recipe_json: dict, out: str | Path, *, ctx: RunC
 MAX_NAME = 200
 
 
-def output_dir(ctx: RunContext) -> Path:
-    """Where bare file names are saved: ``ctx.output_dir``, else ``app_home()/outputs`` (created)."""
+def output_dir(ctx: RunContext | None) -> Path:
+    """Where bare file names are saved (created): ``ctx.output_dir``, else ``$PERTOUCH_OUTPUT_DIR``,
+    else ``app_home()/outputs``. ``ctx`` None: the server's own setting, which a client's
+    context cannot change."""
+    import os
+
     from pertouch.home import app_home
 
-    d = Path(ctx.output_dir).expanduser() if ctx.output_dir else app_home() / "outputs"
+    given = (ctx.output_dir if ctx is not None else None) or os.environ.get("PERTOUCH_OUTPUT_DIR")
+    d = Path(given).expanduser() if given else app_home() / "outputs"
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -72,7 +77,7 @@ def resolve_output(path: str, ref: ImageRef, ctx: RunContext, *, anywhere: bool,
 
     A bare name goes to :func:`output_dir`; other paths are taken as given when
     ``anywhere`` (the CLI) and must lie inside the output folder otherwise (a server's
-    clients). Refused: an empty or over-long name, a missing folder, an unsupported
+    clients, whose folder is the server's ``$PERTOUCH_OUTPUT_DIR`` whatever their context says). Refused: an empty or over-long name, a missing folder, an unsupported
     format, the photo itself, and an existing file unless ``overwrite`` (the user
     confirmed).
     """
@@ -85,9 +90,9 @@ def resolve_output(path: str, ref: ImageRef, ctx: RunContext, *, anywhere: bool,
     if len(p.name) > MAX_NAME:
         raise InputError(f"the file name is {len(p.name)} characters long", hint=f"use at most {MAX_NAME}")
     if p.parent == Path(".") and not text.startswith("./"):
-        p = output_dir(ctx) / p
+        p = output_dir(ctx if anywhere else None) / p
     elif not anywhere:
-        root = output_dir(ctx)
+        root = output_dir(None)
         full = (p if p.is_absolute() else root / p).resolve()
         if not full.is_relative_to(root):
             raise InputError(f"{text} is outside the output folder {root}",

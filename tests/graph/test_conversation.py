@@ -121,21 +121,23 @@ def test_saving_over_a_file_needs_confirmation(rocket_png, memory, tmp_path):
     assert other.read_bytes() != b"not yours" and len(memory.records) == 1
 
 
-def test_a_server_graph_writes_only_in_its_output_folder(rocket_png, memory, tmp_path):
+def test_a_server_graph_writes_only_in_its_output_folder(rocket_png, memory, tmp_path, monkeypatch):
     outdir = tmp_path / "outputs"
-    chat = Chat(rocket_png, anywhere=False, output_dir=str(outdir))
+    monkeypatch.setenv("PERTOUCH_OUTPUT_DIR", str(outdir))  # the server's setting
+    chat = Chat(rocket_png, anywhere=False, output_dir=str(tmp_path))  # a client's context cannot widen it
     chat("make the sky brighter")
-    out = chat(f"save as {tmp_path / 'elsewhere.jpg'}")
-    assert out["status"] == "nothing-done" and "outside the output folder" in out["answer"]
+    for elsewhere in (tmp_path / "elsewhere.jpg", "../elsewhere.jpg"):
+        out = chat(f"save as {elsewhere}")
+        assert out["status"] == "nothing-done" and "outside the output folder" in out["answer"]
     assert not (tmp_path / "elsewhere.jpg").exists()
     out = chat("save as result.jpg")
     assert out["saved"]["path"] == str(outdir.resolve() / "result.jpg") and (outdir / "result.jpg").is_file()
 
 
-def test_a_one_shot_run_can_ask_for_the_full_resolution_result(rocket_png, tmp_path):
+def test_a_one_shot_run_can_ask_for_the_full_resolution_result(rocket_png, tmp_path, monkeypatch):
+    monkeypatch.setenv("PERTOUCH_OUTPUT_DIR", str(tmp_path))
     out = build_graph().invoke({"image_path": str(rocket_png), "instruction": "make the sky brighter",
-                                "save_to": "full.png"},
-                               context=load_context(use_memory=False, output_dir=str(tmp_path)))
+                                "save_to": "full.png"}, context=RunContext(use_memory=False))
     assert out["status"] == "ok" and out["saved"]["path"] == str(tmp_path.resolve() / "full.png")
     from PIL import Image
 
