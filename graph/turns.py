@@ -44,6 +44,8 @@ REDO = {"redo", "redo that", "put it back"}
 RESET = {"start over", "reset", "restart", "from scratch", "original"}
 COMPARE = {"compare", "before/after", "before and after", "side by side"}
 HISTORY = {"history", "show history"}
+_WORDS: tuple[tuple[Kind, set[str]], ...] = (("history", HISTORY), ("compare", COMPARE), ("undo", UNDO),
+                                             ("redo", REDO), ("reset", RESET), ("accept", ACCEPT))
 #: Lines a client handles itself (the CLI's loop); never sent to the graph.
 QUIT = {"quit", "exit", "bye", "q"}
 
@@ -71,18 +73,9 @@ def parse_turn(line: str, region_labels: set[str] | frozenset[str] = frozenset()
     the photo's region labels, which "only the X" may name besides :data:`REGION_WORDS`."""
     text = normalise(line)
     bare = text.rstrip(".!")
-    if bare in HISTORY:
-        return TurnCommand("history")
-    if bare in COMPARE:
-        return TurnCommand("compare")
-    if bare in UNDO:
-        return TurnCommand("undo")
-    if bare in REDO:
-        return TurnCommand("redo")
-    if bare in RESET:
-        return TurnCommand("reset")
-    if bare in ACCEPT:
-        return TurnCommand("accept")
+    for kind, words in _WORDS:
+        if bare in words:
+            return TurnCommand(kind)
     m = _SAVE.match(line.strip())
     if m:
         path, overwrite = m.group(3), m.group(1).lower() == "overwrite"
