@@ -64,6 +64,16 @@ def last_shown(state: RetouchState) -> dict[str, Any] | None:
     return None
 
 
+def already_accepted(state: RetouchState) -> bool:
+    """Was the result last shown accepted (or saved) already? Then it is not remembered twice."""
+    for h in reversed(state.get("history") or []):
+        if h.get("result"):
+            return False
+        if h.get("kind") in ("accept", "save") and h.get("status") == "ok":
+            return True
+    return False
+
+
 def _answer(turn: dict[str, Any], text: str, status: str = "ok", **update: Any) -> Command[Route]:
     return Command(goto="respond", update={"turn": {**turn, "answer": text, "status": status}, **update})
 
@@ -174,8 +184,10 @@ def converse(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Route
     if cmd.kind == "accept":
         if shown is None:
             return _answer(turn, "Nothing to accept yet: no change has been made.", "nothing-done", **update)
+        if already_accepted(state):
+            return _answer(turn, "Already accepted; nothing new to remember.", result=shown, **update)
         return _answer(turn, "Accepted.", result=shown, accept=True, **update)
     # save: the current result at full resolution (deliver writes it; counts as accepting)
     turn.update(path=cmd.path, overwrite=cmd.overwrite)
-    return _answer(turn, "", result=shown, save_to=cmd.path, overwrite=cmd.overwrite, accept=shown is not None,
-                   **update)
+    return _answer(turn, "", result=shown, save_to=cmd.path, overwrite=cmd.overwrite,
+                   accept=shown is not None and not already_accepted(state), **update)

@@ -86,6 +86,7 @@ def test_accept_remembers_exactly_the_result_shown(rocket_png, memory):
     assert all(sky[k] == pytest.approx(v, abs=1e-3) for k, v in achieved.items())
     assert rec.instruction == "make the sky brighter" and rec.user == "ana"
     assert chat.state["accept"] is False  # one-turn inputs do not carry into the next turn
+    assert chat("looks good")["answer"].startswith("Already accepted") and len(memory.records) == 1
 
 
 def test_the_thread_keeps_its_user(rocket_png, memory):
