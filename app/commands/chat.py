@@ -43,6 +43,11 @@ def chat(
     from pertouch.graph.session import Session
 
     ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=not no_memory)
+    from pertouch.graph import runtime as rt
+    from pertouch.graph.context import ROLES
+
+    for spec in dict.fromkeys(ctx.model_for(role) for role in ROLES):
+        rt.vlm(spec)  # a model that cannot be loaded: exit 2 before the session starts
     err = Console(stderr=True, highlight=False)
     with err.status("opening the session…"):
         s = Session(session, str(input) if input else None, ctx, user=user)

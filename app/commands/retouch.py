@@ -170,7 +170,7 @@ def retouch(
     from pertouch.errors import InputError
     from pertouch.graph import runtime as rt
     from pertouch.graph.builder import build_graph
-    from pertouch.graph.context import load_context
+    from pertouch.graph.context import ROLES, load_context
     from pertouch.graph.output import write_result
 
     t0 = time.perf_counter()
@@ -185,6 +185,8 @@ def retouch(
     from pertouch.engine.outputs import plan_outputs
 
     pointers = parse_pointers(box, point)  # bad --box/--point: exit 2 before any work
+    for spec in dict.fromkeys(ctx.model_for(role) for role in ROLES):
+        rt.vlm(spec)  # a model that cannot be loaded (a missing folder, a bad spec): exit 2 before any work
     ref = rt.open_photo(input)  # bad input: exit 2 before any work
     target = output if output is not None else default_output(input)
     plan_outputs([input], target, overwrite=overwrite)  # bad output path: exit 2 before any work

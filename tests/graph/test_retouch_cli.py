@@ -77,3 +77,26 @@ def test_human_output_says_what_it_understood(astronaut_png, tmp_path):
     res = _run(astronaut_png, "a bit warmer", "-o", tmp_path / "o.png")
     assert res.exit_code == 0, res.output
     assert "Understood: strong" in res.stdout and "Recipe:" in res.stdout and "stopped:" in res.stdout
+
+
+def test_a_missing_model_folder_is_bad_input(rocket_png, tmp_path):
+    out = tmp_path / "out.jpg"
+    res = _run(rocket_png, "brighter sky", "-o", out, "--vlm", f"hf:{tmp_path / 'no-model'}")
+    assert res.exit_code == 2 and not out.exists()
+    assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1, res.stderr  # before any work
+    assert "no model folder" in res.stderr and "Traceback" not in res.output
+
+
+def test_a_dead_model_server_is_the_model_failing_not_out_of_scope(rocket_png, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    out = tmp_path / "out.jpg"
+    spec = "openai:m"
+    from pertouch.graph import runtime as rt
+    from pertouch.graph.vlm.registry import get_vlm
+
+    monkeypatch.setattr(rt, "vlm", lambda s: get_vlm(spec, max_retries=0))
+    res = _run(rocket_png, "brighter sky", "-o", out, "--vlm", spec, "--json")
+    assert res.exit_code == 3 and not out.exists()
+    s = json.loads(res.stdout)
+    assert s["status"] == "nothing-done" and "the model failed" in s["answer"] and "out-of-scope" not in s["answer"]
