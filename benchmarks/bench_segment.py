@@ -79,7 +79,7 @@ def model_threads() -> str:
              "selfie_segmentation")
     out = []
     for n in names:
-        means = model(n + ".tflite").choice.mean
+        means = model(n + ".tflite").choice.typical
         out.append(n + " " + " / ".join(f"{means[k] * 1000:.1f}" if k in means else "-" for k in (1, 2)))
     return ", ".join(out)
 
@@ -121,7 +121,7 @@ def main() -> None:
             stages = "  ".join(f"{k} {v:.0f}" for k, v in r.items() if k not in ("wall", "total", "cpu"))
             print(f"{kind} {img.shape[1]}×{img.shape[0]} ({mp} MP): {r['wall']:.0f} ms median (goal {goal}), "
                   f"CPU {r['cpu']:.0f} ms — {stages}; load {os.getloadavg()[0]:.1f}")
-    print("LiteRT threads (mean ms per call with 1 / 2 threads): " + model_threads())
+    print("LiteRT threads (median ms of recent calls with 1 / 2 threads): " + model_threads())
     for mp in (12, 1):
         memory, disk = bench_cache(photo(mp, PHOTOS["people"]))
         print(f"cache, people {mp} MP: second call {memory:.2f} ms (memory), {disk:.0f} ms (disk: memory cleared)"

@@ -10,7 +10,7 @@ the thread count each call runs with chosen by measured speed.
 Threads: XNNPACK splits each call over its threads and waits for the slowest, so on
 a machine whose cores other programs are using, 2 threads can take twice as long as
 1 (measured on the 2-core host under load 1.3: pose detector 21 ms with 2 threads,
-10 ms with 1; idle: 5 ms with 2, 10 ms with 1). :class:`LiteModel` therefore keeps one
+10 ms with 1; at another moment, load 1.8: 5 ms with 2, 10 ms with 1). :class:`LiteModel` keeps one
 interpreter per thread count (1 and up to :data:`MAX_THREADS`) and runs each call on
 the one whose recent calls were faster (:class:`ThreadChoice`); the outputs are the
 same with any thread count (tested). ``PERTOUCH_LITERT_THREADS=N`` pins it.
@@ -24,6 +24,7 @@ import contextlib
 import os
 import threading
 import time
+from collections import deque
 from functools import lru_cache
 from importlib import resources
 
@@ -38,35 +39,43 @@ THREADS_ENV = "PERTOUCH_LITERT_THREADS"
 
 
 class ThreadChoice:
-    """Which thread count the next call uses: the one with the lower moving average of
-    measured call times; every :attr:`probe_every`-th call, or when the other's
-    average is older than :attr:`stale_s`, the other one (so a change in the
-    machine's load is noticed). One per model: the models' costs differ."""
+    """Which thread count the next call uses: the one whose recent calls (the median of
+    the last :attr:`window`, robust to a call that another program preempted) were
+    faster; every :attr:`probe_every`-th call, or when the other's last measurement is
+    older than :attr:`stale_s`, the other one (so a change in the machine's load is
+    noticed). One per model: the models' costs differ."""
 
     def __init__(self, options: tuple[int, ...], probe_every: int = 8, stale_s: float = 5.0,
-                 alpha: float = 0.3) -> None:
+                 window: int = 5) -> None:
         self.options = options
-        self.probe_every, self.stale_s, self.alpha = probe_every, stale_s, alpha
-        self.mean: dict[int, float] = {}
+        self.probe_every, self.stale_s = probe_every, stale_s
+        self.recent: dict[int, deque] = {n: deque(maxlen=window) for n in options}
         self.when: dict[int, float] = {}
         self.calls = 0
 
+    @property
+    def typical(self) -> dict[int, float]:
+        """Median seconds of the recent calls, per thread count measured so far."""
+        return {n: float(np.median(r)) for n, r in self.recent.items() if r}
+
     def pick(self, now: float) -> int:
+        """The thread count for the next call (the first option until another is probed:
+        a process that calls a model only a few times never loads a second interpreter)."""
         self.calls += 1
-        untried = [n for n in self.options if n not in self.mean]
-        if untried:
-            return untried[0]
-        best = min(self.options, key=lambda n: self.mean[n])
+        typical = self.typical
+        if not typical:
+            return self.options[0]
+        best = min(typical, key=typical.get)
         others = [n for n in self.options if n != best]
         if others:
-            oldest = min(others, key=lambda n: self.when[n])
-            if self.calls % self.probe_every == 0 or now - self.when[oldest] > self.stale_s:
+            oldest = min(others, key=lambda n: self.when.get(n, float("-inf")))
+            stale = oldest in self.when and now - self.when[oldest] > self.stale_s
+            if self.calls % self.probe_every == 0 or stale:
                 return oldest
         return best
 
     def record(self, n: int, seconds: float, now: float) -> None:
-        old = self.mean.get(n)
-        self.mean[n] = seconds if old is None else old + self.alpha * (seconds - old)
+        self.recent[n].append(seconds)
         self.when[n] = now
 
 
