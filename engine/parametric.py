@@ -16,7 +16,10 @@
    :mod:`.kernels`): inside a region three packed table lookups per pixel, the weight
    arithmetic only along its borders. Later regions go over earlier ones. Pixels
    outside every edited region are bit-identical to the input; an identity recipe
-   returns an exact copy (made on its own thread while planning).
+   returns an exact copy (made on its own thread while planning). A *held* region
+   (every edit ``by 0`` or ``to`` its measured level) gets no edit: the input is
+   blended back through its weight (:mod:`.restore`), so what the global edit clipped
+   or shifted there comes back ("brighten everything except the sky").
 3. *Report*: the output is measured again; ``Achieved(before, target, achieved)`` per
    region/attribute. On photos up to 0.6 MP, an error above 0.015 triggers one
    correction: targets shift by the measured error, solve and apply run again.
@@ -44,6 +47,7 @@ from pertouch.engine.regions import Region
 from pertouch.engine.solve import RegionSample, calibrate, solve_region
 from pertouch.engine.plancache import LayerCache, digest
 from pertouch.engine.prepare import copy_image, executor, opencv_threads, region_sample, region_weights
+from pertouch.engine.restore import restore_layer
 from pertouch.engine.stack import LayerProblem, find_overlaps, solve_layers
 
 
@@ -55,6 +59,9 @@ CORRECT_ABOVE = 0.015
 #: ... when the photo is at most this large (beyond, the proxy is close to the photo and
 #: a second full-resolution pass costs more than it buys).
 CORRECT_MAX_PIXELS = 600_000
+#: A region whose every target lies within this of its measured level is held: its input
+#: pixels are restored (the level error an edit is allowed anyway).
+HOLD_TOL = CORRECT_ABOVE
 
 
 @dataclass
@@ -69,6 +76,7 @@ class Layer:
     weights: Weights | None = None    # the region's blend weights (built while planning)
     mask512: np.ndarray | None = None  # where it is measured: (512, 512) bool (None = everywhere)
     feather: bool = False              # a guessed mask: its unsure bands re-fitted (blend)
+    hold: bool = False                 # held: the input restored through its weight (no edit)
 
 
 @dataclass
@@ -215,8 +223,11 @@ class ParametricEngine:
                          for a, v in target.items()}
                 sample = RegionSample.build(src, mask512) if name == GLOBAL else prep[1]
                 now = raw_in if src_meas is None else {a: now_all[name][a] for a in names}
+                hold = name != GLOBAL and all(abs(target[a] - before[a]) <= HOLD_TOL for a in target)
                 layers.append(Layer(name, op.Params(), mask, before, target, weights,
-                                    None if name == GLOBAL else mask512, guessed.get(name, False)))
+                                    None if name == GLOBAL else mask512, guessed.get(name, False), hold))
+                if hold:
+                    continue
                 if name == GLOBAL:
                     under = self.cache.params.get(("alone", key))
                     if under is None:
@@ -286,9 +297,14 @@ class ParametricEngine:
         base = image
         guide_cache: dict = {}
         out = image.copy() if out is None else out
+        changed = False  # a held region needs restoring only once something has changed
         for layer in plan.layers:
-            if layer.params.is_identity:
+            if layer.hold and changed:
+                w = _weights_at(layer, image, guide_cache)
+                restore_layer(image, out, w.a, w.b, w.bbox, w.spans)
+            if layer.hold or layer.params.is_identity:
                 continue
+            changed = True
             t = op.compile_transform(layer.params, n)
             if layer.mask is None:
                 w = Weights.everywhere(image.shape[:2])

@@ -36,6 +36,10 @@ class ReferenceEngine(ParametricEngine):
         base = x
         out = x.copy()
         for layer in plan.layers:
+            if layer.hold:  # a held region: the input blended back through its weight
+                w = Weights.build(layer.mask, image, feather=layer.feather).full(image)[..., None]
+                out = out + w * (x - out)
+                continue
             if layer.params.is_identity:
                 continue
             edited = op.apply_chain(base, layer.params, sigma)
