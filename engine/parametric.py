@@ -48,6 +48,8 @@ from pertouch.engine.solve import RegionSample, calibrate, solve_region
 from pertouch.engine.plancache import LayerCache, digest
 from pertouch.engine.prepare import copy_image, executor, opencv_threads, region_sample, region_weights
 from pertouch.engine.restore import restore_layer
+from pertouch.engine.inputs import (_check_aspect, _mask_array, check_image, downsize,  # noqa: F401 (re-exported)
+                                   is_guess, region_mask)
 from pertouch.engine.stack import LayerProblem, find_overlaps, solve_layers
 
 
@@ -87,37 +89,6 @@ class Plan:
     layers: list[Layer]
     timings_ms: dict[str, float]
     shape: tuple[int, int] = (0, 0)
-
-
-def check_image(image: np.ndarray) -> np.ndarray:
-    """Validate an engine input: ``(H, W, 3)`` uint8 or uint16."""
-    from pertouch.errors import InputError
-
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
-        shape = getattr(image, "shape", None)
-        raise InputError(f"the engine needs an (H, W, 3) RGB image, got shape {shape}",
-                         hint="convert grey/alpha images to RGB first (pertouch.engine.imageio does)")
-    if image.dtype not in (np.uint8, np.uint16):
-        raise InputError(f"the engine needs uint8 or uint16 pixels, got {image.dtype}")
-    return image
-
-
-def region_mask(name: str, regions: Mapping, shape: tuple[int, int]) -> np.ndarray:
-    """The soft mask of recipe region ``name``; clear errors for missing or mismatched masks."""
-    from pertouch.errors import InputError, NotFoundError
-
-    if name not in regions:
-        known = ", ".join(regions) or "none"
-        raise NotFoundError(f"recipe region {name!r} has no mask (regions given: {known})",
-                            hint=f"pass a mask for it, e.g. --mask {name}=mask.png")
-    r = regions[name]
-    m = r.mask if isinstance(r, Region) else Region(name, np.asarray(r)).mask
-    h, w = shape
-    mh, mw = m.shape
-    if (mh, mw) != (h, w) and abs(mh / mw - h / w) > 0.02 * (h / w) + 1.0 / min(mh, mw):
-        raise InputError(f"mask of region {name!r} is {mw}×{mh} but the photo is {w}×{h}",
-                         hint="masks must have the photo's size or at least its aspect ratio")
-    return m
 
 
 class ParametricEngine:
@@ -373,26 +344,6 @@ def _measured(image: np.ndarray, exact: bool) -> tuple[ms.Measurer, str]:
     return meas, digest(image if exact else meas.rgb)
 
 
-def downsize(image: np.ndarray, max_pixels: int) -> np.ndarray:
-    """``image`` area-averaged to at most ``max_pixels`` (aspect kept); itself if already small."""
-    import cv2
-
-    h, w = image.shape[:2]
-    if h * w <= max_pixels:
-        return image
-    s = math.sqrt(max_pixels / (h * w))
-    return cv2.resize(image, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
-
-
-def _check_aspect(shape: tuple[int, int], planned: tuple[int, int]) -> None:
-    from pertouch.errors import InputError
-
-    (h, w), (ph, pw) = shape, planned
-    if abs(h / w - ph / pw) > 0.02 * (ph / pw) + 1.0 / min(h, w):
-        raise InputError(f"the plan was solved for a {pw}×{ph} photo, this one is {w}×{h}",
-                         hint="apply a plan to the photo it was solved on or to a resized copy of it")
-
-
 def _weights_at(layer: Layer, image: np.ndarray, cache: dict) -> Weights:
     """A region layer's weights for ``image`` (the planned photo or a resized copy)."""
     w = layer.weights
@@ -401,18 +352,6 @@ def _weights_at(layer: Layer, image: np.ndarray, cache: dict) -> Weights:
     if w is not None and max(image.shape[:2]) >= max(w.a.shape):
         return w.resized(image.shape[:2])
     return weights_for(layer.mask, image, cache, layer.feather)
-
-
-def is_guess(region) -> bool:
-    """A region whose mask a model guessed (a :class:`Region` with label confidence below 1):
-    its unsure bands are re-fitted to the photo (:meth:`Weights.build`). A bare array
-    or a confidence-1 region (the user's own mask) is taken as meant."""
-    return isinstance(region, Region) and region.confidence < 1.0
-
-
-def _mask_array(r) -> np.ndarray:
-    """The array a region's mask comes from (its identity keys the mask digest cache)."""
-    return r.mask if isinstance(r, Region) else r if isinstance(r, np.ndarray) else np.asarray(r)
 
 
 def _detail(image: np.ndarray, bbox: tuple[int, int, int, int], clarity: float) -> np.ndarray | None:
