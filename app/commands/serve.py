@@ -1,0 +1,46 @@
+"""``pertouch serve``: the conversational web app on a local port (the app is :mod:`pertouch.web`)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import typer
+
+LOCAL = "127.0.0.1"
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_command(
+    host: str = typer.Option(LOCAL, "--host", help="Address to bind (default loopback only)."),
+    port: int = typer.Option(7860, "--port", min=1, max=65535, help="Port to listen on."),
+    vlm: str = typer.Option(None, "--vlm", help="Model for every role (default $PERTOUCH_VLM or builtin)."),
+    segmenter: str = typer.Option(None, "--segmenter", help="Segmenter (default $PERTOUCH_SEGMENTER or builtin)."),
+    engine: str = typer.Option(None, "--engine", help="Engine (default $PERTOUCH_ENGINE or parametric)."),
+) -> None:
+    """Start the web app: open a photo, chat, point at regions, move sliders, download the result."""
+    import uvicorn
+
+    from pertouch.graph.context import load_context
+    from pertouch.web.app import create_app
+
+    if not is_loopback(host):
+        typer.echo(f"warning: binding {host}: anyone who can reach this address can use the app and its "
+                   f"photos; use --host {LOCAL} to keep it on this machine", err=True)
+    app = create_app(ctx=load_context(vlm=vlm, segmenter=segmenter, engine=engine))
+    typer.echo(f"PerTouch web app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    from pertouch.cli import handle_errors
+
+    app.command("serve")(handle_errors(serve_command))
