@@ -111,6 +111,8 @@ def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starl
     @api
     async def open_upload(request: Request) -> Response:
         tok = token_of(request)
+        settings = {k: request.query_params.get(k) for k in ("vlm", "segmenter", "engine")}
+        service.check_open(request.query_params.get("user"), settings)  # before anything is stored
         declared = int(request.headers.get("content-length") or 0)
         if declared > uploads.MAX_UPLOAD_BYTES:
             raise PertouchError(f"the file is {declared / 2**20:.1f} MB, more than the "
@@ -122,7 +124,6 @@ def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starl
                 raise PertouchError(f"the file is more than {uploads.MAX_UPLOAD_BYTES // 2**20} MB "
                                     "the web app accepts", hint="resize it or use the CLI")
         path = await run_in_threadpool(uploads.store_upload, service.ws, bytes(data))
-        settings = {k: request.query_params.get(k) for k in ("vlm", "segmenter", "engine")}
         return JSONResponse(await run_in_threadpool(service.open_photo, tok, path, request.query_params.get("user"),
                                                     settings))
 

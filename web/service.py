@@ -31,6 +31,8 @@ from pertouch.web import recipes, views
 from pertouch.web.workspace import Workspace, safe_name
 
 _USER = re.compile(r"^[A-Za-z][A-Za-z0-9 _.-]{0,39}$")
+#: A pointed region's name (it becomes a mask file name in the sidecar): the CLI's rule.
+_REGION = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 #: Longest chat line accepted.
 MAX_TEXT = 2000
 
@@ -94,14 +96,18 @@ class WebService:
             self._current[token] = session.id
         return entry
 
+    def check_open(self, user: Any, settings: Any) -> RunContext:
+        """The run settings for a new session, after checking the user name and the settings."""
+        if user not in (None, "") and (not isinstance(user, str) or not _USER.match(user)):
+            raise InputError("the user name must start with a letter and have at most 40 letters, digits, "
+                             "spaces, '_', '-' or '.'")
+        return self._context(settings)
+
     def open_photo(self, token: str, path: Path, user: Any = None, settings: Any = None) -> dict[str, Any]:
         """Start a new session on ``path`` (a file inside the workspace)."""
         from pertouch.graph.session import Session
 
-        if user not in (None, "") and (not isinstance(user, str) or not _USER.match(user)):
-            raise InputError("the user name must start with a letter and have at most 40 letters, digits, "
-                             "spaces, '_', '-' or '.'")
-        ctx = self._context(settings)
+        ctx = self.check_open(user, settings)
         entry = self._adopt(token, Session(None, str(path), ctx, user=user or None), ctx)
         ref = rt.open_photo(entry.session.image_path)
         rt.scene(ref, ctx.segmenter)  # perceive now: the overlay and sliders need the regions
@@ -178,6 +184,9 @@ class WebService:
 
         entry = self.entry(token)
         ref = self.ref(entry)
+        if not isinstance(name, str) or not _REGION.match(name):
+            raise InputError(f"the region name {str(name)[:40]!r} is not usable",
+                             hint="use 1-40 lower-case letters, digits, '_' or '-', starting with a letter")
         try:
             p = Pointer.from_json({"name": name, "box": box, "points": [point] if point is not None else []})
         except (TypeError, ValueError, KeyError):

@@ -171,7 +171,7 @@ function setupPointing() {
   window.addEventListener("mouseup", (ev) => {
     if (!start) return;
     const p = photoXY(ev), s = start; start = null; box.hidden = true;
-    const name = $("point-name").value.trim() || "selection";
+    const name = $("point-name").value.trim().toLowerCase().replace(/\s+/g, "_") || "selection";
     const body = Math.abs(p.px - s.px) + Math.abs(p.py - s.py) < 6
       ? { name, point: [s.x, s.y] }
       : { name, box: [Math.min(s.x, p.x), Math.min(s.y, p.y), Math.max(s.x, p.x) + 1, Math.max(s.y, p.y) + 1] };
