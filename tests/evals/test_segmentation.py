@@ -12,7 +12,8 @@ from pertouch.errors import InputError, NotFoundError
 from pertouch.evals import segmentation as sg
 
 #: The photos thresholds, rules and the calibration map may be fitted on (the issue's list).
-TUNE = {"astronaut", "camera", "china", "coffee", "flower", "grace", "rocket", "chelsea", "bus", "zidane", "t1"}
+TUNE = {"astronaut", "camera", "china", "coffee", "flower", "grace", "rocket", "chelsea", "bus", "zidane", "t1",
+        "canal", "garage", "carousel", "park", "grass", "gravel", "face_cutout", "studio_frown"}
 
 
 def _files():
