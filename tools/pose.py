@@ -261,7 +261,7 @@ def find_poses(rgb: np.ndarray, min_score: float = 0.5, *, seeds: list[Roi] = ()
             continue
         best = run_landmarks(pyr, roi)
         best_score = pose_score(best)
-        if _RETRY[0] <= best_score < _RETRY[1] and not _duplicate(best, accepted):
+        if _RETRY[0] <= best_score < _RETRY[1] and _duplicate(best, accepted) is None:
             second = run_landmarks(pyr, roi_from_landmarks(best.landmarks))  # once more on its own ROI
             s2 = pose_score(second)
             if s2 > best_score:
