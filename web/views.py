@@ -87,10 +87,15 @@ def overlay(ref: dict, regions: Sequence[Any]) -> bytes:
         cy, cx = ys.mean(), xs.mean()
         j = int(np.argmin((ys - cy) ** 2 + (xs - cx) ** 2))
         labels.append((reg.name, int(xs[j]), int(ys[j]), colour))
+    placed: list[tuple[int, int, int, int]] = []
     for name, x, y, colour in labels:
         scale = max(0.45, w / 1400)
         (tw, th), _ = cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         x0, y0 = max(0, min(w - tw - 6, x - tw // 2 - 3)), max(th + 6, min(h - 2, y + th // 2 + 3))
+        while any(x0 < bx1 and bx0 < x0 + tw + 6 and y0 - th - 6 < by1 and by0 < y0 + 2
+                  for bx0, by0, bx1, by1 in placed) and y0 + th + 10 < h:
+            y0 += th + 10  # below a label already there
+        placed.append((x0, y0 - th - 6, x0 + tw + 6, y0 + 2))
         cv2.rectangle(out, (x0, y0 - th - 6), (x0 + tw + 6, y0 + 2), (0, 0, 0, 200), -1)
         cv2.putText(out, name, (x0 + 3, y0 - 3), cv2.FONT_HERSHEY_SIMPLEX, scale, (*colour, 255), 1, cv2.LINE_AA)
     rgba = cv2.cvtColor(out, cv2.COLOR_RGBA2BGRA)
