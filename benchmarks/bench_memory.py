@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/bench_memory.py                 # 10k and 100k, 10 users
     .venv/bin/python benchmarks/bench_memory.py --sizes 10000 --users 1 --queries 100
+    .venv/bin/python benchmarks/bench_memory.py --sizes 100000 --no-recall --import-size 10000
+
+Issue 15 goals: ``memory import`` of 10k records ≤ 10 s, re-importing them no slower;
+``stats`` and ``list -n 5`` ≤ 200 ms at 100k records (``stats_ms``/``list5_ms`` here,
+in-process: the CLI adds its start-up).
 
 Goal (issue 6): ≤ 20 ms median per ``recall`` (query embedding included) on a 2-core
 machine. Stores are filled with precomputed vectors in batches (``remember_many(…,
@@ -111,6 +116,56 @@ def measure(mem, users: int, queries: int, desc_pool, rng) -> dict[str, float]:
             "embed_median_ms": round(statistics.median(embed), 2)}
 
 
+def import_records(n: int, users: int, rng: np.random.Generator, distinct: bool) -> list:
+    """n export records as `memory export` writes them; descriptions drawn from 2,000 phrasings
+    (people photograph the same kinds of scene) or, ``distinct``, each one different."""
+    from pertouch.memory.records import MemoryRecord
+
+    texts = descriptions(rng, n)
+    now = time.time()
+    return [MemoryRecord(user=f"user{i % users}", scene_description=f"{t} #{i}" if distinct else t,
+                         levels={"global": {"temperature": float(rng.uniform(-1, 1))}},
+                         timestamp=now - float(rng.uniform(0, 365 * 86400))) for i, t in enumerate(texts)]
+
+
+def measure_import(n: int, users: int, rng: np.random.Generator, distinct: bool) -> dict[str, float]:
+    """Seconds to import n records into a fresh store, to import the same file again, and to
+    import it with every rating changed (an upsert of every record)."""
+    from pertouch.memory.factory import open_memory
+
+    recs = import_records(n, users, rng, distinct)
+    out: dict[str, float] = {"records": n, "distinct_descriptions": len({r.scene_description for r in recs})}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.jsonl"
+        path.write_text("".join(r.dumps() + "\n" for r in recs))
+        mem = open_memory(f"chroma:{tmp}/store")
+        for key in ("import_s", "reimport_s"):
+            t0 = time.perf_counter()
+            assert mem.import_(path) == n
+            out[key] = round(time.perf_counter() - t0, 2)
+        path.write_text("".join(r.model_copy(update={"rating": 0.5}).dumps() + "\n" for r in recs))
+        t0 = time.perf_counter()
+        mem.import_(path)
+        out["reimport_changed_s"] = round(time.perf_counter() - t0, 2)
+        assert mem.count() == n
+        mem.close()
+    return out
+
+
+def measure_listing(mem, repeats: int = 20) -> dict[str, float]:
+    """Median ms of ``stats()`` and ``list(limit=5)`` (what `memory stats` / `memory list -n 5` do)."""
+    mem.stats()  # the first call may build the index
+    rows = {}
+    for name, fn in (("stats_ms", mem.stats), ("list5_ms", lambda: mem.list(limit=5))):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t0) * 1000)
+        rows[name] = round(statistics.median(times), 1)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -118,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--store", choices=["chroma", "memory"], default="chroma")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--import-size", type=int, default=0,
+                    help="also time `memory import` of this many records (fresh, again, changed)")
+    ap.add_argument("--distinct", action="store_true", help="with --import-size: every description different")
+    ap.add_argument("--no-recall", action="store_true", help="skip the recall timings (stats/list only)")
     args = ap.parse_args(argv)
 
     from pertouch.memory.embeddings import embed_texts
@@ -131,9 +190,14 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             mem = open_memory(f"chroma:{tmp}/store" if args.store == "chroma" else "memory:")
             rate = fill(mem, size, args.users, text_pool, desc_pool, rng)
-            row = {"stored": size, "users": args.users, "store": args.store,
-                   "insert_per_s": round(rate, 1), **measure(mem, args.users, args.queries, desc_pool, rng)}
+            row = {"stored": size, "users": args.users, "store": args.store, "insert_per_s": round(rate, 1),
+                   **({} if args.no_recall else measure(mem, args.users, args.queries, desc_pool, rng)),
+                   **measure_listing(mem)}
             mem.close()
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    if args.import_size:
+        row = measure_import(args.import_size, args.users, rng, args.distinct)
         results.append(row)
         print(json.dumps(row), flush=True)
     if args.json:

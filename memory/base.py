@@ -32,7 +32,6 @@ default) and :class:`~pertouch.memory.inmemory.InMemoryMemory` (tests). Open one
 from __future__ import annotations
 
 import abc
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 import numpy as np
 
 from pertouch.errors import InputError, NotFoundError, PertouchError
-from pertouch.memory.records import MemoryRecord, parse_record
+from pertouch.memory.records import MemoryRecord
 
 #: Default similarity threshold of :meth:`Memory.recall`.
 MIN_SIMILARITY = 0.4
@@ -290,24 +289,17 @@ class Memory(abc.ABC):
 
     def import_(self, path: str | Path) -> int:
         """Read a JSONL export and store its records (same id → replaced); returns how many.
-        The whole file is validated before anything is stored."""
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"cannot read {path}: no such file", hint="give the path of a `memory export` file")
-        records = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path.name} line {n}: not JSON ({exc.msg})",
-                                 hint="each line must be one JSON record") from None
-            records.append(parse_record(data, origin=f"{path.name} line {n}"))
-        self._check_descriptors(records)
-        for i in range(0, len(records), 256):
-            self.remember_many(records[i:i + 256])
+        All or nothing: every line is validated first (:mod:`pertouch.memory.importer`),
+        and a bad line — named in the error — means nothing is stored."""
+        from pertouch.memory.importer import read_export
+
+        records = read_export(path, self.descriptor_dim)
+        self._import(records)
         return len(records)
+
+    def _import(self, records: Sequence[MemoryRecord]) -> None:
+        """Store validated records in one batch (stores override it to skip unchanged ones)."""
+        self.remember_many(records)
 
     def stats(self) -> dict[str, Any]:
         """Counts per user and kind, and where the store lives (plus, where cheap, the

@@ -41,7 +41,9 @@ import numpy as np
 from pertouch.errors import NotFoundError
 from pertouch.memory.base import Memory, MemoryUnavailable
 from pertouch.memory.descriptors import DESCRIPTOR_DIM
-from pertouch.memory.records import SCHEMA_VERSION, MemoryRecord, migrate, parse_record
+from pertouch.memory.index import RecordIndex, Row, rows_from
+from pertouch.memory.chroma_schema import check_schema
+from pertouch.memory.records import SCHEMA_VERSION, MemoryRecord, parse_record
 
 PREFIX = "pertouch_u_"
 GLOBAL_PREFIX = "pertouch_g_"
@@ -122,6 +124,7 @@ class ChromaMemory(Memory):
         self.spec = loc if self._remote else f"chroma:{self._path}"
         self._flock = None
         self._checked: set[str] = set()  # collections whose schema was checked this session
+        self._index = RecordIndex(self._path) if self._path is not None else None
         try:
             if self._path is not None:
                 self._path.mkdir(parents=True, exist_ok=True)
@@ -202,39 +205,9 @@ class ChromaMemory(Memory):
                     return None
                 raise
         if name not in self._checked:
-            self._check_schema(col)
+            check_schema(col, self.spec, self.descriptor_dim)
             self._checked.add(name)
         return col
-
-    def _check_schema(self, col: Any) -> None:
-        stored = dict(col.metadata or {})
-        version = int(stored.get("pertouch_schema", SCHEMA_VERSION))
-        if int(stored.get("descriptor_dim", self.descriptor_dim)) != self.descriptor_dim:
-            raise MemoryUnavailable(
-                f"memory store {self.spec} holds descriptors of {stored.get('descriptor_dim')} values, "
-                f"this PerTouch makes {self.descriptor_dim}",
-                hint="export with the old version, then import into a fresh store")
-        if version > SCHEMA_VERSION:
-            raise MemoryUnavailable(f"memory store {self.spec} has schema {version}, newer than this PerTouch",
-                                    hint="upgrade pertouch")
-        if version < SCHEMA_VERSION:
-            self._migrate(col, version)
-            col.modify(metadata={**stored, "pertouch_schema": SCHEMA_VERSION})
-
-    def _migrate(self, col: Any, version: int) -> None:
-        """Rewrite every record's JSON metadata at the current schema (vectors unchanged)."""
-        batch, offset = 1000, 0
-        while True:
-            got = col.get(include=["metadatas"], limit=batch, offset=offset)
-            if not got["ids"]:
-                break
-            metas = []
-            for m in got["metadatas"]:
-                data = json.loads(m["record"])
-                data.setdefault("schema_version", version)
-                metas.append(_meta(parse_record(migrate(data), origin="stored memory")))
-            col.update(ids=got["ids"], metadatas=metas)
-            offset += batch
 
     def _batch(self) -> int:
         try:
@@ -262,18 +235,67 @@ class ChromaMemory(Memory):
 
     # ----- storage primitives ------------------------------------------------------------
     def _add(self, records: Sequence[MemoryRecord], vectors: np.ndarray) -> None:
+        with self._op("store memories"):
+            clean = self._index_begin()
+            rows = [row for name, col, part in self._groups(records) for row in self._put(col, name, records, vectors, part)]
+            self._index_done(clean, rows)
+
+    def _groups(self, records: Sequence[MemoryRecord]) -> Iterator[tuple[str, Any, list[int]]]:
+        """(collection name, collection, indices of its records) in batches Chroma takes (under the lock)."""
         step = self._batch()
         groups: dict[tuple[str, bool], list[int]] = {}
         for i, r in enumerate(records):
             groups.setdefault((r.user, is_unscoped(r)), []).append(i)
-        with self._op("store memories"):
-            for (user, unscoped), idx in groups.items():
-                col = self._open(collection_name(user, unscoped), user=user)
-                for k in range(0, len(idx), step):
-                    part = idx[k:k + step]
-                    chunk = [records[i] for i in part]
-                    col.upsert(ids=[r.id for r in chunk], embeddings=vectors[part],
-                               metadatas=[_meta(r) for r in chunk], documents=[r.scene_description for r in chunk])
+        for (user, unscoped), idx in groups.items():
+            name = collection_name(user, unscoped)
+            col = self._open(name, user=user)
+            for k in range(0, len(idx), step):
+                yield name, col, idx[k:k + step]
+
+    @staticmethod
+    def _put(col: Any, name: str, records: Sequence[MemoryRecord], vectors: np.ndarray, part: list[int]) -> list[Row]:
+        """Add new ids; replace existing ones by delete + add (Chroma's upsert of an existing id
+        re-inserts into the index one by one: 12x slower than delete + add, measured)."""
+        have = set(col.get(ids=[records[i].id for i in part], include=[])["ids"])
+        if have:
+            col.delete(ids=sorted(have))
+        chunk = [records[i] for i in part]
+        col.add(ids=[r.id for r in chunk], embeddings=vectors[part], metadatas=[_meta(r) for r in chunk],
+                documents=[r.scene_description for r in chunk])
+        return [Row(r.id, name, r.user, r.kind, float(r.timestamp)) for r in chunk]
+
+    # ----- the list/stats index ------------------------------------------------------------
+    def _index_begin(self) -> bool:
+        """Mark the index dirty before a write; True when it was usable before (under the lock)."""
+        if self._index is None:
+            return False
+        try:
+            return self._index.begin()
+        except Exception:  # an unreadable index is rebuilt on the next read
+            self._index.reset()
+            return False
+
+    def _index_done(self, clean: bool, rows: Sequence[Row] = (), **changes: Any) -> None:
+        if self._index is not None and clean:
+            self._index.record(rows, **changes)
+
+    def _fresh_index(self) -> bool:
+        """True when the index can answer; rebuilt from Chroma's metadata when stale (under the lock)."""
+        if self._index is None:
+            return False
+        cols = {n: c for n in self._names() if (c := self._open(n)) is not None}
+        if self._index.is_valid({n: int(c.count()) for n, c in cols.items()}):
+            return True
+        try:
+            self._index.rebuild(rows_from(cols))
+        except Exception:  # pragma: no cover - a read-only folder: answer the slow way
+            return False
+        return True
+
+    def _import(self, records: Sequence[MemoryRecord]) -> None:
+        from pertouch.memory.chroma_import import import_records
+
+        import_records(self, records)
 
     def _search(self, user: str, vector: np.ndarray, n: int, kind: str | None) -> list[tuple[MemoryRecord, float]]:
         return self._candidates(user, vector, n, kind, unscoped=False)[0]
@@ -304,7 +326,15 @@ class ChromaMemory(Memory):
     def list(self, user: str | None = None, kind: str | None = None, limit: int | None = None) -> list[MemoryRecord]:
         out: list[MemoryRecord] = []
         with self._op("read memories"):
-            for name in self._names_of(user):
+            if limit and self._fresh_index():  # the newest N from the index, then only those records
+                by_col: dict[str, list[str]] = {}
+                for row in self._index.newest(user, kind, limit):  # type: ignore[union-attr]
+                    by_col.setdefault(row.collection, []).append(row.id)
+                for name, ids in by_col.items():
+                    col = self._open(name)
+                    if col is not None:
+                        out += self._records(col.get(ids=ids, include=["metadatas"])["metadatas"])
+            for name in self._names_of(user) if not out else ():
                 col = self._open(name)
                 if col is not None:
                     out += self._records(col.get(where=_where(kind=kind), include=["metadatas"])["metadatas"])
@@ -325,17 +355,21 @@ class ChromaMemory(Memory):
             col = self._find(record_id)
             if col is None:
                 raise NotFoundError(f"no memory with id {record_id!r}", hint="see `pertouch memory list`")
+            clean = self._index_begin()
             col.delete(ids=[record_id])
+            self._index_done(clean, delete=[record_id])
 
     def forget_user(self, user: str) -> int:
         n = 0
         with self._op("forget memories"):
+            clean = self._index_begin()
             for name in self._names_of(user):
                 col = self._open(name)
                 if col is not None:
                     n += int(col.count())
                     self._client.delete_collection(name)
                     self._checked.discard(name)
+            self._index_done(clean, drop=self._names_of(user))
         return n
 
     def count(self, user: str | None = None) -> int:
@@ -347,7 +381,9 @@ class ChromaMemory(Memory):
         """Counts per user and kind from the index (no record is parsed: fast at 100k)."""
         users: dict[str, dict[str, int]] = {}
         with self._op("count memories"):
-            for name in self._names():
+            if self._fresh_index():
+                users = self._index.counts()  # type: ignore[union-attr]
+            for name in self._names() if not users else ():
                 col = self._open(name)
                 if col is None:
                     continue

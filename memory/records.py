@@ -115,6 +115,23 @@ class MemoryRecord(BaseModel):
     image_hash: str = ""
     schema_version: int = SCHEMA_VERSION
 
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("id must not be empty")
+        if len(value) > 200 or any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError("id must be at most 200 printable characters without spaces")
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _timestamp(cls, value: float) -> float:
+        if not math.isfinite(value) or value < 0:
+            raise ValueError("timestamp must be a finite number of seconds since 1970")
+        return value
+
     @field_validator("user")
     @classmethod
     def _user(cls, value: str) -> str:
