@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
-import time
 
 import numpy as np
 import pytest
