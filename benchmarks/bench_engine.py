@@ -1,6 +1,6 @@
 """Benchmark the parametric engine: 12 MP, 8 soft regions, all four core attributes.
 
-Run: ``python benchmarks/bench_engine.py [--repeat 5] [--quick]``
+Run: ``python benchmarks/bench_engine.py [--repeat 5] [--quick] [--contention N [--cmd CMD]…]``
 
 Headline case: 8 soft regions that PARTITION the photo the way a segmenter's output
 does (a label map of 8 jittered seeds at quarter resolution, each label's mask
@@ -17,6 +17,14 @@ per region + composite) and OpenCV (HSV saturation + convertScaleAbs per region)
 Secondary "overlap stress" row: 8 random heavily-overlapping soft ellipses (one fully
 covered by others) with random targets, some past the level table's ends: end to end
 and errors with regions solved on their own vs jointly.
+
+``--contention N``: the cores shared. Rounds alternate "as it is" and "with N busy
+processes" (pure-Python spin loops, one per process), each timing the engine end to
+end (cold plan cache) and a plain single-threaded NumPy chain on the same photo
+(float32 gain, gamma, colour mix, clip, back to uint8; no BLAS), so both see the same
+background load. Prints each side's median and slowdown, the engine's CPU time and
+steps, and the load average. ``--cmd CMD`` (repeatable) times a shell command in the
+same rounds (``pertouch retouch …``, ``pertouch segment …``). Nothing else is run.
 """
 
 from __future__ import annotations
@@ -156,15 +164,89 @@ def steps(fast: ParametricEngine, img, rec, regions, repeat: int) -> dict[str, f
     return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
 
 
+def numpy_chain(img: np.ndarray) -> np.ndarray:
+    """A plain single-threaded NumPy workload of the engine's kind (elementwise, no BLAS)."""
+    x = img.astype(np.float32) * np.float32(1.1 / 255.0) + np.float32(0.02)
+    np.clip(x, 0.0, 1.0, out=x)
+    x **= np.float32(0.9)
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    y = np.stack([0.9 * r + 0.1 * g, 0.05 * r + 0.9 * g + 0.05 * b, 0.1 * g + 0.9 * b], axis=-1)
+    return (np.clip(y, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _spin() -> None:  # a busy process: all CPU, no memory traffic
+    while True:
+        pass
+
+
+def contention(n: int, rounds: int, fast: ParametricEngine, img, rec, regions, cmds: list[str]) -> None:
+    """Alternate rounds as-is / with ``n`` busy processes; print medians and slowdowns."""
+    import multiprocessing as mp
+    import subprocess
+
+    def engine_run() -> tuple[float, float, dict]:
+        fast.cache.clear()
+        c0, t0 = time.process_time(), time.perf_counter()
+        t = fast.render(img, rec, regions).timings_ms
+        return (time.perf_counter() - t0) * 1e3, (time.process_time() - c0) * 1e3, t
+
+    def wall(fn) -> float:
+        t0 = time.perf_counter()
+        fn()
+        return (time.perf_counter() - t0) * 1e3
+
+    jobs = {"engine": lambda: engine_run(), "NumPy chain": lambda: wall(lambda: numpy_chain(img))}
+    jobs |= {c: (lambda c=c: wall(lambda: subprocess.run(c, shell=True, check=True, capture_output=True)))
+             for c in cmds}
+    for fn in jobs.values():  # warm (compiled kernels, caches, first-run imports)
+        fn()
+    got: dict = {(name, k): [] for name in jobs for k in (0, n)}
+    loads = {0: [], n: []}
+    ctx = mp.get_context("spawn")
+    for _ in range(rounds):
+        for k in (0, n):
+            procs = [ctx.Process(target=_spin, daemon=True) for _ in range(k)]
+            for p in procs:
+                p.start()
+            time.sleep(0.5 if k else 0.0)
+            try:
+                for name, fn in jobs.items():  # interleaved: each job sees the same minutes
+                    got[(name, k)].append(fn())
+                loads[k].append(os.getloadavg()[0])
+            finally:
+                for p in procs:
+                    p.terminate()
+                    p.join()
+    med = statistics.median
+    print(f"contention: {rounds} rounds alternating as-is / {n} busy processes on {os.cpu_count()} cores; "
+          f"load average {med(loads[0]):.1f} / {med(loads[n]):.1f} (median at the rounds' ends)")
+    print(f"{'workload':44s} {'as is ms':>9s} {f'{n} busy ms':>10s} {'slowdown':>9s}")
+    for name in jobs:
+        q = [r[0] if isinstance(r, tuple) else r for r in got[(name, 0)]]
+        b = [r[0] if isinstance(r, tuple) else r for r in got[(name, n)]]
+        print(f"{name[:44]:44s} {med(q):9.0f} {med(b):10.0f} {med(b) / med(q):8.2f}x")
+    for k in (0, n):
+        runs = got[("engine", k)]
+        steps_ = {s: med(r[2].get(s, 0.0) for r in runs) for s in runs[0][2]}
+        print(f"  engine with {k} busy: CPU {med(r[1] for r in runs):.0f} ms; "
+              + ", ".join(f"{s} {v:.0f}" for s, v in steps_.items()) + " ms")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="skip the slow straightforward chain")
+    ap.add_argument("--contention", type=int, default=0, metavar="N",
+                    help="only the contention check: rounds as-is vs with N busy processes")
+    ap.add_argument("--cmd", action="append", default=[], help="with --contention: also time this shell command")
     args = ap.parse_args()
     img = photo(4000, 3000)
     regions = partition_regions(3000, 4000)
     rec = recipe(regions)
     fast = ParametricEngine()
+    if args.contention > 0:
+        contention(args.contention, args.repeat, fast, img, rec, regions, args.cmd)
+        return 0
     ref = ReferenceEngine()
     plan = fast.plan(img, rec, regions)
     strengths = {layer.name: layer.params for layer in plan.layers}

@@ -6,8 +6,10 @@ soft clip; with clarity, an interpolated LUT on ``x + s·detail``), computes the
 region's weight from low-resolution guided-filter coefficients ``w = a·Y + b``
 (bilinear, cv2's half-pixel convention; ``Y`` the guide's luma) and blends the
 result into ``out`` in place. Pixels whose weight is below 1/512 are not touched, so
-they stay bit-identical. Compiled with numba when it is installed (parallel over
-rows); otherwise a NumPy/OpenCV version does the same on the bbox crop.
+they stay bit-identical. Compiled with numba when it is installed (``nogil``, one row
+range a call, bands of rows spread over threads by :func:`~pertouch.engine.rows.over_rows`
+— not numba's OpenMP ``parallel``, see there); otherwise a NumPy/OpenCV version does
+the same on the bbox crop.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from pertouch.engine.operators import PixelTransform, soft_clip
+from pertouch.engine.rows import over_rows
 from pertouch.engine.spans import row_spans
 
 W_MIN = 1.0 / 512.0
@@ -132,14 +135,15 @@ def _pixel(brow, orow, j, tabs, pk, shift, n1, inv, kq, off, clip, clipq, qmax, 
         orow[j, 2] = min(int(o + w * (c2 - np.float32(0.5) - o) + np.float32(0.5)), top)
 
 
-def _kernel_py(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit, a, b, first, last, skip, y0, y1, x0, x1,
-               ry0, ry1, rfy, cfx, segstart, scale, detail, clar):
+def _kernel_py(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit, a, b, first, last, skip, y0, ya, yb,
+               x0, x1, ry0, ry1, rfy, cfx, segstart, scale, detail, clar):
     # tabs[c, k, v] = matrix[c, k] * lut[k, v]: a pixel's colour is sum_k tabs[c, k, v_k].
     # A row is walked one grid cell at a time (segstart[g] .. segstart[g + 1] are the
     # columns between grid columns g and g + 1): a run of cells whose coefficients are
     # a = 0, b = 1 at all four corners (inside: skip[r0, g] is where the run ends) is
     # transformed in one tight loop with no weight arithmetic; a cell whose coefficients
-    # are all 0 (outside) is skipped; the rest get w = a·Y + b per pixel.
+    # are all 0 (outside) is skipped; the rest get w = a·Y + b per pixel. Rows ya .. yb - 1
+    # of the bbox (whose first row, y0, the detail layer's rows count from).
     n1 = tabs.shape[2] - 1
     kq = np.float32(per_unit)
     off = np.float32(-clip_lo * per_unit + 0.5)
@@ -149,7 +153,7 @@ def _kernel_py(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit
     inv = one / scale
     top = int(scale)
     gw = a.shape[1]
-    for i in _prange(y0, y1):
+    for i in range(ya, yb):
         r0 = ry0[i]
         r1 = ry1[i]
         fy = rfy[i]
@@ -270,16 +274,14 @@ def _inside_packed(brow, orow, pk, shift, clipq, qmax):
 
 
 if HAVE_NUMBA:
-    _prange = _nb.prange
     _pixel = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_pixel)
     _inside = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_inside)
     _inside_packed = _nb.njit(cache=True, nogil=True, fastmath=True)(_inside_packed)
     _cell_weight = _nb.njit(cache=True, nogil=True, fastmath=True, inline="always")(_cell_weight)
     _border_packed = _nb.njit(cache=True, nogil=True, fastmath=True)(_border_packed)
     _detail_row = _nb.njit(cache=True, nogil=True, inline="always")(_detail_row)
-    _kernel = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_kernel_py)
+    _kernel = _nb.njit(cache=True, nogil=True, fastmath=True)(_kernel_py)
 else:
-    _prange = range
     _kernel = None
 
 
@@ -330,11 +332,11 @@ def apply_layer(base: np.ndarray, out: np.ndarray, guide: np.ndarray, t: PixelTr
         clipq = final_table(t.margins, per_unit, scale, base.dtype)
         first, last, skip = spans if spans is not None else row_spans(a, b)
         pk, shift = _packed(tabs, per_unit, clip_lo, clip.shape[0])
-        _kernel(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit,
-                np.ascontiguousarray(a, np.float32),
-                np.ascontiguousarray(b, np.float32), first, last, skip, int(y0), int(y1), int(x0), int(x1),
-                ry0, ry1, rfy, cfx, _segstart_of(w, a.shape[1]), np.float32(scale),
-                det.astype(np.float32), np.float32(t.clarity))
+        a32, b32 = np.ascontiguousarray(a, np.float32), np.ascontiguousarray(b, np.float32)
+        seg, det32, sc, clar = _segstart_of(w, a.shape[1]), det.astype(np.float32), np.float32(scale), np.float32(t.clarity)
+        over_rows(lambda ya, yb: _kernel(base, out, guide, tabs, pk, shift, clip, clipq, clip_lo, per_unit, a32, b32,
+                                         first, last, skip, int(y0), ya, yb, int(x0), int(x1), ry0, ry1, rfy, cfx,
+                                         seg, sc, det32, clar), int(y0), int(y1))
         return
     _apply_numpy(base, out, guide, t, a, b, bbox, det, scale, (ry0, ry1, rfy, cx0, cx1, cfx))
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pertouch.engine.kernels import HAVE_NUMBA, W_MIN, _cell_weight, _coords, _prange, _segstart_of
+from pertouch.engine.kernels import HAVE_NUMBA, W_MIN, _cell_weight, _coords, _segstart_of
+from pertouch.engine.rows import over_rows
 from pertouch.engine.spans import row_spans
 
 
@@ -29,7 +30,7 @@ def _restore_py(orig, out, guide, a, b, first, last, skip, y0, y1, x0, x1, ry0, 
     inv = one / scale
     top = int(scale)
     gw = a.shape[1]
-    for i in _prange(y0, y1):
+    for i in range(y0, y1):
         r0 = ry0[i]
         r1 = ry1[i]
         fy = rfy[i]
@@ -81,7 +82,7 @@ def _restore_py(orig, out, guide, a, b, first, last, skip, y0, y1, x0, x1, ry0, 
 if HAVE_NUMBA:
     import numba as _nb
 
-    _restore = _nb.njit(parallel=True, cache=True, nogil=True, fastmath=True)(_restore_py)
+    _restore = _nb.njit(cache=True, nogil=True, fastmath=True)(_restore_py)
 else:  # pragma: no cover - no numba: the NumPy route
     _restore = None
 
@@ -105,8 +106,9 @@ def restore_layer(orig: np.ndarray, out: np.ndarray, a: np.ndarray, b: np.ndarra
     a32, b32 = np.ascontiguousarray(a, np.float32), np.ascontiguousarray(b, np.float32)
     if _restore is not None:
         first, last, skip = spans if spans is not None and spans[2] is not None else row_spans(a32, b32)
-        _restore(orig, out, orig, a32, b32, first, last, skip, int(y0), int(y1), int(x0), int(x1),
-                 ry0, ry1, rfy, cfx, _segstart_of(w, a.shape[1]), np.float32(scale))
+        seg = _segstart_of(w, a.shape[1])
+        over_rows(lambda ya, yb: _restore(orig, out, orig, a32, b32, first, last, skip, ya, yb, int(x0), int(x1),
+                                          ry0, ry1, rfy, cfx, seg, np.float32(scale)), int(y0), int(y1))
         return
     fy, fx = rfy[y0:y1, None], cfx[None, x0:x1]
 

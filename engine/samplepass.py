@@ -80,7 +80,7 @@ def _eval_py(v, rest, bw, tw, lut, mat, lo_out, hi_out, soft, clip_tab, n_rows, 
     """out[r] = 255 · Σ_t tw · (rest + bw · edit(v)) over the T taps of rows < n_rows."""
     n1 = lut.shape[1] - 1
     n_taps = v.shape[1]
-    for r in _prange(n_rows):
+    for r in range(n_rows):
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
@@ -159,12 +159,12 @@ if HAVE_NUMBA:
     _clip_table = _nb.njit(cache=True, nogil=True)(_clip_table_py)
     _soft_clip1 = _nb.njit(cache=True, nogil=True, inline="always")(_soft_clip1)
     _edit_tap = _nb.njit(cache=True, nogil=True, inline="always")(_edit_tap)
-    _prange = _nb.prange
-    _eval = _nb.njit(cache=True, nogil=True, parallel=True)(_eval_py)
+    # serial: a call takes ~0.1 ms, ~230 per render; as OpenMP parallel regions they were
+    # hand-offs that cost a time slice each when other processes share the cores (:mod:`.rows`)
+    _eval = _nb.njit(cache=True, nogil=True)(_eval_py)
     _edit = _nb.njit(cache=True, nogil=True)(_edit_py)
 else:  # pragma: no cover - the NumPy versions below are used instead
     _eval = _edit = _moments = _clip_table = None
-    _prange = range
 
 
 @dataclass(frozen=True)
