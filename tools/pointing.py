@@ -80,9 +80,22 @@ class Pointer:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Pointer":
-        box = data.get("box")
-        return cls(str(data["name"]), tuple(int(v) for v in box) if box else None,  # type: ignore[arg-type]
-                   tuple((int(x), int(y)) for x, y in data.get("points") or ()))
+        """A pointer from a client's JSON (``{"name", "box", "points"}``), checked like the CLI's
+        ``--box``/``--point``: the name becomes a mask file name, so only :data:`_NAME` names pass."""
+        try:
+            name = str(data.get("name") or DEFAULT_NAME).strip().lower()
+            box = data.get("box")
+            box_t = tuple(int(v) for v in box) if box else None
+            points = tuple((int(x), int(y)) for x, y in data.get("points") or ())
+        except (TypeError, ValueError, AttributeError):
+            raise InputError(f"pointer {data!r}: give name, box [x0, y0, x1, y1] and/or points [[x, y], …] "
+                             "in whole pixels") from None
+        if not _NAME.match(name) or name == "global":
+            raise InputError(f"pointer name {name[:60]!r} is not allowed", hint="a name starts with a letter and "
+                             "has letters, digits, _ or - (up to 40), e.g. flower")
+        if box_t is not None and len(box_t) != 4 or box_t is None and not points:
+            raise InputError(f"pointer {name!r}: give a box [x0, y0, x1, y1] or at least one point [x, y]")
+        return cls(name, box_t, points)  # type: ignore[arg-type]
 
     def check(self, width: int, height: int) -> None:
         """Raise :class:`InputError` when the box or a point lies outside a ``width``×``height`` photo."""

@@ -194,3 +194,15 @@ def test_pointed_region_is_named_measured_and_confident(coffee):
     assert box.source == "box"
     # the same cup from a point and from a box
     assert iou(region.mask, box.mask > 0.5) > 0.8
+
+
+@pytest.mark.parametrize("data", [{"name": "../../x", "box": [0, 0, 4, 4]}, {"name": "global", "box": [0, 0, 4, 4]},
+                                  {"name": "a" * 60, "points": [[1, 1]]}, {"name": "ok", "box": [0, 0, 4]},
+                                  {"name": "ok"}, {"name": "ok", "points": [["x", 1]]}])
+def test_pointers_from_clients_are_checked_like_the_cli(data):
+    from pertouch.errors import InputError
+    from pertouch.tools.pointing import Pointer
+
+    with pytest.raises(InputError):
+        Pointer.from_json(data)
+    assert Pointer.from_json({"name": "Flower", "box": [1, 2, 3, 4]}).name == "flower"
