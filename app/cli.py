@@ -36,6 +36,20 @@ def error_line(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+#: Exit status when the reader of stdout went away: 128 + SIGPIPE, what a Unix tool killed
+#: by the signal reports; nothing is printed.
+EXIT_BROKEN_PIPE = 141
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - no real stdout (tests)
+        pass
+
+
 def handle_errors(fn: F) -> F:
     """Turn expected failures into one stderr line and exit code 2 (1 for bugs)."""
 
@@ -49,6 +63,9 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             error_line("interrupted")
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # `pertouch memory list | head -0`: the reader left; stop quietly
+            quiet_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug: say so in one line; traceback on request
@@ -88,7 +105,11 @@ _register_all()
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="pertouch")
+    try:
+        app(prog_name="pertouch")
+    except BrokenPipeError:  # printed by click itself (help, usage) into a closed pipe
+        quiet_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,8 +21,19 @@ def app_home(create: bool = True) -> Path:
         from platformdirs import user_data_dir
 
         home = Path(user_data_dir("pertouch", appauthor=False))
+    if home.exists() and not home.is_dir():
+        from pertouch.errors import InputError
+
+        where = f"{ENV_VAR}={raw}" if raw else f"the app's home {home}"
+        raise InputError(f"{where} is a file, not a folder", hint=f"point {ENV_VAR} at a folder (or unset it)")
     if create:
-        home.mkdir(parents=True, exist_ok=True)
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from pertouch.errors import InputError
+
+            raise InputError(f"cannot create the app's home {home}: {exc.strerror or exc}",
+                             hint=f"point {ENV_VAR} at a folder you may write to") from None
     return home
 
 

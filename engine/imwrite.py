@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import tempfile
+import time
 import zlib
 from functools import lru_cache
 from pathlib import Path
@@ -85,11 +87,61 @@ def save_image(
     return out
 
 
+#: Temporaries left by a writer killed before it could remove them (``kill -9``) are
+#: removed by the next write to the same folder: ours are named ``.NAME.ptPID-XXXX.tmp``
+#: and removed when process PID is gone (older ``.NAME.XXXXXXXX.tmp`` ones after an hour).
+STALE_AFTER_S = 3600.0
+_TEMP = re.compile(r"^\..+\.(?:pt(\d+)-[A-Za-z0-9_]+|[A-Za-z0-9_]{8})\.tmp$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
+
+
+def clean_stale_temps(folder: str | os.PathLike) -> list[Path]:
+    """Remove our hidden temporaries in ``folder`` whose writer is gone; returns them."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for e in entries:
+        m = _TEMP.match(e.name)
+        if not m or not e.is_file(follow_symlinks=False):
+            continue
+        try:
+            stale = (not _alive(int(m.group(1)))) if m.group(1) else now - e.stat().st_mtime > STALE_AFTER_S
+            if stale:
+                os.unlink(e.path)
+                removed.append(Path(e.path))
+        except OSError:
+            continue
+    return removed
+
+
+def temp_beside(out: Path) -> tuple[int, str]:
+    """A new hidden temporary file next to ``out`` (``mkstemp``'s fd and path), after
+    removing stale ones; an OSError (a folder we may not write) → :class:`InputError`."""
+    clean_stale_temps(out.parent)
+    try:
+        return tempfile.mkstemp(prefix=f".{out.name}.pt{os.getpid()}-", suffix=".tmp", dir=out.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write in {out.parent}: {exc.strerror or exc}",
+                         hint="choose an output folder you may write to, or fix its permissions") from None
+
+
 def _write_atomic(out: Path, data: Callable[[], bytes]) -> None:
     """Write ``data()`` to ``out`` through a temporary file in the same folder and a rename:
     on any error (encoding included) no file, and no temporary, is left behind; an
     OSError becomes a one-line :class:`InputError`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    fd, tmp = temp_beside(out)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data())

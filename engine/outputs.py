@@ -6,6 +6,7 @@
 - :func:`sidecar_masks`: each region's mask beside the sidecar (16-bit PNG), paths
   relative to it;
 - :func:`write_json_atomic`: JSON through a temp file and ``os.replace``;
+- :func:`check_writable`: the output folder takes a new file (checked before rendering);
 - :func:`relative_to`: a path as the sidecar stores it.
 
 Used by the CLI (``pertouch apply``, ``retouch``, ``chat``) and by the graph's result
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -57,7 +57,19 @@ def plan_outputs(inputs: Sequence[Path], out: Path, *, overwrite: bool,
         if not overwrite and src.exists() and same_file(src, dst):
             how = f", or pass {overwrite_flag}" if overwrite_flag else ""
             raise InputError(f"output {dst} is the input file", hint=f"choose another output{how}")
+    for folder in dict.fromkeys(t.parent for t in targets):
+        check_writable(folder)
     return targets
+
+
+def check_writable(folder: Path) -> None:
+    """:class:`InputError` unless a file can be created in ``folder`` — tried for real (a
+    permission check alone says yes to root on a read-only mount), before any rendering."""
+    from pertouch.engine.imwrite import temp_beside
+
+    fd, tmp = temp_beside(folder / "write-check")
+    os.close(fd)
+    os.unlink(tmp)
 
 
 def sidecar_path(output: Path) -> Path:
@@ -67,7 +79,9 @@ def sidecar_path(output: Path) -> Path:
 
 def write_json_atomic(path: Path, data: Any) -> Path:
     """Write JSON through a temp file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    from pertouch.engine.imwrite import temp_beside
+
+    fd, tmp = temp_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, ensure_ascii=False)

@@ -84,7 +84,11 @@ def build_recipe(recipe_path: str | os.PathLike | None, sets: Sequence[str]) -> 
     """The recipe file (if any) with ``--set`` edits applied; returns it and its folder."""
     if recipe_path is None and not sets:
         raise RecipeError("nothing to apply", hint="give --recipe FILE.json and/or --set REGION.ATTRIBUTE=VALUE")
-    base = load_recipe(recipe_path) if recipe_path is not None else Recipe()
+    try:
+        base = load_recipe(recipe_path) if recipe_path is not None else Recipe()
+    except RecursionError:  # JSON nested thousands deep: no recipe looks like that
+        raise RecipeError(f"recipe {recipe_path} is nested too deeply to be a recipe",
+                          hint="a recipe is a flat object of regions and attributes; see examples/warm-sky.json") from None
     data = base.to_json()
     for s in (parse_set(r) for r in sets):
         from pertouch.engine.attributes import get_attribute
@@ -113,10 +117,24 @@ def parse_masks(items: Sequence[str]) -> dict[str, Path]:
         if not sep or not name.strip() or not path.strip():
             raise InputError(f"--mask {raw!r}: expected NAME=FILE.png, e.g. --mask sky=sky.png")
         p = Path(path.strip()).expanduser()
-        if not p.is_file():
-            raise InputError(f"--mask {raw!r}: mask file not found: {p}")
+        check_mask_file(p, f"--mask {raw!r}")
         out[name.strip()] = p
     return out
+
+
+def check_mask_file(p: Path, what: str, hint: str | None = None) -> None:
+    """:class:`InputError` unless ``p`` is a regular file (a folder, a device such as
+    /dev/zero or a pipe is named as such, not as "not found")."""
+    if p.is_file():
+        return
+    if not p.exists():
+        raise InputError(f"{what}: mask file not found: {p}", hint=hint)
+    kind = "a folder" if p.is_dir() else "a device or pipe"
+    raise InputError(f"{what}: {p} is not a file ({kind})", hint="give a PNG mask, white = inside")
+
+
+#: The option that lets a recipe read masks outside its own folder.
+OUTSIDE_MASKS_FLAG = "--allow-outside-masks"
 
 
 @dataclass
@@ -161,8 +179,12 @@ def _from_recipe_mask(name: str, edit: RegionEdit, ctx: RegionContext):
     p = Path(edit.mask)
     if not p.is_absolute() and ctx.recipe_dir is not None:
         p = ctx.recipe_dir / p
-    if not p.is_file():
-        raise InputError(f"region {name!r}: mask file not found: {p}", hint="mask paths are relative to the recipe file")
+    check_mask_file(p, f"region {name!r}", hint="mask paths are relative to the recipe file")
+    if ctx.recipe_dir is not None and not ctx.options.get("allow_outside_masks"):
+        folder = ctx.recipe_dir.resolve()
+        if folder not in p.resolve().parents:  # a recipe is data: it may not read (and copy) any file
+            raise InputError(f"region {name!r}: the recipe's mask {edit.mask!r} is outside the recipe's folder {folder}",
+                             hint=f"move the mask beside the recipe, or pass {OUTSIDE_MASKS_FLAG} if you trust it")
     return _file_region(name, p, ctx, edit.label)
 
 

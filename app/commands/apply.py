@@ -11,6 +11,10 @@ writes ``out.jpg`` and ``out.jpg.pertouch.json``, a recipe that reproduces
 outside masks copied into ``out.jpg.masks/``). Many photos (files, folders, globs)
 with ``-o FOLDER`` get the same recipe in parallel; only ``global`` edits can apply
 to many photos unless a per-photo region resolver (segmentation) is installed.
+
+A recipe is data, not a permission: its masks must lie in the recipe's own folder (or
+below it); a mask path that leads outside (``../../private.png``, an absolute path, a
+symlink out) is refused unless ``--allow-outside-masks`` is given.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class Job:
     save_maps: bool = False
     overwrite: bool = False
     quality: int = 95
+    allow_outside_masks: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
@@ -145,7 +150,8 @@ def run_one(inp: Path, out: Path, job: Job) -> dict:
     made_for = job.recipe.meta.get("input_hash")
     if made_for and made_for != photo.content_hash:
         job.warnings.append(f"{inp}: the recipe was made for another photo; its 'by' shifts start from this one's levels")
-    regions = resolve_regions(job.recipe, RegionContext(photo, job.recipe_dir, job.masks, job.batch))
+    regions = resolve_regions(job.recipe, RegionContext(photo, job.recipe_dir, job.masks, job.batch,
+                                                        {"allow_outside_masks": job.allow_outside_masks}))
     result = _render(photo.pixels, job.recipe, regions, job)
     created: list[Path] = []
     try:
@@ -240,9 +246,14 @@ def apply_command(
     levels: Optional[Path] = typer.Option(None, "--levels", help="Level table JSON (default: the packaged one)."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Photos rendered at once (0: up to 4)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing over an input file."),
-    quality: int = typer.Option(95, "--quality", min=1, max=100, help="JPEG/WebP quality."),
+    quality: int = typer.Option(95, "--quality", help="JPEG/WebP quality, 1-100."),
+    allow_outside_masks: bool = typer.Option(False, "--allow-outside-masks",
+                                             help="Let the recipe's masks lie outside its folder (refused by "
+                                                  "default: a recipe from someone else must not read your files)."),
 ) -> None:
     """Apply a recipe and/or --set edits to photos; writes OUT and OUT.pertouch.json."""
+    if not 1 <= quality <= 100:
+        raise InputError(f"--quality {quality}: must be from 1 to 100", hint="e.g. --quality 90")
     from pertouch.commands.segment import use_regions_folder, use_segmenter
 
     use_regions_folder(regions)
@@ -264,7 +275,8 @@ def apply_command(
         check_batch_regions(rec)
     table, table_path = _level_table(levels, rec, recipe_dir)
     job = Job(rec, recipe_dir, masks, engine or rec.meta.get("engine") or DEFAULT_ENGINE, table, table_path,
-              batch=batch, save_maps=save_maps, overwrite=overwrite, quality=quality)
+              batch=batch, save_maps=save_maps, overwrite=overwrite, quality=quality,
+              allow_outside_masks=allow_outside_masks)
     if not batch:
         if not paths[0].exists():
             raise InputError(f"file not found: {paths[0]}")

@@ -74,7 +74,7 @@ class ChatVLM(VLM):
         ]
         last_error = ""
         for attempt in range(self.validation_attempts):
-            text = self.complete(messages, schema, role)
+            text = self._complete_in_words(messages, schema, role)
             try:
                 return schema.model_validate(extract_json(text))
             except (ValidationError, ValueError) as exc:
@@ -86,6 +86,27 @@ class ChatVLM(VLM):
                 ]
         raise VLMError(self.redact(f"invalid answer after {self.validation_attempts} attempts: {last_error}"),
                        role=role, provider=self.name, hint="try another model, or the builtin brain (--vlm builtin)")
+
+    def _complete_in_words(self, messages: list[dict[str, Any]], schema: type[BaseModel], role: str) -> str:
+        """:meth:`complete`, with a reply that is not an API answer at all (an HTML page, a
+        proxy's error text, another API's JSON) said in words instead of a parser's message."""
+        hint = "check the server URL (it usually ends in /v1) and that it speaks the OpenAI chat API"
+        try:
+            text = self.complete(messages, schema, role)
+        except VLMError:
+            raise
+        except json.JSONDecodeError as exc:
+            body = " ".join(str(exc.doc or "").split())[:60]
+            raise VLMError(self.redact(f"the server's reply is not JSON, so it is not an OpenAI-compatible answer "
+                                       f"(it begins {body!r})" if body else "the server's reply was empty, not JSON"),
+                           role=role, provider=self.name, hint=hint) from None
+        except (AttributeError, TypeError, KeyError, IndexError) as exc:
+            raise VLMError(self.redact(f"the server's reply is not an OpenAI chat completion ({type(exc).__name__}: "
+                                       f"{exc})"), role=role, provider=self.name, hint=hint) from None
+        if not isinstance(text, str):
+            raise VLMError(f"the server's reply holds no text but {type(text).__name__}", role=role,
+                           provider=self.name, hint=hint)
+        return text
 
     # --- the four roles ---------------------------------------------------------
     def describe(self, image_ref: ImageRef, scene: SceneInfo) -> SceneDescription:
