@@ -70,15 +70,21 @@ class Session:
 
     ``user``: whose taste the session recalls and remembers; given once, the thread
     keeps it (a resumed session without it keeps its user; another user is refused).
+    ``graph``: a compiled graph with a checkpointer to share (a server's sessions; e.g.
+    ``build_graph(open_checkpointer(), anywhere=False)``, which saves only in the output
+    folder); by default the session opens its own, which may save anywhere (the CLI).
     """
 
     def __init__(self, session_id: str | None = None, image_path: str | None = None,
-                 ctx: RunContext | None = None, user: str | None = None) -> None:
+                 ctx: RunContext | None = None, user: str | None = None, graph: Any = None) -> None:
         from pertouch.graph.builder import build_graph
 
         self.ctx = ctx or RunContext()
-        self.checkpointer = open_checkpointer()
-        self.graph = build_graph(self.checkpointer, anywhere=True)
+        if graph is None:
+            graph = build_graph(open_checkpointer(), anywhere=True)
+        elif graph.checkpointer is None:
+            raise ValueError("a session's graph needs a checkpointer (build_graph(open_checkpointer(), …))")
+        self.graph = graph
         self.id = session_id or uuid.uuid4().hex[:10]
         self.config = {"configurable": {"thread_id": self.id}}
         state = self.state

@@ -87,8 +87,6 @@ class WebService:
 
     # -- sessions ---------------------------------------------------------------
     def _adopt(self, token: str, session: Any, ctx: RunContext) -> Entry:
-        session.graph = self._graph  # the confined graph: saves only in the output folder
-        session.checkpointer = None
         self.ws.claim(session.id, token)
         entry = Entry(session, ctx)
         with self._lock:
@@ -108,7 +106,7 @@ class WebService:
         from pertouch.graph.session import Session
 
         ctx = self.check_open(user, settings)
-        entry = self._adopt(token, Session(None, str(path), ctx, user=user or None), ctx)
+        entry = self._adopt(token, Session(None, str(path), ctx, user=user or None, graph=self._graph), ctx)
         ref = rt.open_photo(entry.session.image_path)
         rt.scene(ref, ctx.segmenter)  # perceive now: the overlay and sliders need the regions
         return self.view_state(token)
@@ -123,7 +121,7 @@ class WebService:
             if sid in self._entries:
                 self._current[token] = sid
                 return self.view_state(token)
-        session = Session(sid, None, self.ctx)
+        session = Session(sid, None, self.ctx, graph=self._graph)  # confined: saves only in the output folder
         self._adopt(token, session, self.ctx)
         return self.view_state(token)
 
