@@ -102,6 +102,9 @@ class RegionEdit(BaseModel):
 
     label: str | None = Field(None, description="semantic label, e.g. 'sky'; defaults to the region's key")
     mask: str | None = Field(None, description="mask reference: PNG path relative to the recipe, or null")
+    confidence: float | None = Field(None, ge=0.0, le=1.0, description=(
+        "how sure the segmenter was of the mask (absent: 1, the user's own mask); below 1 the engine "
+        "re-fits the mask's unsure bands to the photo, so a sidecar keeps it to reproduce its render"))
     attributes: dict[str, Edit] = Field(default_factory=dict)
 
     @field_validator("attributes", mode="before")

@@ -43,6 +43,8 @@ def write_result(ref: ImageRef, recipe_json: dict, out: str | Path, *, ctx: RunC
     regions = rt.regions_by_name(ref, ctx.segmenter, list(data.get("regions") or {}))
     for name, rel in sidecar_masks(regions, out, []).items():
         data["regions"][name]["mask"] = rel
+        if regions[name].confidence < 1.0:  # a guessed mask: the engine feathers it; apply must too
+            data["regions"][name]["confidence"] = float(regions[name].confidence)
     data["meta"] = {"input": Path(ref["path"]).name, "input_hash": ref["hash"],
                     "output_hash": pixel_hash(result.image), "engine": ctx.engine, "levels": "default",
                     "pertouch": __version__, "segmenter": ctx.segmenter, **(meta or {})}

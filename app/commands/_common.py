@@ -160,17 +160,18 @@ class RegionResolver:
     hint: str  # how a user makes this resolver apply, for the "no mask" error
 
 
-def _file_region(name: str, path: Path, ctx: RegionContext, label: str | None):
+def _file_region(name: str, path: Path, ctx: RegionContext, label: str | None, confidence: float | None = None):
     from pertouch.engine.masks import load_mask
     from pertouch.engine.regions import Region
 
     mask = load_mask(path, ctx.photo.shape)
-    return Region(name=name, mask=mask, label=label or name, source=str(path))
+    return Region(name=name, mask=mask, label=label or name, source=str(path),
+                  confidence=1.0 if confidence is None else float(confidence))
 
 
 def _from_mask_option(name: str, edit: RegionEdit, ctx: RegionContext):
     path = ctx.mask_files.get(name)
-    return None if path is None else _file_region(name, path, ctx, edit.label)
+    return None if path is None else _file_region(name, path, ctx, edit.label)  # the user's own mask: as meant
 
 
 def _from_recipe_mask(name: str, edit: RegionEdit, ctx: RegionContext):
@@ -185,7 +186,7 @@ def _from_recipe_mask(name: str, edit: RegionEdit, ctx: RegionContext):
         if folder not in p.resolve().parents:  # a recipe is data: it may not read (and copy) any file
             raise InputError(f"region {name!r}: the recipe's mask {edit.mask!r} is outside the recipe's folder {folder}",
                              hint=f"move the mask beside the recipe, or pass {OUTSIDE_MASKS_FLAG} if you trust it")
-    return _file_region(name, p, ctx, edit.label)
+    return _file_region(name, p, ctx, edit.label, edit.confidence)  # a sidecar's guessed mask stays a guess
 
 
 REGION_RESOLVERS: list[RegionResolver] = [

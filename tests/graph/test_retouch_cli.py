@@ -100,3 +100,22 @@ def test_a_dead_model_server_is_the_model_failing_not_out_of_scope(rocket_png, t
     assert res.exit_code == 3 and not out.exists()
     s = json.loads(res.stdout)
     assert s["status"] == "nothing-done" and "the model failed" in s["answer"] and "out-of-scope" not in s["answer"]
+
+
+def test_apply_of_the_sidecar_reproduces_the_retouch(tmp_path):
+    """A guessed mask (a segmenter's, confidence < 1) is feathered by the engine; the sidecar keeps its
+    confidence so `pertouch apply` renders the same pixels."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+
+    src = tmp_path / "flower.png"
+    Image.fromarray(load_sample_image("flower.jpg")).save(src)
+    out, again = tmp_path / "r.png", tmp_path / "a.png"
+    assert _run(src, "make the vegetation more colourful", "-o", out).exit_code == 0
+    side = json.loads((tmp_path / "r.png.pertouch.json").read_text())
+    assert any(0 < r.get("confidence", 1) < 1 for r in side["regions"].values())
+    res = runner.invoke(app, ["apply", str(src), "--recipe", f"{out}.pertouch.json", "-o", str(again)])
+    assert res.exit_code == 0, res.output
+    a, b = (np.asarray(Image.open(p), np.int16) for p in (out, again))
+    assert np.abs(a - b).max() <= 1
