@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pertouch.graph.vlm import builtin_lexicon as lex
 from pertouch.graph.vlm.builtin_clauses import Clause, Mention, pair, split_clauses
+from pertouch.graph.vlm.builtin_language import foreign_language
 from pertouch.graph.vlm.builtin_intents import (
     apply_hedge, explain_no_edit, follow_question, like_of, like_target, no_edit_kind, read_cues, take_comparatives,
 )
@@ -280,6 +281,11 @@ _SCOPE = ("I retouch tone and colour (brightness, contrast, colourfulness, tempe
 def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[str, ...] = ()) -> Intent:
     """Parse one instruction into an :class:`Intent` (see the module docstring). ``names``:
     regions the photo has that the lexicon may not know (pointed regions)."""
+    lang = foreign_language(text)
+    if lang:  # read as English, "mach den Himmel blauer" cooled the whole photo: say so instead
+        return Intent(kind="out-of-scope", explanation=(
+            f"The builtin model understands English; this instruction looks like {lang}, so nothing was changed — "
+            "use --vlm openai:MODEL (or hf:PATH) for other languages, or say it in English."))
     text_, refs = extract_regions(text, names)
     cues = read_cues(text_)  # no-op / question / undo / hedge phrases, cut out of the text
     use_embeddings = use_embeddings and not cues.found
