@@ -151,8 +151,8 @@ def sky_evidence(lab: np.ndarray, grad: np.ndarray, sky: np.ndarray, energy: flo
                  portrait: float) -> tuple[float, dict[str, float]]:
     """How sure a sky candidate ``sky`` (bool) is a real sky, in [0, 1], and its features.
 
-    A sky spans much of the top edge, is brighter than the rest of the photo (or a dark,
-    neutral night sky across the top), smooth, and daylight blue, grey-white or a dusk
+    A sky spans much of the top edge, lies mostly in the upper photo, is brighter than
+    the rest of it (or a dark, neutral night sky across the top), smooth, and daylight blue, grey-white or a dusk
     sky — not a warm, saturated or very dark backdrop; a portrait subject filling the
     frame before a plain backdrop lowers it (a studio board is plain and often blue).
     """
@@ -165,8 +165,9 @@ def sky_evidence(lab: np.ndarray, grad: np.ndarray, sky: np.ndarray, energy: flo
     hue = float(np.degrees(np.arctan2(b, a)) % 360)
     top = float(sky[: max(1, h // 40)].any(axis=0).mean())
     tex = float(grad[sky].mean())
+    centre = float(np.nonzero(sky)[0].mean() / h)
     f = {"L": L, "dL": L - rest_L, "C": C, "hue": hue, "top": top, "tex": tex, "area": float(sky.mean()),
-         "energy": float(np.log10(energy + 1e-12)), "portrait": portrait}
+         "energy": float(np.log10(energy + 1e-12)), "portrait": portrait, "centre": centre}
     neutral = 1.0 if grey else 1 - _ramp(C, 6, 14)
     blue = 0.0 if grey else _hue_band(hue, 262, 40, 25) * _ramp(C, 3, 8)
     warm = 0.0 if grey else _hue_band(hue, 60, 35, 30) * _ramp(C, 10, 20)
@@ -176,9 +177,10 @@ def sky_evidence(lab: np.ndarray, grad: np.ndarray, sky: np.ndarray, energy: flo
     colour = float(np.clip(max(blue, neutral * _ramp(L, 35, 55), night) - warm, 0, 1))
     brighter = max(_ramp(f["dL"], -5, 10), night)
     smooth = 1 - _ramp(tex, 1.5, 3.0)
+    high = 1 - _ramp(centre, 0.45, 0.56)  # a sky lies mostly in the upper photo
     reach = _ramp(top, 0.15, 0.4)
     daylight = max(blue * _ramp(L, 55, 70) * _ramp(C, 8, 15), neutral * _ramp(L, 84, 92))
-    ev = reach * colour * brighter * smooth * (1 - portrait * (1 - daylight))
+    ev = reach * colour * brighter * smooth * high * (1 - portrait * (1 - daylight))
     return float(ev), f
 
 
