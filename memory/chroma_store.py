@@ -15,8 +15,8 @@ memories — while an unfiltered search of a 10,000-record collection takes ~1 m
 Per record: id, document = scene description, embedding = the combined vector
 (:mod:`pertouch.memory.embeddings`), metadata = ``user``, ``kind``, ``timestamp``,
 ``rating``, ``image_hash``, ``scoped`` (has a scene), ``schema_version`` and the
-full record as JSON (``record``). Each collection's metadata carries the schema version
-(``pertouch_schema``); older collections are migrated when first used.
+full record as JSON (``record``). Collections carry their schema version (migrated when
+first used, :mod:`.chroma_schema`); ``list -n N``/``stats`` read :mod:`.index` beside them.
 
 Safety: within a process one client per path is cached (Chroma refuses a second
 client for one path with other settings); across processes a file lock
