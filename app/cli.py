@@ -41,6 +41,22 @@ def error_line(message: str) -> None:
 EXIT_BROKEN_PIPE = 141
 
 
+def stdout_gone() -> bool:
+    """True when stdout is a pipe whose reader left (so the broken pipe was ours to print),
+    False for another broken pipe (a socket to a server)."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real stdout (tests)
+        return False
+    if not hasattr(select, "poll"):  # pragma: no cover - Windows: assume it was stdout
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+
+
 def quiet_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
     try:
@@ -63,18 +79,24 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             error_line("interrupted")
             raise typer.Exit(130) from None
-        except BrokenPipeError:  # `pertouch memory list | head -0`: the reader left; stop quietly
+        except BrokenPipeError as exc:  # `pertouch memory list | head -0`: the reader left; stop quietly
+            if not stdout_gone():  # another pipe (a socket) broke: a real failure, said below
+                return _internal(exc)
             quiet_stdout()
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug: say so in one line; traceback on request
-            if os.environ.get("PERTOUCH_DEBUG"):
-                raise
-            error_line(f"internal error: {type(exc).__name__}: {exc} (set PERTOUCH_DEBUG=1 for the traceback)")
-            raise typer.Exit(1) from None
+            return _internal(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal(exc: Exception) -> Any:
+    if os.environ.get("PERTOUCH_DEBUG"):
+        raise exc
+    error_line(f"internal error: {type(exc).__name__}: {exc} (set PERTOUCH_DEBUG=1 for the traceback)")
+    raise typer.Exit(1) from None
 
 
 @app.callback(invoke_without_command=True)

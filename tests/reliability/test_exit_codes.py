@@ -117,3 +117,21 @@ def test_kill_9_during_writes_leaves_no_temporary_after_the_next_run(photo, tmp_
     proc.wait()
     assert cli("apply", photo, "--set", "global.brightness=+0.1", "-o", out).exit_code == 0
     assert not list(tmp_path.glob(".big.png.*.tmp"))
+
+
+def test_a_broken_socket_is_not_mistaken_for_a_closed_stdout():
+    import typer
+
+    from pertouch.cli import handle_errors
+
+    app = typer.Typer()
+
+    @app.command()
+    @handle_errors
+    def talk() -> None:
+        raise BrokenPipeError(32, "Broken pipe")  # e.g. a model server's socket, stdout is fine
+
+    from typer.testing import CliRunner
+
+    out = CliRunner().invoke(app, [])
+    assert out.exit_code == 1 and "internal error: BrokenPipeError" in out.stderr
