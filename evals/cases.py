@@ -63,6 +63,8 @@ class Case(BaseModel):
     photo: str
     instruction: str
     user: str | None = None
+    #: Optional grouping for reports and ``--filter`` (default: the expected class).
+    category: str | None = None
     long_side: int = 384
     expect: Expect = Field(default_factory=Expect)
 

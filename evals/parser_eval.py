@@ -94,7 +94,10 @@ def evaluate(classify: Callable[[str], Any] | None = None, cases: list[dict[str,
     """Run ``classify`` (default: the builtin parser) over the corpus; a report dict.
 
     ``report["in_scope"][field]`` and ``report["all"][field]`` are accuracies in
-    [0, 1]; ``report["by_category"]`` holds exact accuracy per category;
+    [0, 1] over the cases the classifier answered; a case where it raised is an
+    *error* (``report["errors"]``, ``[...]["errors"]``), never scored, so a model that
+    fails everywhere has no accuracy (None), not the accuracy of empty answers;
+    ``report["by_category"]`` holds exact accuracy per category;
     ``report["failures"]`` lists the cases not exactly right with what came out.
     """
     if classify is None:
@@ -111,13 +114,19 @@ def evaluate(classify: Callable[[str], Any] | None = None, cases: list[dict[str,
             got, error = {}, f"{type(exc).__name__}: {exc}"
         rows.append({"case": case, "got": got, "error": error, "score": score_case(case["expect"], got)})
 
-    def acc(subset: list[dict[str, Any]]) -> dict[str, float]:
-        n = max(1, len(subset))
-        return {f: round(sum(r["score"][f] for r in subset) / n, 4) for f in FIELDS} | {"n": len(subset)}
+    def acc(subset: list[dict[str, Any]]) -> dict[str, Any]:
+        ok = [r for r in subset if r["error"] is None]
+        return ({f: (round(sum(r["score"][f] for r in ok) / len(ok), 4) if ok else None) for f in FIELDS}
+                | {"n": len(subset), "errors": len(subset) - len(ok)})
+
+    def exact(rs: list[dict[str, Any]]) -> float | None:
+        ok = [r for r in rs if r["error"] is None]
+        return round(sum(r["score"]["exact"] for r in ok) / len(ok), 4) if ok else None
 
     inscope = [r for r in rows if r["case"]["expect"]["kind"] != "out-of-scope"]
     oos = [r for r in rows if r["case"]["expect"]["kind"] == "out-of-scope"]
-    oos_ok = [r for r in oos if r["got"].get("kind") == "out-of-scope" and not r["got"].get("targets")
+    oos_answered = [r for r in oos if r["error"] is None]
+    oos_ok = [r for r in oos_answered if r["got"].get("kind") == "out-of-scope" and not r["got"].get("targets")
               and (r["got"].get("explanation") or "").strip()]
     splits: dict[str, list] = defaultdict(list)
     for r in inscope:
@@ -131,31 +140,43 @@ def evaluate(classify: Callable[[str], Any] | None = None, cases: list[dict[str,
     return {
         "all": acc(rows),
         "in_scope": acc(inscope),
-        "out_of_scope_ok": round(len(oos_ok) / max(1, len(oos)), 4),
+        "errors": sum(r["error"] is not None for r in rows),
+        "out_of_scope_ok": round(len(oos_ok) / len(oos_answered), 4) if oos_answered else None,
         "n_out_of_scope": len(oos),
         "in_scope_by_split": {k: acc(v) for k, v in splits.items()},
         "by_split": {k: acc(v) for k, v in every.items()},
-        "by_category": {c: round(sum(r["score"]["exact"] for r in rs) / len(rs), 4) for c, rs in cats.items()},
+        "by_category": {c: exact(rs) for c, rs in cats.items()},
         "failures": [{"id": r["case"]["id"], "text": r["case"]["text"], "expect": r["case"]["expect"],
                       "got": {k: r["got"].get(k) for k in ("kind", "targets", "protected", "style", "regions")},
                       "wrong": [f for f in FIELDS if not r["score"][f]], "error": r["error"]}
-                     for r in rows if not r["score"]["exact"]],
+                     for r in rows if not r["score"]["exact"] and r["error"] is None],
+        "errored": [{"id": r["case"]["id"], "text": r["case"]["text"], "error": r["error"]}
+                    for r in rows if r["error"] is not None],
     }
 
 
 def format_report(report: dict[str, Any]) -> str:
     """A short human-readable table of the report."""
-    lines = [f"{'field':<10} {'in-scope':>9} {'all':>7}"]
+    def p(x: float | None, w: int = 0) -> str:
+        return f"{'–' if x is None else f'{x:.1%}':>{w}}"
+
+    lines = []
+    n_err = report.get("errors", 0)
+    if n_err:
+        lines.append(f"ERRORS: the classifier failed on {n_err} of {report['all']['n']} cases; they are not "
+                     "scored (accuracies are over the answered cases only)"
+                     + (" — EVERY case errored, nothing was scored" if n_err == report["all"]["n"] else "")
+                     + (f"; first: {report['errored'][0]['error']}" if report.get("errored") else ""))
+    lines.append(f"{'field':<10} {'in-scope':>9} {'all':>7}")
     for f in FIELDS:
-        lines.append(f"{f:<10} {report['in_scope'][f]:>9.1%} {report['all'][f]:>7.1%}")
+        lines.append(f"{f:<10} {p(report['in_scope'][f], 9)} {p(report['all'][f], 7)}")
     lines.append(f"cases: {report['all']['n']} ({report['in_scope']['n']} in scope, "
-                 f"{report['n_out_of_scope']} out of scope); out-of-scope answered correctly: "
-                 f"{report['out_of_scope_ok']:.1%}")
-    for k, v in report.get("in_scope_by_split", {}).items():
-        lines.append(f"in-scope {k} split ({v['n']} cases): exact {v['exact']:.1%}, kind {v['kind']:.1%}, "
-                     f"targets {v['targets']:.1%}, sizes {v['sizes']:.1%}")
-    for k, v in report.get("by_split", {}).items():
-        lines.append(f"all of {k} split ({v['n']} cases): exact {v['exact']:.1%}, kind {v['kind']:.1%}, "
-                     f"targets {v['targets']:.1%}, sizes {v['sizes']:.1%}")
-    lines.append("exact by category: " + ", ".join(f"{c} {v:.0%}" for c, v in sorted(report["by_category"].items())))
+                 f"{report['n_out_of_scope']} out of scope, {n_err} errored); out-of-scope answered correctly: "
+                 f"{p(report['out_of_scope_ok'])}")
+    for title, key in (("in-scope", "in_scope_by_split"), ("all of", "by_split")):
+        for k, v in report.get(key, {}).items():
+            lines.append(f"{title} {k} split ({v['n']} cases" + (f", {v['errors']} errored" if v["errors"] else "")
+                         + f"): exact {p(v['exact'])}, kind {p(v['kind'])}, targets {p(v['targets'])}, "
+                         f"sizes {p(v['sizes'])}")
+    lines.append("exact by category: " + ", ".join(f"{c} {p(v)}" for c, v in sorted(report["by_category"].items())))
     return "\n".join(lines)

@@ -40,6 +40,22 @@ class Run:
     ms: float = 0.0
     crashed: str | None = None
     artefacts: dict[str, Any] | None = None
+    problem: dict[str, Any] | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    image: str | None = None
+
+    @property
+    def model_error(self) -> str | None:
+        """Why this run cannot be scored: the model failed or could not be loaded (a
+        ``model`` / ``settings`` problem, or a ``vlm`` error entry), or the harness crashed."""
+        if self.problem and self.problem.get("kind") in ("model", "settings"):
+            return f"{self.problem['kind']}: {self.problem.get('message', '')}"
+        for e in self.errors:
+            if e.get("kind") == "vlm":
+                return f"vlm ({e.get('node')}): {e.get('message', '')}"
+        if self.crashed:
+            return f"crash: {self.crashed}"
+        return None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -82,6 +98,14 @@ def materialise(case: Case, workdir: Path, base: Path | None = None) -> Path:
     return path
 
 
+def _to_uint8(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.uint8:
+        return img
+    if img.dtype == np.uint16:
+        return (img.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
+    return (np.clip(img.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
 def label_levels(pixels: np.ndarray, scene: Any, extra: Any = ()) -> dict[str, dict[str, float]]:
     """Measured levels per region label (regions of one label merged) and ``global``.
 
@@ -107,8 +131,9 @@ def label_levels(pixels: np.ndarray, scene: Any, extra: Any = ()) -> dict[str, d
 
 
 def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None = None,
-          segmenter: str = "builtin", engine: str = "parametric") -> Run:
-    """Run the agent on ``case``; a crash of the agent is recorded, never raised."""
+          segmenter: str = "builtin", engine: str = "parametric", save_to: Path | None = None) -> Run:
+    """Run the agent on ``case``; a crash of the agent is recorded, never raised.
+    ``save_to``: write the render (the accepted recipe at the case's size) there as a PNG."""
     from pertouch.graph import runtime as rt
     from pertouch.graph.builder import build_graph
     from pertouch.graph.context import load_context
@@ -128,6 +153,8 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
         run.errors = list(state.get("errors") or [])
         run.rounds = len(state.get("rounds") or [])
         run.stop_reason = state.get("stop_reason")
+        run.problem = state.get("problem")
+        run.timings_ms = dict(state.get("timings_ms") or {})
         result = state.get("result")
         scene = rt.scene(ref, segmenter)
         before = rt.photo(ref).pixels
@@ -142,6 +169,12 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
             from pertouch.engine.artefacts import measure_artefacts
 
             run.artefacts = measure_artefacts(before, rendered.image).to_json()
+            if save_to is not None:
+                from pertouch.engine.io import save_image
+
+                save_to.parent.mkdir(parents=True, exist_ok=True)
+                save_image(save_to, _to_uint8(rendered.image))
+                run.image = str(save_to)
     except Exception as exc:  # the suite goes on; the log shows what broke
         run.crashed = f"{type(exc).__name__}: {exc}"
         run.errors.append({"node": "solver", "kind": "crash", "message": run.crashed,

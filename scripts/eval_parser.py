@@ -1,6 +1,9 @@
 """Report the instruction parser's accuracy per field on the corpus.
 
-Usage: python scripts/eval_parser.py [--vlm SPEC] [--file PATH] [--json] [--failures] [--no-embeddings]
+Usage: python scripts/eval_parser.py [--vlm SPEC] [--file PATH] [--json] [--failures] [--no-embeddings] [-o RUN_DIR]
+
+A case where the model fails is an error, counted apart and never scored. ``-o RUN_DIR``
+also writes the run folder ``pertouch eval parser -o RUN_DIR`` writes (log, report.html).
 
 ``--file PATH`` scores another JSONL file of cases (same schema as
 ``evals/data/instructions.jsonl``); every split is scored separately.
@@ -20,7 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--failures", action="store_true", help="list the cases that were not exactly right")
     ap.add_argument("--no-embeddings", action="store_true", help="builtin only: no MiniLM fallback")
     ap.add_argument("--file", default=None, help="a JSONL file of cases (default: the packaged corpus)")
+    ap.add_argument("-o", "--out", default=None, help="also write a run folder (log.jsonl, report.html)")
     args = ap.parse_args(argv)
+    if args.out:
+        from pathlib import Path
+
+        from pertouch.evals import runner
+        from pertouch.evals.tasks import make_task
+
+        runner.run(make_task("parser", args.file), configs=[{"vlm": args.vlm}], out=Path(args.out))
+        print(f"run folder: {args.out} (report.html)")
 
     from pertouch.evals.parser_eval import evaluate, format_report, load_cases
 
@@ -31,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from pertouch.graph.vlm.registry import get_vlm
 
-        vlm = get_vlm(args.vlm)
+        try:
+            vlm = get_vlm(args.vlm)
+        except Exception as exc:  # noqa: BLE001 — a model that cannot load: every case errors, said once
+            print(f"ERROR: the model {args.vlm!r} could not be loaded: {exc}; nothing was scored")
+            return 1
         classify = lambda text: vlm.classify(text, None)  # noqa: E731
     report = evaluate(classify, load_cases(args.file))
     if args.json:

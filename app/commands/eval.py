@@ -1,73 +1,139 @@
-"""``pertouch eval``: run an evaluation suite and write its log and report.
+"""``pertouch eval``: run an evaluation suite into a run folder, re-score it, view it.
 
-Suites: ``retouch`` (the agent end to end on cases; the default, cases from
-``evals/cases/retouch.jsonl`` or a given JSONL file), ``parser`` (the instruction
-corpus through a VLM's classify role). The exit code is 0 when the suite ran, even
-if cases failed: the report says which (use ``--min-pass`` to gate CI on a rate).
+    pertouch eval [SUITE] [CASES.jsonl] [--vlm A --vlm B …] [--epochs N] [--limit N]
+                  [--filter EXPR] [--retry-failed] -o RUN_DIR
+    pertouch eval CASES.jsonl …          # the retouch suite on another case file
+    pertouch eval rescore RUN_DIR        # re-apply the scorers to the log, no model calls
+    pertouch eval view RUN_DIR           # the path of the run's report.html (and open it)
+
+Suites: ``retouch`` (default), ``parser``, ``conversation``. The run folder holds
+``spec.json``, ``log.jsonl`` (one sample per case, config and epoch), ``images/``,
+``summary.json``, ``report.md`` and ``report.html``; running into a folder that holds
+a run of the same suite continues it. The exit code is 0 when the suite ran, even if
+cases failed (``--min-pass`` gates on a rate), and 1 when a config could score
+nothing because every sample errored.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 
 def eval_command(
-    cases: Optional[Path] = typer.Argument(None, help="JSONL case file (default: the bundled retouch suite)."),
-    suite: str = typer.Option("retouch", "--suite", help="retouch | parser"),
-    vlm: str = typer.Option("builtin", "--vlm", help="builtin, openai:MODEL, hf:PATH, fake:FILE."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Folder for log.jsonl, summary.json, report.md."),
+    args: Optional[List[str]] = typer.Argument(None, help="[SUITE] [CASES.jsonl], a CASES.jsonl, "
+                                               "'rescore RUN_DIR' or 'view RUN_DIR'."),
+    suite: Optional[str] = typer.Option(None, "--suite", help="retouch | parser | conversation"),
+    vlm: Optional[List[str]] = typer.Option(None, "--vlm", help="builtin, openai:MODEL, hf:PATH, fake:FILE; "
+                                            "repeat for a side-by-side run (one column each)."),
+    segmenter: str = typer.Option("builtin", "--segmenter", help="Segmenter spec for every config."),
+    engine: str = typer.Option("parametric", "--engine", help="Render engine for every config."),
+    epochs: int = typer.Option(1, "--epochs", help="Run every case N times (intervals over epochs)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N (matching) cases."),
+    filter_expr: Optional[str] = typer.Option(None, "--filter", help="Regex (or substring) on case id / category / split."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="Rerun the samples that errored in RUN_DIR."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Run folder (default: PERTOUCH_HOME/evals/TIME)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
-    min_pass: float = typer.Option(0.0, "--min-pass", help="Exit 1 when the pass rate is below this (0–1)."),
+    min_pass: float = typer.Option(0.0, "--min-pass", help="Exit 1 when a config's pass rate is below this (0–1)."),
+    no_open: bool = typer.Option(False, "--no-open", help="view: print the path only."),
 ) -> None:
-    """Run an evaluation suite (cases → agent → scorers → report)."""
+    """Run an evaluation suite (cases → agent → scorers → log → report)."""
     import json
     import time
 
     from rich.console import Console
 
     from pertouch.errors import InputError
+    from pertouch.evals import runner
+    from pertouch.evals.tasks import SUITES, make_task, task_for_spec
     from pertouch.home import app_home
 
-    err = Console(stderr=True, highlight=False)
-    if suite == "parser":
-        from pertouch.evals.parser_eval import evaluate, format_report
-        from pertouch.graph.vlm.registry import get_vlm
-
-        model = get_vlm(vlm)
-        report = evaluate(lambda text: model.classify(text, None))
-        rate = float(report["in_scope"]["exact"])
-        if as_json:
-            typer.echo(json.dumps(report, default=str))
-        else:
-            typer.echo(format_report(report))
-        if rate < min_pass:
-            raise typer.Exit(1)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    args = list(args or [])
+    if args and args[0] in ("rescore", "view"):
+        if len(args) != 2:
+            raise InputError(f"'pertouch eval {args[0]}' needs one RUN_DIR", hint=f"pertouch eval {args[0]} RUN_DIR")
+        run_dir = Path(args[1])
+        if args[0] == "view":
+            _view(run_dir, no_open)
+            return
+        summary = runner.rescore(run_dir, task_for_spec)
+        _finish(summary, run_dir, as_json, min_pass, err)
         return
-    if suite != "retouch":
-        raise InputError(f"unknown suite {suite!r}", hint="use --suite retouch or --suite parser")
-
-    from pertouch.evals.cases import load_cases
-    from pertouch.evals.report import run_suite
-
-    loaded = load_cases(cases)
-    out = out or app_home() / "evals" / time.strftime("%Y%m%d-%H%M%S")
+    cases: Path | None = None
+    if args and args[0] in SUITES:
+        named = args.pop(0)
+        if suite and suite != named:
+            raise InputError(f"two suites given: {named} and --suite {suite}")
+        suite = named
+    if args:
+        cases = Path(args.pop(0))
+    if args:
+        raise InputError(f"unexpected arguments: {' '.join(args)}", hint="pertouch eval [SUITE] [CASES.jsonl] -o RUN_DIR")
+    if cases is not None and not cases.is_file():
+        raise InputError(f"case file not found: {cases}")
+    task = make_task(suite or "retouch", cases)
+    configs = [{"vlm": v, "segmenter": segmenter, "engine": engine} for v in (vlm or ["builtin"])]
+    run_dir = out or app_home() / "evals" / time.strftime("%Y%m%d-%H%M%S")
+    total = len(runner.select(task.samples(), filter_expr, limit)) * len(configs) * epochs
+    seen = [0]
 
     def progress(row: dict) -> None:
-        mark = "[green]pass[/]" if row["passed"] else "[red]FAIL[/]"
-        err.print(f"{mark} {row['id']:<22} {row['run']['ms']:>7.0f} ms  {row['instruction']}")
+        seen[0] += 1
+        mark = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "error": "[yellow]ERROR[/]"}[row["status"]]
+        if total <= 120 or row["status"] != "pass" or seen[0] % 50 == 0:
+            text = row["input"].get("instruction") or row["input"].get("text") or ""
+            extra = f"  {row['error'][:100]}" if row["error"] else ""
+            err.print(f"[{seen[0]}/{total}] {mark} {row['config']:<12} {row['id']:<24} "
+                      f"{row['ms'] or 0:>7.0f} ms  {text[:60]}{extra}")
 
-    summary = run_suite(loaded, vlm=vlm, out=out, base=cases.parent if cases else None, on_case=progress)
+    summary = runner.run(task, configs=configs, out=run_dir, epochs=epochs, limit=limit, filter_expr=filter_expr,
+                         retry_failed=retry_failed, on_sample=progress)
+    _finish(summary, run_dir, as_json, min_pass, err)
+
+
+def _finish(summary: dict, run_dir: Path, as_json: bool, min_pass: float, err) -> None:
+    import json
+
+    from pertouch.evals.report import summary_lines
+
     if as_json:
-        typer.echo(json.dumps({**summary, "out": str(out)}))
+        typer.echo(json.dumps({**summary, "out": str(run_dir)}, default=str))
     else:
-        typer.echo(f"{summary['passed']}/{summary['cases']} cases passed; "
-                   + ", ".join(f"{k} {v:.2f}" for k, v in summary["scores"].items() if v is not None))
-        typer.echo(f"report: {out / 'report.md'}")
-    if summary["pass_rate"] < min_pass:
+        for line in summary_lines(summary):
+            typer.echo(line)
+        for name, c in summary["configs"].items():
+            means = ", ".join(f"{k} {v:.2f}" for k, v in c["scores"].items() if v is not None)
+            if means:
+                typer.echo(f"  {name} scorer means (scored samples): {means}")
+            for split, r in c.get("by_split", {}).items():
+                scored = r["passed"] + r["failed"]
+                typer.echo(f"  {name} split {split}: {r['passed']}/{scored} pass" + (f", {r['errors']} error" if r["errors"] else ""))
+        typer.echo(f"report: {run_dir / 'report.html'}")
+    dead = [n for n, c in summary["configs"].items() if c["errors"] and c["passed"] + c["failed"] == 0]
+    if dead:
+        err.print(f"[yellow]every sample of {', '.join(dead)} errored: nothing was scored[/]")
         raise typer.Exit(1)
+    if any((c["pass_rate"] or 0.0) < min_pass for c in summary["configs"].values()):
+        raise typer.Exit(1)
+
+
+def _view(run_dir: Path, no_open: bool) -> None:
+    from pertouch.errors import InputError
+
+    report = run_dir / "report.html"
+    if not report.is_file():
+        raise InputError(f"no report in {run_dir}", hint="run 'pertouch eval rescore RUN_DIR' to write it from the log")
+    typer.echo(str(report.resolve()))
+    if not no_open:
+        import webbrowser
+
+        try:
+            webbrowser.open(report.resolve().as_uri())
+        except Exception:  # no browser here: the path printed is the answer
+            pass
 
 
 def register(app: typer.Typer) -> None:

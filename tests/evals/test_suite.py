@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -81,11 +82,21 @@ def test_eval_command_runs_a_real_case(tmp_path):
     res = CliRunner().invoke(app, ["eval", str(cases), "-o", str(out), "--json"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout.strip().splitlines()[-1])
-    assert summary["cases"] == 2 and summary["passed"] == 2
+    b = summary["configs"]["builtin"]
+    assert (b["n"], b["passed"], b["errors"]) == (2, 2, 0)
     rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     darker = next(r for r in rows if r["id"] == "darker")
-    assert darker["run"]["after"]["global"]["brightness"] < darker["run"]["before"]["global"]["brightness"]
-    assert "darker" in (out / "report.md").read_text()
+    run = darker["output"]
+    assert run["after"]["global"]["brightness"] < run["before"]["global"]["brightness"]
+    assert darker["timings_ms"] and darker["recipe"]
+    from PIL import Image
+
+    after = np.asarray(Image.open(out / darker["image"]).convert("L"), np.float32)  # the render is saved
+    before = np.asarray(Image.open(out / darker["before_image"]).convert("L"), np.float32)
+    assert after.shape == before.shape and after.mean() < before.mean() - 2
+    unicorn = next(r for r in rows if r["id"] == "unicorn")
+    assert unicorn["image"] is None and unicorn["status"] == "pass"
+    assert "darker" in (out / "report.md").read_text() and "darker" in (out / "report.html").read_text()
 
 
 def test_eval_command_bad_case_file_is_one_line(tmp_path):

@@ -1,0 +1,170 @@
+"""The static, self-contained HTML report of a run (``RUN_DIR/report.html``).
+
+No server and no network: inline CSS and a few lines of inline JavaScript (a filter
+for failures and errors). Images are the run's own files, referenced relative to the
+run folder (``images/…``), shown as thumbnails. Sections: the summary (one column per
+config: pass / fail / error, pass rate with its 95 % interval, epochs, scorer means,
+latency), pass rate per category, then one row per case and epoch: instruction,
+before, and per config the verdict, the render, the answer and every check with its
+explanation (and the error when the sample errored).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from pertouch.evals.report import pct, rate_cell
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}
+th{background:#f3f3f3}.pass{color:#186a1e}.fail{color:#b3261e}.error{color:#8a5a00;font-weight:bold}
+.badge{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
+.badge.pass{background:#2e7d32}.badge.fail{background:#c62828}.badge.error{background:#b26a00}
+img.thumb{max-width:220px;max-height:220px;display:block;margin:3px 0}
+ul.checks{margin:3px 0;padding-left:1.1em;font-size:12px}.answer{font-size:12px;color:#444;max-width:28em}
+.case-id{font-family:monospace}.muted{color:#777;font-size:12px}
+"""
+
+JS = """
+function applyFilter(){
+  var v=document.getElementById('filter').value, n=0;
+  document.querySelectorAll('tr.case').forEach(function(r){
+    var s=r.getAttribute('data-status');
+    var show = v==='all' || (v==='bad' && s!=='pass') || v===s;
+    r.style.display = show ? '' : 'none'; if(show) n++;
+  });
+  document.getElementById('shown').textContent = n;
+}
+document.addEventListener('DOMContentLoaded', applyFilter);
+"""
+
+WORST = {"pass": 0, "fail": 1, "error": 2}
+
+
+def e(x: Any) -> str:
+    return html.escape("" if x is None else str(x))
+
+
+def _summary_table(summary: dict[str, Any]) -> str:
+    names = list(summary["configs"])
+    keys = list(dict.fromkeys(k for c in summary["configs"].values() for k in c["scores"]))
+    rows = [("pass", lambda c: f"<span class=pass>{c['passed']}</span>"),
+            ("fail", lambda c: f"<span class=fail>{c['failed']}</span>"),
+            ("error", lambda c: f"<span class=error>{c['errors']}</span>" if c["errors"] else "0"),
+            ("pass rate [95% CI] (scored samples only)", lambda c: e(rate_cell(c))),
+            ("over epochs [95% CI]", _epochs_cell)]
+    rows += [(f"{k} (mean)", (lambda k: lambda c: e(pct(c["scores"].get(k))))(k)) for k in keys]
+    rows.append(("median latency", lambda c: "–" if c["median_ms"] is None else f"{c['median_ms']:.0f} ms"))
+    out = ["<table id=summary><tr><th></th>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"]
+    for label, cell in rows:
+        out.append(f"<tr><th>{e(label)}</th>" + "".join(f"<td>{cell(summary['configs'][n])}</td>" for n in names)
+                   + "</tr>")
+    out.append("</table>")
+    for n in names:
+        c = summary["configs"][n]
+        if c["errors"]:
+            warn = " Every sample errored: nothing was scored." if c["passed"] + c["failed"] == 0 else ""
+            out.append(f"<p class=error>{e(n)}: {c['errors']} errored sample(s), not counted in any rate.{warn} "
+                       + e("; ".join(m[:200] for m in c.get("error_messages", []))) + "</p>")
+    return "\n".join(out)
+
+
+def _epochs_cell(c: dict[str, Any]) -> str:
+    ep = c.get("epochs")
+    if not ep or not ep.get("ci"):
+        return "–"
+    return e(f"{ep['mean']:.0%} [{ep['ci'][0]:.0%}–{ep['ci'][1]:.0%}] ({ep['n']} epochs)")
+
+
+def _category_table(summary: dict[str, Any], key: str, title: str) -> str:
+    names = list(summary["configs"])
+    cats = list(dict.fromkeys(k for c in summary["configs"].values() for k in c.get(key, {})))
+    if not cats:
+        return ""
+    out = [f"<h3>{e(title)}</h3><table class=cats><tr><th></th>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"]
+    for cat in cats:
+        cells = []
+        for n in names:
+            r = summary["configs"][n].get(key, {}).get(cat)
+            cells.append("<td>–</td>" if r is None else
+                         f"<td>{e(rate_cell(r))} <span class=muted>{r['passed']}/{r['passed'] + r['failed']}"
+                         + (f", {r['errors']} err" if r["errors"] else "") + "</span></td>")
+        out.append(f"<tr><th>{e(cat)}</th>{''.join(cells)}</tr>")
+    return "\n".join(out) + "</table>"
+
+
+def _img(path: str | None, alt: str) -> str:
+    return f"<img class=thumb loading=lazy src='{e(path)}' alt='{e(alt)}'>" if path else "<span class=muted>no image</span>"
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None else f"{v:.2f}"
+
+
+def _cell(s: dict[str, Any] | None) -> str:
+    if s is None:
+        return "<td class=muted>not run</td>"
+    st = s["status"]
+    parts = [f"<span class='badge {st}'>{st.upper()}</span>"]
+    if st == "error":
+        parts.append(f"<div class=error>{e(s['error'])}</div>")
+    else:
+        if s.get("image"):
+            parts.append(_img(s["image"], f"{s['id']} after"))
+        if s.get("answer"):
+            parts.append(f"<div class=answer>{e(s['answer'][:400])}</div>")
+        checks = "".join(f"<li class={'pass' if v['value'] is not None and v['value'] >= 1 else 'fail'}>"
+                         f"<b>{e(k)}</b> {_num(v['value'])}: {e(v['explanation'])}</li>"
+                         for k, v in s["scores"].items() if v["value"] is not None)
+        parts.append(f"<ul class=checks>{checks}</ul>")
+    if s.get("timings_ms"):
+        t = ", ".join(f"{k} {v:.0f}" for k, v in s["timings_ms"].items())
+        parts.append(f"<details class=muted><summary>{s.get('ms') or 0:.0f} ms</summary>{e(t)} ms"
+                     + (f"<pre>{e(json.dumps(s['recipe'], indent=1)[:2000])}</pre>" if s.get("recipe") else "")
+                     + "</details>")
+    return "<td>" + "".join(parts) + "</td>"
+
+
+def render_html(spec: dict[str, Any], summary: dict[str, Any], samples: list[dict[str, Any]]) -> str:
+    names = list(summary["configs"])
+    grid: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+    for s in samples:
+        grid.setdefault((s["id"], int(s["epoch"])), {})[s["config"]] = s
+    rows = []
+    for (cid, epoch), by in grid.items():
+        first = next(iter(by.values()))
+        worst = max((x["status"] for x in by.values()), key=WORST.__getitem__)
+        inp = first["input"]
+        text = inp.get("instruction") or inp.get("text") or inp.get("title") or ""
+        turns = inp.get("turns")
+        if turns:
+            text = " → ".join(t.get("say", "") for t in turns)
+        rows.append(f"<tr class=case data-status={worst} id='{e(cid)}-e{epoch}'>"
+                    f"<td><span class=case-id>{e(cid)}</span><br><span class=muted>{e(first.get('category'))}"
+                    f"{' · epoch ' + str(epoch) if spec.get('epochs', 1) > 1 else ''}</span>"
+                    f"<p>{e(text)}</p>{_img(first.get('before_image'), cid + ' before') if first.get('before_image') else ''}</td>"
+                    + "".join(_cell(by.get(n)) for n in names) + "</tr>")
+    counts = {k: sum(1 for r in rows if f"data-status={k}" in r) for k in WORST}
+    return f"""<!doctype html>
+<html lang=en><head><meta charset=utf-8><title>PerTouch eval — {e(spec['suite'])}</title>
+<style>{CSS}</style><script>{JS}</script></head><body>
+<h1>PerTouch eval — suite <code>{e(spec['suite'])}</code></h1>
+<p class=muted>started {e(spec.get('started'))}; cases {e(spec.get('cases') or 'bundled')}; epochs {e(spec.get('epochs', 1))};
+an <span class=error>error</span> is a sample that could not be scored (the model failed, bad settings, a crash) and counts in no rate.</p>
+<h2>Summary</h2>
+{_summary_table(summary)}
+{_category_table(summary, 'by_split', 'Pass rate per split')}
+{_category_table(summary, 'by_category', 'Pass rate per category')}
+<h2>Cases</h2>
+<p><label>Show <select id=filter onchange=applyFilter()>
+<option value=all>all</option><option value=bad>failures and errors</option>
+<option value=fail>failures</option><option value=error>errors</option><option value=pass>passes</option>
+</select></label> — <span id=shown>{len(rows)}</span> of {len(rows)} rows
+({counts['pass']} all-pass, {counts['fail']} with a failure, {counts['error']} with an error)</p>
+<table id=cases><tr><th>case</th>{''.join(f'<th>{e(n)}</th>' for n in names)}</tr>
+{''.join(rows)}
+</table></body></html>
+"""
