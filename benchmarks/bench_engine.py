@@ -23,8 +23,8 @@ processes" (pure-Python spin loops, one per process), each timing the engine end
 end (cold plan cache) and a plain single-threaded NumPy chain on the same photo
 (float32 gain, gamma, colour mix, clip, back to uint8; no BLAS), so both see the same
 background load. Prints each side's median and slowdown, the engine's CPU time and
-steps, and the load average. ``--cmd CMD`` (repeatable) times a shell command in the
-same rounds (``pertouch retouch …``, ``pertouch segment …``). Nothing else is run.
+steps, and the load average. ``--cmd "[label] CMD"`` (repeatable) times a shell command
+in the same rounds (``pertouch retouch …``, ``pertouch segment …``). Nothing else is run.
 """
 
 from __future__ import annotations
@@ -196,8 +196,9 @@ def contention(n: int, rounds: int, fast: ParametricEngine, img, rec, regions, c
         return (time.perf_counter() - t0) * 1e3
 
     jobs = {"engine": lambda: engine_run(), "NumPy chain": lambda: wall(lambda: numpy_chain(img))}
-    jobs |= {c: (lambda c=c: wall(lambda: subprocess.run(c, shell=True, check=True, capture_output=True)))
-             for c in cmds}
+    for c in cmds:  # "[label] command" or just the command
+        label, _, rest = c[1:].partition("] ") if c.startswith("[") else (c, "", c)
+        jobs[label] = lambda c=rest: wall(lambda: subprocess.run(c, shell=True, check=True, capture_output=True))
     for fn in jobs.values():  # warm (compiled kernels, caches, first-run imports)
         fn()
     got: dict = {(name, k): [] for name in jobs for k in (0, n)}
@@ -238,7 +239,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="skip the slow straightforward chain")
     ap.add_argument("--contention", type=int, default=0, metavar="N",
                     help="only the contention check: rounds as-is vs with N busy processes")
-    ap.add_argument("--cmd", action="append", default=[], help="with --contention: also time this shell command")
+    ap.add_argument("--cmd", action="append", default=[],
+                    help="with --contention: also time this shell command ('[label] command')")
     args = ap.parse_args()
     img = photo(4000, 3000)
     regions = partition_regions(3000, 4000)
