@@ -47,10 +47,28 @@ def test_recipe_nested_100000_deep(photo, tmp_path):
     assert "nested too deeply" in one_error_line(cli("apply", photo, "--recipe", deep, "-o", tmp_path / "o.jpg"))
 
 
-@pytest.mark.parametrize("header", [b"", b"SQLite format 3\x00"])
-def test_corrupt_session_store_new_chat_and_resume(photo, _isolated_home, header):
+def _damaged_pages(db) -> None:
+    """A real SQLite file whose header is fine and whose later pages are garbage."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE checkpoints (thread_id TEXT, data BLOB)")
+    conn.executemany("INSERT INTO checkpoints VALUES (?, ?)", [(str(i), os.urandom(3000)) for i in range(40)])
+    conn.commit()
+    conn.close()
+    data = bytearray(db.read_bytes())
+    for off in range(4096, len(data), 4096):
+        data[off + 8:off + 200] = os.urandom(192)
+    db.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["random", "header only", "damaged pages"])
+def test_corrupt_session_store_new_chat_and_resume(photo, _isolated_home, damage):
     db = _isolated_home / "sessions.sqlite"
-    db.write_bytes(header + os.urandom(8192))
+    if damage == "damaged pages":
+        _damaged_pages(db)
+    else:
+        db.write_bytes((b"SQLite format 3\x00" if damage == "header only" else b"") + os.urandom(8192))
     for args in (["chat", photo], ["chat", "--session", "abc123"]):
         line = one_error_line(cli(*args, input="brighter\n"))
         assert "session store" in line and "unreadable" in line
