@@ -56,6 +56,8 @@ def render_markdown(spec: dict[str, Any], summary: dict[str, Any], samples: list
     mark = {"pass": "✓", "fail": "✗", "error": "ERROR"}
     for s in samples:
         text = s["input"].get("instruction") or s["input"].get("text") or ""
+        if s["input"].get("turns"):
+            text = " → ".join(t.get("say", "") for t in s["input"]["turns"])
         head = f"- **{s['id']}** [{s['config']}, epoch {s['epoch']}] {mark[s['status']]} — {text}"
         if s["status"] == "error":
             out.append(head + f": {s['error']}")

@@ -44,6 +44,10 @@ def select(samples: list[dict[str, Any]], filter_expr: str | None = None, limit:
             match = lambda s: filter_expr.lower() in s.lower()  # noqa: E731
         samples = [s for s in samples if match(s["id"]) or match(s.get("category") or "")
                    or match(s.get("split") or "")]
+    ids = [s["id"] for s in samples]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"repeated case ids: {sorted({i for i in ids if ids.count(i) > 1})[:5]}",
+                         hint="give every case its own id")
     if limit is not None:
         samples = samples[: max(0, limit)]
     if not samples:
@@ -92,7 +96,7 @@ def run(task: Any, *, configs: Sequence[dict[str, str]], out: Path, epochs: int 
                     continue
                 t0 = time.perf_counter()
                 try:
-                    res = task.solve(sample, cfg, log.out, epoch)
+                    res = task.solve(sample, dict(cfg, name=name), log.out, epoch)
                 except Exception as exc:  # the harness itself broke on this sample: an error, not a score
                     res = {"error": f"{type(exc).__name__}: {exc}", "output": {}}
                 res.setdefault("ms", round((time.perf_counter() - t0) * 1000.0, 1))

@@ -92,8 +92,13 @@ class ParserTask:
         self._models: dict[str, Any] = {}
 
     def samples(self) -> list[dict[str, Any]]:
-        return [{"id": c["id"], "category": c.get("category"), "split": c.get("split", "dev"), "input": c}
-                for c in self.cases]
+        seen: dict[str, int] = {}
+        out = []
+        for c in self.cases:  # the corpus has a few repeated ids (di129…): each case is kept, named apart
+            n = seen[c["id"]] = seen.get(c["id"], 0) + 1
+            out.append({"id": c["id"] if n == 1 else f"{c['id']}#{n}", "category": c.get("category"),
+                        "split": c.get("split", "dev"), "input": c})
+        return out
 
     def _classify(self, spec: str) -> Any:
         if spec not in self._models:

@@ -85,6 +85,8 @@ def eval_command(
         mark = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "error": "[yellow]ERROR[/]"}[row["status"]]
         if total <= 120 or row["status"] != "pass" or seen[0] % 50 == 0:
             text = row["input"].get("instruction") or row["input"].get("text") or ""
+            if row["input"].get("turns"):
+                text = " → ".join(t.get("say", "") for t in row["input"]["turns"])
             extra = f"  {row['error'][:100]}" if row["error"] else ""
             err.print(f"[{seen[0]}/{total}] {mark} {row['config']:<12} {row['id']:<24} "
                       f"{row['ms'] or 0:>7.0f} ms  {text[:60]}{extra}")
