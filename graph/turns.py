@@ -44,6 +44,12 @@ REDO = {"redo", "redo that", "put it back"}
 RESET = {"start over", "reset", "restart", "from scratch", "original"}
 COMPARE = {"compare", "before/after", "before and after", "side by side"}
 HISTORY = {"history", "show history"}
+#: Approvals in a few more words: "perfect, keep it", "that looks great", "yes, I love it, thanks".
+_PRAISE = r"(?:perfect|great|good|nice|fine|lovely|beautiful|excellent|awesome|much better|better)"
+_ACCEPT = re.compile(
+    rf"^(?:(?:yes|yeah|yep|ok|okay|wow|oh)\s*,?\s*)?(?:(?:that|it|this)(?:'s|\s+is|\s+looks?)?\s+(?:really\s+|very\s+|so\s+)?)?"
+    rf"(?:{_PRAISE}|looks?\s+(?:really\s+|very\s+|so\s+)?{_PRAISE}|i\s+(?:love|like)\s+(?:it|this|that))"
+    rf"(?:\s*[,!.]?\s*(?:keep\s+(?:it|this|that)|i\s+(?:love|like)\s+(?:it|this)|thanks|thank\s+you|done|accept(?:ed)?))*$")
 _WORDS: tuple[tuple[Kind, set[str]], ...] = (("history", HISTORY), ("compare", COMPARE), ("undo", UNDO),
                                              ("redo", REDO), ("reset", RESET), ("accept", ACCEPT))
 #: Lines a client handles itself (the CLI's loop); never sent to the graph.
@@ -76,6 +82,8 @@ def parse_turn(line: str, region_labels: set[str] | frozenset[str] = frozenset()
     for kind, words in _WORDS:
         if bare in words:
             return TurnCommand(kind)
+    if _ACCEPT.match(bare):
+        return TurnCommand("accept")
     m = _SAVE.match(line.strip())
     if m:
         path, overwrite = m.group(3), m.group(1).lower() == "overwrite"

@@ -13,7 +13,9 @@ from pertouch.graph.turns import TurnCommand, labels_for, parse_turn
     ("less on the face", TurnCommand("more", factor=-0.5, where="face")),
     ("only the sky", TurnCommand("only", where="sky")),
     ("undo", TurnCommand("undo")), ("Redo.", TurnCommand("redo")), ("start over", TurnCommand("reset")),
-    ("looks good", TurnCommand("accept")), ("compare", TurnCommand("compare")), ("history", TurnCommand("history")),
+    ("looks good", TurnCommand("accept")), ("Perfect, keep it.", TurnCommand("accept")),
+    ("that looks great", TurnCommand("accept")), ("yes, I love it, thanks", TurnCommand("accept")),
+    ("it's much better", TurnCommand("accept")), ("compare", TurnCommand("compare")), ("history", TurnCommand("history")),
     ("save as out.jpg", TurnCommand("save", path="out.jpg")),
     ("save it to 'my photo.png'", TurnCommand("save", path="my photo.png")),
     ("save as out.jpg, overwrite", TurnCommand("save", path="out.jpg", overwrite=True)),
@@ -26,7 +28,8 @@ def test_commands(line, expected):
 
 @pytest.mark.parametrize("line", ["make the sky bluer", "more contrast", "only brighten the sky a bit",
                                   "go back to the original colours but warmer", "save the highlights",
-                                  "only the flower"])
+                                  "only the flower", "keep it natural", "make it look great",
+                                  "better colours please", "good, now make the sky bluer"])
 def test_new_instructions_are_not_commands(line):
     assert parse_turn(line) is None
 
