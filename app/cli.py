@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 
 import typer
 
-from pertouch.errors import PertouchError
+from pertouch.core.errors import PertouchError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -95,7 +95,7 @@ def main() -> None:
     ap.add_argument("--no-recall", action="store_true")
     args = ap.parse_args()
 
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
     from pertouch.evals.photos import load_photo
 
     print(f"detect_faces, warm, median of {args.repeat}, proxies of {args.long_side} px long side")

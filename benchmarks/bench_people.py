@@ -91,7 +91,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--long-side", type=int, default=1024)
     args = ap.parse_args()
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
     from pertouch.evals.photos import load_photo
 
     print(f"{'photo':13s} {'size':>9s} {'people':>6s} {'median':>7s} {'best':>6s} {'cpu':>6s}"

@@ -179,7 +179,7 @@ def _fmt(key: str, v: float) -> str:
 def measure_artefacts(before: np.ndarray, after: np.ndarray, *, skin_mask: np.ndarray | None = None,
                       thresholds: Mapping[str, float] | None = None) -> ArtefactReport:
     """Measure every artefact of the edit ``before → after`` (see the module docstring)."""
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
 
     for name, x in (("before", before), ("after", after)):
         if not isinstance(x, np.ndarray) or x.ndim != 3 or x.shape[2] < 3:

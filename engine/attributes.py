@@ -39,6 +39,11 @@ def clamp_level(level: float) -> float:
 SHIFT_MIN, SHIFT_MAX = -2.0, 2.0
 
 
+def clamp_shift(by: float) -> float:
+    """A ``by`` shift clamped to the recipe's range [SHIFT_MIN, SHIFT_MAX]."""
+    return max(SHIFT_MIN, min(SHIFT_MAX, float(by)))
+
+
 @dataclass(frozen=True)
 class Attribute:
     """One editable attribute.
@@ -194,7 +199,7 @@ def get_attribute(name: str) -> Attribute:
     canon = canonical_name(name)
     if canon is not None:
         return REGISTRY[canon]
-    from pertouch.errors import RecipeError
+    from pertouch.core.errors import RecipeError
 
     close = difflib.get_close_matches(name.lower(), list(ALIASES), n=1)
     hint = f"did you mean {ALIASES[close[0]]!r}?" if close else None

@@ -33,7 +33,7 @@ import numpy as np
 from pertouch.engine.base import Achieved, RenderResult
 from pertouch.engine.recipe import GLOBAL, Recipe
 from pertouch.engine.regions import Region
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 
 SPEC_PREFIX = "diffusion"
 EMPTY_PROMPT_FILE = "empty_prompt.safetensors"
@@ -115,7 +115,7 @@ def parse_spec(spec: str) -> Path:
         raise ModelError(f"not a diffusion engine spec: {spec!r}", hint="use diffusion:PATH")
     if rest.strip():
         return Path(rest.strip()).expanduser()
-    from pertouch.home import app_home
+    from pertouch.core.home import app_home
 
     return app_home(create=False) / "models" / "pertouch"
 
@@ -177,7 +177,7 @@ def plan_map(image: np.ndarray, recipe: Recipe, regions: Mapping[str, Region], s
     from pertouch.engine.estimators import MEASURE_SIZE
     from pertouch.engine.measure import Measurer, measure_mask
     from pertouch.engine.paramap import rasterize
-    from pertouch.errors import RecipeError
+    from pertouch.core.errors import RecipeError
 
     for name, entry in recipe.entries():
         extra = [a for a in entry.attributes if get_attribute(a).channel is None]

@@ -44,7 +44,7 @@ def register(scheme: str, factory: Factory) -> None:
 
 def get_engine(spec: str = "parametric", **kw) -> Engine:
     """An engine from ``"scheme"`` or ``"scheme:ARG"``; ``kw`` go to its constructor (e.g. ``table``)."""
-    from pertouch.errors import ModelError
+    from pertouch.core.errors import ModelError
 
     scheme, _, arg = (spec or "parametric").partition(":")
     scheme = scheme.strip().lower()

@@ -46,7 +46,7 @@ def estimate(source: np.ndarray, target: np.ndarray, regions: Mapping, table: Le
     ``source``/``target``: ``(H, W, 3)`` uint8/uint16 of one size; ``regions``: name →
     Region or soft mask (later regions over earlier ones, as in a recipe).
     """
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
 
     if source.shape != target.shape:
         raise InputError(f"source {source.shape} and target {target.shape} differ in size",

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageCms
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 WRITE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 _EXIF_ORIENTATION = 0x0112

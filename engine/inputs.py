@@ -1,6 +1,6 @@
 """What the engine takes in: a photo checked, a region's mask found, a photo downsized.
 
-Errors say how to fix the input (:mod:`pertouch.errors`).
+Errors say how to fix the input (:mod:`pertouch.core.errors`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pertouch.engine.regions import Region
 
 def check_image(image: np.ndarray) -> np.ndarray:
     """Validate an engine input: ``(H, W, 3)`` uint8 or uint16."""
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
 
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
         shape = getattr(image, "shape", None)
@@ -28,7 +28,7 @@ def check_image(image: np.ndarray) -> np.ndarray:
 
 def region_mask(name: str, regions: Mapping, shape: tuple[int, int]) -> np.ndarray:
     """The soft mask of recipe region ``name``; clear errors for missing or mismatched masks."""
-    from pertouch.errors import InputError, NotFoundError
+    from pertouch.core.errors import InputError, NotFoundError
 
     if name not in regions:
         known = ", ".join(regions) or "none"
@@ -56,7 +56,7 @@ def downsize(image: np.ndarray, max_pixels: int) -> np.ndarray:
 
 
 def _check_aspect(shape: tuple[int, int], planned: tuple[int, int]) -> None:
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
 
     (h, w), (ph, pw) = shape, planned
     if abs(h / w - ph / pw) > 0.02 * (ph / pw) + 1.0 / min(h, w):

@@ -13,7 +13,7 @@ PNG/TIFF, 8-bit for JPEG/WebP), tags sRGB, keeps EXIF and alpha where the format
 allows, through a temporary file in the same folder and ``os.replace``: a failed
 write leaves nothing behind, and the input file is never overwritten unless asked.
 
-Every bad input raises :class:`~pertouch.errors.InputError` with one line.
+Every bad input raises :class:`~pertouch.core.errors.InputError` with one line.
 
 >>> import numpy as np, tempfile, os
 >>> d = tempfile.mkdtemp(); p = os.path.join(d, "x.png")
@@ -37,7 +37,7 @@ from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 from pertouch.engine.imwrite import (  # noqa: F401  (writing lives in imwrite; re-exported)
     WRITE_FORMATS, _srgb, output_format, same_file, save_image, srgb_icc_bytes)
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 #: Largest image (width × height) read by default: 100 megapixels. Checked from the
 #: file header before any pixel is decoded (decompression-bomb guard).

@@ -198,7 +198,7 @@ class LevelTable:
 
 def parse_table(data: dict, origin: str) -> LevelTable:
     """Build a table from its JSON form; ``origin`` names the file for errors."""
-    from pertouch.errors import PertouchError
+    from pertouch.core.errors import PertouchError
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PertouchError(
@@ -216,7 +216,7 @@ def parse_table(data: dict, origin: str) -> LevelTable:
 
 def load_table(path: str | Path) -> LevelTable:
     """Load a level table from a JSON file (e.g. one fitted on FiveK experts)."""
-    from pertouch.errors import PertouchError
+    from pertouch.core.errors import PertouchError
 
     p = Path(path)
     try:

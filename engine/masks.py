@@ -9,7 +9,7 @@ TIFF, WebP) into a float32 ``(H, W)`` array in [0, 1] the size of the photo:
 
 A mask whose size differs from the photo's but whose aspect ratio matches within
 1 % is resized (area-averaged when shrinking, bilinear when enlarging); any other
-size is an :class:`~pertouch.errors.InputError` naming both sizes.
+size is an :class:`~pertouch.core.errors.InputError` naming both sizes.
 
 >>> import numpy as np, tempfile, os
 >>> from PIL import Image
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from pertouch.engine.io import DEFAULT_MAX_PIXELS, load_image
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 #: Largest relative difference of aspect ratios still accepted (then resized).
 ASPECT_TOLERANCE = 0.01

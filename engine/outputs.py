@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 
 def plan_outputs(inputs: Sequence[Path], out: Path, *, overwrite: bool,

@@ -127,7 +127,7 @@ def load_maps(prefix: str | Path) -> np.ndarray:
         p = prefix.with_name(f"{prefix.name}.{a}.png")
         img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
         if img is None:
-            from pertouch.errors import InputError
+            from pertouch.core.errors import InputError
 
             raise InputError(f"cannot read parameter map {p}")
         chans.append(img.astype(np.float32) / 65535.0 * 2.0 - 1.0)

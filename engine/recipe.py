@@ -238,7 +238,7 @@ def _one_line(exc: ValidationError) -> str:
 
 def parse_recipe(data: Any, origin: str = "recipe") -> Recipe:
     """Validate (and migrate) recipe JSON; errors are one line naming ``origin``."""
-    from pertouch.errors import PertouchError, RecipeError
+    from pertouch.core.errors import PertouchError, RecipeError
 
     if not isinstance(data, dict):
         raise RecipeError(f"{origin}: a recipe must be a JSON object", hint="see README, 'The recipe'")
@@ -254,7 +254,7 @@ def parse_recipe(data: Any, origin: str = "recipe") -> Recipe:
 
 def load_recipe(path: str | Path) -> Recipe:
     """Read and validate a recipe file; mask paths stay relative to it."""
-    from pertouch.errors import RecipeError
+    from pertouch.core.errors import RecipeError
 
     p = Path(path)
     try:

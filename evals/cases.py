@@ -30,7 +30,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 Direction = Literal["up", "down"]
 

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.evals.cases import Change
 
 

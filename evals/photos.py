@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 _WHEEL = re.compile(r"^(?P<dist>[A-Za-z0-9_.\-]+)==(?P<ver>[A-Za-z0-9_.\-+]+):(?P<member>.+)$")
 

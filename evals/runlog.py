@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
 

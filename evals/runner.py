@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.evals.runlog import ERROR, RunLog, key, status_of
 from pertouch.evals.stats import summarise
 

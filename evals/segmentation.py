@@ -41,7 +41,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 from pertouch.evals.photos import load_photo
 
 SPLITS: tuple[str, ...] = ("tune", "heldout")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.evals.cases import Case
 
 GLOBAL = "global"

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 SUITES = ("retouch", "parser", "conversation")
 

@@ -37,7 +37,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
-from pertouch.errors import PertouchError
+from pertouch.core.errors import PertouchError
 
 Role = Literal["planner", "critic", "describer", "classifier"]
 ROLES: tuple[str, ...] = ("planner", "critic", "describer", "classifier")

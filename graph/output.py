@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
 from pertouch.graph.state import ImageRef
@@ -62,7 +62,7 @@ def output_dir(ctx: RunContext | None) -> Path:
     context cannot change."""
     import os
 
-    from pertouch.home import app_home
+    from pertouch.core.home import app_home
 
     given = (ctx.output_dir if ctx is not None else None) or os.environ.get("PERTOUCH_OUTPUT_DIR")
     d = Path(given).expanduser() if given else app_home() / "outputs"

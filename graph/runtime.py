@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.graph.state import ImageRef, RegionInfo
 
 _LOCK = threading.RLock()
@@ -261,7 +261,7 @@ def render(ref: ImageRef, recipe_json: dict, *, segmenter: str, engine: str,
 
 def session_dir(session: str | None) -> Path:
     """``app_home()/sessions/<session>`` (a fresh id when None), created."""
-    from pertouch.home import app_home
+    from pertouch.core.home import app_home
 
     d = app_home() / "sessions" / (session or uuid.uuid4().hex[:12])
     d.mkdir(parents=True, exist_ok=True)

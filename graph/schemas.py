@@ -109,7 +109,7 @@ def problem_from(exc: BaseException) -> Problem:
     """The :class:`Problem` an exception stands for: a bad photo or path → ``input``; a model
     that cannot be loaded (a missing folder, a bad spec) → ``settings``; a model that
     failed while answering → ``model``; anything else → ``internal`` (its type only)."""
-    from pertouch.errors import InputError, ModelError, NotFoundError, PertouchError, RecipeError
+    from pertouch.core.errors import InputError, ModelError, NotFoundError, PertouchError, RecipeError
     from pertouch.graph.vlm.base import VLMError
 
     if isinstance(exc, VLMError):

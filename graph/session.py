@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pertouch.errors import InputError, NotFoundError, PertouchError
+from pertouch.core.errors import InputError, NotFoundError, PertouchError
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
 from pertouch.graph.turns import QUIT, normalise
@@ -45,7 +45,7 @@ class TurnOutcome:
 
 
 def db_path() -> Path:
-    from pertouch.home import app_home
+    from pertouch.core.home import app_home
 
     return app_home() / "sessions.sqlite"
 

@@ -39,7 +39,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
-from pertouch.errors import InputError, NotFoundError, PertouchError
+from pertouch.core.errors import InputError, NotFoundError, PertouchError
 from pertouch.memory.records import MemoryRecord
 
 #: Default similarity threshold of :meth:`Memory.recall`.

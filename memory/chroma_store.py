@@ -38,7 +38,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from pertouch.errors import NotFoundError
+from pertouch.core.errors import NotFoundError
 from pertouch.memory.base import Memory, MemoryUnavailable
 from pertouch.memory.descriptors import DESCRIPTOR_DIM
 from pertouch.memory.index import RecordIndex, Row, rows_from

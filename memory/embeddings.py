@@ -31,7 +31,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.memory import text_onnx
 
 TEXT_DIM = 384

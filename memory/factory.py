@@ -20,8 +20,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pertouch.errors import InputError
-from pertouch.home import app_home
+from pertouch.core.errors import InputError
+from pertouch.core.home import app_home
 from pertouch.memory.base import Memory, MemoryUnavailable
 
 ENV_VAR = "PERTOUCH_MEMORY"

@@ -1,7 +1,7 @@
 """Reading a ``memory export`` file for ``memory import``: every line validated first.
 
 :func:`read_export` returns the records of a JSONL export only when EVERY line is a
-valid record; otherwise it raises one :class:`~pertouch.errors.InputError` that names
+valid record; otherwise it raises one :class:`~pertouch.core.errors.InputError` that names
 the first bad line (and how many more there are), so an import stores all or nothing.
 
 A line is valid when it is a JSON object that passes the record schema
@@ -18,7 +18,7 @@ line wins, as it would have by replacing the earlier one.
 >>> read_export(p)
 Traceback (most recent call last):
 ...
-pertouch.errors.InputError: t.jsonl line 1: missing kind, timestamp, levels — every line must be a full record as `pertouch memory export` writes it; nothing was imported
+pertouch.core.errors.InputError: t.jsonl line 1: missing kind, timestamp, levels — every line must be a full record as `pertouch memory export` writes it; nothing was imported
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import json
 import os
 from pathlib import Path
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.memory.records import MemoryRecord, parse_record
 
 #: Keys every imported record must carry (an export always writes them).

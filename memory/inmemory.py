@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pertouch.errors import NotFoundError
+from pertouch.core.errors import NotFoundError
 from pertouch.memory.base import Memory
 from pertouch.memory.descriptors import DESCRIPTOR_DIM
 from pertouch.memory.records import MemoryRecord

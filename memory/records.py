@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pertouch.engine.attributes import get_attribute
 from pertouch.engine.levels import EXTENDED
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 #: Current record schema version. Bump it and add a function to :data:`MIGRATIONS`.
 SCHEMA_VERSION = 1

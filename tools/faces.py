@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.tools.face_detector import (FULL_RANGE, MIN_FACE_PX, SHORT_RANGE, anchors,  # noqa: F401
                                           decode, detections, tiles, weighted_nms)
 from pertouch.tools.face_mesh import (LEFT_EYE, LEFT_EYEBROW, LIPS_INNER, LIPS_OUTER, RIGHT_EYE,  # noqa: F401

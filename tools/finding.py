@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pertouch.errors import NotFoundError
+from pertouch.core.errors import NotFoundError
 from pertouch.tools import labels as lb
 from pertouch.tools import named
 

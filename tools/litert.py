@@ -30,7 +30,7 @@ from importlib import resources
 
 import numpy as np
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 
 #: Most threads one call may use (the host has 2 cores; more never helped these small models).
 MAX_THREADS = max(1, min(2, os.cpu_count() or 1))

@@ -13,7 +13,7 @@
 :func:`parse` reads a phrase into a :class:`Phrase`; :func:`resolve` turns it into a
 full-resolution :class:`~pertouch.engine.regions.Region` on a scene, or returns None
 when the phrase is none of these (the caller then tries class labels). A phrase that
-is one of these but cannot be found raises :class:`~pertouch.errors.NotFoundError`
+is one of these but cannot be found raises :class:`~pertouch.core.errors.NotFoundError`
 saying what the photo has instead.
 
 >>> parse("the man on the left")
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pertouch.errors import NotFoundError
+from pertouch.core.errors import NotFoundError
 
 if TYPE_CHECKING:
     from pertouch.engine.regions import Region

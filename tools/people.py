@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.tools.pose import Pose, Roi, body_scale, find_poses, pyramid, pyramid_level
 # Re-exported: callers import these from here since people, poses and skin were one module.
 from pertouch.tools.pose import (LANDMARKER, face_on_mask, pose_evidence, pose_score,  # noqa: F401

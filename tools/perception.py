@@ -20,7 +20,7 @@ the photo (overlaps only at soft borders); ``Scene.find`` also knows what is not
 partition (:mod:`pertouch.tools.finding`): person parts (face, face skin, eyes, lips,
 eyebrows, skin, hair), instances by position, subject/background, spatial parts,
 complements, and things an open-vocabulary segmenter or the main subject stands for.
-Asking for something absent raises :class:`~pertouch.errors.NotFoundError` that says
+Asking for something absent raises :class:`~pertouch.core.errors.NotFoundError` that says
 what the photo has and how to point at the thing.
 """
 
@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from pertouch.engine.regions import Region
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 from pertouch.tools import labels as lb
 from pertouch.tools.detection import Detections
 from pertouch.tools.detection import detect as detect_people_and_faces

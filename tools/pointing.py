@@ -42,7 +42,7 @@ import cv2
 import numpy as np
 
 from pertouch.engine.regions import Region
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 
 DEFAULT_NAME = "selection"
 #: Confidence of a region the user pointed at.

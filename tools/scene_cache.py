@@ -50,7 +50,7 @@ def fingerprint(root: Path) -> str:
 
 
 def cache_file(content_hash: str, spec: str) -> Path:
-    from pertouch.home import app_home
+    from pertouch.core.home import app_home
 
     key = hashlib.sha256(f"{spec}|{code_fingerprint()}".encode()).hexdigest()[:10]
     return app_home() / "cache" / "perception" / f"{content_hash}_{key}.npz"
@@ -84,7 +84,7 @@ def load_segments(content_hash: str, spec: str) -> list[Segment] | None:
 # --- detections ---------------------------------------------------------------------------
 
 def detections_file(content_hash: str) -> Path:
-    from pertouch.home import app_home
+    from pertouch.core.home import app_home
     from pertouch.tools.detection import DETECT_SIDE
 
     key = hashlib.sha256(f"detections|{DETECT_SIDE}|{code_fingerprint()}".encode()).hexdigest()[:10]

@@ -21,7 +21,7 @@ A backend turns a uint8 RGB proxy into :class:`Segment` proposals (masks at the
 proxy's size). :mod:`pertouch.tools.perception` labels class-agnostic proposals,
 brings masks to full resolution and measures levels; ``Segmenter.find`` returns the
 full-resolution :class:`~pertouch.engine.regions.Region` for a named thing or raises
-:class:`~pertouch.errors.NotFoundError`.
+:class:`~pertouch.core.errors.NotFoundError`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,7 +77,7 @@ class Segmenter:
     def find(self, image: Any, text: str) -> "Region":
         """The full-resolution region named by ``text`` ("sky", "the eagle").
 
-        Raises :class:`~pertouch.errors.NotFoundError` when the photo has none.
+        Raises :class:`~pertouch.core.errors.NotFoundError` when the photo has none.
         """
         from pertouch.tools.perception import find_region
 

@@ -33,7 +33,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from pertouch.errors import NotFoundError, PertouchError
+from pertouch.core.errors import NotFoundError, PertouchError
 from pertouch.graph.context import RunContext
 from pertouch.web import recipes, uploads
 from pertouch.web.service import WebService
@@ -58,7 +58,7 @@ def _error(exc: BaseException) -> JSONResponse:
 def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starlette:
     """The web app over the workspace ``home`` (default ``app_home()/web``)."""
     if home is None:
-        from pertouch.home import app_home
+        from pertouch.core.home import app_home
 
         home = app_home() / "web"
     service = WebService(Workspace(home), ctx)

@@ -14,7 +14,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from pertouch.engine.attributes import attributes, canonical_name, get_attribute
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 GLOBAL = "global"
 #: Most slider rows one request may send.

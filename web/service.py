@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext, load_context
 from pertouch.web import recipes, views

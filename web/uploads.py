@@ -13,7 +13,7 @@ import hashlib
 import io
 from pathlib import Path
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.web.workspace import Workspace, safe_name
 
 #: Largest upload accepted (bytes).

@@ -20,7 +20,7 @@ import secrets
 import threading
 from pathlib import Path
 
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 
 #: Tokens, session ids, region names, file names the app makes: letters, digits, ``_``, ``-``, ``.``.
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 import typer
 
 from pertouch.engine.recipe import GLOBAL, Recipe, RegionEdit, load_recipe, parse_recipe
-from pertouch.errors import InputError, RecipeError
+from pertouch.core.errors import InputError, RecipeError
 
 # --- inline edits ------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ from pertouch.commands._common import (
 )
 from pertouch.engine.outputs import plan_outputs, relative_to, sidecar_masks, sidecar_path, write_json_atomic
 from pertouch.engine.recipe import GLOBAL, Recipe
-from pertouch.errors import InputError, PertouchError
+from pertouch.core.errors import InputError, PertouchError
 
 DEFAULT_ENGINE = "parametric"
 #: Demo photos for ``pertouch demo-photo``: name → photo source (:mod:`pertouch.evals.photos`:

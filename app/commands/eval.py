@@ -45,10 +45,10 @@ def eval_command(
 
     from rich.console import Console
 
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
     from pertouch.evals import runner
     from pertouch.evals.tasks import SUITES, make_task, task_for_spec
-    from pertouch.home import app_home
+    from pertouch.core.home import app_home
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     args = list(args or [])
@@ -123,7 +123,7 @@ def _finish(summary: dict, run_dir: Path, as_json: bool, min_pass: float, err) -
 
 
 def _view(run_dir: Path, no_open: bool) -> None:
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
 
     report = run_dir / "report.html"
     if not report.is_file():

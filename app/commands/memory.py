@@ -24,7 +24,7 @@ from typing import Optional
 
 import typer
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 memory_app = typer.Typer(help="List, show, forget, export and import remembered preferences.",
                          no_args_is_help=True)

@@ -137,7 +137,7 @@ def _raise_problem(state: dict[str, Any]) -> None:
     """A problem the graph found before it could try (a bad photo, a model folder that is
     missing, invalid settings) is the CLI's bad input: one line, exit 2. A model that failed
     while answering is "nothing could be done" (exit 3, the answer says why)."""
-    from pertouch.errors import PertouchError
+    from pertouch.core.errors import PertouchError
 
     prob = state.get("problem") or {}
     if prob.get("kind") in ("input", "settings", "not-found"):
@@ -167,7 +167,7 @@ def retouch(
     "undo" and requests for no change are answered without writing a file, exit 0)."""
     from rich.console import Console
 
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
     from pertouch.graph import runtime as rt
     from pertouch.graph.builder import build_graph
     from pertouch.graph.context import ROLES, load_context

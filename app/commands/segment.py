@@ -25,7 +25,7 @@ import numpy as np
 import typer
 
 from pertouch.commands._common import BOX_HELP, POINT_HELP, SEGMENTER_HELP
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 
 FORMAT = "pertouch-regions"
 INDEX = "regions.json"

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from pertouch.errors import NotFoundError, PertouchError
+from pertouch.core.errors import NotFoundError, PertouchError
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
 from pertouch.graph.nodes import dump, scene_info, timed

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from pertouch.engine.attributes import clamp_shift
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
 from pertouch.graph.nodes import dump, scene_info, timed
@@ -59,7 +60,7 @@ def measured_findings(record: dict[str, Any]) -> tuple[list[str], list[dict[str,
         errs.append(abs(err))
         if abs(err) > TOLERANCE:
             advice.append({"region": a["region"], "attribute": a["attribute"],
-                           "by": round(max(-2.0, min(2.0, -err)), 3),
+                           "by": round(clamp_shift(-err), 3),
                            "reason": f"measured {a['achieved']:+.2f}, target {a['target']:+.2f}"})
         if abs(a["achieved"]) >= 0.98 and abs(a["target"]) < 0.95:
             defects.append(f"{a['region']} {a['attribute']} pushed to the end of its range")

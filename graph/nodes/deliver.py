@@ -16,7 +16,7 @@ from typing import Any, Callable, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from pertouch.errors import PertouchError
+from pertouch.core.errors import PertouchError
 from pertouch.graph.context import RunContext
 from pertouch.graph.nodes import timed
 from pertouch.graph.output import resolve_output, write_result

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from pertouch.errors import InputError, PertouchError
+from pertouch.core.errors import InputError, PertouchError
 
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext

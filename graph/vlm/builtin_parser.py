@@ -16,6 +16,7 @@ which no known word was found.
 
 from __future__ import annotations
 
+from pertouch.engine.attributes import SHIFT_MAX, clamp_shift
 from pertouch.graph.vlm import builtin_lexicon as lex
 from pertouch.graph.vlm.builtin_clauses import Clause, Mention, pair, split_clauses
 from pertouch.graph.vlm.builtin_language import foreign_language
@@ -188,14 +189,14 @@ def _target(region: str, m: Mention, default_mag: float | None) -> Target | None
     if m.number and m.number[0] == "set":
         return Target(region=region, attribute=m.attribute, direction="set", level=max(-1.0, min(1.0, m.number[1])))
     if m.number and m.number[0] == "shift":
-        v = max(-2.0, min(2.0, m.number[1]))
+        v = clamp_shift(m.number[1])
         if v == 0:
             return None
         return Target(region=region, attribute=m.attribute, direction="up" if v > 0 else "down", shift=v)
     if m.direction is None:
         return None
     size = m.number[1] if m.number else (m.mag if m.mag is not None else (default_mag or PLAIN))
-    size = min(2.0, abs(size))
+    size = min(SHIFT_MAX, abs(size))
     return Target(region=region, attribute=m.attribute, direction=m.direction,
                   shift=size if m.direction == "up" else -size, magnitude=m.mag_word)
 

@@ -23,7 +23,7 @@ may land there too, so a request only meets the end of the scale at ±LEVEL_EXTE
 
 from __future__ import annotations
 
-from pertouch.engine.attributes import LEVEL_EXTENDED, clamp_level
+from pertouch.engine.attributes import LEVEL_EXTENDED, clamp_level, clamp_shift
 from pertouch.graph.vlm.base import Preferences, VLMError, normalize_preferences
 from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
 from pertouch.graph.vlm.builtin_styles import (REGION_STYLE_CAP, STYLE_MIN_EXTRA, STYLE_REGION_MIN_AREA,
@@ -291,7 +291,7 @@ def _apply_advice(edits: list[PlanEdit], critique: Critique, scene: SceneInfo) -
                 elif e.to is not None:
                     new = e.model_copy(update={"to": round(max(-1.0, min(1.0, e.to + adj.by)), 4)})
                 else:
-                    new = e.model_copy(update={"by": round(max(-2.0, min(2.0, e.by + adj.by)), 4)})
+                    new = e.model_copy(update={"by": round(clamp_shift(e.by + adj.by), 4)})
                 out[idx[-1]] = new.model_copy(update={"reason": f"{e.reason}; critic: {adj.reason or 'adjust'}"})
             elif n == GLOBAL or scene.region(n) is not None:
                 out.append(PlanEdit(region=n, attribute=adj.attribute, by=adj.by, reason=f"critic: {adj.reason}"))

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.graph.vlm.base import VLM, ImageRef, Preferences, VLMError
 from pertouch.graph.vlm.base import ROLES
 from pertouch.graph.vlm.chat_base import extract_json, validation_message

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.graph.vlm.base import VLMError
 from pertouch.graph.vlm.chat_base import ChatVLM
 

@@ -96,7 +96,7 @@ class OpenAIVLM(ChatVLM):
         self._down: tuple[float, str] | None = None
         self._client = None
         if not self._api_key and not self.base_url:
-            from pertouch.errors import ModelError
+            from pertouch.core.errors import ModelError
 
             raise ModelError(f"{self.name}: no API key", hint="set PERTOUCH_API_KEY or OPENAI_API_KEY, or give "
                              "base_url=… for a local server that needs none")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 from urllib.parse import parse_qsl
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.graph.vlm.base import VLM, ImageRef, Preferences
 from pertouch.graph.vlm.schemas import Critique, Intent, Plan, SceneDescription, SceneInfo
 

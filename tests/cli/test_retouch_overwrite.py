@@ -44,7 +44,7 @@ def test_chat_style_save_over_input_names_no_flag(tmp_path):
     import pytest
 
     from pertouch.engine.outputs import plan_outputs
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
 
     src = _photo(tmp_path)
     with pytest.raises(InputError) as exc:

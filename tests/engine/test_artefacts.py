@@ -129,7 +129,7 @@ def test_skin_turning_another_hue_on_its_own_fails_toned_with_the_photo_passes()
 
 
 def test_report_json_and_inputs():
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
 
     img = _gradient()
     rep = measure_artefacts(img, img, thresholds={"noise": 0.5})

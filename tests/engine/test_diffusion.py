@@ -21,7 +21,7 @@ pytest.importorskip("diffusers")
 from pertouch.engine.diffusion import DiffusionEngine, check_model_folder, parse_spec, plan_map  # noqa: E402
 from pertouch.engine.recipe import Recipe  # noqa: E402
 from pertouch.engine.regions import Region  # noqa: E402
-from pertouch.errors import ModelError, RecipeError  # noqa: E402
+from pertouch.core.errors import ModelError, RecipeError  # noqa: E402
 
 SIZE = 32  # model resolution of the tiny model (VAE and map both downscale by 2)
 TEXT_DIM = 16

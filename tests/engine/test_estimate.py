@@ -11,7 +11,7 @@ from pertouch.engine.measure import measure_levels
 from pertouch.engine.parametric import ParametricEngine
 from pertouch.engine.recipe import Recipe
 from pertouch.engine.regions import Region
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -10,7 +10,7 @@ from pertouch.engine.parametric import ParametricEngine
 from pertouch.engine.recipe import Recipe
 from pertouch.engine.reference import ReferenceEngine
 from pertouch.engine.regions import Region
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 
 
 def halves(img: np.ndarray, scale: int = 2) -> dict[str, Region]:

@@ -9,7 +9,7 @@ import pytest
 from pertouch.engine.parametric import ParametricEngine, downsize
 from pertouch.engine.recipe import Recipe
 from pertouch.engine.regions import Region
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 
 RECIPE = {"global": {"attributes": {"brightness": {"by": 0.1}}},
           "regions": {"top": {"attributes": {"temperature": {"by": -0.2}, "colorfulness": {"by": 0.15}}},

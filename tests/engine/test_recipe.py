@@ -6,7 +6,7 @@ import pytest
 
 from pertouch.engine.engines import ENGINES, get_engine, register
 from pertouch.engine.recipe import parse_recipe
-from pertouch.errors import ModelError, RecipeError
+from pertouch.core.errors import ModelError, RecipeError
 
 
 @pytest.mark.parametrize("attrs, words", [

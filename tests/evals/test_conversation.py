@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.evals import runner
 from pertouch.evals.conversation import ConversationTask, load_scripts
 

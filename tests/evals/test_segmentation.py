@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 from pertouch.evals import segmentation as sg
 
 #: The photos thresholds, rules and the calibration map may be fitted on (the issue's list).

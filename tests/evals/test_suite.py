@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pertouch.cli import app
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.evals.cases import Case, load_cases
 from pertouch.evals.scorers import changes, honest_outcome, instruction_class, passed, score, unchanged
 from pertouch.evals.solver import Run

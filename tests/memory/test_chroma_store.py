@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 from pertouch.memory.base import MemoryUnavailable
 from pertouch.memory.chroma_store import ChromaMemory, collection_name
 from pertouch.memory.descriptors import image_descriptor

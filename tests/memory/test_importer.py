@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.memory.factory import open_memory
 from pertouch.memory.importer import read_export
 from pertouch.memory.records import MemoryRecord

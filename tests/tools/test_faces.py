@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.tools import faces as fc
 
 

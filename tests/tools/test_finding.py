@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pertouch.errors import NotFoundError
+from pertouch.core.errors import NotFoundError
 from pertouch.tools.perception import perceive
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pertouch.engine.regions import Region
-from pertouch.errors import NotFoundError
+from pertouch.core.errors import NotFoundError
 from pertouch.evals.photos import load_photo
 from pertouch.tools import finding
 from pertouch.tools import labels as lb

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.tools import litert
 from pertouch.tools.litert import LiteModel, ThreadChoice, model, thread_options
 

@@ -17,7 +17,7 @@ import string
 import numpy as np
 import pytest
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.tools.segmentation import ChainSegmenter, Segment, Segmenter, clear_cache, get_segmenter, split_chain
 
 torch = pytest.importorskip("torch")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.tools import people as pp
 
 BUS = "wheel:ultralytics==8.4.190:ultralytics/assets/bus.jpg"

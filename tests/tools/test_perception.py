@@ -7,7 +7,7 @@ import pytest
 
 from pertouch.tools.scene_cache import cache_file
 from pertouch.engine.attributes import REGISTRY
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 from pertouch.tools import perception as pc
 
 

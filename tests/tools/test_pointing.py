@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 from pertouch.tools.pointing import (CONFIDENCE, DEFAULT_NAME, Pointer, check_names, collect_pointers, parse_box,
                                      parse_point, pointed_mask, pointed_region)
 from pertouch.tools.segmentation import Segmenter
@@ -200,7 +200,7 @@ def test_pointed_region_is_named_measured_and_confident(coffee):
                                   {"name": "a" * 60, "points": [[1, 1]]}, {"name": "ok", "box": [0, 0, 4]},
                                   {"name": "ok"}, {"name": "ok", "points": [["x", 1]]}])
 def test_pointers_from_clients_are_checked_like_the_cli(data):
-    from pertouch.errors import InputError
+    from pertouch.core.errors import InputError
     from pertouch.tools.pointing import Pointer
 
     with pytest.raises(InputError):

@@ -16,7 +16,7 @@ import string
 import numpy as np
 import pytest
 
-from pertouch.errors import ModelError, NotFoundError
+from pertouch.core.errors import ModelError, NotFoundError
 from pertouch.tools.segmentation import clear_cache, get_segmenter
 
 torch = pytest.importorskip("torch")

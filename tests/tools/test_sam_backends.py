@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.tools.segmentation import Segmenter, clear_cache, get_segmenter
 
 torch = pytest.importorskip("torch")

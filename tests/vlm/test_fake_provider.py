@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.graph.vlm.base import VLMError
 from pertouch.graph.vlm.registry import get_vlm, vlm_for_context
 from pertouch.graph.vlm.schemas import Intent

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.graph.vlm.base import VLMError
 from pertouch.graph.vlm.registry import get_vlm
 from pertouch.graph.vlm.schemas import Intent

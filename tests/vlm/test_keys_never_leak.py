@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.graph.vlm.base import VLMError, plan_to_recipe
 from pertouch.graph.vlm.registry import get_vlm
 from pertouch.graph.vlm.schemas import Intent

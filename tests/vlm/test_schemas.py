@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from pertouch.engine.regions import Region
-from pertouch.errors import NotFoundError
+from pertouch.core.errors import NotFoundError
 from pertouch.graph.vlm.base import plan_to_recipe
 from pertouch.graph.vlm.schemas import (ROLE_SCHEMAS, Critique, Intent, Plan, PlanEdit, SceneInfo, Target)
 

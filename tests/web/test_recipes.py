@@ -1,7 +1,7 @@
 import pytest
 
 from pertouch.engine.attributes import get_attribute
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.web import recipes
 
 LABELS = {"sky": "sky", "petals": "petals"}

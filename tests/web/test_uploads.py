@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pertouch.errors import InputError
+from pertouch.core.errors import InputError
 from pertouch.web import uploads
 from pertouch.web.workspace import Workspace
 

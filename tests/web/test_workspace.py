@@ -1,6 +1,6 @@
 import pytest
 
-from pertouch.errors import InputError, NotFoundError
+from pertouch.core.errors import InputError, NotFoundError
 from pertouch.web.workspace import Workspace, new_token, safe_name, valid_token
 
 TRAVERSALS = ["..", "../x", "a/b", "/etc/passwd", "~/x", "x\x00y", "", ".hidden", "a\\b", "..\\x", " x"]

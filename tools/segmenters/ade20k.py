@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.tools.segmentation import PROCESSOR, TOKENIZER, WEIGHTS, Segment, Segmenter, check_model_folder
 
 EXPECTED = ("a local OneFormer or Mask2Former semantic-segmentation folder (ADE20K): config.json (model_type "

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.tools.segmentation import (PROCESSOR, TOKENIZER, WEIGHTS, Segment, Segmenter, check_model_folder,
                                          load_pretrained, segments_from_owner)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.tools.segmentation import Segment, Segmenter
 
 EXPECTED = "a local transformers SAM folder (config.json with model_type 'sam', weights, preprocessor_config.json)"

@@ -7,7 +7,7 @@ is that model type. Class-agnostic regions come from
 ``SamAutomaticMaskGenerator``; :meth:`SamSegmenter.prompt` takes point/box prompts
 through ``SamPredictor``. Runs on CUDA when available, else the CPU.
 
-Wrong or unreadable files raise :class:`~pertouch.errors.ModelError` naming the
+Wrong or unreadable files raise :class:`~pertouch.core.errors.ModelError` naming the
 path and the expected format.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.tools.segmentation import Segment, Segmenter
 
 MODEL_TYPES = {"vit_b": 768, "vit_l": 1024, "vit_h": 1280}

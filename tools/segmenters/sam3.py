@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from pertouch.errors import ModelError
+from pertouch.core.errors import ModelError
 from pertouch.tools.segmentation import Segment, Segmenter, segments_from_owner
 from pertouch.tools.segmenters.hf_sam import check_folder
 

@@ -1,0 +1,3 @@
+"""pertouch.core: what every layer shares and the app shell only uses — the user-facing
+error types (:mod:`~pertouch.core.errors`) and the one home folder for state
+(:mod:`~pertouch.core.home`). It imports nothing else of PerTouch."""
