@@ -52,7 +52,12 @@ _memories: dict[str, tuple[Any, str | None]] = {}
 
 
 def clear_cache() -> None:
-    """Forget every cached photo, scene, model and memory (tests, long sessions)."""
+    """Forget every cached photo, scene, model and memory (tests, long sessions) — the tools'
+    in-memory scenes and loaded segmenters too, so one call empties the process."""
+    from pertouch.tools import perception, segmentation
+
+    perception.clear_cache()
+    segmentation.clear_cache()
     with _LOCK:
         for c in (_photos, _refs, _proxies, _scenes, _found, _proxy_masks, _pointed, _models, _memories):
             c.clear()
