@@ -12,8 +12,9 @@ quantile normaliser fitted over every target region (or ``--levels``); see
 :mod:`pertouch.engine.train_data` for the folder's layout. Running again into the same
 folder resumes: prepared pairs are kept, skipped ones retried. ``--synthetic N``
 makes N pairs from photos that dependencies ship, re-rendered by the parametric
-engine with random recipes, so training can be tried without FiveK; alone, they keep
-the shipped level table (their maps are then exactly the recipes' levels).
+engine with random recipes, so training can be tried without FiveK (their maps are
+measured on the renders, as for real pairs; the recipe is kept); alone, they keep the
+shipped level table, since a handful of photos is too few to fit one.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def prepare_command(
 
     if source is None and not synthetic:
         raise InputError("nothing to prepare", hint="give a pairs folder or CSV, or --synthetic N")
-    # synthetic maps are the recipes' levels on the shipped table: keep it, so they stay exact
+    # a few synthetic photos are too few to fit a normaliser on: keep the shipped one
     table = load_table(levels) if levels else (default_table() if source is None else None)
     segment = make_segmenter(segmenter)
     jobs = _pair_jobs(source, segment, max_side) if source is not None else []
