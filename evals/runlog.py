@@ -27,10 +27,12 @@ PASS, FAIL, ERROR = "pass", "fail", "error"
 
 
 def status_of(scores: dict[str, dict[str, Any]], error: str | None) -> str:
-    """``error`` when the sample errored; else ``pass`` when every applicable score is 1."""
+    """``error`` when the sample errored; else ``pass`` when every applicable score is 1
+    (a score that carries its own ``pass`` verdict uses it; ``pass: None`` is informational)."""
     if error:
         return ERROR
-    ok = all(s["value"] is None or s["value"] >= 1.0 for s in scores.values())
+    ok = all(s["pass"] is not False if "pass" in s else (s["value"] is None or s["value"] >= 1.0)
+             for s in scores.values())
     return PASS if ok else FAIL
 
 

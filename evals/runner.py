@@ -30,6 +30,8 @@ def config_name(cfg: dict[str, str]) -> str:
         parts.append(f"seg={cfg['segmenter']}")
     if cfg.get("engine", "parametric") != "parametric":
         parts.append(f"engine={cfg['engine']}")
+    if cfg.get("memory", "memory:") != "memory:":
+        parts.append(f"memory={cfg['memory']}")
     return " ".join(parts)
 
 
@@ -78,7 +80,7 @@ def run(task: Any, *, configs: Sequence[dict[str, str]], out: Path, epochs: int 
         raise InputError(f"the same config was given twice: {names}")
     spec = {"suite": task.name, "cases": str(task.cases_path) if task.cases_path else None,
             "configs": [dict(c, name=n) for c, n in zip(configs, names)], "epochs": epochs,
-            "ids": [s["id"] for s in samples], "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+            "ids": [s["id"] for s in samples], "split": getattr(task, "split", None), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     _check_same_run(log, spec)
     if log.spec_path.is_file():  # keep configs of an earlier invocation in the report too
         old = log.read_spec()
@@ -105,7 +107,7 @@ def run(task: Any, *, configs: Sequence[dict[str, str]], out: Path, epochs: int 
                 done[k] = row
                 if on_sample:
                     on_sample(row)
-    return write_reports(log) if render else summarise(list(done.values()), names)
+    return write_reports(log, task) if render else summarise(list(done.values()), names)
 
 
 def make_sample(task: Any, sample: dict[str, Any], config: str, epoch: int, res: dict[str, Any]) -> dict[str, Any]:
@@ -131,11 +133,12 @@ def rescore(out: Path, task_for: Callable[[dict[str, Any]], Any]) -> dict[str, A
         s["status"] = status_of(s.get("scores") or {}, s.get("error"))
         rows.append(s)
     log.rewrite(rows)
-    return write_reports(log)
+    return write_reports(log, task)
 
 
-def write_reports(log: RunLog) -> dict[str, Any]:
-    """``summary.json``, ``report.md`` and ``report.html`` from the log."""
+def write_reports(log: RunLog, task: Any = None) -> dict[str, Any]:
+    """``summary.json``, ``report.md`` and ``report.html`` from the log; a task with a
+    ``summaries(samples, configs)`` adds its own summary (key ``suite_summary``)."""
     from pertouch.evals.html import render_html
     from pertouch.evals.report import render_markdown
 
@@ -145,6 +148,8 @@ def write_reports(log: RunLog) -> dict[str, Any]:
     order = {i: n for n, i in enumerate(spec.get("ids", []))}
     samples.sort(key=lambda s: (order.get(s["id"], len(order)), s["id"], s["epoch"]))
     summary = {"suite": spec["suite"], "epochs": spec.get("epochs", 1), **summarise(samples, names)}
+    if task is not None and hasattr(task, "summaries"):
+        summary["suite_summary"] = task.summaries(samples, names)
     (log.out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     (log.out / "report.md").write_text(render_markdown(spec, summary, samples), encoding="utf-8")
     (log.out / "report.html").write_text(render_html(spec, summary, samples), encoding="utf-8")

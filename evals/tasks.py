@@ -6,7 +6,11 @@
 - ``parser`` — the instruction corpus (:mod:`pertouch.evals.parser_eval`) through a
   VLM's classify role, scored per field (kind, targets, sizes, protected, style, regions);
 - ``conversation`` — multi-turn scripts on a checkpointed thread
-  (:mod:`pertouch.evals.conversation`), scored per turn.
+  (:mod:`pertouch.evals.conversation`), scored per turn;
+- ``segmentation`` — the hand-labelled photos per split (:mod:`pertouch.evals.seg_task`),
+  scored per kind (IoU, boundary F, found, false-found);
+- ``memory`` — the personalisation scenario (:mod:`pertouch.evals.memory_task`), scored
+  per expected recalled preference.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 from pertouch.core.errors import InputError
 
-SUITES = ("retouch", "parser", "conversation")
+SUITES = ("retouch", "parser", "conversation", "segmentation", "memory")
 
 
 def _slug(text: str) -> str:
@@ -147,9 +151,21 @@ def _field(d: dict[str, Any], f: str) -> Any:
     return d.get(f)
 
 
-def make_task(suite: str, cases_path: Path | str | None = None) -> Any:
-    """The task of a suite name (``cases_path``: another case file than the bundled one)."""
+def make_task(suite: str, cases_path: Path | str | None = None, split: str | None = None) -> Any:
+    """The task of a suite name (``cases_path``: another case file than the bundled one;
+    ``split``: the segmentation suite's tune or heldout photos only)."""
     path = Path(cases_path) if cases_path else None
+    if split is not None and suite != "segmentation":
+        raise InputError(f"--split applies to the segmentation suite, not {suite!r}",
+                         hint="for the parser's split use --filter heldout")
+    if suite == "memory":
+        from pertouch.evals.memory_task import MemoryTask
+
+        return MemoryTask(path)
+    if suite == "segmentation":
+        from pertouch.evals.seg_task import SegmentationTask
+
+        return SegmentationTask(path, split)
     if suite == "retouch":
         return RetouchTask(path)
     if suite == "parser":
@@ -162,4 +178,4 @@ def make_task(suite: str, cases_path: Path | str | None = None) -> Any:
 
 
 def task_for_spec(spec: dict[str, Any]) -> Any:
-    return make_task(spec["suite"], spec.get("cases"))
+    return make_task(spec["suite"], spec.get("cases"), spec.get("split"))

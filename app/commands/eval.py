@@ -6,7 +6,10 @@
     pertouch eval rescore RUN_DIR        # re-apply the scorers to the log, no model calls
     pertouch eval view RUN_DIR           # the path of the run's report.html (and open it)
 
-Suites: ``retouch`` (default), ``parser``, ``conversation``. The run folder holds
+Suites: ``retouch`` (default), ``parser``, ``conversation``, ``memory`` (``--memory
+SPEC``: the store each sample is taught in, default ``memory:``), ``segmentation``
+(``--split tune|heldout``: one split of the labelled photos; its summary per split is
+printed and kept in ``summary.json`` under ``suite_summary``). The run folder holds
 ``spec.json``, ``log.jsonl`` (one sample per case, config and epoch), ``images/``,
 ``summary.json``, ``report.md`` and ``report.html``; running into a folder that holds
 a run of the same suite continues it. The exit code is 0 when the suite ran, even if
@@ -25,11 +28,13 @@ import typer
 def eval_command(
     args: Optional[List[str]] = typer.Argument(None, help="[SUITE] [CASES.jsonl], a CASES.jsonl, "
                                                "'rescore RUN_DIR' or 'view RUN_DIR'."),
-    suite: Optional[str] = typer.Option(None, "--suite", help="retouch | parser | conversation"),
+    suite: Optional[str] = typer.Option(None, "--suite", help="retouch | parser | conversation | segmentation | memory"),
+    split: Optional[str] = typer.Option(None, "--split", help="segmentation: tune | heldout (default both)."),
     vlm: Optional[List[str]] = typer.Option(None, "--vlm", help="builtin, openai:MODEL, hf:PATH, fake:FILE; "
                                             "repeat for a side-by-side run (one column each)."),
     segmenter: str = typer.Option("builtin", "--segmenter", help="Segmenter spec for every config."),
     engine: str = typer.Option("parametric", "--engine", help="Render engine for every config."),
+    memory: str = typer.Option("memory:", "--memory", help="memory suite: store spec (memory:, chroma: per sample)."),
     epochs: int = typer.Option(1, "--epochs", help="Run every case N times (intervals over epochs)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N (matching) cases."),
     filter_expr: Optional[str] = typer.Option(None, "--filter", help="Regex (or substring) on case id / category / split."),
@@ -74,8 +79,10 @@ def eval_command(
         raise InputError(f"unexpected arguments: {' '.join(args)}", hint="pertouch eval [SUITE] [CASES.jsonl] -o RUN_DIR")
     if cases is not None and not cases.is_file():
         raise InputError(f"case file not found: {cases}")
-    task = make_task(suite or "retouch", cases)
+    task = make_task(suite or "retouch", cases, split)
     configs = [{"vlm": v, "segmenter": segmenter, "engine": engine} for v in (vlm or ["builtin"])]
+    if (suite or "retouch") == "memory":
+        configs = [dict(c, memory=memory) for c in configs]
     run_dir = out or app_home() / "evals" / time.strftime("%Y%m%d-%H%M%S")
     total = len(runner.select(task.samples(), filter_expr, limit)) * len(configs) * epochs
     seen = [0]
@@ -108,11 +115,13 @@ def _finish(summary: dict, run_dir: Path, as_json: bool, min_pass: float, err) -
             typer.echo(line)
         for name, c in summary["configs"].items():
             means = ", ".join(f"{k} {v:.2f}" for k, v in c["scores"].items() if v is not None)
-            if means:
+            if means and not summary.get("suite_summary"):  # a suite summary gives them per split
                 typer.echo(f"  {name} scorer means (scored samples): {means}")
             for split, r in c.get("by_split", {}).items():
                 scored = r["passed"] + r["failed"]
                 typer.echo(f"  {name} split {split}: {r['passed']}/{scored} pass" + (f", {r['errors']} error" if r["errors"] else ""))
+        for line in _suite_lines(summary.get("suite_summary") or {}):
+            typer.echo(line)
         typer.echo(f"report: {run_dir / 'report.html'}")
     dead = [n for n, c in summary["configs"].items() if c["errors"] and c["passed"] + c["failed"] == 0]
     if dead:
@@ -120,6 +129,26 @@ def _finish(summary: dict, run_dir: Path, as_json: bool, min_pass: float, err) -
         raise typer.Exit(1)
     if any((c["pass_rate"] or 0.0) < min_pass for c in summary["configs"].values()):
         raise typer.Exit(1)
+
+
+def _suite_lines(suite_summary: dict) -> list[str]:
+    """The segmentation suite's per-split summary: per kind mean IoU, boundary F, found
+    and false-found rates, then the goals missed."""
+    def f(x, pct=False):
+        return "-" if x is None else (f"{100 * x:.0f}%" if pct else f"{x:.3f}")
+
+    lines = []
+    for name, per in suite_summary.items():
+        for split, part in per.items():
+            s = part["summary"]
+            lines.append(f"  {name} {split} split ({s['photos']} photos): kind IoU / boundary F / found / false-found")
+            for kind, k in s["kinds"].items():
+                lines.append(f"    {kind:<11} {f(k['iou']):>6} {f(k['boundary_f']):>6} "
+                             f"{f(k['found_when_present'], True):>5} of {k['present']:<3} "
+                             f"{f(k['false_found_when_absent'], True):>5} of {k['absent']}")
+            missed = [g["goal"] for g in part["goals"] if g["ok"] is False]
+            lines.append(f"    goals missed: {', '.join(missed) or 'none'}")
+    return lines
 
 
 def _view(run_dir: Path, no_open: bool) -> None:

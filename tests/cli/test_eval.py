@@ -68,3 +68,24 @@ def test_view_of_a_folder_without_a_run_is_one_line(tmp_path):
     assert res.exit_code == 2 and "no report in" in res.stderr and "Traceback" not in res.output
     res = CliRunner().invoke(app, ["eval", "nonsense-suite-or-file"])
     assert res.exit_code == 2 and "case file not found" in res.stderr
+
+
+def test_segmentation_suite_one_split_prints_its_summary(tmp_path):
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["eval", "segmentation", "--split", "tune", "--filter", "^flower$", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "builtin tune split (1 photos)" in res.stdout and "vegetation" in res.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["suite_summary"]["builtin"]["tune"]["summary"]["kinds"]["vegetation"]["present"] == 1
+    row = json.loads((out / "log.jsonl").read_text().splitlines()[0])
+    assert row["split"] == "tune" and "vegetation.iou" in row["scores"]
+    bad = CliRunner().invoke(app, ["eval", "parser", "--split", "tune", "-o", str(tmp_path / "p")])
+    assert bad.exit_code != 0 and "--split applies to the segmentation suite" in bad.output
+
+
+def test_memory_suite_runs_the_scenario(tmp_path):
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["eval", "memory", "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    b = json.loads(res.stdout.strip().splitlines()[-1])["configs"]["builtin"]
+    assert b["n"] == 3 and b["passed"] == 3 and b["errors"] == 0
