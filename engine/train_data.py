@@ -11,11 +11,8 @@ A dataset folder holds::
     levels.json         the quantile normaliser the maps were made with
 
 Maps are painted from ``labels`` and ``raw`` through the level table, so refitting the
-normaliser (:func:`finalize`, after every run) rewrites only the small map shards.
-Segmentation is passed in as a callable (the engine has no models of scenes); the
-CLI (``pertouch train prepare``) wires the configured segmenter in. The reference's
-facts: regions under :data:`MIN_REGION_PX` pixels dropped, levels = 2u − 1 of the
-quantile u among expert-retouched regions.
+normaliser (:func:`finalize`) rewrites only the map shards. Segmentation is passed in as
+a callable (the engine has no scene models); ``pertouch train prepare`` wires it in.
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ import numpy as np
 
 from pertouch.core.errors import InputError
 from pertouch.engine.attributes import CORE_NAMES
-from pertouch.engine.levels import LevelScale, LevelTable, default_table
+from pertouch.engine.levels import LevelScale, LevelTable
 
 FORMAT = "pertouch-train"
 MANIFEST = "manifest.json"
@@ -49,7 +46,7 @@ Segmenter = Callable[[np.ndarray], Mapping[str, np.ndarray]]
 
 @dataclass(frozen=True)
 class Pair:
-    """One (input, retouched) pair; ``id`` is ``EXPERT/STEM``, unique in a dataset."""
+    """One (input, retouched) pair; ``id`` (``EXPERT/STEM``) is unique in a dataset."""
 
     input: Path
     target: Path
@@ -105,7 +102,6 @@ def _csv_pairs(path: Path) -> list[Pair]:
 
 
 def to_rgb8(pixels: np.ndarray) -> np.ndarray:
-    """uint8 RGB of a decoded photo (16-bit photos scaled down)."""
     px = np.asarray(pixels)
     if px.dtype == np.uint16:
         return (px >> 8).astype(np.uint8)
@@ -115,7 +111,6 @@ def to_rgb8(pixels: np.ndarray) -> np.ndarray:
 
 
 def fit_size(image: np.ndarray, max_side: int) -> np.ndarray:
-    """``image`` with its long side at most ``max_side`` (area interpolation)."""
     import cv2
 
     h, w = image.shape[:2]
@@ -197,48 +192,9 @@ def prepare_pair(inp: np.ndarray, tgt: np.ndarray, segment: Segmenter, max_side:
     return {"input": inp, "target": tgt, "labels": labels, "raw": region_raw(tgt, labels)}
 
 
-def random_recipe(regions: Mapping[str, np.ndarray], rng: np.random.Generator, p_edit: float = 0.7):
-    """A random recipe of ``to`` edits: each region's attributes edited with probability ``p_edit``."""
-    from pertouch.engine.recipe import Recipe
-
-    data: dict = {"global": {"attributes": {a: {"to": round(float(rng.uniform(-0.6, 0.6)), 3)}
-                                            for a in CORE_NAMES if rng.random() < 0.5}}, "regions": {}}
-    for name in regions:
-        attrs = {a: {"to": round(float(rng.uniform(-0.9, 0.9)), 3)} for a in CORE_NAMES if rng.random() < p_edit}
-        if attrs:
-            data["regions"][name] = {"attributes": attrs}
-    return Recipe.model_validate(data)
-
-
-def synthetic_pair(photo: np.ndarray, segment: Segmenter, rng: np.random.Generator, max_side: int = 768,
-                   min_px: int = MIN_REGION_PX) -> dict[str, np.ndarray]:
-    """A record made by re-rendering ``photo`` with a random recipe on the parametric engine.
-
-    Like a real pair, its ``raw`` rows are measured on the rendered target, so the map says
-    what the target is (the engine does not reach every random level exactly: on 12
-    pairs at 512 px the recipe's levels were 0.09–0.30 off per channel on average); the
-    recipe is kept as ``recipe`` (UTF-8 JSON bytes).
-    """
-    from pertouch.engine.engines import get_engine
-    from pertouch.engine.regions import Region
-
-    inp = fit_size(to_rgb8(photo), max_side)
-    labels = label_image(list(segment(inp).values()), inp.shape[:2], min_px)
-    n = int(labels.max())
-    regions = {f"r{i}": Region(name=f"r{i}", mask=(labels == i).astype(np.float32)) for i in range(1, n + 1)}
-    recipe = random_recipe(regions, rng)
-    tgt = get_engine("parametric").render(inp, recipe, regions).image
-    tgt = np.asarray(tgt, np.uint8)
-    raw = region_raw(tgt, labels)
-    return {"input": inp, "target": tgt, "labels": labels, "raw": raw,
-            "recipe": np.frombuffer(recipe.dumps().encode(), np.uint8)}
-
-
-
 # ---- the dataset folder -------------------------------------------------------------
 
 def load_manifest(root: str | Path) -> dict:
-    """The dataset's manifest (an empty one for a new folder)."""
     p = Path(root) / MANIFEST
     if not p.is_file():
         return {"format": FORMAT, "version": 1, "pairs": [], "skipped": [], "shards": []}
@@ -257,13 +213,35 @@ def _write_json(path: Path, data: dict) -> None:
 Job = tuple[str, str, Callable[[], dict]]  # (pair id, expert, make the record)
 
 
+def _run(jobs: Iterable[Job], workers: int) -> Iterator[tuple[str, str, object]]:
+    """``(id, expert, record or the exception it raised)`` in job order, ``workers`` threads."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    def call(make):
+        try:
+            return make()
+        except Exception as exc:  # noqa: BLE001 - reported by build
+            return exc
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        window: deque = deque()
+        for pid, expert, make in jobs:
+            window.append((pid, expert, pool.submit(call, make)))
+            while len(window) > 2 * workers or (window and window[0][2].done()):
+                pid0, ex0, fut = window.popleft()
+                yield pid0, ex0, fut.result()
+        for pid0, ex0, fut in window:
+            yield pid0, ex0, fut.result()
+
+
 def build(root: str | Path, jobs: Iterable[Job], shard_size: int = 64,
-          progress: Callable[[str, str], None] | None = None) -> dict:
-    """Add the records of ``jobs`` to the dataset at ``root``; returns the manifest.
+          progress: Callable[[str, str], None] | None = None, workers: int = 1) -> dict:
+    """Add the records of ``jobs`` (made on ``workers`` threads) to the dataset at ``root``.
 
     Resumable: pairs already in the manifest are skipped, earlier failures retried. A job
     that raises is recorded under ``"skipped"`` with why; the manifest is rewritten after
-    every shard, so an interrupted run loses at most one shard of work.
+    every shard, so an interrupted run loses at most one shard of work. Returns the manifest.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -286,15 +264,17 @@ def build(root: str | Path, jobs: Iterable[Job], shard_size: int = 64,
         _write_json(root / MANIFEST, man)
         buf.clear()
 
-    for pid, expert, make in jobs:
-        if pid in done:
+    jobs = list(jobs)
+    for pid, _, _ in jobs:
+        if pid in done and progress:
+            progress(pid, "done before")
+    for pid, expert, rec in _run([j for j in jobs if j[0] not in done], workers):
+        if pid in done:  # the same id twice in one run
             if progress:
                 progress(pid, "done before")
             continue
-        try:
-            rec = make()
-        except Exception as exc:  # noqa: BLE001 - a bad pair is reported, never silently dropped
-            why = exc.one_line() if hasattr(exc, "one_line") else f"{type(exc).__name__}: {exc}"
+        if isinstance(rec, Exception):  # a bad pair is reported, never silently dropped
+            why = rec.one_line() if hasattr(rec, "one_line") else f"{type(rec).__name__}: {rec}"
             man["skipped"] = [s for s in man["skipped"] if s["id"] != pid] + [{"id": pid, "why": why}]
             _write_json(root / MANIFEST, man)
             if progress:

@@ -62,7 +62,7 @@ def _pair_jobs(source: Path, segment, max_side: int):
 
 
 def _synthetic_jobs(n: int, segment, max_side: int, seed: int):
-    from pertouch.engine import train_data as td
+    from pertouch.engine.train_synthetic import synthetic_pair
     from pertouch.evals.photos import load_photo
 
     cache: dict[str, np.ndarray] = {}
@@ -71,7 +71,7 @@ def _synthetic_jobs(n: int, segment, max_side: int, seed: int):
         def run():
             if spec not in cache:
                 cache[spec] = load_photo(spec)
-            return td.synthetic_pair(cache[spec], segment, np.random.default_rng([seed, i]), max_side)
+            return synthetic_pair(cache[spec], segment, np.random.default_rng([seed, i]), max_side)
         return run
 
     jobs = []
@@ -93,6 +93,7 @@ def prepare_command(
     shard_size: int = typer.Option(64, "--shard-size", min=1, help="Pairs per .npz shard."),
     levels: Optional[Path] = typer.Option(None, "--levels", help="Use this level table instead of fitting one."),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic recipes."),
+    workers: int = typer.Option(1, "--jobs", "-j", min=1, help="Pairs prepared at once (threads)."),
 ) -> None:
     """Prepare (input, target, parameter map) training data from paired photos."""
     from pertouch.engine import train_data as td
@@ -113,7 +114,7 @@ def prepare_command(
                 typer.echo(f"\n{pid}: {what}", err=True)
             bar.update(1)
 
-        man = td.build(out, jobs, shard_size=shard_size, progress=progress)
+        man = td.build(out, jobs, shard_size=shard_size, progress=progress, workers=workers)
     fitted = td.finalize(out, table)
     typer.echo(f"{out}: {len(man['pairs'])} pairs ({counts['ok']} new, {counts['done before']} done before), "
                f"{len(man['skipped'])} skipped (see manifest.json), {len(man['shards'])} shards; "

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from pertouch.cli import app
 from pertouch.engine import train_data as td
+from pertouch.engine.levels import default_table
 from pertouch.engine.io import save_image
 
 
@@ -45,7 +46,7 @@ def test_prepare_synthetic_keeps_shipped_table(tmp_path):
     out = tmp_path / "syn"
     invoke("train", "prepare", "--synthetic", "2", "-o", str(out), "--max-side", "96")
     table = json.loads((out / td.TABLE).read_text())
-    assert table == td.default_table().to_json()
+    assert table == default_table().to_json()
     assert len(td.TrainDataset(out)) == 2
 
 

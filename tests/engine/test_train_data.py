@@ -69,22 +69,6 @@ def test_prepare_measures_target_and_rejects_mismatch(coffee_small):
         td.prepare_pair(coffee_small, tgt[:50], halves)
 
 
-def test_synthetic_pair_is_measured_on_its_render(chelsea_small):
-    xs, ys = [], []
-    for seed in range(4):
-        rec = td.synthetic_pair(chelsea_small, halves, np.random.default_rng(seed), max_side=128)
-        assert rec["target"].shape == rec["input"].shape and not np.array_equal(rec["target"], rec["input"])
-        assert np.allclose(rec["raw"], td.region_raw(rec["target"], rec["labels"]), equal_nan=True)
-        recipe = json.loads(rec["recipe"].tobytes())
-        pm = td.paint_map(rec["labels"], rec["raw"], td.default_table()).astype(np.float32)
-        for i, name in ((1, "r1"), (2, "r2")):
-            for a, e in recipe["regions"].get(name, {}).get("attributes", {}).items():
-                xs.append(e["to"])
-                ys.append(pm[CORE_NAMES.index(a)][rec["labels"] == i].mean())
-    # the render follows the random recipe (measured 26 edits: r = 0.60, mean |error| 0.21)
-    assert len(xs) > 15 and np.corrcoef(xs, ys)[0, 1] > 0.45 and np.mean(np.abs(np.subtract(xs, ys))) < 0.3
-
-
 def test_build_resume_skip_and_dataset(tmp_path, coffee_small):
     calls = []
 
@@ -103,11 +87,13 @@ def test_build_resume_skip_and_dataset(tmp_path, coffee_small):
     assert [p["id"] for p in man["pairs"]] == ["A/p1", "B/p1"]
     assert man["skipped"] == [{"id": "A/p2", "why": "unreadable photo"}]
     calls.clear()
-    man = td.build(tmp_path, jobs[:2] + [("A/p2", "A", job("A/p2"))], shard_size=8)
-    assert calls == ["A/p2"] and man["skipped"] == [] and len(man["pairs"]) == 3
+    man = td.build(tmp_path, jobs[:2] + [("A/p2", "A", job("A/p2")), ("C/p3", "C", job("C/p3")),
+                                         ("C/p4", "C", job("C/p4"))], shard_size=8, workers=2)
+    assert sorted(calls) == ["A/p2", "C/p3", "C/p4"] and man["skipped"] == []
+    assert [p["id"] for p in man["pairs"]] == ["A/p1", "B/p1", "A/p2", "C/p3", "C/p4"]  # job order
     td.finalize(tmp_path)
     ds = td.TrainDataset(tmp_path)
     s = ds[0]
     assert s["map"].shape == (4, *s["input"].shape[:2]) and s["map"].dtype == np.float32
-    assert [e for e, _, _ in s["others"]()] == ["B"]
+    assert [e for e, _, _ in s["others"]()] == ["B"]  # C/p3, C/p4 are other stems
     assert json.loads((tmp_path / td.TABLE).read_text())["format"] == "pertouch-levels"
