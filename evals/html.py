@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from pertouch.evals.report import pct, rate_cell
+from pertouch.evals.runlog import verdict
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
@@ -96,6 +97,25 @@ def _category_table(summary: dict[str, Any], key: str, title: str) -> str:
     return "\n".join(out) + "</table>"
 
 
+def _suite_tables(summary: dict[str, Any]) -> str:
+    """A suite's own per-split summary (the segmentation suite: per kind mean IoU,
+    boundary F, found and false-found rates, then the goals with their verdicts)."""
+    out = []
+    for name, per in (summary.get("suite_summary") or {}).items():
+        for split, part in per.items():
+            s = part["summary"]
+            out.append(f"<h3>{e(name)}, {e(split)} split ({s['photos']} photos)</h3><table class=cats><tr><th>kind</th>"
+                       "<th>IoU</th><th>boundary F</th><th>found when present</th><th>false-found when absent</th></tr>")
+            for kind, k in s["kinds"].items():
+                out.append(f"<tr><th>{e(kind)}</th><td>{_num(k['iou'])}</td><td>{_num(k['boundary_f'])}</td>"
+                           f"<td>{pct(k['found_when_present'])} of {k['present']}</td>"
+                           f"<td>{pct(k['false_found_when_absent'])} of {k['absent']}</td></tr>")
+            out.append("</table><ul class=checks>" + "".join(
+                f"<li class={ {True: 'pass', False: 'fail', None: 'muted'}[g['ok']]}>{e(g['goal'])}: "
+                f"{_num(g['value'])} (goal {e(g['target'])})</li>" for g in part["goals"]) + "</ul>")
+    return "\n".join(out)
+
+
 def _img(path: str | None, alt: str) -> str:
     return f"<img class=thumb loading=lazy src='{e(path)}' alt='{e(alt)}'>" if path else "<span class=muted>no image</span>"
 
@@ -116,7 +136,7 @@ def _cell(s: dict[str, Any] | None) -> str:
             parts.append(_img(s["image"], f"{s['id']} after"))
         if s.get("answer"):
             parts.append(f"<div class=answer>{e(s['answer'][:400])}</div>")
-        checks = "".join(f"<li class={'pass' if v['value'] is not None and v['value'] >= 1 else 'fail'}>"
+        checks = "".join(f"<li class={ {True: 'pass', False: 'fail', None: 'muted'}[verdict(v)]}>"
                          f"<b>{e(k)}</b> {_num(v['value'])}: {e(v['explanation'])}</li>"
                          for k, v in s["scores"].items() if v["value"] is not None)
         parts.append(f"<ul class=checks>{checks}</ul>")
@@ -158,6 +178,7 @@ an <span class=error>error</span> is a sample that could not be scored (the mode
 {_summary_table(summary)}
 {_category_table(summary, 'by_split', 'Pass rate per split')}
 {_category_table(summary, 'by_category', 'Pass rate per category')}
+{_suite_tables(summary)}
 <h2>Cases</h2>
 <p><label>Show <select id=filter onchange=applyFilter()>
 <option value=all>all</option><option value=bad>failures and errors</option>

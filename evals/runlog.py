@@ -26,13 +26,20 @@ from pertouch.core.errors import InputError
 PASS, FAIL, ERROR = "pass", "fail", "error"
 
 
+def verdict(score: dict[str, Any]) -> bool | None:
+    """A score's verdict: its own ``pass`` when it carries one (None: informational, such
+    as an IoU without a goal), else whether its value is 1 (None when it does not apply)."""
+    if "pass" in score:
+        return score["pass"]
+    return None if score["value"] is None else score["value"] >= 1.0
+
+
 def status_of(scores: dict[str, dict[str, Any]], error: str | None) -> str:
     """``error`` when the sample errored; else ``pass`` when every applicable score is 1
     (a score that carries its own ``pass`` verdict uses it; ``pass: None`` is informational)."""
     if error:
         return ERROR
-    ok = all(s["pass"] is not False if "pass" in s else (s["value"] is None or s["value"] >= 1.0)
-             for s in scores.values())
+    ok = all(verdict(s) is not False for s in scores.values())
     return PASS if ok else FAIL
 
 

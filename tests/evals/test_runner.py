@@ -97,3 +97,12 @@ def test_a_folder_of_another_suite_is_refused(tmp_path):
     other.name = "other"
     with pytest.raises(InputError, match="holds a 'scripted' run"):
         runner.run(other, configs=[{"vlm": "m"}], out=tmp_path)
+
+
+def test_a_score_s_own_verdict_decides_and_none_is_information():
+    from pertouch.evals.runlog import FAIL, PASS, status_of, verdict
+
+    info = {"value": 0.4, "pass": None, "explanation": "IoU 0.4"}
+    assert verdict(info) is None and status_of({"iou": info}, None) == PASS
+    assert status_of({"iou": dict(info, **{"pass": False})}, None) == FAIL
+    assert status_of({"iou": dict(info, **{"pass": True}), "x": {"value": 0.0, "explanation": ""}}, None) == FAIL

@@ -58,5 +58,8 @@ def test_a_run_logs_scores_and_the_per_split_summary_equals_the_script_s(tmp_pat
     script = sg.run("builtin", cases=[name], split="tune")["splits"]["tune"]
     assert summary["suite_summary"]["builtin"]["tune"]["summary"] == script["summary"]
     assert summary["suite_summary"]["builtin"]["tune"]["goals"] == script["goals"]
+    html = (tmp_path / "report.html").read_text()
+    assert "builtin, tune split (1 photos)" in html
+    assert "<li class=muted><b>" in html  # an IoU without a goal is shown as information, not as a failure
     again = runner.rescore(tmp_path, lambda spec: make_task(spec["suite"], spec.get("cases"), spec.get("split")))
     assert again["suite_summary"] == summary["suite_summary"]
