@@ -29,6 +29,11 @@ calibration of region confidences (each predicted region of a calibrated label i
 when most of its pixels lie inside that label's truth): raw, leave-one-photo-out on the
 tune split, and on the held-out split the map fitted on the tune split only
 (:func:`fit_table` refuses held-out rows).
+
+The cases and truth masks live in :mod:`pertouch.evals.seg_cases`, the metrics and
+summaries in :mod:`pertouch.evals.seg_metrics` (their names are importable from here
+too); :mod:`pertouch.evals.seg_task` runs the same per-photo evaluation as the
+``segmentation`` suite of ``pertouch eval``.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ its number, and the calibration of region confidences (raw; leave-one-photo-out 
 tune; the map fitted on tune applied to held-out; the shipped map).
 ``--fit-calibration`` refits the builtin labeller's map on the TUNE photos only and
 writes tools/data/label_calibration.json.
+
+The same per-photo evaluation as a run folder (log, per-photo scores with explanations,
+HTML report): ``pertouch eval segmentation [--split tune|heldout] -o RUN_DIR``.
 """
 
 from __future__ import annotations
