@@ -1,8 +1,9 @@
-"""``pertouch train``: prepare PerTouch training data (the training loop is still to come).
+"""``pertouch train``: prepare PerTouch training data and train a model.
 
     pertouch train prepare PAIRS_DIR_OR_CSV -o DATASET_DIR [--segmenter builtin]
                            [--max-side 768] [--shard-size 64] [--levels TABLE.json]
     pertouch train prepare --synthetic N -o DATASET_DIR
+    pertouch train run CONFIG.yaml [--steps N] [--no-resume]
 
 PAIRS_DIR holds one input folder (``input``/``inputs``/``source``/``original``/``raw``)
 and one or more expert folders (FiveK: experts A–E) with files of the same names; a
@@ -15,6 +16,11 @@ makes N pairs from photos that dependencies ship, re-rendered by the parametric
 engine with random recipes, so training can be tried without FiveK (their maps are
 measured on the renders, as for real pairs; the recipe is kept); alone, they keep the
 shipped level table, since a handful of photos is too few to fit one.
+
+``train run`` reads a JSON/YAML config (``model``, ``dataset``, ``output``, ``steps``,
+``lr``, ``batch_size``, ``seed``, ``transforms``, … see
+:class:`pertouch.engine.train_loop.TrainConfig`), resumes from the run folder's last
+checkpoint and writes ``OUTPUT/model``, which ``--engine diffusion:OUTPUT/model`` loads.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import typer
 from pertouch.commands._common import SEGMENTER_HELP
 from pertouch.core.errors import InputError
 
-train_app = typer.Typer(help="Prepare training data for a PerTouch model.", no_args_is_help=True)
+train_app = typer.Typer(help="Prepare training data and train a PerTouch model.", no_args_is_help=True)
 
 #: Photos the synthetic pairs are made from (shipped by dependencies, see evals.photos).
 SYNTHETIC_PHOTOS = ("skimage:astronaut", "skimage:coffee", "skimage:chelsea", "skimage:rocket",
@@ -121,8 +127,31 @@ def prepare_command(
                f"levels: {fitted.source}")
 
 
+def run_command(
+    config: Path = typer.Argument(..., help="Training config (JSON or YAML)."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Train to this step count (overrides the config)."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the run's last checkpoint."),
+) -> None:
+    """Train the PerTouch ControlNet on a prepared dataset; saves OUTPUT/model."""
+    from pertouch.engine import train_loop as tl
+
+    cfg = tl.TrainConfig.load(config)
+    if steps is not None:
+        cfg.steps = steps
+    trainer, rows = tl.train(cfg, resume=resume, log=lambda s: typer.echo(s, err=True))
+    if rows:
+        rate = len(rows) / max(sum(r["seconds"] for r in rows), 1e-9)
+        typer.echo(f"trained to step {trainer.step} ({len(rows)} steps this run, {rate:.2f} steps/s); "
+                   f"loss {rows[0]['loss']:.4f} → {rows[-1]['loss']:.4f}")
+    else:
+        typer.echo(f"already at step {trainer.step} (of {cfg.steps}); nothing to train")
+    typer.echo(f"model: {Path(cfg.output) / tl.MODEL} (use --engine diffusion:{Path(cfg.output) / tl.MODEL}); "
+               f"log: {Path(cfg.output) / tl.LOG}")
+
+
 def register(app: typer.Typer) -> None:
     from pertouch.cli import handle_errors
 
     train_app.command("prepare")(handle_errors(prepare_command))
+    train_app.command("run")(handle_errors(run_command))
     app.add_typer(train_app, name="train")

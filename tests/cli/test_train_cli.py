@@ -53,3 +53,48 @@ def test_prepare_synthetic_keeps_shipped_table(tmp_path):
 def test_prepare_needs_something(tmp_path):
     r = invoke("train", "prepare", "-o", str(tmp_path / "x"), code=2)
     assert "nothing to prepare" in r.stderr
+
+
+def _train_loop_tests():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "engine" / "test_train_loop.py"
+    spec = importlib.util.spec_from_file_location("_pertouch_test_train_loop", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_run_trains_resumes_and_saves_a_loadable_model(tmp_path):
+    import pytest
+
+    pytest.importorskip("diffusers")
+    from pertouch.engine.diffusion import DiffusionEngine
+
+    helpers = _train_loop_tests()
+    helpers.build_tiny_model(tmp_path / "model")
+    helpers.build_tiny_dataset(tmp_path / "data", n=2)
+    cfg = tmp_path / "train.yaml"
+    cfg.write_text("model: model\ndataset: data\noutput: run\nsteps: 2\nlr: 0.001\nbatch_size: 1\nsize: 32\n"
+                   "checkpoint_every: 1\ndevice: cpu\ntransforms: {replacement: true, perturbation: false}\n")
+    r = invoke("train", "run", str(cfg))
+    assert "trained to step 2 (2 steps this run" in r.stdout
+    r = invoke("train", "run", str(cfg), "--steps", "3")
+    assert "trained to step 3 (1 steps this run" in r.stdout and "resumed from" in r.stderr
+    r = invoke("train", "run", str(cfg), "--steps", "3")
+    assert "already at step 3" in r.stdout
+    rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in rows] == [1, 2, 3]
+    engine = DiffusionEngine(tmp_path / "run" / "model", size=32, device="cpu", dtype="float32", steps=1)
+    out = engine.generate(np.full((32, 32, 3), 0.5, np.float32), np.zeros((4, 32, 32), np.float32))
+    assert out.shape == (32, 32, 3) and np.isfinite(out).all()
+
+
+def test_run_reports_a_bad_config(tmp_path):
+    cfg = tmp_path / "train.json"
+    cfg.write_text(json.dumps({"model": "nowhere", "dataset": "x", "lr": 0.1}))
+    r = invoke("train", "run", str(cfg), code=2)
+    assert "diffusion model folder not found" in r.stderr
+    r = invoke("train", "run", str(tmp_path / "missing.yaml"), code=2)
+    assert "training config not found" in r.stderr

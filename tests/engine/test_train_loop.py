@@ -83,12 +83,12 @@ def _fixed_loss(trainer, n=4):
 
 
 def test_a_few_dozen_steps_lower_the_loss(tiny, tmp_path):
-    trainer = tl.Trainer(_cfg(tiny, tmp_path / "run", steps=30, checkpoint_every=100, transforms=False))
+    trainer = tl.Trainer(_cfg(tiny, tmp_path / "run", steps=24, batch_size=1, checkpoint_every=100, transforms=False))
     before = _fixed_loss(trainer)
     rows = trainer.run()
     after = _fixed_loss(trainer)
-    assert len(rows) == 30 and [r["step"] for r in rows] == list(range(1, 31))
-    assert after < 0.8 * before, (before, after)
+    assert len(rows) == 24 and [r["step"] for r in rows] == list(range(1, 25))
+    assert after < 0.85 * before, (before, after)  # measured on CPU: 0.194 → 0.127
     logged = [json.loads(line) for line in (tmp_path / "run" / tl.LOG).read_text().splitlines()]
     assert logged == rows and all(r["lr"] == pytest.approx(1e-3) for r in logged)
 
