@@ -123,7 +123,9 @@ class Trainer:
         from pertouch.engine.train_transforms import RandomCrop, training_transforms
 
         self.cfg, self.say = cfg, log or (lambda s: None)
-        self.layout = check_model_folder(cfg.model)
+        root = Path(cfg.model).expanduser()
+        self.fresh = not (root / "controlnet" / "config.json").is_file()
+        self.layout = _base_layout(root) if self.fresh else check_model_folder(root)
         self.out = Path(cfg.output)
         dev = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
         self.device = torch.device(dev)
@@ -137,6 +139,7 @@ class Trainer:
         self.data = TrainDataset(cfg.dataset, transforms, seed=cfg.seed)
         if not len(self.data):
             raise InputError(f"{cfg.dataset} holds no pairs", hint="run `pertouch train prepare` first")
+        torch.manual_seed(cfg.seed)  # a new ControlNet's embedding starts from the seed
         self._load_models()
         self.params = list(self.controlnet.parameters()) + (list(self.unet.conv_out.parameters())
                                                             if cfg.train_conv_out else [])
@@ -164,8 +167,14 @@ class Trainer:
         if self.layout.conv_out is not None:
             pc.load_conv_out(self.unet, self.layout.conv_out)
         self.vae = AutoencoderKL.from_pretrained(str(root / "vae"), local_files_only=True)
-        self.controlnet = pc.PerTouchControlNetModel.from_pretrained(
-            str(root / "controlnet"), local_files_only=True, conditioning_channels=pc.MAP_CHANNELS)
+        if self.fresh:  # the start of training: a ControlNet copied from the UNet, zero convs
+            down = 2 ** (len(self.vae.config.block_out_channels) - 1)
+            chans = (16, 32, 96, 256)[: int(np.log2(down)) + 1]
+            self.controlnet = pc.PerTouchControlNetModel.from_unet(self.unet, conditioning_embedding_out_channels=chans)
+            self.say(f"no controlnet/ in {root}: a new PerTouch ControlNet starts from the UNet")
+        else:
+            self.controlnet = pc.PerTouchControlNetModel.from_pretrained(
+                str(root / "controlnet"), local_files_only=True, conditioning_channels=pc.MAP_CHANNELS)
         self.noise = DDPMScheduler.from_config(json.loads((root / "scheduler" / "scheduler_config.json").read_text()))
         for m in (self.unet, self.vae):
             m.requires_grad_(False)
@@ -322,6 +331,24 @@ class Trainer:
 
         shutil.copyfile(Path(self.cfg.dataset) / TABLE, dest / "levels.json")
         return dest
+
+
+def _base_layout(root: Path):
+    """The layout of a base SD folder without ``controlnet/`` (training makes one)."""
+    from pertouch.core.errors import ModelError
+    from pertouch.engine.diffusion import EMPTY_PROMPT_FILE, ModelLayout
+
+    if not root.is_dir():
+        raise ModelError(f"model folder not found: {root}", hint="set model: to a local SD-2.1-style diffusers folder")
+    need = ["unet/config.json", "vae/config.json", "scheduler/scheduler_config.json"]
+    if not (root / EMPTY_PROMPT_FILE).is_file():
+        need += ["text_encoder/config.json", "tokenizer"]
+    missing = [n for n in need if not (root / n).exists()]
+    if missing:
+        raise ModelError(f"base model folder {root} lacks {', '.join(missing)}",
+                         hint="give an SD-2.1-style diffusers folder (unet/, vae/, scheduler/, text_encoder/, tokenizer/)")
+    prompt = root / EMPTY_PROMPT_FILE
+    return ModelLayout(root, prompt if prompt.is_file() else None, None, None)
 
 
 def _link_or_copy(src, dst) -> None:

@@ -95,6 +95,6 @@ def test_run_reports_a_bad_config(tmp_path):
     cfg = tmp_path / "train.json"
     cfg.write_text(json.dumps({"model": "nowhere", "dataset": "x", "lr": 0.1}))
     r = invoke("train", "run", str(cfg), code=2)
-    assert "diffusion model folder not found" in r.stderr
+    assert "model folder not found" in r.stderr
     r = invoke("train", "run", str(tmp_path / "missing.yaml"), code=2)
     assert "training config not found" in r.stderr

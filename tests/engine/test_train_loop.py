@@ -140,6 +140,26 @@ def test_saved_model_loads_in_the_engine_with_identical_outputs(tiny, tmp_path):
     assert torch.equal(a, b)
 
 
+def test_a_base_folder_without_controlnet_starts_a_new_one(tiny, tmp_path):
+    import shutil
+
+    from pertouch.core.errors import ModelError
+    from pertouch.engine.diffusion import DiffusionEngine
+
+    base = tmp_path / "sd"
+    shutil.copytree(tiny[0], base, ignore=shutil.ignore_patterns("controlnet"))
+    trainer, rows = tl.train(_cfg((base, tiny[1]), tmp_path / "run", steps=1))
+    assert trainer.fresh and len(rows) == 1
+    emb = trainer.controlnet.controlnet_cond_embedding
+    assert emb.downscale == 2 and not emb.conv_out.weight.any()  # zero-initialised: no gradient at step 1
+    assert trainer.controlnet.controlnet_mid_block.weight.abs().sum() > 0  # the zero convs moved first
+    engine = DiffusionEngine(tmp_path / "run" / tl.MODEL, size=SIZE, device="cpu", dtype="float32", steps=1)
+    assert engine.models().controlnet.controlnet_cond_embedding.downscale == 2
+    shutil.rmtree(base / "vae")
+    with pytest.raises(ModelError, match="lacks vae/config.json"):
+        tl.Trainer(_cfg((base, tiny[1]), tmp_path / "run2"))
+
+
 def test_config_errors_say_how_to_fix(tmp_path):
     with pytest.raises(InputError, match="lacks dataset"):
         tl.TrainConfig.from_dict({"model": "m"})
