@@ -101,6 +101,13 @@ def test_only_controlnet_and_conv_out_train(tiny, tmp_path):
     assert changed == {"conv_out.weight", "conv_out.bias"}
 
 
+def test_bf16_mixed_precision_runs_on_cpu(tiny, tmp_path):
+    trainer = tl.Trainer(_cfg(tiny, tmp_path / "run", mixed_precision="bf16", batch_size=1))
+    rows = trainer.run(2)
+    assert trainer.amp is torch.bfloat16 and all(np.isfinite(r["loss"]) for r in rows)
+    assert next(trainer.controlnet.parameters()).dtype == torch.float32  # master weights stay float32
+
+
 def test_resume_continues_step_count_and_optimizer_state(tiny, tmp_path):
     full = tl.Trainer(_cfg(tiny, tmp_path / "full", grad_accum=2, warmup_steps=3))
     full.run()
