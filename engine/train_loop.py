@@ -10,7 +10,7 @@ latent is noised at a random timestep, the ControlNet sees the noisy latent, the
 A run folder holds::
 
     log.jsonl                       one line per optimiser step: step, loss, lr, seconds
-    checkpoints/step-000100/        controlnet/ + unet_conv_out.safetensors,
+    checkpoints/step-000100/        controlnet/ + unet_conv_out.safetensors, samples.png,
                                     optimizer.pt (optimiser + grad scaler), state.json
     model/                          the trained model: ``--engine diffusion:RUN/model``
 
@@ -57,6 +57,8 @@ class TrainConfig:
     grad_accum: int = 1
     mixed_precision: str = "no"
     checkpoint_every: int = 500
+    samples: int = 2  # sample renders (input | target | render) saved with each checkpoint; 0: none
+    sample_steps: int = 20
     warmup_steps: int = 0
     train_conv_out: bool = True
     device: str = "auto"
@@ -99,7 +101,7 @@ class TrainConfig:
     def check(self) -> None:
         if self.mixed_precision not in PRECISIONS:
             raise InputError(f"mixed_precision {self.mixed_precision!r} unknown", hint=f"use {', '.join(PRECISIONS)}")
-        for key in ("steps", "batch_size", "grad_accum", "checkpoint_every", "size"):
+        for key in ("steps", "batch_size", "grad_accum", "checkpoint_every", "size", "sample_steps"):
             if int(getattr(self, key)) < 1:
                 raise InputError(f"{key} must be ≥ 1, got {getattr(self, key)}")
         if self.lr <= 0:
@@ -281,6 +283,10 @@ class Trainer:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         self._save_weights(tmp)
+        if self.cfg.samples > 0:
+            from pertouch.engine.train_samples import render_samples
+
+            render_samples(self, tmp, self.cfg.samples, self.cfg.sample_steps)
         torch.save({"optimizer": self.opt.state_dict(), "scaler": self.scaler.state_dict(),
                     "lr_scheduler": self.sched.state_dict()}, tmp / "optimizer.pt")
         (tmp / STATE).write_text(json.dumps({"step": self.step, "config": asdict(self.cfg)}, indent=1))
