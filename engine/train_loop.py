@@ -61,6 +61,7 @@ class TrainConfig:
     sample_steps: int = 20
     warmup_steps: int = 0
     train_conv_out: bool = True
+    gradient_checkpointing: bool = False  # recompute activations in backward: less memory, ~30% slower
     device: str = "auto"
 
     @classmethod
@@ -182,6 +183,9 @@ class Trainer:
             m.requires_grad_(False)
             m.to(dev).eval()
         self.unet.conv_out.requires_grad_(self.cfg.train_conv_out)
+        if self.cfg.gradient_checkpointing:
+            self.unet.enable_gradient_checkpointing()
+            self.controlnet.enable_gradient_checkpointing()
         self.controlnet.to(dev).train()
         self.sf = float(self.vae.config.scaling_factor)
         torch.backends.cuda.matmul.allow_tf32 = True

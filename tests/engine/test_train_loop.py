@@ -108,6 +108,16 @@ def test_bf16_mixed_precision_runs_on_cpu(tiny, tmp_path):
     assert next(trainer.controlnet.parameters()).dtype == torch.float32  # master weights stay float32
 
 
+def test_gradient_checkpointing_gives_the_same_training(tiny, tmp_path):
+    a = tl.Trainer(_cfg(tiny, tmp_path / "a", batch_size=1, samples=0))
+    b = tl.Trainer(_cfg(tiny, tmp_path / "b", batch_size=1, samples=0, gradient_checkpointing=True))
+    assert b.controlnet.is_gradient_checkpointing and b.unet.is_gradient_checkpointing
+    ra, rb = a.run(2), b.run(2)
+    assert [r["loss"] for r in ra] == pytest.approx([r["loss"] for r in rb], rel=1e-4)
+    for p, q in zip(a.controlnet.parameters(), b.controlnet.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+
+
 def test_resume_continues_step_count_and_optimizer_state(tiny, tmp_path):
     full = tl.Trainer(_cfg(tiny, tmp_path / "full", grad_accum=2, warmup_steps=3))
     full.run()
