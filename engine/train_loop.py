@@ -149,8 +149,7 @@ class Trainer:
         self.opt = torch.optim.AdamW(self.params, lr=cfg.lr)
         self.sched = torch.optim.lr_scheduler.LambdaLR(
             self.opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0)
-        amp = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(cfg.mixed_precision)
-        self.amp = amp
+        self.amp = amp = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(cfg.mixed_precision)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=amp is torch.float16)
         self.step = 0
 
@@ -283,8 +282,7 @@ class Trainer:
         import torch
 
         folder = self.out / CHECKPOINTS / f"step-{self.step:06d}"
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp := folder.with_name(folder.name + ".tmp"), ignore_errors=True)
         tmp.mkdir(parents=True)
         self._save_weights(tmp)
         if self.cfg.samples > 0:
@@ -306,7 +304,7 @@ class Trainer:
 
         folder = last_checkpoint(self.out)
         if folder is None:
-            return 0
+            return _trim_log(self.out / LOG, 0)
         net = pc.PerTouchControlNetModel.from_pretrained(str(folder / "controlnet"), local_files_only=True,
                                                          conditioning_channels=pc.MAP_CHANNELS)
         self.controlnet.load_state_dict(net.state_dict())
@@ -317,7 +315,7 @@ class Trainer:
         self.sched.load_state_dict(state["lr_scheduler"])
         self.step = int(json.loads((folder / STATE).read_text())["step"])
         self.say(f"resumed from {folder} (step {self.step})")
-        return self.step
+        return _trim_log(self.out / LOG, self.step)  # rows logged after the checkpoint are trained again
 
     def save_model(self, dest: Path | None = None) -> Path:
         """A model folder that ``--engine diffusion:PATH`` loads: the frozen parts of the base
@@ -361,6 +359,13 @@ def _base_layout(root: Path):
     return ModelLayout(root, prompt if prompt.is_file() else None, None, None)
 
 
+def _trim_log(path: Path, step: int) -> int:
+    if path.is_file():
+        rows = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
+        path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+    return step
+
+
 def _link_or_copy(src, dst) -> None:
     dst = Path(dst)
     dst.unlink(missing_ok=True)
@@ -381,13 +386,14 @@ def last_checkpoint(run: str | Path) -> Path | None:
 
 
 def train(cfg: TrainConfig, resume: bool = True, log: Callable[[str], None] | None = None) -> tuple[Trainer, list[dict]]:
-    """Train (resuming from the run's last checkpoint unless ``resume=False``) and save the model."""
-    import torch
-
-    torch.manual_seed(cfg.seed)
+    """Train (resuming from the run's last checkpoint; ``resume=False`` deletes the run's
+    checkpoints and log and starts over) and save the model."""
     trainer = Trainer(cfg, log)
     if resume:
         trainer.resume()
+    else:
+        shutil.rmtree(trainer.out / CHECKPOINTS, ignore_errors=True)
+        (trainer.out / LOG).unlink(missing_ok=True)
     rows = trainer.run()
     trainer.save_model()
     return trainer, rows

@@ -86,6 +86,15 @@ def test_run_trains_resumes_and_saves_a_loadable_model(tmp_path):
     assert "already at step 3" in r.stdout
     rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [x["step"] for x in rows] == [1, 2, 3]
+    with (tmp_path / "run" / "log.jsonl").open("a") as fh:  # logged past the last checkpoint, then stopped
+        fh.write(json.dumps({"step": 4, "loss": 1.0, "lr": 0.001, "seconds": 0.1}) + "\n")
+    invoke("train", "run", str(cfg), "--steps", "4")
+    rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in rows] == [1, 2, 3, 4] and rows[-1]["loss"] != 1.0
+    r = invoke("train", "run", str(cfg), "--no-resume", "--steps", "1")
+    assert "trained to step 1 (1 steps this run" in r.stdout
+    assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 1
+    assert [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()] == ["step-000001"]
     engine = DiffusionEngine(tmp_path / "run" / "model", size=32, device="cpu", dtype="float32", steps=1)
     out = engine.generate(np.full((32, 32, 3), 0.5, np.float32), np.zeros((4, 32, 32), np.float32))
     assert out.shape == (32, 32, 3) and np.isfinite(out).all()
