@@ -130,7 +130,8 @@ def prepare_command(
 def run_command(
     config: Path = typer.Argument(..., help="Training config (JSON or YAML)."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Train to this step count (overrides the config)."),
-    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the run's last checkpoint."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the run's last checkpoint "
+                                "(--no-resume: delete its checkpoints and log, start over)."),
 ) -> None:
     """Train the PerTouch ControlNet on a prepared dataset; saves OUTPUT/model."""
     from pertouch.engine import train_loop as tl
