@@ -101,10 +101,12 @@ def test_only_controlnet_and_conv_out_train(tiny, tmp_path):
     assert changed == {"conv_out.weight", "conv_out.bias"}
 
 
-def test_bf16_mixed_precision_runs_on_cpu(tiny, tmp_path):
-    trainer = tl.Trainer(_cfg(tiny, tmp_path / "run", mixed_precision="bf16", batch_size=1))
+@pytest.mark.parametrize("precision,dtype", [("bf16", torch.bfloat16), ("fp16", torch.float16)])
+def test_mixed_precision_runs_on_cpu(tiny, tmp_path, precision, dtype):
+    trainer = tl.Trainer(_cfg(tiny, tmp_path / "run", mixed_precision=precision, batch_size=1, samples=0))
     rows = trainer.run(2)
-    assert trainer.amp is torch.bfloat16 and all(np.isfinite(r["loss"]) for r in rows)
+    assert trainer.amp is dtype and all(np.isfinite(r["loss"]) for r in rows)
+    assert trainer.scaler.is_enabled() == (precision == "fp16")  # loss scaling only for float16
     assert next(trainer.controlnet.parameters()).dtype == torch.float32  # master weights stay float32
 
 
