@@ -44,6 +44,17 @@ def region_mask(name: str, regions: Mapping, shape: tuple[int, int]) -> np.ndarr
     return m
 
 
+def fit_long_side(image: np.ndarray, side: int) -> np.ndarray:
+    """``image`` area-averaged so its long side is at most ``side`` (aspect kept); itself if already small."""
+    import cv2
+
+    h, w = image.shape[:2]
+    s = side / max(h, w)
+    if s >= 1.0:
+        return image
+    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
 def downsize(image: np.ndarray, max_pixels: int) -> np.ndarray:
     """``image`` area-averaged to at most ``max_pixels`` (aspect kept); itself if already small."""
     import cv2

@@ -28,6 +28,7 @@ import numpy as np
 
 from pertouch.core.errors import InputError
 from pertouch.engine.attributes import CORE_NAMES
+from pertouch.engine.inputs import fit_long_side
 from pertouch.engine.levels import LevelScale, LevelTable
 
 FORMAT = "pertouch-train"
@@ -110,16 +111,6 @@ def to_rgb8(pixels: np.ndarray) -> np.ndarray:
     return px[..., :3]
 
 
-def fit_size(image: np.ndarray, max_side: int) -> np.ndarray:
-    import cv2
-
-    h, w = image.shape[:2]
-    s = max_side / max(h, w)
-    if s >= 1.0:
-        return image
-    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-
-
 def label_image(masks: Iterable[np.ndarray], shape: tuple[int, int], min_px: int = MIN_REGION_PX) -> np.ndarray:
     """uint16 labels: later masks over earlier ones (> 0.5), regions left with < ``min_px`` dropped
     and the rest renumbered 1..n in order."""
@@ -186,7 +177,7 @@ def prepare_pair(inp: np.ndarray, tgt: np.ndarray, segment: Segmenter, max_side:
     if inp.shape[:2] != tgt.shape[:2]:
         raise InputError(f"input {inp.shape[1]}×{inp.shape[0]} and target {tgt.shape[1]}×{tgt.shape[0]} differ "
                          "in size", hint="a pair must be the same photo before and after retouching")
-    inp, tgt = fit_size(inp, max_side), fit_size(tgt, max_side)
+    inp, tgt = fit_long_side(inp, max_side), fit_long_side(tgt, max_side)
     masks = list(segment(inp).values())
     labels = label_image(masks, inp.shape[:2], min_px)
     return {"input": inp, "target": tgt, "labels": labels, "raw": region_raw(tgt, labels)}

@@ -8,7 +8,8 @@ from typing import Mapping
 import numpy as np
 
 from pertouch.engine.attributes import CORE_NAMES
-from pertouch.engine.train_data import MIN_REGION_PX, Segmenter, fit_size, label_image, region_raw, to_rgb8
+from pertouch.engine.inputs import fit_long_side
+from pertouch.engine.train_data import MIN_REGION_PX, Segmenter, label_image, region_raw, to_rgb8
 
 
 def random_recipe(regions: Mapping[str, np.ndarray], rng: np.random.Generator, p_edit: float = 0.7):
@@ -36,7 +37,7 @@ def synthetic_pair(photo: np.ndarray, segment: Segmenter, rng: np.random.Generat
     from pertouch.engine.engines import get_engine
     from pertouch.engine.regions import Region
 
-    inp = fit_size(to_rgb8(photo), max_side)
+    inp = fit_long_side(to_rgb8(photo), max_side)
     labels = label_image(list(segment(inp).values()), inp.shape[:2], min_px)
     n = int(labels.max())
     regions = {f"r{i}": Region(name=f"r{i}", mask=(labels == i).astype(np.float32)) for i in range(1, n + 1)}

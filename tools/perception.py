@@ -35,6 +35,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from pertouch.engine.inputs import fit_long_side
 from pertouch.engine.regions import Region
 from pertouch.core.errors import InputError, NotFoundError
 from pertouch.tools import labels as lb
@@ -200,12 +201,8 @@ def as_rgb8(image: Any) -> tuple[np.ndarray, str]:
 
 
 def proxy_of(rgb: np.ndarray, side: int) -> np.ndarray:
-    """``rgb`` resized so its long side is at most ``side`` (INTER_AREA)."""
-    h, w = rgb.shape[:2]
-    s = side / max(h, w)
-    if s >= 1:
-        return rgb
-    return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    """``rgb`` resized so its long side is at most ``side`` (INTER_AREA; :func:`~pertouch.engine.inputs.fit_long_side`)."""
+    return fit_long_side(rgb, side)
 
 
 # --- the pipeline ------------------------------------------------------------------
