@@ -1,6 +1,6 @@
 """The import layering of the packages, function-level imports included:
 
-core ← engine ← tools ← memory ← graph ← evals ← web ← app
+core ← engine ← tools ← memory ← graph ← batch ← evals ← web ← app
 
 (memory needs only core and engine). Library code never imports the app shell
 (``pertouch.cli``, ``pertouch.commands``, the ``pertouch.errors``/``pertouch.home`` shims):
@@ -21,8 +21,9 @@ ALLOWED: dict[str, set[str]] = {
     "tools": {"core", "engine"},
     "memory": {"core", "engine"},
     "graph": {"core", "engine", "tools", "memory"},
-    "evals": {"core", "engine", "tools", "memory", "graph"},
-    "web": {"core", "engine", "tools", "memory", "graph", "evals"},
+    "batch": {"core", "engine", "tools", "memory", "graph"},
+    "evals": {"core", "engine", "tools", "memory", "graph", "batch"},
+    "web": {"core", "engine", "tools", "memory", "graph", "batch", "evals"},
 }
 #: ``pertouch.X`` names that are the app shell (``app/``).
 APP = {"cli", "commands", "errors", "home"}
