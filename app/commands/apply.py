@@ -20,13 +20,10 @@ symlink out) is refused unless ``--allow-outside-masks`` is given.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -45,11 +42,10 @@ from pertouch.commands._common import (
     resolve_regions,
     use_pointers,
 )
-from pertouch.engine.outputs import plan_outputs, relative_to, sidecar_masks, sidecar_path, write_json_atomic
-from pertouch.engine.recipe import GLOBAL, Recipe
+from pertouch.batch.render import DEFAULT_ENGINE, Job, render as _render, render_one  # noqa: F401 (_render: tests)
+from pertouch.batch.render import level_table as _level_table
+from pertouch.engine.outputs import plan_outputs
 from pertouch.core.errors import InputError, PertouchError
-
-DEFAULT_ENGINE = "parametric"
 #: Demo photos for ``pertouch demo-photo``: name → photo source (:mod:`pertouch.evals.photos`:
 #: scikit-image's data and scikit-learn's sample images ship with dependencies; the people
 #: photos come from pinned wheels on PyPI, fetched once and cached).
@@ -61,117 +57,10 @@ DEMO_PHOTOS = {"rocket": "skimage:rocket", "china": "sklearn:china.jpg", "flower
                "group": "wheel:insightface==2.1:insightface/data/images/t1.jpg"}
 
 
-@dataclass
-class Job:
-    """Everything that is the same for every photo of one ``apply`` run."""
-
-    recipe: Recipe
-    recipe_dir: Path | None
-    masks: dict[str, Path]
-    engine: str
-    table: Any  # LevelTable | None (None: the packaged default)
-    table_path: Path | None
-    batch: bool = False
-    save_maps: bool = False
-    overwrite: bool = False
-    quality: int = 95
-    allow_outside_masks: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-
-def _level_table(option: Path | None, recipe: Recipe, recipe_dir: Path | None) -> tuple[Any, Path | None]:
-    """``--levels`` wins, else the table a sidecar recipe names, else the default."""
-    from pertouch.engine.levels import load_table
-
-    path = option
-    if path is None:
-        src = recipe.meta.get("levels")
-        if src and src != "default":
-            path = Path(src) if Path(src).is_absolute() or recipe_dir is None else recipe_dir / src
-    if path is None:
-        return None, None
-    if not Path(path).is_file():
-        raise InputError(f"level table not found: {path}")
-    return load_table(path), Path(path)
-
-
-def _render(pixels, recipe: Recipe, regions: dict, job: Job):
-    from pertouch.engine.engines import get_engine
-
-    engine = get_engine(job.engine, table=job.table) if job.table is not None else get_engine(job.engine)
-    return engine.render(pixels, recipe, regions)
-
-
-
-
-def _sidecar(job: Job, photo, regions: dict, out: Path, result, created: list[Path]) -> dict:
-    from pertouch import __version__
-    from pertouch.engine.io import pixel_hash
-
-    data = job.recipe.to_json()
-    for name, rel in sidecar_masks(regions, out, created).items():
-        data["regions"][name]["mask"] = rel
-    data["meta"] = {
-        "input": photo.path.name if photo.path else None,
-        "input_hash": photo.content_hash,
-        "output_hash": pixel_hash(result.image),
-        "engine": job.engine,
-        "levels": relative_to(job.table_path, out.parent) if job.table_path else "default",
-        "pertouch": __version__,
-    }
-    return data
-
-
-def _save_maps(job: Job, regions: dict, photo, out: Path, created: list[Path]) -> list[str]:
-    """The 4-channel PerTouch parameter map as ``OUT.map.<attribute>.png`` (16-bit grey)."""
-    from pertouch.engine.attributes import CORE_NAMES
-    from pertouch.engine.paramap import rasterize, save_maps
-
-    prefix = out.with_name(out.name + ".map")
-    created += [prefix.with_name(f"{prefix.name}.{a}.png") for a in CORE_NAMES]  # cleaned up on failure
-    pmap = rasterize(job.recipe, regions, photo.shape, image=photo.pixels, table=job.table)
-    return [str(p) for p in save_maps(pmap, prefix)]
-
-
-def _report(result) -> dict[str, dict[str, dict[str, float]]]:
-    rep: dict[str, dict[str, dict[str, float]]] = {}
-    for a in result.report:
-        rep.setdefault(a.region, {})[a.attribute] = {
-            "before": round(a.before, 4), "target": round(a.target, 4), "achieved": round(a.achieved, 4)}
-    return rep
-
-
 def run_one(inp: Path, out: Path, job: Job) -> dict:
     """Render one photo and write output + sidecar (+ maps); all or nothing."""
-    from pertouch.engine.io import load_image, save_image
-
-    t0 = time.perf_counter()
-    photo = load_image(inp)
-    made_for = job.recipe.meta.get("input_hash")
-    if made_for and made_for != photo.content_hash:
-        job.warnings.append(f"{inp}: the recipe was made for another photo; its 'by' shifts start from this one's levels")
-    regions = resolve_regions(job.recipe, RegionContext(photo, job.recipe_dir, job.masks, job.batch,
-                                                        {"allow_outside_masks": job.allow_outside_masks}))
-    result = _render(photo.pixels, job.recipe, regions, job)
-    created: list[Path] = []
-    try:
-        save_image(out, result.image, alpha=photo.alpha, exif=photo.exif, quality=job.quality,
-                   bit_depth=photo.bit_depth, source=inp, overwrite=job.overwrite)
-        created.append(out)
-        side = sidecar_path(out)
-        data = _sidecar(job, photo, regions, out, result, created)
-        maps = _save_maps(job, regions, photo, out, created) if job.save_maps else []
-        write_json_atomic(side, data)
-        created.append(side)
-    except BaseException:
-        for p in reversed(created):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-        raise
-    return {
-        "input": str(inp), "output": str(out), "sidecar": str(side), "size": list(photo.size),
-        "bit_depth": photo.bit_depth, "engine": job.engine, "input_hash": photo.content_hash,
-        "regions": _report(result), "maps": maps, "ms": round((time.perf_counter() - t0) * 1000, 1),
-    }
+    return render_one(inp, out, job, lambda photo, recipe: resolve_regions(recipe, RegionContext(
+        photo, job.recipe_dir, job.masks, job.batch, {"allow_outside_masks": job.allow_outside_masks})))
 
 
 def _print_summary(s: dict) -> None:
