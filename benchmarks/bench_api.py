@@ -54,6 +54,13 @@ def _server(home: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("langgraph dev did not start")
 
 
+def _queue_pace() -> str:
+    from pertouch.graph.devserver import poll_seconds
+
+    poll = poll_seconds()
+    return "runtime's own 500 ms queue poll" if poll is None else f"queue polled every {poll * 1000:.0f} ms"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
@@ -68,26 +75,27 @@ def main() -> None:
         from pertouch.graph.context import RunContext
 
         g, ctx = build_graph(), RunContext(use_memory=False)
-        local = []
-        for i in range(args.runs + 1):
-            t0 = time.perf_counter()
-            g.invoke(inputs, context=ctx)
-            local.append((time.perf_counter() - t0) * 1000)
         proc, url = _server(home)
+        local, remote = [], []
         try:
             from langgraph_sdk import get_sync_client
 
             client = get_sync_client(url=url)
-            remote = []
+            # Alternate in-process and server turns, so a busy machine slows both alike.
             for i in range(args.runs + 1):
+                t0 = time.perf_counter()
+                g.invoke(inputs, context=ctx)
+                local.append((time.perf_counter() - t0) * 1000)
                 t0 = time.perf_counter()
                 client.runs.wait(None, "pertouch", input=inputs, context={"use_memory": False})
                 remote.append((time.perf_counter() - t0) * 1000)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
     lo, re_ = statistics.median(local[1:]), statistics.median(remote[1:])
+    added = statistics.median(r - l for l, r in zip(local[1:], remote[1:]))
     print(f"one-shot turn, {args.side}-px photo, warm, median of {args.runs}: in process {lo:.0f} ms, "
-          f"API server {re_:.0f} ms, added {re_ - lo:+.0f} ms")
+          f"API server {re_:.0f} ms, added {added:+.0f} ms (median of paired differences; "
+          f"{_queue_pace()})")
 
 
 if __name__ == "__main__":
