@@ -19,7 +19,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pertouch.core.errors import InputError, NotFoundError, PertouchError
 from pertouch.graph import runtime as rt
@@ -132,8 +132,28 @@ class Session:
 
         return FileLock(str(rt.session_dir(self.id) / "turn.lock"), timeout=LOCK_WAIT_S)
 
-    def turn(self, line: str) -> TurnOutcome:
-        """Send one line to the graph; the answer comes back as a :class:`TurnOutcome`."""
+    def _run(self, inputs: dict[str, Any], on_step: Callable[[str, Any], None] | None) -> dict[str, Any]:
+        if on_step is None:
+            return self.graph.invoke(inputs, self.config, context=self.ctx)
+        # what invoke does, with each node's update passed on as it finishes
+        out: dict[str, Any] = {}
+        for mode, chunk in self.graph.stream(inputs, self.config, context=self.ctx,
+                                             stream_mode=["updates", "values"]):
+            if mode == "values":
+                out = chunk
+                continue
+            for node, update in chunk.items():
+                if not node.startswith("__"):
+                    on_step(node, update)
+        return out
+
+    def turn(self, line: str, on_step: Callable[[str, Any], None] | None = None) -> TurnOutcome:
+        """Send one line to the graph; the answer comes back as a :class:`TurnOutcome`.
+
+        ``on_step(node, update)``: called as each graph node finishes (its state update),
+        in order, while the turn runs — e.g. a web page's progress
+        (:func:`pertouch.graph.progress.step_event`). The outcome is the same with or without it.
+        """
         from filelock import Timeout
 
         text = normalise(line)
@@ -146,7 +166,7 @@ class Session:
             inputs["user"] = self.user
         try:
             with self._lock():
-                out = self.graph.invoke(inputs, self.config, context=self.ctx)
+                out = self._run(inputs, on_step)
         except Timeout:
             return TurnOutcome("busy", f"session {self.id} is busy with another process's turn for over "
                                f"{LOCK_WAIT_S:.0f} s; nothing was done — try again", status="nothing-done")
