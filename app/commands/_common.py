@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 import os
@@ -286,27 +285,11 @@ def check_pointer_names(pointers: Sequence[Any], recipe: Recipe) -> None:
 # --- inputs and outputs ------------------------------------------------------------
 
 def expand_inputs(items: Iterable[str]) -> list[Path]:
-    """Files, folders (their image files, sorted) and globs → unique paths, in order."""
-    from pertouch.engine.io import RAW_EXTENSIONS, READ_EXTENSIONS
+    """Files, folders (their image files, sorted) and globs → unique paths, in order
+    (:func:`pertouch.batch.sources.expand_paths`; batches also take CSVs and URLs)."""
+    from pertouch.batch.sources import expand_paths
 
-    exts = set(READ_EXTENSIONS) | set(RAW_EXTENSIONS)
-    out: list[Path] = []
-    for item in items:
-        p = Path(item).expanduser()
-        if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in exts)
-            if not found:
-                raise InputError(f"folder {p} has no photos", hint="it needs .jpg, .png, .tif or .webp files")
-            out += found
-        elif any(c in item for c in "*?[") and not p.exists():
-            found = sorted(Path(m) for m in glob.glob(str(p), recursive=True) if Path(m).is_file())
-            if not found:
-                raise InputError(f"no files match {item}")
-            out += found
-        else:
-            out.append(p)
-    seen: set[Path] = set()
-    return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
+    return expand_paths(items)
 
 
 def print_json(data: Any) -> None:
