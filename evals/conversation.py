@@ -104,7 +104,10 @@ class ConversationTask:
         inputs.mkdir(parents=True, exist_ok=True)
         path = materialise(Case(id=script.id, photo=script.photo, instruction="-", long_side=script.long_side),
                            inputs, self.cases_path.parent if self.cases_path else None)
-        ctx = load_context(vlm=cfg.get("vlm", "builtin"), segmenter=seg, engine=eng, use_memory=False)
+        from pertouch.graph.vlm.calls import CallRecorder
+
+        recorder = CallRecorder()
+        ctx = load_context(vlm=cfg.get("vlm", "builtin"), segmenter=seg, engine=eng, use_memory=False, calls=recorder)
         graph = build_graph(InMemorySaver())
         thread = {"configurable": {"thread_id": f"eval-{uuid.uuid4().hex[:10]}"}}
         ref = rt.open_photo(path)
@@ -119,7 +122,7 @@ class ConversationTask:
             vlm_err = next((e for e in state.get("errors") or [] if e.get("kind") == "vlm"), None)
             if prob and prob.get("kind") in ("model", "settings") or vlm_err:
                 why = f"{prob['kind']}: {prob['message']}" if prob else f"vlm: {vlm_err['message']}"
-                return {"error": f"turn {i}: {why}", "output": {"turns": turns}}
+                return {"error": f"turn {i}: {why}", "output": {"turns": turns}, "calls": recorder.entries()}
             recipe = (state.get("result") or {}).get("recipe")
             levels = original
             if recipe:
@@ -138,7 +141,8 @@ class ConversationTask:
                           "recipe": recipe, "levels": levels, "answer": state.get("answer", "")})
         return {"answer": "\n".join(answers), "recipe": turns[-1]["recipe"] if turns else None,
                 "image": last_image, "before_image": str(path.relative_to(out)), "timings_ms": timings,
-                "ms": round((time.perf_counter() - t0) * 1000.0, 1), "output": {"turns": turns, "original": original}}
+                "ms": round((time.perf_counter() - t0) * 1000.0, 1), "output": {"turns": turns, "original": original},
+                "calls": recorder.entries()}
 
     def score(self, inp: dict[str, Any], output: dict[str, Any]) -> dict[str, dict[str, Any]]:
         script = Script.model_validate(inp)

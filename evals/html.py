@@ -27,6 +27,8 @@ th{background:#f3f3f3}.pass{color:#186a1e}.fail{color:#b3261e}.error{color:#8a5a
 img.thumb{max-width:220px;max-height:220px;display:block;margin:3px 0}
 ul.checks{margin:3px 0;padding-left:1.1em;font-size:12px}.answer{font-size:12px;color:#444;max-width:28em}
 .case-id{font-family:monospace}.muted{color:#777;font-size:12px}
+ol.calls{font-size:12px;padding-left:1.4em;margin:2px 0}ol.calls pre{white-space:pre-wrap;max-width:40em;max-height:16em;
+overflow:auto;background:#f7f7f7;margin:2px 0;padding:3px}details.calls>summary{font-size:12px;color:#444}
 """
 
 JS = """
@@ -59,6 +61,7 @@ def _summary_table(summary: dict[str, Any]) -> str:
             ("over epochs [95% CI]", _epochs_cell)]
     rows += [(f"{k} (mean)", (lambda k: lambda c: e(pct(c["scores"].get(k))))(k)) for k in keys]
     rows.append(("median latency", lambda c: "–" if c["median_ms"] is None else f"{c['median_ms']:.0f} ms"))
+    rows.append(("model calls (failed) · median call · tokens", _calls_cell))
     out = ["<table id=summary><tr><th></th>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"]
     for label, cell in rows:
         out.append(f"<tr><th>{e(label)}</th>" + "".join(f"<td>{cell(summary['configs'][n])}</td>" for n in names)
@@ -71,6 +74,14 @@ def _summary_table(summary: dict[str, Any]) -> str:
             out.append(f"<p class=error>{e(n)}: {c['errors']} errored sample(s), not counted in any rate.{warn} "
                        + e("; ".join(m[:200] for m in c.get("error_messages", []))) + "</p>")
     return "\n".join(out)
+
+
+def _calls_cell(c: dict[str, Any]) -> str:
+    k = c.get("calls") or {}
+    if not k.get("n"):
+        return "–"
+    tok = "tokens not reported" if k.get("tokens") is None else f"{k['tokens']} tokens"
+    return e(f"{k['n']} ({k['errors']}) · {k['median_ms'] or 0:.0f} ms · {tok}")
 
 
 def _epochs_cell(c: dict[str, Any]) -> str:
@@ -140,12 +151,40 @@ def _cell(s: dict[str, Any] | None) -> str:
                          f"<b>{e(k)}</b> {_num(v['value'])}: {e(v['explanation'])}</li>"
                          for k, v in s["scores"].items() if v["value"] is not None)
         parts.append(f"<ul class=checks>{checks}</ul>")
+    if s.get("calls"):
+        parts.append(_calls(s["calls"]))
     if s.get("timings_ms"):
         t = ", ".join(f"{k} {v:.0f}" for k, v in s["timings_ms"].items())
         parts.append(f"<details class=muted><summary>{s.get('ms') or 0:.0f} ms</summary>{e(t)} ms"
                      + (f"<pre>{e(json.dumps(s['recipe'], indent=1)[:2000])}</pre>" if s.get("recipe") else "")
                      + "</details>")
     return "<td>" + "".join(parts) + "</td>"
+
+
+def _tokens(t: dict[str, int] | None) -> str:
+    if not t:
+        return "tokens not reported"
+    return " + ".join(f"{t[k]} {k}" for k in ("prompt", "completion") if k in t) or f"{t.get('total')} tokens"
+
+
+def _calls(calls: list[dict[str, Any]]) -> str:
+    """The model calls of a sample: role, provider, latency, tokens, error; the prompt
+    and the raw reply of each (and of each retried request) folded."""
+    failed = sum(1 for c in calls if c.get("error"))
+    items = []
+    for c in calls:
+        head = (f"<b>{e(c['role'])}</b> {e(c['provider'])} · {c.get('ms') or 0:.0f} ms · {e(_tokens(c.get('tokens')))}"
+                + (f" · <span class=error>{e(c['error'][:300])}</span>" if c.get("error") else ""))
+        body = [f"<div class=muted>prompt (digest {e(c.get('prompt_digest'))})</div><pre>{e(c.get('prompt'))}</pre>",
+                f"<div class=muted>reply</div><pre>{e(c.get('reply'))}</pre>"]
+        for n, a in enumerate(c.get("attempts") or [], 1):
+            if len(c["attempts"]) > 1:
+                body.append(f"<div class=muted>request {n}: {a.get('ms') or 0:.0f} ms, {e(_tokens(a.get('tokens')))}"
+                            f"{', ' + e(a['error'][:300]) if a.get('error') else ''}</div><pre>{e(a.get('reply'))}</pre>")
+        items.append(f"<li><details><summary>{head}</summary>{''.join(body)}</details></li>")
+    return (f"<details class=calls><summary>{len(calls)} model call(s)"
+            + (f", <span class=error>{failed} failed</span>" if failed else "")
+            + f"</summary><ol class=calls>{''.join(items)}</ol></details>")
 
 
 def render_html(spec: dict[str, Any], summary: dict[str, Any], samples: list[dict[str, Any]]) -> str:

@@ -6,7 +6,9 @@ A run folder (``RUN_DIR``) is what ``pertouch eval SUITE -o RUN_DIR`` writes:
 - ``log.jsonl`` — one *sample* per line, appended as each finishes (a killed run
   continues where it stopped): ``{"config", "id", "epoch", "category", "input",
   "answer", "recipe", "image", "before_image", "timings_ms", "ms", "output",
-  "scores": {name: {"value", "explanation"}}, "status", "error"}``;
+  "calls", "scores": {name: {"value", "explanation"}}, "status", "error"}`` (``calls``: every
+  model call — role, provider, prompt, raw reply, tokens, latency, error; see
+  :mod:`pertouch.graph.vlm.calls`);
 - ``images/`` — the inputs and every render (paths in the log are relative to RUN_DIR);
 - ``summary.json``, ``report.md`` and ``report.html`` — rendered from the log.
 

@@ -118,7 +118,7 @@ def make_sample(task: Any, sample: dict[str, Any], config: str, epoch: int, res:
             "split": sample.get("split"), "input": sample["input"], "answer": res.get("answer", ""),
             "recipe": res.get("recipe"), "image": res.get("image"), "before_image": res.get("before_image"),
             "timings_ms": res.get("timings_ms") or {}, "ms": res.get("ms"), "output": res.get("output") or {},
-            "scores": scores, "status": status_of(scores, error), "error": error}
+            "calls": res.get("calls") or [], "scores": scores, "status": status_of(scores, error), "error": error}
 
 
 def rescore(out: Path, task_for: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:

@@ -43,6 +43,8 @@ class Run:
     problem: dict[str, Any] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     image: str | None = None
+    #: Every model call of the run (:mod:`pertouch.graph.vlm.calls` entries).
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def model_error(self) -> str | None:
@@ -137,13 +139,15 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
     from pertouch.graph import runtime as rt
     from pertouch.graph.builder import build_graph
     from pertouch.graph.context import load_context
+    from pertouch.graph.vlm.calls import CallRecorder
 
     run = Run(case_id=case.id)
+    recorder = CallRecorder()
     t0 = time.perf_counter()
     try:
         path = materialise(case, workdir, base)
         ctx = load_context(vlm=vlm, user=case.user, segmenter=segmenter, engine=engine,
-                           use_memory=bool(case.user))
+                           use_memory=bool(case.user), calls=recorder)
         ref = rt.open_photo(path)
         state = build_graph(internal=True).invoke({"image_path": ref["path"], "instruction": case.instruction,
                                       "accept": False}, context=ctx)
@@ -179,5 +183,6 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
         run.crashed = f"{type(exc).__name__}: {exc}"
         run.errors.append({"node": "solver", "kind": "crash", "message": run.crashed,
                            "trace": traceback.format_exc(limit=6)})
+    run.calls = recorder.entries()
     run.ms = round((time.perf_counter() - t0) * 1000.0, 1)
     return run

@@ -90,5 +90,18 @@ def summarise(samples: list[dict[str, Any]], configs: Sequence[str]) -> dict[str
         ms = [s["ms"] for s in rows if s.get("ms") is not None and s["status"] != ERROR]
         res["median_ms"] = round(statistics.median(ms), 1) if ms else None
         res["error_messages"] = sorted({s["error"] for s in rows if s.get("error")})[:5]
+        res["calls"] = call_totals(rows)
         out[name] = res
     return {"configs": out}
+
+
+def call_totals(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """The model calls of ``samples``: how many, how many failed, their median latency and
+    the tokens the providers reported (None when none did)."""
+    calls = [c for s in samples for c in s.get("calls") or []]
+    tokens = [c["tokens"].get("total", 0) for c in calls if c.get("tokens")]
+    ms = [c["ms"] for c in calls if c.get("ms") is not None]
+    return {"n": len(calls), "errors": sum(1 for c in calls if c.get("error")),
+            "median_ms": round(statistics.median(ms), 1) if ms else None,
+            "tokens": sum(tokens) if tokens else None,
+            "per_sample": round(len(calls) / len(samples), 2) if samples else None}

@@ -67,10 +67,12 @@ class RetouchTask:
                     base=self.cases_path.parent if self.cases_path else None,
                     segmenter=cfg.get("segmenter", "builtin"), engine=cfg.get("engine", "parametric"), save_to=img)
         before = inputs / f"{case.id}.png"
+        output = run.to_json()
+        calls = output.pop("calls")
         return {"answer": run.answer, "recipe": run.recipe, "timings_ms": run.timings_ms, "ms": run.ms,
                 "image": _rel(img, out) if run.image else None,
                 "before_image": _rel(before, out) if before.is_file() else None,
-                "output": run.to_json(), "error": run.model_error}
+                "output": output, "calls": calls, "error": run.model_error}
 
     def score(self, inp: dict[str, Any], output: dict[str, Any]) -> dict[str, dict[str, Any]]:
         from pertouch.evals.cases import Case
@@ -104,29 +106,27 @@ class ParserTask:
                         "split": c.get("split", "dev"), "input": c})
         return out
 
-    def _classify(self, spec: str) -> Any:
+    def _model(self, spec: str) -> Any:
         if spec not in self._models:
-            if spec == "builtin":
-                from pertouch.graph.vlm.builtin_parser import parse_instruction
+            from pertouch.graph.vlm.registry import get_vlm
 
-                self._models[spec] = parse_instruction
-            else:
-                from pertouch.graph.vlm.registry import get_vlm
-
-                model = get_vlm(spec)
-                self._models[spec] = lambda text: model.classify(text, None)
+            self._models[spec] = get_vlm(spec)
         return self._models[spec]
 
     def solve(self, sample: dict[str, Any], cfg: dict[str, str], out: Path, epoch: int) -> dict[str, Any]:
         import time
 
+        from pertouch.graph.vlm.calls import CallRecorder, RecordedVLM
+
+        recorder = CallRecorder()
         t0 = time.perf_counter()
         try:
-            got = self._classify(cfg.get("vlm", "builtin"))(sample["input"]["text"]).model_dump()
+            model = RecordedVLM(self._model(cfg.get("vlm", "builtin")), recorder)
+            got = model.classify(sample["input"]["text"], None).model_dump()
         except Exception as exc:  # a model that fails: an error, never a zero-or-one score
-            return {"error": f"{type(exc).__name__}: {exc}", "output": {}}
+            return {"error": f"{type(exc).__name__}: {exc}", "output": {}, "calls": recorder.entries()}
         ms = round((time.perf_counter() - t0) * 1000.0, 1)
-        return {"answer": got.get("explanation") or got.get("kind") or "", "ms": ms,
+        return {"answer": got.get("explanation") or got.get("kind") or "", "ms": ms, "calls": recorder.entries(),
                 "output": {k: got.get(k) for k in ("kind", "targets", "protected", "style", "regions", "explanation")}}
 
     def score(self, inp: dict[str, Any], output: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -34,7 +34,7 @@ run, so ``max_rounds: 0`` is an answer saying what is wrong, not a silent run.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from pertouch.core.errors import PertouchError
@@ -61,6 +61,9 @@ class RunContext:
     memory: str | None = None
     use_memory: bool = True
     output_dir: str | None = None
+    #: A :class:`pertouch.graph.vlm.calls.CallRecorder` that keeps every model call of the
+    #: run (evaluation); not a setting: no environment variable, not in :meth:`to_json`.
+    calls: Any = field(default=None, compare=False, repr=False)
 
     def problems(self) -> list[str]:
         """What is wrong with these settings (empty when they are valid)."""
@@ -77,6 +80,8 @@ class RunContext:
             v = getattr(self, name)
             if v is not None and (not isinstance(v, str) or not v.strip()):
                 out.append(f"{name} must be a model string or left out, got {v!r}")
+        if self.calls is not None and not callable(getattr(self.calls, "record", None)):
+            out.append(f"calls must be a call recorder (with a record method), got {type(self.calls).__name__}")
         if not isinstance(self.use_memory, bool):
             out.append(f"use_memory must be true or false, got {self.use_memory!r}")
         return out
@@ -88,7 +93,9 @@ class RunContext:
         return getattr(self, role) or self.vlm
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("calls", None)
+        return out
 
 
 _ENV = {

@@ -293,6 +293,19 @@ def vlm(spec: str) -> Any:
         return _models[spec]
 
 
+def model(ctx: Any, role: str) -> Any:
+    """The VLM a run context names for ``role`` (planner, critic, describer, classifier):
+    the cached provider, wrapped to record its calls when the context carries a call
+    recorder (``ctx.calls``, see :mod:`pertouch.graph.vlm.calls`)."""
+    found = vlm(ctx.model_for(role))
+    recorder = getattr(ctx, "calls", None)
+    if recorder is None:
+        return found
+    from pertouch.graph.vlm.calls import RecordedVLM
+
+    return RecordedVLM(found, recorder)
+
+
 def memory(spec: str | None) -> tuple[Any, str | None]:
     """``(memory or None, warning)``: the agent works without memory, saying why."""
     key = spec or ""

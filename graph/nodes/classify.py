@@ -107,7 +107,7 @@ def classify(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
     """Classify the instruction and route it."""
     ctx = runtime.context or RunContext()
     try:
-        intent = dump(rt.vlm(ctx.model_for("classifier")).classify(state["instruction"], scene_info(state)))
+        intent = dump(rt.model(ctx, "classifier").classify(state["instruction"], scene_info(state)))
     except PertouchError as exc:  # a model that cannot load (settings) or failed (model): never "out-of-scope"
         return Command(goto="respond", update={"problem": problem_from(exc)})
     except Exception as exc:  # an answer that does not validate: the model failed too

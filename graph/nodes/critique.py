@@ -88,7 +88,7 @@ def score(critique: dict[str, Any], mean_error: float) -> float:
 def _ask_critic(state: RetouchState, ctx: RunContext, record: dict[str, Any]) -> dict[str, Any]:
     from pertouch.graph.vlm.schemas import Intent
 
-    critic = rt.vlm(ctx.model_for("critic"))
+    critic = rt.model(ctx, "critic")
     got = critic.critique(state["before"], record["preview"], state.get("instruction", ""),
                           Intent.model_validate(state["intent"]), record.get("achieved", []), scene_info(state))
     return dump(got)

@@ -43,7 +43,7 @@ def _describe(ctx: RunContext, ref: dict, sc: Any, regions: list[dict]) -> tuple
 
         image = Image.fromarray(rt.proxy8(ref, min(ctx.working_resolution, 768)))
         info = SceneInfo.from_regions(regions, dict(sc.levels), image_path=ref["path"])
-        desc = rt.vlm(ctx.model_for("describer")).describe(image, info)
+        desc = rt.model(ctx, "describer").describe(image, info)
     except Exception as exc:  # VLMError / ModelError: state, not a crash
         return fallback, [error("perceive", "vlm", f"describing the scene failed: {exc}")]
     data = desc.model_dump(mode="json") if hasattr(desc, "model_dump") else dict(desc)

@@ -38,7 +38,7 @@ def _call_planner(state: RetouchState, ctx: RunContext, levels: dict) -> Any:
     info = scene_info(state, recipes.current_levels(state.get("base_recipe"), levels))
     critique = Critique.model_validate(state["critique"]) if state.get("critique") else None
     prefs = weighted_preferences(state.get("preferences"))
-    plan = rt.vlm(ctx.model_for("planner")).plan(Intent.model_validate(state["intent"]), info, prefs, critique)
+    plan = rt.model(ctx, "planner").plan(Intent.model_validate(state["intent"]), info, prefs, critique)
     return plan, plan_to_recipe(plan, info).to_json()
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 import abc
 import json
 import re
+import time
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
 from pertouch.graph.vlm import prompts
 from pertouch.graph.vlm.base import VLM, ImageRef, Preferences, VLMError, load_image, to_measured
+from pertouch.graph.vlm.calls import note_attempt
 from pertouch.graph.vlm.schemas import ROLE_SCHEMAS, Critique, Intent, Plan, SceneDescription, SceneInfo
 
 #: Longest side of images sent to a model.
@@ -74,11 +76,20 @@ class ChatVLM(VLM):
         ]
         last_error = ""
         for attempt in range(self.validation_attempts):
-            text = self._complete_in_words(messages, schema, role)
+            t0 = time.perf_counter()
             try:
-                return schema.model_validate(extract_json(text))
+                text = self._complete_in_words(messages, schema, role)
+            except VLMError as exc:
+                note_attempt(messages, None, (time.perf_counter() - t0) * 1000.0, self.redact(str(exc)))
+                raise
+            ms = (time.perf_counter() - t0) * 1000.0
+            try:
+                answer = schema.model_validate(extract_json(text))
+                note_attempt(messages, text, ms)
+                return answer
             except (ValidationError, ValueError) as exc:
                 last_error = validation_message(exc)
+                note_attempt(messages, text, ms, f"invalid answer: {last_error}")
                 messages = messages + [
                     {"role": "assistant", "text": text, "images": []},
                     {"role": "user", "text": f"That answer was invalid: {last_error}. Answer again with only "

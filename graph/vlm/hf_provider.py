@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from pertouch.core.errors import ModelError
 from pertouch.graph.vlm.base import VLMError
+from pertouch.graph.vlm.calls import Reply
 from pertouch.graph.vlm.chat_base import ChatVLM
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,10 @@ class HFVLM(ChatVLM):
         inputs = processor(text=[prompt], images=images or None, return_tensors="pt").to(device)
         with torch.inference_mode():
             out = model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
-        new = out[:, inputs["input_ids"].shape[1]:]
-        return processor.batch_decode(new, skip_special_tokens=True)[0]
+        prompt_n = int(inputs["input_ids"].shape[1])
+        new = out[:, prompt_n:]
+        tokens = {"prompt": prompt_n, "completion": int(new.shape[1]), "total": prompt_n + int(new.shape[1])}
+        return Reply(processor.batch_decode(new, skip_special_tokens=True)[0], tokens)
 
     def complete(self, messages: list[dict[str, Any]], schema: type[BaseModel], role: str) -> str:
         processor, _, _ = self.load()

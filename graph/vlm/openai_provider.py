@@ -32,6 +32,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from pertouch.graph.vlm.base import VLMError
+from pertouch.graph.vlm.calls import Reply, usage_tokens
 from pertouch.graph.vlm.chat_base import ChatVLM
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ class OpenAIVLM(ChatVLM):
                 text = resp.choices[0].message.content if resp.choices else None
                 if not text:
                     raise VLMError("the server returned an empty answer", role=role, provider=self.name)
-                return text
+                return Reply(text, usage_tokens(getattr(resp, "usage", None))) if isinstance(text, str) else text
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                 if self.structured:
                     log.info("%s rejected structured output (%s); asking for JSON in text", self.name,

@@ -89,6 +89,11 @@ def test_eval_command_runs_a_real_case(tmp_path):
     run = darker["output"]
     assert run["after"]["global"]["brightness"] < run["before"]["global"]["brightness"]
     assert darker["timings_ms"] and darker["recipe"]
+    assert [c["role"] for c in darker["calls"]] == ["describe", "classify", "plan", "critique"]  # every model call
+    classify = darker["calls"][1]
+    assert classify["prompt"] == "make it a bit darker" and '"kind": "strong"' in classify["reply"]
+    assert all(c["ms"] >= 0 and c["error"] is None for c in darker["calls"])
+    assert "4 model call(s)" in (out / "report.html").read_text()
     from PIL import Image
 
     after = np.asarray(Image.open(out / darker["image"]).convert("L"), np.float32)  # the render is saved
