@@ -10,6 +10,7 @@ latent is noised at a random timestep, the ControlNet sees the noisy latent, the
 A run folder holds::
 
     log.jsonl                       one line per optimiser step: step, loss, lr, seconds
+    tensorboard/                    the same + sample renders (``tensorboard: true``; :mod:`.train_log`)
     checkpoints/step-000100/        controlnet/ + unet_conv_out.safetensors, samples.png,
                                     optimizer.pt (optimiser + grad scaler), state.json
     model/                          the trained model: ``--engine diffusion:RUN/model``
@@ -31,9 +32,9 @@ from typing import Callable
 import numpy as np
 
 from pertouch.core.errors import InputError
+from pertouch.engine.train_log import LOG, TENSORBOARD, TrainLog, trim_log
 
 CHECKPOINTS = "checkpoints"
-LOG = "log.jsonl"
 MODEL = "model"
 STATE = "state.json"
 PRECISIONS = ("no", "fp16", "bf16")
@@ -62,6 +63,7 @@ class TrainConfig:
     warmup_steps: int = 0
     train_conv_out: bool = True
     gradient_checkpointing: bool = False  # recompute activations in backward: less memory, ~30% slower
+    tensorboard: bool = False  # also log to RUN/tensorboard (loss, lr, sample renders)
     device: str = "auto"
 
     @classmethod
@@ -151,7 +153,7 @@ class Trainer:
             self.opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0)
         self.amp = amp = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(cfg.mixed_precision)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=amp is torch.float16)
-        self.step = 0
+        self.step, self.skipped, self._log = 0, False, None
 
     def _load_models(self) -> None:
         import torch
@@ -245,9 +247,13 @@ class Trainer:
             total += float(loss.detach())
         self.scaler.unscale_(self.opt)
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        scale = self.scaler.get_scale() if self.scaler.is_enabled() else None
         self.scaler.step(self.opt)
         self.scaler.update()
-        self.sched.step()
+        # fp16 loss scaling skipped the step (inf/NaN grads; the scale drops): the lr schedule waits too
+        self.skipped = scale is not None and self.scaler.get_scale() < scale
+        if not self.skipped:
+            self.sched.step()
         self.step += 1
         return total
 
@@ -256,18 +262,18 @@ class Trainer:
         end = self.cfg.steps if steps is None else steps
         self.out.mkdir(parents=True, exist_ok=True)
         rows = []
-        with (self.out / LOG).open("a", encoding="utf-8") as fh:
+        with TrainLog(self.out, self.cfg.tensorboard, self.step) as self._log:
             while self.step < end:
-                t0 = time.perf_counter()
+                t0, lr = time.perf_counter(), self.sched.get_last_lr()[0]  # the lr this step uses
                 loss = self.train_step()
-                row = {"step": self.step, "loss": loss, "lr": self.sched.get_last_lr()[0],
-                       "seconds": round(time.perf_counter() - t0, 4)}
-                fh.write(json.dumps(row) + "\n")
-                fh.flush()
+                row = {"step": self.step, "loss": loss, "lr": lr,
+                       "seconds": round(time.perf_counter() - t0, 4)} | ({"skipped": True} if self.skipped else {})
+                self._log.row(row)
                 rows.append(row)
                 if self.step % self.cfg.checkpoint_every == 0 or self.step == end:
                     self.save_checkpoint()
                     self.say(f"step {self.step}: loss {loss:.4f}, checkpoint saved")
+        self._log = None
         return rows
 
     # ---- checkpoints and the model folder -------------------------------------------
@@ -288,7 +294,9 @@ class Trainer:
         if self.cfg.samples > 0:
             from pertouch.engine.train_samples import render_samples
 
-            render_samples(self, tmp, self.cfg.samples, self.cfg.sample_steps)
+            grid = render_samples(self, tmp, self.cfg.samples, self.cfg.sample_steps)
+            if self._log is not None:
+                self._log.image(self.step, grid)
         torch.save({"optimizer": self.opt.state_dict(), "scaler": self.scaler.state_dict(),
                     "lr_scheduler": self.sched.state_dict()}, tmp / "optimizer.pt")
         (tmp / STATE).write_text(json.dumps({"step": self.step, "config": asdict(self.cfg)}, indent=1))
@@ -304,7 +312,7 @@ class Trainer:
 
         folder = last_checkpoint(self.out)
         if folder is None:
-            return _trim_log(self.out / LOG, 0)
+            return trim_log(self.out / LOG, 0)
         net = pc.PerTouchControlNetModel.from_pretrained(str(folder / "controlnet"), local_files_only=True,
                                                          conditioning_channels=pc.MAP_CHANNELS)
         self.controlnet.load_state_dict(net.state_dict())
@@ -315,7 +323,7 @@ class Trainer:
         self.sched.load_state_dict(state["lr_scheduler"])
         self.step = int(json.loads((folder / STATE).read_text())["step"])
         self.say(f"resumed from {folder} (step {self.step})")
-        return _trim_log(self.out / LOG, self.step)  # rows logged after the checkpoint are trained again
+        return trim_log(self.out / LOG, self.step)  # rows logged after the checkpoint are trained again
 
     def save_model(self, dest: Path | None = None) -> Path:
         """A model folder that ``--engine diffusion:PATH`` loads: the frozen parts of the base
@@ -359,13 +367,6 @@ def _base_layout(root: Path):
     return ModelLayout(root, prompt if prompt.is_file() else None, None, None)
 
 
-def _trim_log(path: Path, step: int) -> int:
-    if path.is_file():
-        rows = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
-        path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
-    return step
-
-
 def _link_or_copy(src, dst) -> None:
     dst = Path(dst)
     dst.unlink(missing_ok=True)
@@ -393,6 +394,7 @@ def train(cfg: TrainConfig, resume: bool = True, log: Callable[[str], None] | No
         trainer.resume()
     else:
         shutil.rmtree(trainer.out / CHECKPOINTS, ignore_errors=True)
+        shutil.rmtree(trainer.out / TENSORBOARD, ignore_errors=True)
         (trainer.out / LOG).unlink(missing_ok=True)
     rows = trainer.run()
     trainer.save_model()

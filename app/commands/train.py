@@ -18,7 +18,7 @@ measured on the renders, as for real pairs; the recipe is kept); alone, they kee
 shipped level table, since a handful of photos is too few to fit one.
 
 ``train run`` reads a JSON/YAML config (``model``, ``dataset``, ``output``, ``steps``,
-``lr``, ``batch_size``, ``seed``, ``transforms``, … see
+``lr``, ``batch_size``, ``seed``, ``transforms``, ``tensorboard``, … see
 :class:`pertouch.engine.train_loop.TrainConfig`), resumes from the run folder's last
 checkpoint and writes ``OUTPUT/model``, which ``--engine diffusion:OUTPUT/model`` loads.
 """
@@ -148,6 +148,8 @@ def run_command(
         typer.echo(f"already at step {trainer.step} (of {cfg.steps}); nothing to train")
     typer.echo(f"model: {Path(cfg.output) / tl.MODEL} (use --engine diffusion:{Path(cfg.output) / tl.MODEL}); "
                f"log: {Path(cfg.output) / tl.LOG}")
+    if cfg.tensorboard:
+        typer.echo(f"tensorboard: tensorboard --logdir {Path(cfg.output) / tl.TENSORBOARD}")
 
 
 def register(app: typer.Typer) -> None:
