@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -24,7 +26,10 @@ from pertouch.evals.stats import summarise
 
 
 def config_name(cfg: dict[str, str]) -> str:
-    """A column name: the VLM spec, plus the segmenter / engine when not the default."""
+    """A column name: the VLM spec, plus the segmenter / engine when not the default (a
+    config without a VLM — the paired suite's — is named by its engine)."""
+    if "vlm" not in cfg and "engine" in cfg:
+        return cfg["engine"] + (f" seg={cfg['segmenter']}" if cfg.get("segmenter", "builtin") != "builtin" else "")
     parts = [cfg.get("vlm", "builtin")]
     if cfg.get("segmenter", "builtin") != "builtin":
         parts.append(f"seg={cfg['segmenter']}")
@@ -68,11 +73,19 @@ def _check_same_run(log: RunLog, spec: dict[str, Any]) -> None:
 
 def run(task: Any, *, configs: Sequence[dict[str, str]], out: Path, epochs: int = 1, limit: int | None = None,
         filter_expr: str | None = None, retry_failed: bool = False,
-        on_sample: Callable[[dict[str, Any]], None] | None = None, render: bool = True) -> dict[str, Any]:
+        on_sample: Callable[[dict[str, Any]], None] | None = None, render: bool = True,
+        concurrency: int = 1) -> dict[str, Any]:
     """Run every selected sample for every config and epoch not yet logged in ``out``;
-    returns the summary (also written with the reports)."""
+    returns the summary (also written with the reports).
+
+    ``concurrency``: samples solved at once on that many threads (cases are independent;
+    worth it for remote models, whose calls wait on the network). Each finished sample is
+    appended whole, under a lock, so the log stays one sample per line and a killed run
+    continues where it stopped, whatever the order they finished in."""
     if epochs < 1:
         raise InputError("--epochs must be at least 1")
+    if concurrency < 1:
+        raise InputError("--concurrency must be at least 1")
     log = RunLog(out)
     samples = select(task.samples(), filter_expr, limit)
     names = [config_name(c) for c in configs]
@@ -90,23 +103,39 @@ def run(task: Any, *, configs: Sequence[dict[str, str]], out: Path, epochs: int 
         spec["epochs"] = max(epochs, int(old.get("epochs", 1)))
     log.write_spec(spec)
     done = {key(s): s for s in log.samples()}
-    for cfg, name in zip(configs, names):
-        for epoch in range(1, epochs + 1):
-            for sample in samples:
-                k = (name, sample["id"], epoch)
-                if k in done and not (retry_failed and done[k]["status"] == ERROR):
-                    continue
-                t0 = time.perf_counter()
-                try:
-                    res = task.solve(sample, dict(cfg, name=name), log.out, epoch)
-                except Exception as exc:  # the harness itself broke on this sample: an error, not a score
-                    res = {"error": f"{type(exc).__name__}: {exc}", "output": {}}
-                res.setdefault("ms", round((time.perf_counter() - t0) * 1000.0, 1))
-                row = make_sample(task, sample, name, epoch, res)
-                log.append(row)
-                done[k] = row
-                if on_sample:
-                    on_sample(row)
+    jobs = [(cfg, name, epoch, sample) for cfg, name in zip(configs, names) for epoch in range(1, epochs + 1)
+            for sample in samples
+            if (name, sample["id"], epoch) not in done
+            or (retry_failed and done[(name, sample["id"], epoch)]["status"] == ERROR)]
+    lock = threading.Lock()
+
+    def one(job: tuple[dict[str, str], str, int, dict[str, Any]]) -> None:
+        cfg, name, epoch, sample = job
+        t0 = time.perf_counter()
+        try:
+            res = task.solve(sample, dict(cfg, name=name), log.out, epoch)
+        except Exception as exc:  # the harness itself broke on this sample: an error, not a score
+            res = {"error": f"{type(exc).__name__}: {exc}", "output": {}}
+        res.setdefault("ms", round((time.perf_counter() - t0) * 1000.0, 1))
+        row = make_sample(task, sample, name, epoch, res)
+        with lock:
+            log.append(row)
+            done[(name, sample["id"], epoch)] = row
+            if on_sample:
+                on_sample(row)
+
+    if concurrency == 1 or len(jobs) <= 1:
+        for job in jobs:
+            one(job)
+    else:
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="eval")
+        try:
+            for fut in [pool.submit(one, job) for job in jobs]:
+                fut.result()  # a broken log write or progress callback stops the run, loudly
+        except BaseException:  # Ctrl-C or a broken write: start nothing more; the log holds what finished
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     return write_reports(log, task) if render else summarise(list(done.values()), names)
 
 

@@ -1,7 +1,7 @@
 """``pertouch eval``: run an evaluation suite into a run folder, re-score it, view it.
 
     pertouch eval [SUITE] [CASES.jsonl] [--vlm A --vlm B …] [--epochs N] [--limit N]
-                  [--filter EXPR] [--retry-failed] -o RUN_DIR
+                  [--filter EXPR] [--retry-failed] [--concurrency N] -o RUN_DIR
     pertouch eval CASES.jsonl …          # the retouch suite on another case file
     pertouch eval rescore RUN_DIR        # re-apply the scorers to the log, no model calls
     pertouch eval view RUN_DIR           # the path of the run's report.html (and open it)
@@ -39,6 +39,8 @@ def eval_command(
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N (matching) cases."),
     filter_expr: Optional[str] = typer.Option(None, "--filter", help="Regex (or substring) on case id / category / split."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Rerun the samples that errored in RUN_DIR."),
+    concurrency: int = typer.Option(1, "--concurrency", "-j", help="Samples solved at once (threads; cases are "
+                                    "independent — worth it for remote models)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Run folder (default: PERTOUCH_HOME/evals/TIME)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     min_pass: float = typer.Option(0.0, "--min-pass", help="Exit 1 when a config's pass rate is below this (0–1)."),
@@ -99,7 +101,7 @@ def eval_command(
                       f"{row['ms'] or 0:>7.0f} ms  {text[:60]}{extra}")
 
     summary = runner.run(task, configs=configs, out=run_dir, epochs=epochs, limit=limit, filter_expr=filter_expr,
-                         retry_failed=retry_failed, on_sample=progress)
+                         retry_failed=retry_failed, on_sample=progress, concurrency=concurrency)
     _finish(summary, run_dir, as_json, min_pass, err)
 
 

@@ -106,3 +106,46 @@ def test_a_score_s_own_verdict_decides_and_none_is_information():
     assert verdict(info) is None and status_of({"iou": info}, None) == PASS
     assert status_of({"iou": dict(info, **{"pass": False})}, None) == FAIL
     assert status_of({"iou": dict(info, **{"pass": True}), "x": {"value": 0.0, "explanation": ""}}, None) == FAIL
+
+
+class Slow(Scripted):
+    """Scripted, with each solve waiting like a remote model call (and noting the overlap)."""
+
+    def __init__(self, answers, wait=0.05):
+        super().__init__(answers)
+        import threading
+
+        self.wait, self.running, self.most, self._lock = wait, 0, 0, threading.Lock()
+
+    def solve(self, sample, cfg, out, epoch):
+        import time
+
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(self.wait)
+        with self._lock:
+            self.running -= 1
+        return super().solve(sample, cfg, out, epoch)
+
+
+def test_concurrency_solves_samples_at_once_and_the_log_stays_whole(tmp_path):
+    answers = {"m": {f"c{i}": i % 3 for i in range(1, 13)}, "n": {f"c{i}": RuntimeError("down") if i == 5 else 1
+                                                                   for i in range(1, 13)}}
+    serial = runner.run(Scripted(answers), configs=[{"vlm": "m"}, {"vlm": "n"}], out=tmp_path / "serial", epochs=2)
+    task = Slow(answers)
+    par = runner.run(task, configs=[{"vlm": "m"}, {"vlm": "n"}], out=tmp_path / "par", epochs=2, concurrency=4)
+    assert task.most == 4 and len(task.calls) == 48
+    lines = (tmp_path / "par" / "log.jsonl").read_text().splitlines()
+    assert len(lines) == 48 and all(json.loads(line)["id"] for line in lines)  # one whole sample per line
+    for name in ("m", "n"):
+        a, b = serial["configs"][name], par["configs"][name]
+        assert (a["passed"], a["failed"], a["errors"]) == (b["passed"], b["failed"], b["errors"])
+    task.calls.clear()  # resumable: nothing left to do, and --retry-failed reruns only the errored
+    runner.run(task, configs=[{"vlm": "m"}, {"vlm": "n"}], out=tmp_path / "par", epochs=2, concurrency=4)
+    assert task.calls == []
+    runner.run(task, configs=[{"vlm": "m"}, {"vlm": "n"}], out=tmp_path / "par", epochs=2, concurrency=4,
+               retry_failed=True)
+    assert sorted(task.calls) == [("n", "c5", 1), ("n", "c5", 2)]
+    with pytest.raises(InputError, match="concurrency"):
+        runner.run(task, configs=[{"vlm": "m"}], out=tmp_path / "x", concurrency=0)
