@@ -25,6 +25,20 @@ MEASURE_SIZE = (512, 512)
 CONTRAST_CAP = 20000.0
 
 
+def hasler_colorfulness(var_rg, var_yb, mean_rg, mean_yb):
+    """Hasler–Süsstrunk colourfulness from the moments of rg = |R−G| and yb = |(R+G)/2 − B|:
+    sqrt(σrg² + σyb²) + 0.3·sqrt(μrg² + μyb²). The one place this formula is written: every
+    measurer (per region, per label, per pixel sample, compiled or not) computes the moments
+    its own way and calls this; scalars or arrays, and numba-compilable."""
+    return np.sqrt(var_rg + var_yb) + 0.3 * np.sqrt(mean_rg ** 2 + mean_yb ** 2)
+
+
+def perceived_brightness(r, g, b):
+    """sqrt(.241 R² + .691 G² + .068 B²) of a (mean) colour, 0–255: the one place this formula
+    is written; scalars or arrays."""
+    return np.sqrt(0.241 * r ** 2 + 0.691 * g ** 2 + 0.068 * b ** 2)
+
+
 def _pixels(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return rgb[mask].astype(np.float64, copy=False)
 
@@ -37,9 +51,7 @@ def colorfulness(rgb: np.ndarray, mask: np.ndarray) -> float:
     r, g, b = px[:, 0], px[:, 1], px[:, 2]
     rg = np.abs(r - g)
     yb = np.abs(0.5 * (r + g) - b)
-    std_root = np.sqrt(rg.std() ** 2 + yb.std() ** 2)
-    mean_root = np.sqrt(rg.mean() ** 2 + yb.mean() ** 2)
-    return float(std_root + 0.3 * mean_root)
+    return float(hasler_colorfulness(rg.std() ** 2, yb.std() ** 2, rg.mean(), yb.mean()))
 
 
 def contrast(rgb: np.ndarray, mask: np.ndarray) -> float:
@@ -165,7 +177,7 @@ def brightness(rgb: np.ndarray, mask: np.ndarray) -> float:
     m = mean_rgb(rgb, mask)
     if np.isnan(m).any():
         return float("nan")
-    return float(np.sqrt(0.241 * m[0] ** 2 + 0.691 * m[1] ** 2 + 0.068 * m[2] ** 2))
+    return float(perceived_brightness(m[0], m[1], m[2]))
 
 
 # --- extended attributes (not part of the diffusion contract) -------------------

@@ -23,7 +23,8 @@ import numpy as np
 
 from pertouch.engine.attributes import REGISTRY
 from pertouch.engine.colormath import SRGB_TO_XYZ
-from pertouch.engine.estimators import CONTRAST_CAP, MEASURE_SIZE, temperature_of_xyz
+from pertouch.engine.estimators import (CONTRAST_CAP, MEASURE_SIZE, hasler_colorfulness, perceived_brightness,
+                                        temperature_of_xyz)
 from pertouch.engine.levels import LevelTable, default_table
 
 WHOLE = "global"
@@ -78,11 +79,11 @@ def colorfulness_px(px: np.ndarray) -> float:
         return float("nan")
     rg = np.abs(px[:, 0] - px[:, 1])
     yb = np.abs(0.5 * (px[:, 0] + px[:, 1]) - px[:, 2])
-    return float(np.sqrt(rg.var() + yb.var()) + 0.3 * np.sqrt(rg.mean() ** 2 + yb.mean() ** 2))
+    return float(hasler_colorfulness(rg.var(), yb.var(), rg.mean(), yb.mean()))
 
 
 def brightness_of_mean(m: np.ndarray) -> np.ndarray:
-    return np.sqrt(0.241 * m[..., 0] ** 2 + 0.691 * m[..., 1] ** 2 + 0.068 * m[..., 2] ** 2)
+    return perceived_brightness(m[..., 0], m[..., 1], m[..., 2])
 
 
 def _xyz_of_mean(m: np.ndarray) -> np.ndarray:
@@ -242,7 +243,7 @@ class Measurer:
             vyb = np.maximum(acc[:, 7] / cnt - myb ** 2, 0.0)
             out = {"brightness": brightness_of_mean(mean), "temperature": temperature_of_mean(mean),
                    "tint": tint_of_mean(mean),
-                   "colorfulness": np.sqrt(vrg + vyb) + 0.3 * np.sqrt(mrg ** 2 + myb ** 2),
+                   "colorfulness": hasler_colorfulness(vrg, vyb, mrg, myb),
                    "contrast": np.where(pairs > 0, np.minimum(acc[:, 8] / (4.0 * np.maximum(pairs, 1)),
                                                               CONTRAST_CAP), 0.0)}
         return {k: np.where(cnt > 0, v, np.nan).astype(np.float64) for k, v in out.items()}

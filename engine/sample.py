@@ -22,14 +22,13 @@ True
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
-from pertouch.engine.estimators import CONTRAST_CAP
+from pertouch.engine.estimators import CONTRAST_CAP, perceived_brightness
 from pertouch.engine.kernels import _coords
 from pertouch.engine.samplepass import _moments, transform_taps
 
@@ -215,7 +214,7 @@ class RegionSample:
             elif a == "colorfulness":
                 out[a] = float(mo[3]) if self.n_px else float("nan")
             elif a == "brightness":
-                out[a] = math.sqrt(0.241 * mean[0] ** 2 + 0.691 * mean[1] ** 2 + 0.068 * mean[2] ** 2)
+                out[a] = float(perceived_brightness(mean[0], mean[1], mean[2]))
             elif a == "temperature":
                 out[a] = ms.temperature_of_mean1(*mean)
             elif a == "tint":

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pertouch.engine import operators as op
+from pertouch.engine.estimators import hasler_colorfulness as _hasler
 from pertouch.engine.kernels import HAVE_NUMBA
 
 #: The soft clip is tabulated per transform at this many intervals over its input range
@@ -139,7 +140,7 @@ def _moments_py(vals, n_px, n_pairs, out):
     out[0] = m0
     out[1] = m1
     out[2] = m2
-    out[3] = np.sqrt(vrg / n + vyb / n) + 0.3 * np.sqrt(mrg * mrg + myb * myb)
+    out[3] = _hasler(vrg / n, vyb / n, mrg, myb)
     c = 0.0
     for k in range(n_pairs):
         a = n_px + k
@@ -153,6 +154,7 @@ def _moments_py(vals, n_px, n_pairs, out):
 if HAVE_NUMBA:
     import numba as _nb
 
+    _hasler = _nb.njit(cache=True, nogil=True, inline="always")(_hasler)
     _moments = _nb.njit(cache=True, nogil=True)(_moments_py)
 
     _soft_clip_exact = _nb.njit(cache=True, nogil=True)(_soft_clip_exact)

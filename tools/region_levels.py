@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from pertouch.engine.attributes import REGISTRY
-from pertouch.engine.estimators import CONTRAST_CAP, MEASURE_SIZE
+from pertouch.engine.estimators import CONTRAST_CAP, MEASURE_SIZE, hasler_colorfulness
 from pertouch.engine.measure import (Measurer, brightness_of_mean, measure_mask, temperature_of_mean, tint_of_mean,
                                      to_levels)
 
@@ -122,10 +122,10 @@ def _finish(s: np.ndarray, count: int, y: np.ndarray) -> Levels:
     """Raw values from one region's sums ``s`` (see :func:`_sums_py`), pixel count and luma values."""
     mean = s[:8] / count
     rgb = mean[:3]
-    var = max(mean[4] - mean[3] ** 2, 0.0) + max(mean[6] - mean[5] ** 2, 0.0)
+    var_rg, var_yb = max(mean[4] - mean[3] ** 2, 0.0), max(mean[6] - mean[5] ** 2, 0.0)
     lo, hi = np.percentile(y, [10, 90])
     return {
-        "colorfulness": float(np.sqrt(var) + 0.3 * np.sqrt(mean[3] ** 2 + mean[5] ** 2)),
+        "colorfulness": float(hasler_colorfulness(var_rg, var_yb, mean[3], mean[5])),
         "contrast": 0.0 if s[9] == 0 else float(min(s[8] / (4.0 * s[9]), CONTRAST_CAP)),
         "temperature": float(temperature_of_mean(rgb)), "brightness": float(brightness_of_mean(rgb)),
         "tint": float(tint_of_mean(rgb)), "highlights": float(y[y >= hi].mean()), "shadows": float(y[y <= lo].mean()),
