@@ -21,7 +21,7 @@ import json
 import os
 import socket
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class BatchSpec:
     quality: int = 95
     save_maps: bool = False
     overwrite: bool = False
-    env: dict = field(default_factory=dict)  # environment every worker sets (e.g. PERTOUCH_HOME)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -56,7 +55,7 @@ class BatchSpec:
 
     def digest(self) -> str:
         """sha256 (16 hex) of everything that changes an output (not where it runs)."""
-        data = {k: v for k, v in asdict(self).items() if k not in ("overwrite", "env", "look_source")}
+        data = {k: v for k, v in asdict(self).items() if k not in ("overwrite", "look_source")}
         if self.levels:
             data["levels"] = hashlib.sha256(Path(self.levels).read_bytes()).hexdigest()
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
@@ -132,8 +131,6 @@ def run_task(spec: BatchSpec, task: Task) -> dict:
     from pertouch.batch.render import render_one
     from pertouch.batch.sources import local_copy
 
-    for k, v in spec.env.items():
-        os.environ.setdefault(k, v)
     where = f"{socket.gethostname()}:{os.getpid()}"
     base = {"input": task.source.uri, "output": task.output, "digest": task.digest, "worker": where}
     try:
