@@ -64,100 +64,33 @@ looks fix fixed wrong suggest suggestions suggestion advice tips think opinion t
 ok okay fine good off work feedback recommend retouch adjust tweak photo picture image shot""".split())
 _TOPIC_TAGS = frozenset({"attr", "region", "global", "optimize", "stylecue", "style"})
 
-_OBJ = r"(?:it|this|that|the (?:photo|image|picture|pic|shot))"
-#: What an undo acts on: the edits themselves, or the photo as it was.
-_EDITS = (r"(?:changes?|edits?|editing|adjustments?|tweaks?|retouch(?:ing)?|effects?|filters?|modifications?|"
-          r"steps?|versions?|whatever you did|what you did|everything you did)")
-_WAS = (r"(?:(?:the |my |your )?(?:original|unedited|previous|last|earlier|first|old)\b|how it (?:was|looked)|"
-        r"the way it (?:was|looked)|what it was|before\b|it (?:did|was|looked) (?:before|originally|at first)\b|"
-        r"it (?:did|was|looked)(?=\s*(?:[,;:.!?]|$))|the (?:start|beginning)|scratch|normal\b|default\b)")
-#: Verbs that undo whatever follows them in their clause ("undo the warmth", "revert to the original").
-_UNDO_VERB = (r"undo|un do|revert|reverse|roll (?:it |that |this |everything )?back|rollback|go back|get (?:it|that) back|"
-              r"switch back|change (?:it |that |this )?back|put (?:it |that |this |everything )?back|"
-              r"take (?:it |that |this |those |these |everything )?back|set (?:it |this )?back|"
-              r"start (?:over|again|afresh)|begin again|ctrl ?\+? ?z|cmd ?\+? ?z")
-#: Verbs that undo when their object is the edits ("scrap that", "discard the changes") ...
-_UNDO_OBJ_VERB = r"cancel|scrap|discard|drop|ditch|clear|remove|get rid of|delete|throw (?:away|out)|lose|kill|reset|reverse"
-#: ... or the photo as it was ("bring back the original", "back to how it was").
-_UNDO_BACK_VERB = (r"restore|bring back|give me back|get back|show me|give me|i (?:want|need|'d like|would like)|"
-                   r"return to|back to|make it (?:like|as|look like)|(?:go|get|set it) back to")
-_CLAUSE_END = r"(?=\s*(?:[,;:.!?]|$|\band then\b|\bthen\b|\binstead\b|\band (?=\w+ )|\bbut\b))"
-_DET = r"(?:(?:all|every|each|any)\s+)?(?:of\s+)?(?:(?:the|my|your|those|these|that|this|all)\s+)?" \
-       r"(?:(?:last|previous|recent|latest|earlier|other|first)\s+)?"
-_UNDO = (
-    re.compile(rf"\b(?:{_UNDO_VERB})\b[^,;:.!?]*?{_CLAUSE_END}"),
-    re.compile(rf"\b(?:reset|reverse)(?:\s+(?:it|everything|it all|all|please))?(?:\s+(?:back\s+)?to\s+{_WAS}[^,;:.!?]*?)?"
-               rf"{_CLAUSE_END}"),
-    re.compile(rf"\b(?:{_UNDO_OBJ_VERB})\s+{_DET}(?:{_EDITS}\b[^,;:.!?]*?|(?:that|it|this|everything|all|"
-               r"the (?:photo|image|picture|pic|shot))"
-               rf"(?:\s+(?:please|now|again))?){_CLAUSE_END}"),
-    re.compile(rf"\b(?:{_UNDO_BACK_VERB})\s+{_WAS}[^,;:.!?]*?{_CLAUSE_END}"),
-    re.compile(rf"\bforget (?:about )?{_DET}{_EDITS}\b[^,;:.!?]*?{_CLAUSE_END}"),
+from pertouch.graph.vlm.builtin_cues import (  # noqa: E402 — the patterns live apart (file size)
+    APPROVAL as _APPROVAL, HEDGE_WORDS as _HEDGE, KEEP_LATE as _KEEP_LATE, NOOP as _NOOP, UNDO as _UNDO,
+    UNDO_PREFER as _UNDO_PREFER, UNDO_REMARK as _UNDO_REMARK, NARRATIVE, STATE,
 )
-#: Saying the earlier version was better is asking for it back ("I preferred the original").
-_UNDO_PREFER = re.compile(
-    r"\b(?:i (?:preferred|prefer|liked|like|loved|love) (?:the original|it (?:better )?(?:before|the way it was)|"
-    r"the (?:previous|old|earlier|first|unedited) (?:one|version|photo|image)?)|"
-    r"(?:the original|it|that) (?:was|looked) (?:better|nicer)(?: before)?|"
-    r"i (?:don't|dont|do not) like (?:the (?:change|changes|edit|edits|result|new version)|what you did))\b")
-#: Remarks that go with an undo and say nothing else ("I changed my mind, undo it").
-_UNDO_REMARK = re.compile(r"\b(?:i (?:have |'ve )?changed my mind|on second thought|oops|whoops|my bad|"
-                          r"that (?:looks |is |was )?(?:worse|wrong|awful|terrible|bad|too much|not (?:it|right))|"
-                          r"(?:that|it) (?:went|goes) too far|actually)\b")
-_NOOP = (
-    re.compile(r"\b(?:please\s+)?(?:don't|dont|do not|no need to|you don't need to|you dont need to|"
-               r"you do not need to|there is no need to|never)\s+(?:change|edit|touch|alter|modify|adjust|retouch|"
-               rf"do|fix)\s+(?:anything|a thing|a single thing|nothing|{_OBJ}|any of it|everything)"
-               r"(?:\s+(?:at all|to it|whatsoever))?\b(?!\s+(?:too|much|more|except|but|apart|other|else|besides|"
-               r"than|so|exc|to\b))"),
-    re.compile(r"\b(?:leave|keep)\s+(?:it|this|that|everything|all|all of it|the (?:whole )?(?:photo|image|picture|"
-               r"pic|shot|thing))(?:\s+(?:exactly\s+)?(?:alone|be|as (?:it )?is|as they are|unchanged|untouched|"
-               r"the same|how it is|like it is|the way it is|like (?:that|this)|intact|as it was))?"
-               r"(?=\s*(?:[.,;!?]|$|please\b|thanks?\b|thank you\b|i\b|it\b))"),
-    re.compile(r"\bno (?:changes?|edits?|editing|adjustments?|retouching|touch ?ups?)(?:\s+(?:please|needed|necessary|"
-               r"required|at all))?\b(?!\s+(?:to|on|in|for|except|but|apart)\b)"),
-    re.compile(r"^\s*(?:no|nope|nah|nothing|none|no thanks?)\s*[.!]*\s*$"),
-    re.compile(r"\b(?:i |we )?(?:don't|dont|do not) want (?:it |this |the (?:photo|image|picture) )?(?:edited|changed|"
-               r"touched|retouched|altered|any (?:changes?|edits?|editing|adjustments?))\b"),
-    re.compile(r"\b(?:do nothing|nothing to (?:change|do|fix|edit|improve)|nothing needs (?:changing|fixing|to change|"
-               r"to be (?:changed|done|fixed))|(?:it |this )?(?:does not|doesn't|doesnt) need (?:anything|any "
-               r"(?:changes?|edits?|editing|work)|changing|editing|to (?:change|be changed))|needs no "
-               r"(?:changes?|editing|edits|work)|never ?mind|forget (?:about )?it|no thanks|no thank you|"
-               r"leave as is|no need (?:for|of) (?:any )?(?:changes?|edits?|editing|adjustments?|retouching|work|touch ?ups?)|"
-               r"(?:don't|dont|do not|no need to) bother(?: (?:editing|changing|retouching|with it))?)\b"),
-)
-_GOOD = (r"(?:perfect|fine|good|great|nice|lovely|beautiful|ok|okay|awesome|amazing|gorgeous|right|spot on|"
-         r"good enough|stunning|excellent|wonderful|fantastic)")
-_AS_IS = r"(?:\s+(?:already|as (?:it )?is|as they are|the way it is|like (?:this|that)|to me|enough|now|as it stands))*"
-_END = r"(?=\s*(?:[.,;!?]|$|but\b|and\b|so\b|thanks?\b|thank you\b|please\b|i\b|don't\b|dont\b|do not\b|no\b|leave\b))"
-#: Approvals said as a clause of their own: "it's perfect as it is", "looks great", "I like it as it is".
-_APPROVAL = re.compile(
-    r"(^|[,.;!?]\s*|\b(?:and|but|because|since|so|as)\s+)(?:i think\s+|honestly\s+|tbh\s+)?"
-    r"(?:(?:it|this|that)\s+(?:is\s+)?(?:already\s+|exactly\s+|just\s+)*(?:how|what|the way)\s+(?:i|we)\s+(?:want|like|wanted|"
-    r"liked|need)(?:\s+it)?" + _AS_IS + r"|"
-    r"(?:(?:it|this|that|everything|all|the (?:photo|image|picture|shot|pic|result|colou?rs))\s+(?:is\s+|looks\s+|"
-    r"seems\s+|feels\s+|are\s+)?|looks\s+)?(?:already\s+|really\s+|so\s+|very\s+|just\s+|pretty\s+|totally\s+|"
-    rf"absolutely\s+|quite\s+)*{_GOOD}{_AS_IS}"
-    rf"|(?:i|we)\s+(?:really\s+)?(?:like|love)\s+(?:it|this|the (?:photo|image|picture))(?:\s+already)?{_AS_IS}"
-    r"|(?:i'm|im|i am)\s+(?:really\s+|quite\s+|very\s+)?(?:happy|fine|ok|okay|good|satisfied|content|pleased)\s+"
-    r"with\s+(?:it|this|that|the (?:photo|image|picture|result|way it looks)|how it (?:looks|is)|the way it is)"
-    r"(?:\s+already)?" + _AS_IS + r")" + _END)
-_THING = r"(the (?:\w+ ){0,2}?\w+)"
-#: Protection said after the region ("the faces should stay the same", "the sky must not change",
-#: "the faces are fine, leave them"): rewritten as "leave … alone".
-_KEEP_LATE = (
-    re.compile(rf"\b{_THING}\s+(?:(?:should|must|can|needs? to|has to|have to|will|shall|ought to)\s+)?"
-               r"(?:stay|remain|be kept|be left|stays|remains)\s+(?:exactly\s+)?(?:the same|as (?:it|they) (?:is|are|was|were)|"
-               r"as is|unchanged|untouched|alone|intact|natural|as it was|like (?:it is|that|this))\b"),
-    re.compile(rf"\b{_THING}\s+(?:(?:must|should|can|shall|will|may)\s*(?:not|never)|shouldn't|mustn't|can't|cannot|"
-               r"won't)\s+(?:change|be changed|be touched|be edited|be altered|get changed|get touched|move)\b"),
-    re.compile(rf"\b{_THING}\s+(?:is|are|look|looks|seem|seems)\s+(?:already\s+)?(?:fine|good|great|perfect|ok|okay|"
-               r"nice|right)\s*,?\s*(?:so\s+)?(?:just\s+)?(?:leave|keep)\s+(?:it|them)(?:\s+(?:alone|as (?:it is|they are)))?\b"),
-)
-_HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|if you can|if you could|if possible|if it is possible|if you like|"
-                    r"if you want|if you think so|if you don't mind|if you dont mind|kinda|kind of|sort of|sorta|"
-                    r"i guess|might want to|might be worth|might|(?:would|'d) be (?:nice|good|great|lovely)|could maybe|could be|probably|ideally|if it(?:'s| is)? not too "
-                    r"much (?:trouble|work|hassle)|if (?:that|it)(?:'s| is)? (?:ok|okay|alright|possible|fine))\b")
+from pertouch.graph.vlm.builtin_lexicon import DIRECTED  # noqa: E402
+
+#: Words that already name the fix ("the photo is overexposed": pull the highlights down), never flipped.
+_FIXED = frozenset({"blown out", "overexposed", "blown highlights"} | {w for w in DIRECTED if w.endswith(" cast")})
+
+
+def complaints(sentence: str) -> str:
+    """A clause that says how the photo *is* asks for the opposite: "the faces look a bit pale" reads
+    as "the faces look a bit too pale" (more colour), "it's dark" as "it's too dark". Only a plain
+    adjective of an attribute is read so; comparatives ("the sky is darker than …") and words that
+    already name the fix ("overexposed", "a blue cast") are left alone."""
+    from pertouch.graph.vlm.builtin_tokens import tag, tokenize
+
+    def put_too(m: re.Match) -> str:
+        items, _ = tag(tokenize(sentence[m.end():]))
+        first = items[0] if items else None
+        if (first is None or first.tag[0] != "attr" or first.tag[2] is None or first.text in _FIXED
+                or first.text.split()[0].endswith("er")):
+            return m.group(0)
+        return m.group(1) + m.group(2) + "too "
+
+    return STATE.sub(put_too, sentence)
+
 
 
 @dataclass
@@ -238,6 +171,7 @@ def read_cues(text: str) -> Cues:
         if hedge:
             cues.hedge = cues.hedge or hedge.group(0)
             s = _HEDGE.sub(" ", s)
+        s = complaints(NARRATIVE.sub(lambda m: m.group(1) + " ", s))
         kept.append(s)
     cues.text = " ".join(" ".join(kept).split())
     return cues
@@ -355,6 +289,17 @@ def take_comparatives(items: list[Item]) -> list[Item]:
                 continue
         if it.text == "match" and region_at(i + 1) is None and i + 1 < n and items[i + 1].text in ("to", "with"):
             i += 1  # "the sky should match with the water"
+            continue
+        if it.text == "match" and i + 3 < n and items[i + 1].tag[0] == "attr" and region_at(i + 2) \
+                and items[i + 3].text in ("to", "with") and region_at(i + 4):  # "match the brightness of the face to …"
+            out += [items[i + 2], _with_like(items[i + 1], "set", region_at(i + 4))]
+            i += 5
+            continue
+        said = next((k for k in range(len(out) - 1, -1, -1) if out[k].tag[0] in ("attr", "sep")), None)
+        if it.text == "match" and region_at(i + 1) and said is not None and out[said].tag[0] == "attr" \
+                and like_of(out[said]) is None and any(x.tag[0] == "region" for x in out):
+            out[said] = _with_like(out[said], "set", region_at(i + 1))  # "make the sky's contrast match the water's"
+            i += 2
             continue
         if it.text == "match" and region_at(i + 1) and any(x.tag[0] == "region" for x in out):
             out += _match_all(it, region_at(i + 1))  # "the sky should match the water"

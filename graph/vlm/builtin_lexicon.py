@@ -151,7 +151,7 @@ for _w in ("decrease", "decreased", "reduce", "reduced", "lower", "low", "down",
            "take down", "knock down", "recover", "tame", "kill", "get rid of some", "cut back"):
     DIR_WORDS[_w] = "down"
 
-NEG_WORDS = ("leave", "don't touch", "dont touch", "do not touch", "don't change", "dont change", "do not change",
+NEG_WORDS = ("leave", "leaving", "don't touch", "dont touch", "do not touch", "don't change", "dont change", "do not change",
              "don't edit", "do not edit", "don't alter", "do not alter", "don't affect", "do not affect",
              "don't modify", "do not modify", "don't mess with", "do not mess with", "hands off", "without touching",
              "without changing", "without affecting", "without altering", "exclude", "protect", "avoid", "preserve",
@@ -207,6 +207,7 @@ OTHER: dict[str, Tag] = {
     "keep": ("keep",), "keeping": ("keep",), "but": ("sep",), "then": ("sep",), "while": ("sep",), "plus": ("sep",),
     "and then": ("sep",), "also": ("sep",), "however": ("sep",), "whereas": ("sep",),
     "so that": ("purpose",), "so the": ("purpose",), "so it": ("purpose",), "so they": ("purpose",),
+    "them": ("pron",), "they": ("pron",),
     "so she": ("purpose",), "so he": ("purpose",), "in order to": ("purpose",), "so as to": ("purpose",),
 }
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pertouch.engine.attributes import SHIFT_MAX, clamp_shift
 from pertouch.graph.vlm import builtin_lexicon as lex
-from pertouch.graph.vlm.builtin_clauses import Clause, Mention, pair, split_clauses
+from pertouch.graph.vlm.builtin_clauses import VERBS, Clause, Mention, pair, split_clauses
 from pertouch.graph.vlm.builtin_language import foreign_language
 from pertouch.graph.vlm.builtin_intents import (
     apply_hedge, explain_no_edit, follow_question, like_of, like_target, no_edit_kind, read_cues, take_comparatives,
@@ -122,7 +122,8 @@ def _mentions(clause: Clause) -> list[tuple[str, object]]:
         elif k == "objverb":
             pend_dir = "down" if it.text in ("remove", "get rid of", "take out") else "up"
             pend_verb = True
-        elif k == "optimize" and it.text in ("enhance", "improve") and _is_attr(items, j + 1):
+        elif k == "optimize" and it.text in ("enhance", "improve") and _is_attr(items, j + 1) and not (
+                j + 1 < len(items) and items[j + 1].text in _GENERIC_COLOR):  # "improve the colours" is a fix
             pend_dir = "up"
         elif k == "more" or k == "lacks":
             pend_dir, pend_flip = "up", False
@@ -206,6 +207,8 @@ def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[l
     """Targets of the non-protected clauses, the regions they named (for weak requests) and the
     (region, attribute) of the targets sized by a number."""
     targets: list[Target] = []
+    complained: dict[tuple[str, str], bool] = {}  # (region, attribute) → set by a complaint clause
+    fix_asked = False  # a clause that only asks to fix ("the sky is washed out, can you fix it?")
     numbered: set[tuple[str, str]] = set()
     named: list[str] = []
     prev_regions: list[str] = []
@@ -214,6 +217,9 @@ def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[l
         if c.neg or c.purpose:
             continue
         seq = _mentions(c)
+        complaint = _complaint(c)
+        fix_asked |= not complaint and any(it.tag[0] == "optimize" for it in c.items) and not any(
+            k == "M" for k, _ in seq)
         if "style" in {it.tag[0] for it in c.items} and has_cue(c.items):  # "dreamy soft look": words of the style
             seq = [(k, v) for k, v in seq if k == "R" or v.mag is not None or v.number is not None
                    or any(kk == "R" and vv != GLOBAL for kk, vv in seq)]
@@ -226,8 +232,8 @@ def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[l
             said = next((way[it.tag[0]] for it in c.items if it.tag[0] in way), None)
             seq = [("R", r) for r in regions] + [("M", Mention(m.attribute, said if said and m.direction else m.direction,
                                                                m.mag, m.mag_word, m.number)) for m in prev_mentions]
-        elif mentions and not regions and prev_regions and not any(
-                it.tag[0] in ("dir", "objverb") for it in c.items):
+        elif mentions and not regions and prev_regions and (not any(
+                it.tag[0] in ("dir", "objverb") for it in c.items) or any(it.tag[0] == "pron" for it in c.items)):
             seq = [("R", r) for r in prev_regions] + seq
         for regs, ms in pair(seq):
             if len(regs) > 1 and GLOBAL in regs:
@@ -238,13 +244,24 @@ def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[l
                     if t is not None:
                         targets = [x for x in targets if (x.region, x.attribute) != (t.region, t.attribute)]
                         targets.append(t)
+                        complained[(t.region, t.attribute)] = complaint
                         if m.number is not None:
                             numbered.add((t.region, t.attribute))
         if mentions:
             prev_mentions = mentions
         if regions:
             prev_regions = [r for r in regions if r != GLOBAL] or prev_regions
+    asked = {t.region for t in targets if not complained[(t.region, t.attribute)]}
+    if fix_asked or asked:  # the complaint is the reason, the request says what to do
+        targets = [t for t in targets if not (complained[(t.region, t.attribute)] and (fix_asked or t.region in asked))]
     return targets, list(dict.fromkeys(named)), frozenset(numbered)
+
+
+def _complaint(clause: Clause) -> bool:
+    """A clause that only says what is wrong ("the sky is too bright", "not enough contrast")."""
+    kinds = {it.tag[0] for it in clause.items}
+    return (bool(kinds & {"too", "lacks"}) or ("not" in kinds and "enough" in kinds)) and not (
+        kinds & {"dir", "objverb", "optimize"}) and not any(it.text in VERBS for it in clause.items)
 
 
 def has_cue(items: list[Item]) -> bool:

@@ -57,6 +57,7 @@ def normalize(text: str) -> str:
     t = t.replace("b&w", "bw").replace("&", " and ")
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
     t = re.sub(r"(?<=[a-z])'s\b", "", t)
+    t = re.sub(r"\b(?:pls|plz|plse)\b", "please", t)
     t = re.sub(r"\bhalf a stop\b", "0.5 stop", t)
     t = re.sub(r"\b(everything|all) but\b", r"\1 except", t)
     return t
