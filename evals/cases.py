@@ -20,6 +20,10 @@ A case is one JSON line::
   request on a photo that may already be good);
 - ``clean``: the render must pass the artefact gate (:mod:`pertouch.engine.artefacts`);
 - ``error``: the error kind the answer must report (``not-found``, ``out-of-scope`` …).
+
+``regions`` (optional): per label, a box, a hand-labelled mask (``seg:``) or a mask
+file where that label is measured, so the score does not depend on the agent's own
+segmentation (see :mod:`pertouch.evals.case_regions`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pertouch.core.errors import InputError
+from pertouch.evals.case_regions import GivenRegion
 
 Direction = Literal["up", "down"]
 
@@ -66,6 +71,9 @@ class Case(BaseModel):
     #: Optional grouping for reports and ``--filter`` (default: the expected class).
     category: str | None = None
     long_side: int = 384
+    #: Where scored regions are, given by the case (:mod:`pertouch.evals.case_regions`):
+    #: these labels are measured there, not in the regions the agent found.
+    regions: dict[str, GivenRegion] = Field(default_factory=dict)
     expect: Expect = Field(default_factory=Expect)
 
 

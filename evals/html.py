@@ -24,7 +24,10 @@ table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;p
 th{background:#f3f3f3}.pass{color:#186a1e}.fail{color:#b3261e}.error{color:#8a5a00;font-weight:bold}
 .badge{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
 .badge.pass{background:#2e7d32}.badge.fail{background:#c62828}.badge.error{background:#b26a00}
-img.thumb{max-width:220px;max-height:220px;display:block;margin:3px 0}
+img.thumb{max-width:220px;max-height:220px;display:block;margin:3px 0}img.mask{max-width:160px;max-height:160px}
+.pics{display:flex;gap:6px;align-items:flex-start}figure.masks{margin:0}ul.legend{list-style:none;padding:0;margin:0;
+font-size:11px}.swatch{display:inline-block;width:9px;height:9px;margin-right:3px;border:1px solid #555}
+svg.plot{display:block;margin:.3em 0 1em}.plots{display:flex;flex-wrap:wrap;gap:2em}
 ul.checks{margin:3px 0;padding-left:1.1em;font-size:12px}.answer{font-size:12px;color:#444;max-width:28em}
 .case-id{font-family:monospace}.muted{color:#777;font-size:12px}
 ol.calls{font-size:12px;padding-left:1.4em;margin:2px 0}ol.calls pre{white-space:pre-wrap;max-width:40em;max-height:16em;
@@ -131,6 +134,16 @@ def _img(path: str | None, alt: str) -> str:
     return f"<img class=thumb loading=lazy src='{e(path)}' alt='{e(alt)}'>" if path else "<span class=muted>no image</span>"
 
 
+def _masks(masks: dict[str, Any] | None, cid: str) -> str:
+    """The region masks drawn on the photo, with a legend (colour, name, given by the case or found by the agent)."""
+    if not masks:
+        return ""
+    legend = "".join(f"<li><span class=swatch style='background:{e(m['colour'])}'></span>{e(m['name'])} "
+                     f"<span class=muted>({e(m['source'])}, {m['area']:.0%})</span></li>" for m in masks["legend"])
+    return (f"<figure class=masks><img class='thumb mask' loading=lazy src='{e(masks['image'])}' alt='{e(cid)} masks'>"
+            f"<figcaption><ul class=legend>{legend}</ul></figcaption></figure>")
+
+
 def _num(v: float | None) -> str:
     return "" if v is None else f"{v:.2f}"
 
@@ -143,8 +156,9 @@ def _cell(s: dict[str, Any] | None) -> str:
     if st == "error":
         parts.append(f"<div class=error>{e(s['error'])}</div>")
     else:
-        if s.get("image"):
-            parts.append(_img(s["image"], f"{s['id']} after"))
+        if s.get("image") or s.get("masks"):
+            pics = _img(s["image"], f"{s['id']} after") if s.get("image") else "<span class=muted>no render</span>"
+            parts.append(f"<div class=pics>{pics}{_masks(s.get('masks'), s['id'])}</div>")
         if s.get("answer"):
             parts.append(f"<div class=answer>{e(s['answer'][:400])}</div>")
         checks = "".join(f"<li class={ {True: 'pass', False: 'fail', None: 'muted'}[verdict(v)]}>"
@@ -187,6 +201,19 @@ def _calls(calls: list[dict[str, Any]]) -> str:
             + f"</summary><ol class=calls>{''.join(items)}</ol></details>")
 
 
+def _plots(summary: dict[str, Any], samples: list[dict[str, Any]]) -> str:
+    from pertouch.evals.plots import latency_strip, pass_rate_bars
+
+    bars, lat = pass_rate_bars(summary), latency_strip(samples, list(summary["configs"]))
+    if not bars and not lat:
+        return ""
+    return ("<h3>Plots</h3><div class=plots>"
+            + (f"<div><div class=muted>pass rate per category (whisker: 95% interval; errors not in the rate)</div>{bars}</div>"
+               if bars else "")
+            + (f"<div><div class=muted>wall time per sample, log scale (bar: median)</div>{lat}</div>" if lat else "")
+            + "</div>")
+
+
 def render_html(spec: dict[str, Any], summary: dict[str, Any], samples: list[dict[str, Any]]) -> str:
     names = list(summary["configs"])
     grid: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
@@ -217,6 +244,7 @@ an <span class=error>error</span> is a sample that could not be scored (the mode
 {_summary_table(summary)}
 {_category_table(summary, 'by_split', 'Pass rate per split')}
 {_category_table(summary, 'by_category', 'Pass rate per category')}
+{_plots(summary, samples)}
 {_suite_tables(summary)}
 <h2>Cases</h2>
 <p><label>Show <select id=filter onchange=applyFilter()>

@@ -146,6 +146,7 @@ def make_sample(task: Any, sample: dict[str, Any], config: str, epoch: int, res:
     return {"config": config, "id": sample["id"], "epoch": epoch, "category": sample.get("category"),
             "split": sample.get("split"), "input": sample["input"], "answer": res.get("answer", ""),
             "recipe": res.get("recipe"), "image": res.get("image"), "before_image": res.get("before_image"),
+            "masks": res.get("masks"),
             "timings_ms": res.get("timings_ms") or {}, "ms": res.get("ms"), "output": res.get("output") or {},
             "calls": res.get("calls") or [], "scores": scores, "status": status_of(scores, error), "error": error}
 

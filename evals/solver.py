@@ -43,6 +43,9 @@ class Run:
     problem: dict[str, Any] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     image: str | None = None
+    #: The region masks drawn on the photo (the scored and the edited regions) and their legend.
+    mask_image: str | None = None
+    mask_legend: list[dict[str, Any]] = field(default_factory=list)
     #: Every model call of the run (:mod:`pertouch.graph.vlm.calls` entries).
     calls: list[dict[str, Any]] = field(default_factory=list)
 
@@ -108,15 +111,29 @@ def _to_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def label_levels(pixels: np.ndarray, scene: Any, extra: Any = ()) -> dict[str, dict[str, float]]:
+def label_levels(pixels: np.ndarray, scene: Any, extra: Any = (),
+                 given: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, float]]:
     """Measured levels per region label (regions of one label merged) and ``global``.
 
     ``extra``: regions found on request (``find("face")``) that the scene lacks;
     people and faces are also measured one by one (``person_1``, ``face_2`` …).
+    ``given``: masks the case gives (label → bool mask), measured instead of the agent's.
     """
     from pertouch.engine.measure import measure_image_levels, measure_levels
     from pertouch.engine.regions import Region
 
+    merged = label_masks(scene, extra)
+    for name, m in (given or {}).items():
+        merged[name] = m.astype(np.float32)
+    regions = {lab: Region(lab, m, label=lab) for lab, m in merged.items()}
+    out = {k: dict(v) for k, v in measure_levels(pixels, regions).items()} if regions else {}
+    out[GLOBAL] = dict(measure_image_levels(pixels))
+    return out
+
+
+def label_masks(scene: Any, extra: Any = ()) -> dict[str, np.ndarray]:
+    """The agent's mask per region label (one label's regions merged), found regions and
+    each person / face by name (see :func:`label_levels`)."""
     merged: dict[str, np.ndarray] = {}
     for r in scene.regions:
         m = scene.full_mask(r) if hasattr(scene, "full_mask") else r.mask
@@ -126,9 +143,25 @@ def label_levels(pixels: np.ndarray, scene: Any, extra: Any = ()) -> dict[str, d
     for label in ("person", "face"):  # each instance by name too: "the man on the left" and not the other
         for r in scene.instances(label) if hasattr(scene, "instances") else ():
             merged.setdefault(r.name, r.mask)
-    regions = {lab: Region(lab, m, label=lab) for lab, m in merged.items()}
-    out = {k: dict(v) for k, v in measure_levels(pixels, regions).items()} if regions else {}
-    out[GLOBAL] = dict(measure_image_levels(pixels))
+    return merged
+
+
+def shown_masks(case: Case, scene: Any, found: Any, given: dict[str, np.ndarray],
+                recipe: dict[str, Any] | None) -> dict[str, tuple[np.ndarray, str]]:
+    """The masks the report draws for a case: the regions it scores (given by the case,
+    else the agent's) and the regions the agent's recipe edited."""
+    agent = label_masks(scene, found)
+    names = [c.region for c in case.expect.changes] + list(case.expect.unchanged) + list(given)
+    labels = {n: (r or {}).get("label") or n for n, r in ((recipe or {}).get("regions") or {}).items()}
+    names += [n for n in labels if n != GLOBAL]
+    out: dict[str, tuple[np.ndarray, str]] = {}
+    for n in dict.fromkeys(names):
+        if n == GLOBAL:
+            continue
+        if n in given:
+            out[n] = (given[n], "case")
+        elif n in agent or labels.get(n) in agent:
+            out[n] = (np.asarray(agent.get(n, agent.get(labels.get(n)))) > 0.5, "agent")
     return out
 
 
@@ -162,14 +195,28 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
         result = state.get("result")
         scene = rt.scene(ref, segmenter)
         before = rt.photo(ref).pixels
+        from pertouch.evals.case_regions import given_masks
+
+        given = given_masks(case.regions, case.photo, before.shape[:2], base)
         found = []
         if result:
             run.recipe = result.get("recipe")
             found = list(rt.regions_by_name(ref, segmenter, list(run.recipe.get("regions") or {})).values())
-        run.before = label_levels(before, scene, found)
+        run.before = label_levels(before, scene, found, given)
+        if save_to is not None:
+            from pertouch.engine.io import save_image
+            from pertouch.evals.overlay import draw_masks
+
+            shown = shown_masks(case, scene, found, given, run.recipe)
+            if shown:
+                pic, run.mask_legend = draw_masks(_to_uint8(before), shown)
+                mask_path = save_to.with_name(save_to.stem + "-masks.png")
+                mask_path.parent.mkdir(parents=True, exist_ok=True)
+                save_image(mask_path, pic)
+                run.mask_image = str(mask_path)
         if result:
             rendered = rt.render(ref, run.recipe, segmenter=segmenter, engine=engine, long_side=None)
-            run.after = label_levels(rendered.image, scene, found)
+            run.after = label_levels(rendered.image, scene, found, given)
             from pertouch.engine.artefacts import measure_artefacts
 
             run.artefacts = measure_artefacts(before, rendered.image).to_json()

@@ -10,7 +10,9 @@
 - ``segmentation`` — the hand-labelled photos per split (:mod:`pertouch.evals.seg_task`),
   scored per kind (IoU, boundary F, found, false-found);
 - ``memory`` — the personalisation scenario (:mod:`pertouch.evals.memory_task`), scored
-  per expected recalled preference.
+  per expected recalled preference;
+- ``paired`` — engines on (input, retouched) pairs with oracle levels measured on the
+  target (:mod:`pertouch.evals.paired_task`), scored by PSNR, SSIM, CIEDE2000 (LPIPS if local).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from pertouch.core.errors import InputError
 
-SUITES = ("retouch", "parser", "conversation", "segmentation", "memory")
+SUITES = ("retouch", "parser", "conversation", "segmentation", "memory", "paired")
 
 
 def _slug(text: str) -> str:
@@ -69,8 +71,10 @@ class RetouchTask:
         before = inputs / f"{case.id}.png"
         output = run.to_json()
         calls = output.pop("calls")
+        mask_image, legend = output.pop("mask_image"), output.pop("mask_legend")
+        masks = {"image": _rel(Path(mask_image), out), "legend": legend} if mask_image else None
         return {"answer": run.answer, "recipe": run.recipe, "timings_ms": run.timings_ms, "ms": run.ms,
-                "image": _rel(img, out) if run.image else None,
+                "image": _rel(img, out) if run.image else None, "masks": masks,
                 "before_image": _rel(before, out) if before.is_file() else None,
                 "output": output, "calls": calls, "error": run.model_error}
 
@@ -158,6 +162,10 @@ def make_task(suite: str, cases_path: Path | str | None = None, split: str | Non
     if split is not None and suite != "segmentation":
         raise InputError(f"--split applies to the segmentation suite, not {suite!r}",
                          hint="for the parser's split use --filter heldout")
+    if suite == "paired":  # cases_path: the pairs folder or CSV
+        from pertouch.evals.paired_task import PairedTask
+
+        return PairedTask(path)
     if suite == "memory":
         from pertouch.evals.memory_task import MemoryTask
 

@@ -29,10 +29,22 @@ class Painted:
 
         if sample["id"] == "c3":
             return {"error": "model: the server did not answer", "output": {}}
+        from pertouch.evals.overlay import draw_masks
+
         img = out / "images" / cfg["vlm"] / f"{sample['id']}.png"
         img.parent.mkdir(parents=True, exist_ok=True)
-        save_image(img, np.full((24, 32, 3), 40 * int(sample["id"][1:]), np.uint8))
-        return {"answer": "done", "image": str(img.relative_to(out)), "output": {"ok": sample["id"] != "c1"}}
+        pixels = np.full((24, 32, 3), 40 * int(sample["id"][1:]), np.uint8)
+        save_image(img, pixels)
+        sky = np.zeros((24, 32), bool)
+        sky[:8] = True
+        pic, legend = draw_masks(pixels, {"sky": (sky, "case"), "rest": (~sky, "agent")})
+        save_image(img.with_name(img.stem + "-masks.png"), pic)
+        calls = [{"role": "classify", "provider": cfg["vlm"], "prompt": f"make it {sample['id']}", "prompt_digest": "ab",
+                  "reply": '{"kind": "strong"}', "tokens": {"prompt": 10, "completion": 5, "total": 15}, "ms": 12.0,
+                  "error": None, "attempts": []}]
+        return {"answer": "done", "image": str(img.relative_to(out)), "output": {"ok": sample["id"] != "c1"},
+                "masks": {"image": str(img.relative_to(out).with_name(img.stem + "-masks.png")), "legend": legend},
+                "calls": calls, "ms": 100.0 * (1 + int(sample["id"][1:]))}
 
     def score(self, inp, output):
         return {"changes": {"value": float(output["ok"]), "explanation": "sky.brightness +0.1 (ok)" if output["ok"]
@@ -44,7 +56,10 @@ def test_report_lists_every_case_with_its_checks(tmp_path):
     page = (tmp_path / "report.html").read_text()
     assert page.count("<tr class=case") == 4 and "sky.brightness +0.0 (want up)" in page
     assert "src='images/a/c0.png'" in page  # relative to the run folder
-    assert "http://" not in page and "https://" not in page  # self-contained
+    assert "src='images/a/c0-masks.png'" in page and "sky <span class=muted>(case, 33%)" in page
+    assert page.count("<svg class=plot") == 2 and "2/3" in page  # pass rate per category; latency
+    assert "1 model call(s)" in page and "10 prompt + 5 completion" in page and "45 tokens" in page
+    assert "https://" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
 
 
 @pytest.mark.slow
@@ -61,7 +76,15 @@ def test_report_renders_in_headless_chromium(tmp_path):
             assert rows.count() == 4
             assert page.locator("#summary th").filter(has_text="b").count() == 1
             loaded = page.evaluate("Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0).length")
-            assert loaded == 6  # c0..c2 for each of the two configs; c3 errored, no image
+            assert loaded == 12  # render + masks of c0..c2 for each of the two configs; c3 errored, no image
+            assert page.locator("figure.masks").first.is_visible() and page.locator("ul.legend li").count() == 12
+            assert page.locator("svg.plot").count() == 2 and page.locator("svg.plot rect.bar").count() == 2
+            assert page.locator("svg.plot circle.dot").count() == 6  # scored samples' latency, errors left out
+            assert page.locator("svg.plot").first.bounding_box()["height"] > 40  # drawn, not collapsed
+            call = page.locator("tr#c0-e1 details.calls").first
+            call.locator("summary").first.click()
+            call.locator("ol.calls summary").first.click()
+            assert "make it c0" in call.inner_text() and '{"kind": "strong"}' in call.inner_text()
             page.select_option("#filter", "bad")
             visible = [r.get_attribute("id") for r in rows.all() if r.is_visible()]
             assert visible == ["c1-e1", "c3-e1"]
