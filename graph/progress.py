@@ -72,10 +72,32 @@ def _label(node: str, update: dict[str, Any]) -> str:
     return DONE.get(node, node)
 
 
+def _next(node: str, update: dict[str, Any]) -> str:
+    """What the graph most likely does after ``node`` (said while it works)."""
+    if node == "perceive":
+        return "answering" if update.get("problem") else "reading the message"
+    if node == "converse":
+        kind = (update.get("turn") or {}).get("kind")
+        return "understanding the request" if kind == "instruction" else "carrying out the command"
+    if node == "classify":
+        return "recalling your taste" if update.get("instruction_class") in ("strong", "weak-optimize",
+                                                                           "weak-style") else "answering"
+    if node == "recall":
+        return "planning round 1"
+    if node == "plan":
+        return f"rendering round {update.get('round')}" if "recipe" in update else "answering"
+    if node == "render":
+        return f"checking round {_round(update)}" if update.get("rounds") else "answering"
+    if node == "critique":
+        return "answering" if update.get("stop_reason") else f"planning round {(_round(update) or 0) + 1}"
+    return "done" if node == "finish" else "finishing"
+
+
 def step_event(node: str, update: Any, ms: float | None = None) -> dict[str, Any]:
-    """``{"node", "label", "round", "ms"}`` for one finished node (``ms``: time since the turn began)."""
+    """``{"node", "label", "next", "round", "ms"}`` for one finished node: what it did, what
+    comes next (most likely; the graph decides), ``ms``: time since the turn began."""
     upd = update if isinstance(update, dict) else {}
-    out: dict[str, Any] = {"node": node, "label": _label(node, upd), "round": None}
+    out: dict[str, Any] = {"node": node, "label": _label(node, upd), "next": _next(node, upd), "round": None}
     if node in ("plan", "render", "critique"):
         out["round"] = _round(upd) if node != "plan" else upd.get("round")
     if ms is not None:

@@ -11,6 +11,8 @@ status — a bug is a 500 naming only the exception's type, never a traceback):
 ``POST /api/open/session``            ``{"session"}`` → resume a session (yours or a CLI one)
 ``GET /api/state``                    the open session: regions, recipe rows, messages
 ``POST /api/turn``                    ``{"text"}`` → the graph's answer (chat line or command)
+``POST /api/turn/stream``             the same as Server-Sent Events: a ``step`` event per graph
+                                      step as it finishes, then ``done`` (the answer) or ``error``
 ``POST /api/point``                   ``{"name", "box"|"point"}`` → a named region
 ``POST /api/sliders/preview``         ``{"rows"}`` → JPEG preview (header ``X-Render-Ms``)
 ``POST /api/sliders/apply``           ``{"rows"}`` → the sliders' recipe becomes the result
@@ -21,6 +23,7 @@ status — a bug is a 500 naming only the exception's type, never a traceback):
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -29,7 +32,7 @@ from typing import Any, Awaitable, Callable
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -45,14 +48,23 @@ COOKIE = "pertouch_token"
 MAX_JSON = 64 * 1024
 
 
-def _error(exc: BaseException) -> JSONResponse:
+def _error_body(exc: BaseException) -> tuple[dict[str, str], int]:
     if isinstance(exc, NotFoundError):
-        return JSONResponse({"error": exc.message, "hint": exc.hint or ""}, 404)
+        return {"error": exc.message, "hint": exc.hint or ""}, 404
     if isinstance(exc, PertouchError):
         code = 413 if "MB" in exc.message and "more than" in exc.message else 400
-        return JSONResponse({"error": exc.message, "hint": exc.hint or ""}, code)
-    return JSONResponse({"error": f"an internal error ({type(exc).__name__}) stopped this request",
-                         "hint": "please report it with the photo and what you did"}, 500)
+        return {"error": exc.message, "hint": exc.hint or ""}, code
+    return {"error": f"an internal error ({type(exc).__name__}) stopped this request",
+            "hint": "please report it with the photo and what you did"}, 500
+
+
+def _error(exc: BaseException) -> JSONResponse:
+    body, code = _error_body(exc)
+    return JSONResponse(body, code)
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
 def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starlette:
@@ -62,6 +74,7 @@ def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starl
 
         home = app_home() / "web"
     service = WebService(Workspace(home), ctx)
+    running: set[asyncio.Future] = set()  # turns in progress (kept until they end)
 
     def token_of(request: Request) -> str:
         tok = request.cookies.get(COOKIE)
@@ -142,6 +155,39 @@ def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starl
         return JSONResponse(await run_in_threadpool(service.turn, tok, data.get("text")))
 
     @api
+    async def turn_stream(request: Request) -> Response:
+        tok, data = token_of(request), await body_json(request)
+        text = data.get("text")
+        service.check_turn(tok, text)  # a bad line is a plain 4xx answer, before any event
+        loop, queue = asyncio.get_running_loop(), asyncio.Queue()
+
+        def push(event: str, payload: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, (event, payload))
+
+        def work() -> None:
+            try:
+                push("done", service.turn(tok, text, on_step=lambda step: push("step", step)))
+            except Exception as exc:  # an error is the stream's last event, never a broken page
+                push("error", _error_body(exc)[0])
+
+        # the turn runs to its end even when the browser goes away (the session stays consistent)
+        task = asyncio.ensure_future(run_in_threadpool(work))
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+        async def events() -> Any:
+            yield ": turn started\n\n"
+            while True:
+                event, payload = await queue.get()
+                yield _sse(event, payload)
+                if event != "step":
+                    break
+            await task
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @api
     async def point(request: Request) -> Response:
         tok, data = token_of(request), await body_json(request)
         return JSONResponse(await run_in_threadpool(service.point, tok, data.get("name"), data.get("box"),
@@ -180,6 +226,7 @@ def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starl
         Route("/api/open/session", open_session, methods=["POST"]),
         Route("/api/state", state),
         Route("/api/turn", turn, methods=["POST"]),
+        Route("/api/turn/stream", turn_stream, methods=["POST"]),
         Route("/api/point", point, methods=["POST"]),
         Route("/api/sliders/preview", slider_preview, methods=["POST"]),
         Route("/api/sliders/apply", slider_apply, methods=["POST"]),

@@ -19,10 +19,11 @@ import json
 import re
 import shutil
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pertouch.core.errors import InputError, NotFoundError
 from pertouch.graph import runtime as rt
@@ -150,20 +151,36 @@ class WebService:
         return out
 
     # -- turns --------------------------------------------------------------------
-    def turn(self, token: str, text: Any) -> dict[str, Any]:
-        """One chat line through the graph; the answer with what was understood, the recipe,
-        the rounds and the critique's verdict."""
+    def check_turn(self, token: str, text: Any) -> Entry:
+        """The open session a chat line goes to, after checking the line."""
         if not isinstance(text, str) or not text.strip():
             raise InputError("say what to change, or a command such as 'undo'")
         if len(text) > MAX_TEXT:
             raise InputError(f"the message is {len(text)} characters long", hint=f"use at most {MAX_TEXT}")
-        entry = self.entry(token)
+        return self.entry(token)
+
+    def turn(self, token: str, text: Any, on_step: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """One chat line through the graph; the answer with what was understood, the recipe,
+        the rounds and the critique's verdict. ``on_step``: called with each graph step's
+        event (:func:`pertouch.graph.progress.step_event`) as it finishes."""
+        from pertouch.graph.progress import step_event, trail
+
+        entry = self.check_turn(token, text)
+        steps: list[dict[str, Any]] = []
+
+        def step(node: str, update: Any) -> None:
+            steps.append(step_event(node, update, (time.perf_counter() - t0) * 1000))
+            if on_step is not None:
+                on_step(steps[-1])
+
         with entry.lock:
-            out = entry.session.turn(text)
+            t0 = time.perf_counter()
+            out = entry.session.turn(text, on_step=step)
             state = entry.session.state
         msg = {"text": text.strip(), "kind": out.kind, "answer": out.answer, "status": out.status,
                "problem": out.extra.get("problem"), "remembered": out.extra.get("remembered", False),
-               "saved": bool(out.saved)}
+               "saved": bool(out.saved), "steps": trail(steps),
+               "seconds": round(steps[-1]["ms"] / 1000, 2) if steps else 0.0}
         if out.kind in ("instruction", "more", "less", "only") and state.get("rounds"):
             msg["understood"] = (state.get("intent") or {}).get("explanation", "")
             msg["rounds"] = [{"round": r.get("round"), "score": r.get("score"),

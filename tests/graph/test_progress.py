@@ -42,6 +42,10 @@ def test_steps_arrive_in_graph_order_while_the_turn_runs(rocket_png, tmp_path):
     assert labels[0].startswith("looked at the photo (") and "understood the request (strong)" in labels
     assert "critique of round 1: not yet — planning another round" in labels
     assert "rendered round 2" in labels and "critique of round 2: satisfied" in labels
+    assert [e["next"] for e in events] == ["reading the message", "understanding the request",
+                                           "recalling your taste", "planning round 1", "rendering round 1",
+                                           "checking round 1", "planning round 2", "rendering round 2",
+                                           "checking round 2", "answering", "finishing", "done"]
     assert trail(events) == ("perceive → classify → plan 1 → render 1 → critique 1 → plan 2 → render 2 → "
                              "critique 2 → respond")
     # the same outcome as a turn without on_step (a second session on the same script)
@@ -68,7 +72,7 @@ def test_labels_say_why_a_step_stopped():
     assert step_event("render", {"errors": [], "stop_reason": "rendering failed"})["label"] == "rendering failed"
     crit = step_event("critique", {"rounds": [{"round": 3, "critique": {"satisfied": False}}],
                                    "stop_reason": "reached the maximum of 3 rounds"})
-    assert crit == {"node": "critique", "round": 3,
+    assert crit == {"node": "critique", "round": 3, "next": "answering",
                     "label": "critique of round 3: not yet — stopping: reached the maximum of 3 rounds"}
     assert step_event("perceive", None, 12.345) == {"node": "perceive", "label": "looked at the photo",
-                                                    "round": None, "ms": 12.3}
+                                                    "next": "reading the message", "round": None, "ms": 12.3}

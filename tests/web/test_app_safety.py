@@ -119,21 +119,24 @@ def test_concurrent_requests_on_one_session_are_serialised(app):
     entry = app.state.service.entry(c.cookies[COOKIE])
     spans, real = [], entry.session.turn
 
-    def timed(text):
+    def timed(text, **kw):
         t0 = time.perf_counter()
-        out = real(text)
+        out = real(text, **kw)
         spans.append((t0, time.perf_counter()))
         return out
 
     entry.session.turn = timed
     texts = ["make the photo brighter", "make the photo more colourful", "make the photo warmer"]
     answers = []
-    threads = [threading.Thread(target=lambda t=t: answers.append(c.post("/api/turn", json={"text": t}))) for t in texts]
+    routes = ["/api/turn", "/api/turn/stream", "/api/turn"]  # the streamed turn waits its turn too
+    threads = [threading.Thread(target=lambda t=t, u=u: answers.append(c.post(u, json={"text": t})))
+               for t, u in zip(texts, routes)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert [r.status_code for r in answers] == [200] * 3
+    assert sum("event: done" in r.text for r in answers) == 1 and not any("event: error" in r.text for r in answers)
     spans.sort()
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans  # no overlap
     assert sorted(h["instruction"] for h in entry.session.history()) == sorted(texts)

@@ -15,9 +15,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -33,31 +31,6 @@ pytestmark = [pytest.mark.slow,
                                  ".ci/run does it)")]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "web"
 BOX = (160, 80, 452, 362)  # the flower in scikit-learn's flower photo (640×427)
-
-
-@pytest.fixture(scope="module")
-def server(web_home):
-    import uvicorn
-
-    from pertouch.web.app import create_app
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PERTOUCH_HOME", str(web_home))
-    app = create_app()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(10)
-    mp.undo()
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +97,44 @@ def test_a_session_in_the_browser(server, page, tmp_path):
     page.wait_for_selector("#legend span")
     wait_idle(page)
     assert "vegetation" in page.inner_text("#legend")
-    # an instruction on a region the segmenter found: changed there, not elsewhere
-    say(page, "make the vegetation more colourful")
-    assert "Understood" in page.locator("#messages .msg").last.inner_text()
+    # an instruction on a region the segmenter found: changed there, not elsewhere; its steps
+    # show one by one while it runs (recorded as they are added to the page)
+    page.evaluate("""() => { window.seenSteps = [];
+      new MutationObserver((ms) => { for (const m of ms) for (const n of m.addedNodes)
+        window.seenSteps.push([n.dataset.node, n.textContent, document.body.dataset.busy,
+                               !document.getElementById('progress').hidden]); })
+        .observe(document.getElementById('progress-steps'), { childList: true }); }""")
+    from pertouch.graph import runtime as rt
+
+    planned, real = threading.Event(), rt.render
+    first = []
+
+    def gated(*args, **kw):  # the first render waits for the screenshot of the steps so far
+        if not first:
+            first.append(planned.wait(60))
+        return real(*args, **kw)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(rt, "render", gated)
+    try:
+        page.fill("#chat-input", "make the vegetation more colourful")
+        page.press("#chat-input", "Enter")
+        page.wait_for_selector("#progress-steps li[data-node='plan']")
+        assert page.is_visible("#progress") and "planned round 1" in page.inner_text("#progress-steps")
+        assert page.inner_text("#progress-text") == "rendering round 1…"
+        assert page.inner_text("#messages .pending") == "you: make the vegetation more colourful"
+        shot(page, "progress", tmp_path)
+    finally:
+        planned.set()
+        mp.undo()
+    page.wait_for_function("document.querySelectorAll('#messages .msg').length > 0")
+    wait_idle(page)
+    last = page.locator("#messages .msg").last.inner_text()
+    assert "Understood" in last and "steps: perceive → classify → plan 1 → render 1 → critique 1" in last
+    seen = page.evaluate("window.seenSteps")
+    assert [s[0] for s in seen][:3] == ["perceive", "converse", "classify"] and seen[-1][0] == "finish"
+    assert all(busy == "1" and shown for _, _, busy, shown in seen)  # during the turn, on show
+    assert any(s[1].startswith("rendered round 1") for s in seen)
     inside, outside = region_mask(app, page, "vegetation")
     diff = after_minus_before(page)
     assert diff[inside].mean() > 3 and diff[outside].mean() < 1.5

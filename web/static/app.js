@@ -4,6 +4,7 @@ const $ = (id) => document.getElementById(id);
 let cfg = null, st = null, rows = [], busy = 0, previewTimer = null, previewSeq = 0;
 
 function setBusy(on, text) {
+  if (on && busy <= 0) $("progress-steps").innerHTML = "";  // a new piece of work: no steps yet
   busy += on ? 1 : -1;
   $("progress").hidden = busy <= 0;
   if (text) $("progress-text").textContent = text;
@@ -39,6 +40,7 @@ function addMessage(m) {
   if (m.rounds) for (const r of m.rounds) lines.push(`round ${r.round}: ${r.satisfied ? "satisfied" : "not satisfied"} — ${r.verdict}`);
   if (m.stop_reason) lines.push("stopped: " + m.stop_reason);
   if (m.verdict) lines.push("verdict: " + m.verdict);
+  if (m.steps) lines.push(`steps: ${m.steps} (${m.seconds} s)`);
   if (m.remembered) lines.push("remembered for " + (st && st.user ? st.user : "you"));
   if (lines.length) { const d = document.createElement("div"); d.className = "detail"; d.textContent = lines.join("\n"); div.appendChild(d); }
   $("messages").appendChild(div);
@@ -124,11 +126,47 @@ async function sliderPreview() {
   } catch (e) { showError(e); }
 }
 
+// a turn as Server-Sent Events over a POST: each graph step as it finishes, then the answer
+async function streamTurn(text) {
+  const resp = await call("POST", "/api/turn/stream", { text });
+  const reader = resp.body.getReader(), dec = new TextDecoder();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    let i;
+    while ((i = buf.indexOf("\n\n")) >= 0) {
+      const frame = buf.slice(0, i); buf = buf.slice(i + 2);
+      let ev = "message", data = "";
+      for (const line of frame.split("\n")) {
+        if (line.startsWith("event: ")) ev = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (!data) continue;
+      const d = JSON.parse(data);
+      if (ev === "step") showStep(d);
+      else if (ev === "done") return d;
+      else if (ev === "error") throw d;
+    }
+  }
+  throw { error: "the connection closed before the turn finished", hint: "reload the page to see where the session is" };
+}
+
+function showStep(s) {
+  const li = document.createElement("li");
+  li.dataset.node = s.node;
+  li.textContent = s.label;
+  const t = document.createElement("small"); t.textContent = ` ${(s.ms / 1000).toFixed(1)} s`; li.appendChild(t);
+  $("progress-steps").appendChild(li);
+  $("progress-text").textContent = s.next + "…";
+}
+
 async function withState(promise, label, kindAfter) {
   setBusy(true, label);
   try {
-    const resp = await promise;
-    const data = await resp.json();
+    const got = await promise;
+    const data = got instanceof Response ? await got.json() : got;
     if (data.message) addMessage(data.message);
     await render(data.state || data, kindAfter && kindAfter(data));
   } catch (e) { showError(e); }
@@ -141,8 +179,11 @@ function settings() {
 
 function say(text) {
   if (!st) { showError({ error: "open a photo first" }); return Promise.resolve(); }
-  return withState(call("POST", "/api/turn", { text }), `working on “${text}”…`,
-    (d) => (d.message && d.message.kind === "compare" ? "turn" : "after"));
+  const pending = document.createElement("div");  // the line, shown at once; the answer replaces it
+  pending.className = "pending"; pending.textContent = "you: " + text;
+  $("messages").appendChild(pending); $("messages").scrollTop = $("messages").scrollHeight;
+  return withState(streamTurn(text), `working on “${text}”…`,
+    (d) => (d.message && d.message.kind === "compare" ? "turn" : "after")).finally(() => pending.remove());
 }
 
 function photoXY(ev) {
