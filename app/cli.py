@@ -20,7 +20,7 @@ from pertouch.core.errors import PertouchError
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Command modules, in the order ``--help`` lists them.
-COMMAND_MODULES = ("apply", "match", "segment", "retouch", "chat", "memory", "eval", "train", "serve")
+COMMAND_MODULES = ("apply", "match", "segment", "retouch", "export", "chat", "memory", "eval", "train", "serve")
 
 app = typer.Typer(
     name="pertouch",
