@@ -33,13 +33,16 @@ from __future__ import annotations
 
 import abc
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from pertouch.core.errors import InputError, NotFoundError, PertouchError
+from pertouch.memory.embeddings import TEXT_DIM, combine, embed_text, embed_texts
+from pertouch.memory.importer import read_export
+from pertouch.memory.preferences import aggregate, parse_feedback, score_candidates
+from pertouch.memory.recall import Evidence, Recall  # noqa: F401 (part of this interface)
 from pertouch.memory.records import MemoryRecord
 
 #: Default similarity threshold of :meth:`Memory.recall`.
@@ -48,83 +51,6 @@ MIN_SIMILARITY = 0.4
 
 class MemoryUnavailable(PertouchError):
     """The memory store cannot be opened or used (corrupt, locked, unreachable)."""
-
-
-class Evidence(NamedTuple):
-    """One memory behind a recall: its id, its similarity to the query, one line."""
-
-    record_id: str
-    similarity: float
-    summary: str
-
-
-@dataclass
-class Recall:
-    """What memory suggests for one scene and user.
-
-    ``preferences``: ``{label: {attribute: level}}`` absolute target levels in [−1, 1]
-    (``global`` = whole photo). ``weights``: same shape, the total evidence weight
-    behind each level (more = surer; < 0.3 is thin). ``locks``: ``{label: [attribute
-    names or "*"]}`` that must not be edited. ``evidence``: most similar first.
-    ``record_weights``: record id → weight it got. Empty for a user with no memories.
-    """
-
-    user: str
-    preferences: dict[str, dict[str, float]] = field(default_factory=dict)
-    weights: dict[str, dict[str, float]] = field(default_factory=dict)
-    locks: dict[str, list[str]] = field(default_factory=dict)
-    evidence: list[Evidence] = field(default_factory=list)
-    record_weights: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.preferences and not self.locks
-
-    def levels_for(self, label: str) -> dict[str, float]:
-        """Preferred levels for a region label: exact label, else the same region group
-        (e.g. ``trees`` ← ``vegetation``/``tree``), else ``global``; {} if none."""
-        from pertouch.memory.preferences import match_label
-
-        key = match_label(label, self.preferences)
-        return dict(self.preferences.get(key, {})) if key else {}
-
-    def locked(self, label: str) -> set[str]:
-        """Attribute names that must not change for ``label`` (``{"*"}`` = all)."""
-        from pertouch.memory.preferences import labels_matching
-
-        out: set[str] = set()
-        for key in labels_matching(label, self.locks):
-            out.update(self.locks[key])
-        return out
-
-    def targets(self, labels: Iterable[str], *, min_weight: float = 0.0) -> dict[str, dict[str, float]]:
-        """Per-label target levels for the regions of a photo, ready to become recipe
-        ``to`` edits: :meth:`levels_for` each label (``global`` included), minus locked
-        attributes, minus levels backed by less than ``min_weight`` evidence.
-
-        >>> r = Recall("ana", preferences={"sky": {"brightness": 0.4}, "global": {"temperature": 0.3}},
-        ...            weights={"sky": {"brightness": 1.0}, "global": {"temperature": 0.1}},
-        ...            locks={"face": ["*"]})
-        >>> r.targets(["clouds", "face"], min_weight=0.5)
-        {'clouds': {'brightness': 0.4}}
-        """
-        from pertouch.memory.preferences import match_label
-
-        out: dict[str, dict[str, float]] = {}
-        for label in dict.fromkeys([*labels, "global"]):
-            key = match_label(label, self.preferences)
-            if key is None:
-                continue
-            locked = self.locked(label)
-            row = {a: v for a, v in self.preferences[key].items()
-                   if "*" not in locked and a not in locked and self.weights.get(key, {}).get(a, 0.0) >= min_weight}
-            if row:
-                out[label] = row
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        return {"user": self.user, "preferences": self.preferences, "weights": self.weights,
-                "locks": self.locks, "evidence": [e._asdict() for e in self.evidence]}
 
 
 class Memory(abc.ABC):
@@ -186,7 +112,6 @@ class Memory(abc.ABC):
 
     def vector_for(self, scene_description: str, descriptor: Sequence[float] | np.ndarray | None) -> np.ndarray:
         """The combined search vector (see :mod:`pertouch.memory.embeddings`)."""
-        from pertouch.memory.embeddings import combine, embed_text
 
         return combine(embed_text(scene_description), descriptor, self.descriptor_dim)
 
@@ -202,8 +127,6 @@ class Memory(abc.ABC):
         if not records:
             return []
         if vectors is None:
-            from pertouch.memory.embeddings import combine, embed_texts
-
             self._check_descriptors(records)
             texts = embed_texts([r.scene_description for r in records])
             vectors = np.stack([combine(t, r.image_descriptor or None, self.descriptor_dim)
@@ -232,8 +155,6 @@ class Memory(abc.ABC):
         ``levels`` (the levels of the result the feedback is about) or ``about`` (that
         result's record id) let "too warm" become a corrected target, not just a nudge.
         """
-        from pertouch.memory.preferences import parse_feedback
-
         text = (text or "").strip()
         if not text:
             raise InputError("feedback text is empty", hint='say what to change, e.g. "too warm"')
@@ -262,7 +183,6 @@ class Memory(abc.ABC):
         photo, or None. ``kind``: only ``"result"`` or only ``"feedback"`` records.
         Feedback given without a scene applies to every scene (similarity 1).
         """
-        from pertouch.memory.preferences import aggregate, score_candidates
 
         user = user.strip()
         query = self.vector_for(scene_description, descriptor)
@@ -291,7 +211,6 @@ class Memory(abc.ABC):
         """Read a JSONL export and store its records (same id → replaced); returns how many.
         All or nothing: every line is validated first (:mod:`pertouch.memory.importer`),
         and a bad line — named in the error — means nothing is stored."""
-        from pertouch.memory.importer import read_export
 
         records = read_export(path, self.descriptor_dim)
         self._import(records)
@@ -314,6 +233,5 @@ class Memory(abc.ABC):
                 "newest": max((r.timestamp for r in records), default=None)}
 
     def _dim(self) -> int:
-        from pertouch.memory.embeddings import TEXT_DIM
 
         return TEXT_DIM + self.descriptor_dim

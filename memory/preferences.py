@@ -31,9 +31,9 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from pertouch.engine.attributes import REGISTRY, canonical_name
-from pertouch.memory.base import Evidence, Recall
-from pertouch.memory.descriptors import GROUPS, label_group
+from pertouch.memory.descriptors import GROUPS
 from pertouch.memory.records import GLOBAL_LABEL, FeedbackEffect, MemoryRecord
+from pertouch.memory.recall import Evidence, Recall
 
 HALF_LIFE_DAYS = 90.0
 FEEDBACK_BOOST = 2.0
@@ -70,29 +70,6 @@ def score_candidates(query: np.ndarray, candidates: Sequence[tuple[MemoryRecord,
         sim = sum(c * w for c, w in parts) / sum(w for _, w in parts) if parts else 0.0
         out.append((record, max(-1.0, min(1.0, sim))))
     return out
-
-
-def labels_matching(label: str, table: Mapping[str, object]) -> list[str]:
-    """Keys of ``table`` that apply to ``label``: exact, same region group, and ``global``."""
-    label = label.strip().lower()
-    group = label_group(label)
-    keys = [k for k in table if k == label or (group != "other" and label_group(k) == group)]
-    if GLOBAL_LABEL in table and GLOBAL_LABEL not in keys:
-        keys.append(GLOBAL_LABEL)
-    return keys
-
-
-def match_label(label: str, table: Mapping[str, object]) -> str | None:
-    """The best key of ``table`` for ``label``: exact, else same group, else ``global``."""
-    label = label.strip().lower()
-    if label in table:
-        return label
-    group = label_group(label)
-    if group != "other":
-        for k in table:
-            if label_group(k) == group:
-                return k
-    return GLOBAL_LABEL if GLOBAL_LABEL in table else None
 
 
 # ----------------------------------------------------------------- aggregation
