@@ -31,6 +31,7 @@ from typing import Any, Optional
 import typer
 
 from pertouch.commands._common import BOX_HELP, POINT_HELP, SEGMENTER_HELP
+from pertouch.commands.export import EXPORT_HELP, check_format, export_after, planned_targets
 
 EXIT_NOTHING_DONE = 3
 #: Instruction classes answered in words (exit 0, nothing rendered).
@@ -162,6 +163,7 @@ def retouch(
     box: list[str] = typer.Option([], "--box", metavar="[NAME=]X0,Y0,X1,Y1",
                                   help=BOX_HELP + ' Say its name: --box flower=… "make the flower more vivid".'),
     point: list[str] = typer.Option([], "--point", metavar="[NAME=]X,Y", help=POINT_HELP),
+    export: Optional[str] = typer.Option(None, "--export", metavar="xmp|pp3", help=EXPORT_HELP),
 ) -> None:
     """Retouch a photo from a plain-language instruction (exit 3: nothing could be done; questions,
     "undo" and requests for no change are answered without writing a file, exit 0)."""
@@ -190,6 +192,8 @@ def retouch(
     ref = rt.open_photo(input)  # bad input: exit 2 before any work
     target = output if output is not None else default_output(input)
     plan_outputs([input], target, overwrite=overwrite)  # bad output path: exit 2 before any work
+    export = check_format(export, "--export")
+    planned_targets([(input, target)], export, overwrite)  # a foreign sidecar there: exit 2 before any work
     console = Console(stderr=True)
     inputs = {"image_path": ref["path"], "instruction": instruction, "accept": remember}
     if pointers:
@@ -210,6 +214,7 @@ def retouch(
                            meta={"instruction": instruction, "vlm": ctx.vlm}, overwrite=overwrite)
     elif kind == "no-op" and output is not None:  # asked for the file: the photo, unchanged
         out = copy_unchanged(input, output)
+    exported = export_after([(input, out)], export, True) if out is not None and state.get("result") else 0
     if out is not None and pointers:
         _warn_unused(pointers, state["result"]["recipe"])
     s = summary(state, out, (time.perf_counter() - t0) * 1000.0, sidecar=bool(state.get("result")))
@@ -221,6 +226,8 @@ def retouch(
         _print_human(s)
     if out is None and kind not in ANSWER_ONLY:
         raise typer.Exit(EXIT_NOTHING_DONE)
+    if exported:
+        raise typer.Exit(exported)
 
 
 def register(app: typer.Typer) -> None:
