@@ -160,10 +160,15 @@ def fit_table(raws: Iterable[np.ndarray], knots: int = KNOTS, source: str = "fit
     return LevelTable(scales=scales, source=source)
 
 
+def raw_levels(raw: np.ndarray, table: LevelTable) -> np.ndarray:
+    """``(n+1, 4)`` levels of ``region_raw`` rows through ``table`` (NaN where a region is empty)."""
+    return np.stack([np.asarray(table[a].to_level(raw[:, c]), np.float64) for c, a in enumerate(CORE_NAMES)], 1)
+
+
 def paint_map(labels: np.ndarray, raw: np.ndarray, table: LevelTable) -> np.ndarray:
     """``(4, H, W)`` float16 levels: each label's raw values through ``table``, clipped to [−1, 1].
     An empty outside (row 0 NaN) takes the level of the whole target's regions' median."""
-    lv = np.stack([np.asarray(table[a].to_level(raw[:, c]), np.float64) for c, a in enumerate(CORE_NAMES)], 1)
+    lv = raw_levels(raw, table)
     if lv.shape[0] > 1:
         fill = np.nanmedian(lv[1:], 0) if np.isfinite(lv[1:]).any() else np.zeros(len(CORE_NAMES))
         lv = np.where(np.isfinite(lv), lv, np.nan_to_num(fill))

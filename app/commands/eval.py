@@ -9,7 +9,9 @@
 Suites: ``retouch`` (default), ``parser``, ``conversation``, ``memory`` (``--memory
 SPEC``: the store each sample is taught in, default ``memory:``), ``segmentation``
 (``--split tune|heldout``: one split of the labelled photos; its summary per split is
-printed and kept in ``summary.json`` under ``suite_summary``). The run folder holds
+printed and kept in ``summary.json`` under ``suite_summary``), ``paired`` (``--pairs
+DIR_OR_CSV``: engines on retouched pairs with oracle levels measured on the target, one
+row per ``--engine``, the parametric engine first; the table is also in ``paired.md``). The run folder holds
 ``spec.json``, ``log.jsonl`` (one sample per case, config and epoch), ``images/``,
 ``summary.json``, ``report.md`` and ``report.html``; running into a folder that holds
 a run of the same suite continues it. The exit code is 0 when the suite ran, even if
@@ -28,12 +30,15 @@ import typer
 def eval_command(
     args: Optional[List[str]] = typer.Argument(None, help="[SUITE] [CASES.jsonl], a CASES.jsonl, "
                                                "'rescore RUN_DIR' or 'view RUN_DIR'."),
-    suite: Optional[str] = typer.Option(None, "--suite", help="retouch | parser | conversation | segmentation | memory"),
+    suite: Optional[str] = typer.Option(None, "--suite", help="retouch | parser | conversation | segmentation | memory "
+                                        "| paired"),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="paired: pairs folder (input + expert folders) or CSV."),
     split: Optional[str] = typer.Option(None, "--split", help="segmentation: tune | heldout (default both)."),
     vlm: Optional[List[str]] = typer.Option(None, "--vlm", help="builtin, openai:MODEL, hf:PATH, fake:FILE; "
                                             "repeat for a side-by-side run (one column each)."),
     segmenter: str = typer.Option("builtin", "--segmenter", help="Segmenter spec for every config."),
-    engine: str = typer.Option("parametric", "--engine", help="Render engine for every config."),
+    engine: Optional[List[str]] = typer.Option(None, "--engine", help="Render engine (default parametric); repeat "
+                                               "for engines side by side."),
     memory: str = typer.Option("memory:", "--memory", help="memory suite: store spec (memory:, chroma: per sample)."),
     epochs: int = typer.Option(1, "--epochs", help="Run every case N times (intervals over epochs)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N (matching) cases."),
@@ -81,8 +86,13 @@ def eval_command(
         raise InputError(f"unexpected arguments: {' '.join(args)}", hint="pertouch eval [SUITE] [CASES.jsonl] -o RUN_DIR")
     if cases is not None and not cases.is_file():
         raise InputError(f"case file not found: {cases}")
-    task = make_task(suite or "retouch", cases, split)
-    configs = [{"vlm": v, "segmenter": segmenter, "engine": engine} for v in (vlm or ["builtin"])]
+    if pairs is not None and (suite != "paired" or cases is not None):
+        raise InputError("--pairs is the paired suite's input", hint="pertouch eval paired --pairs DIR_OR_CSV -o RUN_DIR")
+    task = make_task(suite or "retouch", pairs or cases, split)
+    engines = list(engine or ["parametric"])
+    configs = [{"vlm": v, "segmenter": segmenter, "engine": e} for v in (vlm or ["builtin"]) for e in engines]
+    if suite == "paired":  # no VLM: one config per engine, the parametric engine first
+        configs = [{"engine": e, "segmenter": segmenter} for e in dict.fromkeys(["parametric", *engines])]
     if (suite or "retouch") == "memory":
         configs = [dict(c, memory=memory) for c in configs]
     run_dir = out or app_home() / "evals" / time.strftime("%Y%m%d-%H%M%S")
@@ -124,6 +134,11 @@ def _finish(summary: dict, run_dir: Path, as_json: bool, min_pass: float, err) -
                 typer.echo(f"  {name} split {split}: {r['passed']}/{scored} pass" + (f", {r['errors']} error" if r["errors"] else ""))
         for line in _suite_lines(summary.get("suite_summary") or {}):
             typer.echo(line)
+        if summary.get("suite") == "paired":
+            from pertouch.evals.paired_task import write_table
+
+            for line in write_table(run_dir):
+                typer.echo(line)
         typer.echo(f"report: {run_dir / 'report.html'}")
     dead = [n for n, c in summary["configs"].items() if c["errors"] and c["passed"] + c["failed"] == 0]
     if dead:

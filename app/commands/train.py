@@ -27,33 +27,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 import typer
 
 from pertouch.commands._common import SEGMENTER_HELP
 from pertouch.core.errors import InputError
+from pertouch.tools.region_masks import make_segmenter
 
 train_app = typer.Typer(help="Prepare training data and train a PerTouch model.", no_args_is_help=True)
 
 #: Photos the synthetic pairs are made from (shipped by dependencies, see evals.photos).
 SYNTHETIC_PHOTOS = ("skimage:astronaut", "skimage:coffee", "skimage:chelsea", "skimage:rocket",
                     "sklearn:china.jpg", "sklearn:flower.jpg")
-
-
-def make_segmenter(spec: str) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
-    """The configured segmenter as ``image → {region name: full-resolution mask}``."""
-    from pertouch.tools.perception import perceive
-    from pertouch.tools.segmentation import get_segmenter
-
-    get_segmenter(spec)  # a bad spec fails here, before any pair
-
-    def segment(image: np.ndarray) -> dict[str, np.ndarray]:
-        scene = perceive(image, spec, cache=False)
-        return {r.name: scene.full_mask(r) for r in scene.regions}
-
-    return segment
 
 
 def _pair_jobs(source: Path, segment, max_side: int):
