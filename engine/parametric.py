@@ -28,9 +28,7 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
-from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -38,57 +36,24 @@ import numpy as np
 from pertouch.engine import measure as ms
 from pertouch.engine import operators as op
 from pertouch.engine.base import Achieved, RenderResult
-from pertouch.engine.blend import Weights, luma_unit, weights_for
-from pertouch.engine.estimators import MEASURE_SIZE
+from pertouch.engine.blend import Weights, weights_for
 from pertouch.engine.kernels import apply_layer
-from pertouch.engine.levels import EXTENDED, LevelTable, default_table
-from pertouch.engine.recipe import GLOBAL, Recipe, RegionEdit
+from pertouch.engine.levels import LevelTable, default_table
+from pertouch.engine.recipe import Recipe, RegionEdit
 from pertouch.engine.regions import Region
-from pertouch.engine.solve import RegionSample, calibrate, solve_region
-from pertouch.engine.plancache import LayerCache, digest
-from pertouch.engine.prepare import copy_image, executor, opencv_threads, region_sample, region_weights
+from pertouch.engine.plancache import LayerCache
+from pertouch.engine.prepare import copy_image, executor, opencv_threads
 from pertouch.engine.restore import restore_layer
-from pertouch.engine.inputs import (_check_aspect, _mask_array, check_image, downsize,  # noqa: F401 (re-exported)
-                                   is_guess, region_mask)
+from pertouch.engine.inputs import _check_aspect, check_image, downsize  # noqa: F401 (re-exported)
 from pertouch.engine.stack import LayerProblem, find_overlaps, solve_layers
+from pertouch.engine.planning import (CORRECT_ABOVE, EXACT_MAX_PIXELS, HOLD_TOL, Layer, Plan,  # noqa: F401 (re-exported)
+                                      PlanRun)
 
 
-#: Photos up to this size are solved on their own pixels (exact); larger ones on the
-#: 512×512 measuring image, which then samples them closely anyway.
-EXACT_MAX_PIXELS = 600_000
-#: A render whose worst level error exceeds this gets one correction pass ...
-CORRECT_ABOVE = 0.015
-#: ... when the photo is at most this large (beyond, the proxy is close to the photo and
-#: a second full-resolution pass costs more than it buys).
+#: ... a render whose worst level error exceeds CORRECT_ABOVE gets one correction pass when
+#: the photo is at most this large (beyond, the proxy is close to the photo and a second
+#: full-resolution pass costs more than it buys).
 CORRECT_MAX_PIXELS = 600_000
-#: A region whose every target lies within this of its measured level is held: its input
-#: pixels are restored (the level error an edit is allowed anyway).
-HOLD_TOL = CORRECT_ABOVE
-
-
-@dataclass
-class Layer:
-    """One solved edit: where (mask or everywhere), what (params) and the targets."""
-
-    name: str
-    params: op.Params
-    mask: np.ndarray | None          # None = the whole photo (global)
-    before: dict[str, float]          # measured input levels of the edited attributes
-    target: dict[str, float]          # target levels
-    weights: Weights | None = None    # the region's blend weights (built while planning)
-    mask512: np.ndarray | None = None  # where it is measured: (512, 512) bool (None = everywhere)
-    feather: bool = False              # a guessed mask: its unsure bands re-fitted (blend)
-    hold: bool = False                 # held: the input restored through its weight (no edit)
-
-
-@dataclass
-class Plan:
-    """Solved layers. ``shape``: the (H, W) of the photo planned on; the same plan
-    applies to any resized copy of it (:meth:`ParametricEngine.apply`)."""
-
-    layers: list[Layer]
-    timings_ms: dict[str, float]
-    shape: tuple[int, int] = (0, 0)
 
 
 class ParametricEngine:
@@ -121,108 +86,27 @@ class ParametricEngine:
         t0 = time.perf_counter()
         check_image(image)
         self.stats = {}
-        exact = image.shape[0] * image.shape[1] <= EXACT_MAX_PIXELS
-        meas, pdig = self.cache.photo(image, lambda im: _measured(im, exact))
-        src_key = (exact, pdig, self.passes)
-        # "by 0" on a region is a no-op unless the global edit changes that attribute: then
-        # it holds the region at its input level ("brighten everything except the sky")
-        moved = {a for a, ed in recipe.global_.attributes.items() if not ed.is_noop}
-        entries = [(n, e) for n, e in recipe.entries()
-                   if not e.is_noop or (n != GLOBAL and moved.intersection(e.attributes))]
-        masks = {n: region_mask(n, regions, image.shape[:2]) for n, e in entries if n != GLOBAL}
-        guessed = {n: is_guess(regions[n]) for n in masks}
-        # the whole plan, when nothing it depends on changed (a preview re-rendered)
-        plan_key = (src_key, image.shape[:2], recipe.model_dump_json(),
-                    tuple((n, self.cache.mask_digest(_mask_array(regions[n])), guessed[n]) for n in masks),
-                    tuple(sorted((k, tuple(sorted(v.items()))) for k, v in (corrections or {}).items())))
+        run = PlanRun(self, image, recipe, regions, corrections)
+        plan_key = run.key()
         hit = self.cache.plans.get(plan_key)
         if hit is not None:
             self.stats = {"plan_cached": 1}
             return Plan(list(hit.layers), {"measure": (time.perf_counter() - t0) * 1e3, "solve": 0.0}, hit.shape)
-        # what the solve samples: the photo itself (small photos: "edit, then resize to
-        # 512" reproduced exactly) or the 512×512 measuring image (large photos)
-        src = ms.to_unit_float(image) if exact else meas.rgb / 255.0
-        sigma = op.clarity_sigma(*src.shape[:2])
+        run.source()
         t1 = time.perf_counter()
-        layers: list[Layer] = []
-        problems: list[LayerProblem] = []
-        keys: list[tuple] = []
-        src_meas = None
-        guide_cache: dict = {}
-        under = op.Params()  # the global layer's strengths, under every region
-        todo = [n for n, _ in entries if n != GLOBAL]
-        t_prep = t1
         with opencv_threads(1):  # two workers are the parallelism: OpenCV's would oversubscribe
-            # the regions' weights (independent of the global edit) start on the workers now
-            lock = threading.Lock()
-            wjobs = {n: executor("plan", 2).submit(region_weights, self.cache, _mask_array(regions[n]), masks[n],
-                                                   image, src_key, guide_cache, lock, guessed[n])
-                     for n in todo}
-            # the regions' weights follow the INPUT's luma (the kernel's guide), at src's size
-            lum_src = None if exact else luma_unit(np.round(src * 255).astype(np.uint8))
-            masks512 = {n: ms.measure_mask(m) for n, m in masks.items()}
-            wanted = sorted({a for _, e in entries for a in e.attributes})
-            # every region measured at once (one pass over a label image for a partition)
-            raw_all = dict(zip(masks512, meas.raw_many(list(masks512.values()), wanted)))
-            now_all = raw_all
-            preps: dict[str, tuple] = {}
-            for name, edit in entries:
-                if name != GLOBAL and not preps:
-                    # every region's sample and support, on the workers too (OpenCV, NumPy
-                    # release the GIL); the global edit under them is solved by now
-                    args = (image, src, lum_src, src_key, under, exact)
-                    preps = dict(zip(todo, executor("plan", 2).map(
-                        lambda n: region_sample(self.cache, *wjobs[n].result(), masks512[n], *args), todo)))
-                    t_prep = time.perf_counter()
-                weights = w_src = None
-                corr = (corrections or {}).get(name, {})
-                key = (src_key, edit.model_dump_json(), tuple(sorted(corr.items())))
-                if name == GLOBAL:
-                    mask512, mask = np.ones(MEASURE_SIZE[::-1], bool), None
-                else:
-                    mask, mask512 = masks[name], masks512[name]
-                    mdig, weights, prep = preps[name]
-                    key += (mdig, under)
-                    w_src = prep[0]
-                names = list(edit.attributes)
-                raw_in = meas.raw(mask512, names) if name == GLOBAL else {a: raw_all[name][a] for a in names}
-                before = ms.to_levels(raw_in, self.table)
-                if any(math.isnan(v) for v in before.values()):
-                    continue  # empty region at measuring size: nothing to edit
-                target = self._targets(edit, before)
-                raw_t = {a: float(self.table[a].to_raw(min(EXTENDED, max(-EXTENDED, v + corr.get(a, 0.0)))))
-                         for a, v in target.items()}
-                sample = RegionSample.build(src, mask512) if name == GLOBAL else prep[1]
-                now = raw_in if src_meas is None else {a: now_all[name][a] for a in names}
-                hold = name != GLOBAL and all(abs(target[a] - before[a]) <= HOLD_TOL for a in target)
-                layers.append(Layer(name, op.Params(), mask, before, target, weights,
-                                    None if name == GLOBAL else mask512, guessed.get(name, False), hold))
-                if hold:
-                    continue
-                if name == GLOBAL:
-                    under = self.cache.params.get(("alone", key))
-                    if under is None:
-                        under = solve_region(sample, raw_t, self.table, passes=self.passes, measured=now).params
-                        self.cache.params.put(("alone", key), under)
-                        self.stats["solves"] = self.stats.get("solves", 0) + 1
-                    layers[-1].params = under
-                    if not under.is_identity:
-                        src = op.apply_chain(src, under, sigma)
-                        src_meas = ms.Measurer(src) if exact else ms.Measurer(src * 255.0, measured=True)
-                        now_all = dict(zip(masks512, src_meas.raw_many(list(masks512.values()), wanted)))
-                    continue
-                offset = calibrate(sample, raw_t, now, sample.mean_luma()) if not sample.empty else {}
-                problems.append(LayerProblem(name, sample, w_src, prep[2], mask512, raw_t, offset,
-                                             alone=self.cache.params.get(("alone", key))))
-                keys.append(key)
-        self._solve(problems, keys)
-        solved = {pr.name: pr.params for pr in problems}
-        for layer in layers:
+            run.start()
+            for name, edit in run.entries:  # global first: the regions are solved on top of it
+                run.add(name, edit)
+        t_prep = run.prepared_at or t1
+        self._solve(run.problems, run.keys)
+        solved = {pr.name: pr.params for pr in run.problems}
+        for layer in run.layers:
             if layer.name in solved:
                 layer.params = solved[layer.name] or op.Params()
         t_end = time.perf_counter()
-        plan = Plan(layers, {"measure": (t1 - t0) * 1e3, "prepare": (t_prep - t1) * 1e3,
-                             "solve": (t_end - t_prep) * 1e3},
+        plan = Plan(run.layers, {"measure": (t1 - t0) * 1e3, "prepare": (t_prep - t1) * 1e3,
+                                 "solve": (t_end - t_prep) * 1e3},
                     image.shape[:2])
         self.cache.plans.put(plan_key, plan)
         return plan
@@ -335,13 +219,6 @@ class ParametricEngine:
                 out, rep = out2, rep2
             timings["correct"] = (time.perf_counter() - t1) * 1e3
         return RenderResult(out, rep, self.name, timings)
-
-
-def _measured(image: np.ndarray, exact: bool) -> tuple[ms.Measurer, str]:
-    """The photo's measurer and the digest of what the solve samples (the photo itself
-    when ``exact``, else its 512×512 measuring image)."""
-    meas = ms.Measurer(image)
-    return meas, digest(image if exact else meas.rgb)
 
 
 def _weights_at(layer: Layer, image: np.ndarray, cache: dict) -> Weights:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pertouch.engine import parametric
+from pertouch.engine import planning
 from pertouch.engine.artefacts import measure_artefacts
 from pertouch.engine.blend import weights_for
 from pertouch.engine.measure import measure_levels
@@ -74,7 +74,7 @@ def test_an_edit_on_top_could_not_hold_it(rocket, monkeypatch):
     """The old way (the held region solved as an edit over the global one) moves the sky:
     the case above can fail."""
     img, sky = rocket
-    monkeypatch.setattr(parametric, "HOLD_TOL", -1.0)
+    monkeypatch.setattr(planning, "HOLD_TOL", -1.0)
     res = ParametricEngine().render(img, _recipe({a: {"by": 0.0} for a in CORE}), {"sky": sky})
     assert _moved(img, res.image, sky) > 0.03
 
