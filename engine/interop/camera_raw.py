@@ -13,13 +13,15 @@ What each value rests on:
   way only; the other direction uses the mirror image of the measured curve (Camera
   Raw's sliders are two-sided).
 - ``IncrementalTemperature`` / ``IncrementalTint`` (−100…100, non-raw photos only):
-  Adobe documents no formula. Assumed linear: 100 units = a change of
-  :data:`MIRED_PER_100` mired of the photo's mean CCT (positive = warmer), and
-  :data:`DUV_PER_100` × 10⁻³ Duv (positive = more magenta, PerTouch's tint is + green).
+  Adobe documents no formula. Assumed linear, with the slider's ends where
+  RawTherapee's fitted range ends: 100 units = :data:`MIRED_PER_100` mired of the
+  photo's mean CCT (positive = warmer; RawTherapee's 3000 K / 15000 K moved the photos
+  a median −287 / +212 mired) and :data:`DUV_PER_100` × 10⁻³ Duv (positive = more
+  magenta, PerTouch's tint is + green; RawTherapee's Green 0.7 / 1.35: −34 / +29).
 - ``Vibrance`` (import only) = RawTherapee's Vibrance (Pastels = Saturated) curve.
 
 >>> MIRED_PER_100, DUV_PER_100
-(150.0, 20.0)
+(250.0, 30.0)
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from __future__ import annotations
 from pertouch.engine.interop.controls import FittedTable
 from pertouch.engine.interop.plan import Slider
 
-MIRED_PER_100 = 150.0
-DUV_PER_100 = 20.0
+MIRED_PER_100 = 250.0
+DUV_PER_100 = 30.0
 
 #: attribute → (global crs tag, local crs tag, local value = global / LOCAL_DIVISOR)
 TAGS: dict[str, tuple[str, str]] = {
@@ -80,6 +82,12 @@ def acr_value(s: Slider, fitted: FittedTable) -> float:
     else:  # clarity
         v = 100.0 * _mirrored(fitted, "clarity", s.delta)
     return float(round(_clip(tag, v)))
+
+
+def at_limit(tag: str, value: float) -> bool:
+    """True when ``value`` sits at the end of the tag's Camera Raw range (the edit may go further)."""
+    lo, hi = RANGES.get(tag, (-100.0, 100.0))
+    return value <= lo or value >= hi
 
 
 def local_value(attribute: str, value: float) -> float:

@@ -67,6 +67,8 @@ def to_xmp(p: SliderPlan, regions: Mapping[str, RegionInfo] | None = None, *, ra
                                      "kelvin/tint from the as-shot value, which PerTouch does not read")
             continue
         settings[tag] = cr.acr_value(s, p.fitted)
+        if cr.at_limit(tag, settings[tag]):
+            out.notes.append(f"{s.where}: crs:{tag} at Camera Raw's limit {settings[tag]:+g}; the edit goes further")
     if any(t in settings for t in ("IncrementalTemperature", "IncrementalTint")):
         settings = {"WhiteBalance": "Custom", **settings}
     out.values[GLOBAL] = {k: v for k, v in settings.items() if not isinstance(v, str)}
@@ -88,8 +90,9 @@ def to_xmp(p: SliderPlan, regions: Mapping[str, RegionInfo] | None = None, *, ra
         out.values[region] = dict(values)
         out.notes.append(f"{region}: Lightroom's own Select {ai[1]} mask (it re-detects the {ai[1].lower()} on the "
                          "photo; PerTouch's mask pixels are not carried)")
-    for s in p.sliders:
-        out.notes += [f"{s.where}: {n}" for n in s.notes if "one way" not in n]
+    for s in p.sliders:  # notes on RawTherapee's curve, where the Camera Raw value comes from it
+        if s.attribute not in ("temperature", "tint"):
+            out.notes += [f"{s.where}: {n}" for n in s.notes if "one way" not in n]
     out.text = xmp_text(settings, groups, out.not_expressed, about)
     return out
 

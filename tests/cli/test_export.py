@@ -1,0 +1,101 @@
+"""`pertouch export`, `import-xmp` and `apply --export` end to end through the CLI runner."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from pertouch.cli import app
+from pertouch.engine.io import save_image
+
+
+def run(*args: str, code: int = 0):
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    return result
+
+
+@pytest.fixture()
+def work(tmp_path, monkeypatch):
+    """photo.png (coffee, 150×100), top.png (upper 40 % white) and out.png rendered from them."""
+    from skimage import data
+
+    monkeypatch.chdir(tmp_path)
+    save_image("photo.png", np.ascontiguousarray(data.coffee()[::4, ::4]))
+    m = np.zeros((100, 150), np.uint8)
+    m[:40] = 255
+    Image.fromarray(m).save("top.png")
+    run("apply", "photo.png", "--set", "global.brightness=to:0.5", "--set", "global.warmth=-0.2",
+        "--set", "sky.colorfulness=+0.2", "--mask", "sky=top.png", "-o", "out.png")
+    return tmp_path
+
+
+def test_export_output_image_to_xmp_and_pp3(work):
+    s = json.loads(run("export", "out.png", "--to", "xmp", "--json").stdout)
+    assert s["output"].endswith("photo.xmp") and s["photo"].endswith("photo.png")
+    assert s["values"]["global"]["Exposure2012"] != 0 and s["values"]["global"]["IncrementalTemperature"] < 0
+    assert s["values"]["sky"]["LocalSaturation"] > 0  # region "sky": Lightroom's Select Sky
+    assert not any(x["assumed_from"] for x in s["levels"])  # measured on photo.png
+    text = (work / "photo.xmp").read_text()
+    assert 'crs:MaskSubType="2"' in text and 'pertouch:MaskFile="top.png"' in text
+    r = run("export", "out.png", "--to", "pp3")
+    assert "wrote" in r.stdout and "not expressed: sky" in r.stdout
+    assert "Compensation=" in (work / "photo.png.pp3").read_text()
+
+
+def test_import_xmp_round_trip(work):
+    run("export", "out.png", "--to", "xmp", "-o", "look.xmp")
+    run("import-xmp", "look.xmp", "--photo", "photo.png", "-o", "back.json")
+    back = json.loads((work / "back.json").read_text())["global"]["attributes"]
+    side = json.loads((work / "out.png.pertouch.json").read_text())
+    report = run("apply", "photo.png", "-r", "out.png.pertouch.json", "-o", "again.png", "--json").stdout
+    levels = json.loads(report)["regions"]["global"]
+    for attr, v in levels.items():
+        assert back[attr]["by"] == pytest.approx(v["target"] - v["before"], abs=0.04), attr
+    assert set(back) == set(side["global"]["attributes"])
+    printed = json.loads(run("import-xmp", "look.xmp").stdout)  # no -o: the recipe on stdout
+    assert printed["format"] == "pertouch-recipe"
+
+
+def test_apply_export_writes_the_sidecar_beside_the_output(work):
+    (work / "sub").mkdir()
+    r = run("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "sub/o.png", "--export", "pp3")
+    assert "Exposure/Contrast" in r.stdout and "Contrast=" in (work / "sub" / "photo.png.pp3").read_text()
+
+
+def test_apply_export_refuses_a_foreign_sidecar_before_rendering(work):
+    (work / "sub").mkdir()
+    (work / "sub" / "photo.xmp").write_text("<x:xmpmeta>Lightroom's own</x:xmpmeta>")
+    r = run("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "sub/o.png", "--export", "xmp", code=2)
+    assert "not written by PerTouch" in r.stderr and not (work / "sub" / "o.png").exists()
+    run("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "sub/o.png", "--export", "xmp", "--overwrite")
+    assert "PerTouch" in (work / "sub" / "photo.xmp").read_text()
+
+
+@pytest.mark.parametrize("args,message", [
+    (("export", "missing.png", "--to", "xmp"), "file not found"),
+    (("export", "photo.png", "--to", "xmp"), "no recipe beside photo.png"),
+    (("export", "out.png", "--to", "tiff"), "choose xmp or pp3"),
+    (("export", ".", "--to", "xmp"), "is a folder"),
+    (("export", "out.png", "--to", "xmp", "-o", "nowhere/x.xmp"), "does not exist"),
+    (("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "o.png", "--export", "dng"), "choose xmp or pp3"),
+    (("import-xmp", "missing.xmp"), "file not found"),
+    (("import-xmp", "photo.png"), "cannot read photo.png"),
+    (("import-xmp", "notxmp.xmp"), "is not XMP"),
+    (("import-xmp", "empty.xmp"), "sets none of the sliders"),
+    (("export", "to.json", "--to", "xmp"), "give the photo it was made for"),
+    (("export", "broken.json", "--to", "xmp"), "not valid JSON"),
+])
+def test_bad_input_is_one_line_exit_2(work, args, message):
+    (work / "notxmp.xmp").write_text("<x:xmpmeta")
+    (work / "empty.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+                                    '02/22-rdf-syntax-ns#"><rdf:Description/></rdf:RDF></x:xmpmeta>')
+    (work / "to.json").write_text('{"global": {"attributes": {"brightness": {"to": 0.3}}}}')
+    (work / "broken.json").write_text("{")
+    r = run(*args, code=2)
+    assert r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
