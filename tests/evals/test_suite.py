@@ -108,3 +108,36 @@ def test_eval_command_bad_case_file_is_one_line(tmp_path):
     res = CliRunner().invoke(app, ["eval", str(tmp_path / "missing.jsonl")])
     assert res.exit_code == 2
     assert "case file not found" in res.stderr and "Traceback" not in res.output
+
+
+def test_the_bundled_suite_covers_every_kind_on_many_photos():
+    from pertouch.evals.case_regions import given_mask
+
+    cases = load_cases()
+    assert len(cases) >= 80 and len({c.photo for c in cases}) >= 12
+    cats = {c.category for c in cases}
+    assert cats >= {"strong", "weak-optimize", "weak-style", "no-op", "negation", "multi-region", "not-found",
+                    "out-of-scope", "prompt-injection"}
+    given = [(c, name, r) for c in cases for name, r in c.regions.items()]
+    assert len({c.id for c, _, _ in given}) >= 25  # scored in hand-labelled masks, not the agent's regions
+    for c, name, r in given:
+        m = given_mask(r, c.photo, (48, 64))
+        assert 0 < m.mean() < 1, f"{c.id}: region {name} is empty or everything"
+        scored = {ch.region for ch in c.expect.changes} | set(c.expect.unchanged)
+        assert name in scored, f"{c.id}: region {name} is given but not scored"
+
+
+@pytest.mark.slow
+def test_a_subset_of_the_bundled_suite_runs_without_errors(tmp_path):
+    """CI runs a few bundled cases end to end (the CLI runs all of them: ``pertouch eval retouch``)."""
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["eval", "retouch", "--filter", "^(multi-glass|nf-lake-people|inj-shell)$",
+                                   "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in rows) == ["inj-shell", "multi-glass", "nf-lake-people"]
+    assert all(r["status"] != "error" for r in rows), [r["error"] for r in rows]
+    glass = next(r for r in rows if r["id"] == "multi-glass")
+    legend = {m["name"]: m["source"] for m in glass["masks"]["legend"]}
+    assert legend["face"] == legend["background"] == "case" and (out / glass["masks"]["image"]).is_file()
+    assert set(glass["output"]["before"]) >= {"face", "background"}
