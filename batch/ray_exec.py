@@ -32,6 +32,9 @@ def _connect(address: str | None) -> bool:
         raise InputError("--executor ray needs Ray", hint="pip install 'pertouch[scale]'") from None
     if ray.is_initialized():
         return False
+    target = address or os.environ.get("RAY_ADDRESS") or None
+    if target and target != "auto":
+        _reachable(target)
     try:
         ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, log_to_driver=False,
                  configure_logging=False, include_dashboard=False if not address else None)
@@ -40,6 +43,22 @@ def _connect(address: str | None) -> bool:
         raise InputError(f"cannot reach the Ray cluster at {where}: {str(exc).splitlines()[0]}",
                          hint="start one with: ray start --head --port=6379, then --executor ray:HOST:6379") from None
     return True
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """InputError within ``timeout`` when nothing listens at ``HOST:PORT`` (Ray itself
+    would retry for minutes)."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--executor ray:{address}: expected HOST:PORT, ray://HOST:PORT or auto",
+                         hint="e.g. --executor ray:10.0.0.5:6379 (the port `ray start --head` printed)")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise InputError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})",
+                         hint="start one with: ray start --head --port=6379, then --executor ray:HOST:6379") from None
 
 
 def run_on_ray(spec: BatchSpec, tasks: list[Task], address: str | None = None, *, jobs: int = 0,

@@ -11,6 +11,8 @@ writes ``out.jpg`` and ``out.jpg.pertouch.json``, a recipe that reproduces
 outside masks copied into ``out.jpg.masks/``). Many photos (files, folders, globs)
 with ``-o FOLDER`` get the same recipe in parallel; only ``global`` edits can apply
 to many photos unless a per-photo region resolver (segmentation) is installed.
+``--executor local|ray[:ADDRESS]`` (implied by a CSV or URL input) runs them as a
+resumable batch (:mod:`pertouch.batch`): local processes or a Ray cluster.
 
 A recipe is data, not a permission: its masks must lie in the recipe's own folder (or
 below it); a mask path that leads outside (``../../private.png``, an absolute path, a
@@ -27,6 +29,7 @@ from typing import Optional
 
 import typer
 
+from pertouch.commands._batch import CPUS_HELP, EXECUTOR_OPTION_HELP, RESUME_HELP, run_cli_batch, wants_batch
 from pertouch.commands._common import (
     BOX_HELP,
     POINT_HELP,
@@ -45,6 +48,7 @@ from pertouch.commands._common import (
 from pertouch.batch.render import DEFAULT_ENGINE, Job, render as _render, render_one  # noqa: F401 (_render: tests)
 from pertouch.batch.render import level_table as _level_table
 from pertouch.engine.outputs import plan_outputs
+from pertouch.commands.export import EXPORT_HELP, check_format, export_after, planned_targets
 from pertouch.core.errors import InputError, PertouchError
 #: Demo photos for ``pertouch demo-photo``: name → photo source (:mod:`pertouch.evals.photos`:
 #: scikit-image's data and scikit-learn's sample images ship with dependencies; the people
@@ -139,6 +143,10 @@ def apply_command(
     allow_outside_masks: bool = typer.Option(False, "--allow-outside-masks",
                                              help="Let the recipe's masks lie outside its folder (refused by "
                                                   "default: a recipe from someone else must not read your files)."),
+    executor: Optional[str] = typer.Option(None, "--executor", metavar="local|ray[:ADDRESS]", help=EXECUTOR_OPTION_HELP),
+    cpus: float = typer.Option(1.0, "--cpus-per-photo", help=CPUS_HELP),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help=RESUME_HELP),
+    export: Optional[str] = typer.Option(None, "--export", metavar="xmp|pp3", help=EXPORT_HELP),
 ) -> None:
     """Apply a recipe and/or --set edits to photos; writes OUT and OUT.pertouch.json."""
     if not 1 <= quality <= 100:
@@ -152,6 +160,13 @@ def apply_command(
     rec, recipe_dir = build_recipe(recipe, set_)
     check_pointer_names(pointers, rec)
     masks = parse_masks(mask)
+    export = check_format(export, "--export")
+    if export and wants_batch(inputs, executor):
+        raise InputError("--export works on photos rendered here", hint="export a batch's outputs afterwards: "
+                         "pertouch export OUT --to " + export)
+    if wants_batch(inputs, executor):  # --executor, a CSV or URLs: a resumable batch (pertouch.batch)
+        return _apply_batch(rec, recipe_dir, inputs, output, executor, jobs, cpus, resume, as_json,
+                            masks or pointers or regions, segmenter, engine, levels, quality, save_maps, overwrite)
     paths = expand_inputs(inputs)
     if not paths:
         raise InputError("no input photos given")
@@ -170,17 +185,38 @@ def apply_command(
         if not paths[0].exists():
             raise InputError(f"file not found: {paths[0]}")
         outs = plan_outputs(paths, output, overwrite=overwrite)
+        planned_targets([(paths[0], outs[0])], export, overwrite)
         summary = run_one(paths[0], outs[0], job)
         for w in job.warnings:
             typer.echo(f"warning: {w}", err=True)
         print_json(summary) if as_json else _print_summary(summary)
+        if export_after([(paths[0], outs[0])], export, as_json):
+            raise typer.Exit(2)
         return
     outs = plan_outputs(paths, output, overwrite=overwrite)
+    planned_targets(list(zip(paths, outs)), export, overwrite)
     code = _run_many(list(zip(paths, outs)), job, jobs, as_json)
+    code = max(code, export_after(list(zip(paths, outs)), export, as_json))
     for w in sorted(set(job.warnings)):
         typer.echo(f"warning: {w}", err=True)
     if code:
         raise typer.Exit(code)
+
+
+def _apply_batch(rec, recipe_dir, inputs, output, executor, jobs, cpus, resume, as_json, one_photo_masks,
+                 segmenter, engine, levels, quality, save_maps, overwrite) -> None:
+    from pertouch.batch.tasks import BatchSpec
+
+    if one_photo_masks:
+        raise InputError("--mask, --box, --point and --regions belong to one photo, not to a batch",
+                         hint="segment each photo with --segmenter builtin")
+    check_batch_regions(rec)
+    _, table_path = _level_table(levels, rec, recipe_dir)
+    spec = BatchSpec("apply", recipe=rec.to_json(), recipe_dir=str(recipe_dir) if recipe_dir else None,
+                     segmenter=segmenter or "builtin", engine=engine or rec.meta.get("engine") or DEFAULT_ENGINE,
+                     levels=str(table_path.resolve()) if table_path else None, quality=quality,
+                     save_maps=save_maps, overwrite=overwrite)
+    run_cli_batch(spec, inputs, output, executor=executor, jobs=jobs, cpus=cpus, resume=resume, as_json=as_json)
 
 
 def demo_photo(
