@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from pertouch.cli import app
-from pertouch.engine.io import save_image
+from tests.cli.test_apply import work as photo_and_mask  # noqa: F401 (fixture: photo.png, top.png in a temp cwd)
 
 
 def run(*args: str, code: int = 0):
@@ -20,18 +18,11 @@ def run(*args: str, code: int = 0):
 
 
 @pytest.fixture()
-def work(tmp_path, monkeypatch):
-    """photo.png (coffee, 150×100), top.png (upper 40 % white) and out.png rendered from them."""
-    from skimage import data
-
-    monkeypatch.chdir(tmp_path)
-    save_image("photo.png", np.ascontiguousarray(data.coffee()[::4, ::4]))
-    m = np.zeros((100, 150), np.uint8)
-    m[:40] = 255
-    Image.fromarray(m).save("top.png")
+def work(photo_and_mask):
+    """test_apply's photo.png and top.png, and out.png rendered from them with its sidecar."""
     run("apply", "photo.png", "--set", "global.brightness=to:0.5", "--set", "global.warmth=-0.2",
         "--set", "sky.colorfulness=+0.2", "--mask", "sky=top.png", "-o", "out.png")
-    return tmp_path
+    return photo_and_mask
 
 
 def test_export_output_image_to_xmp_and_pp3(work):
