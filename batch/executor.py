@@ -97,13 +97,12 @@ def _local(spec: BatchSpec, tasks: list[Task], jobs: int) -> Iterator[dict]:
         for t in tasks:
             yield _retried(spec, t)
         return
-    import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     todo, tries = list(tasks), {t.output: 0 for t in tasks}
     while todo:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"),
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=_context(),
                                  initializer=_worker_init) as pool:
             pending = {pool.submit(run_task, spec, t): t for t in todo}
             todo = []
@@ -119,6 +118,18 @@ def _local(spec: BatchSpec, tasks: list[Task], jobs: int) -> Iterator[dict]:
                             yield _failed(t, f"gave up after {MAX_RETRIES} retries: {type(exc).__name__}: {exc}")
                         else:
                             todo.append(t)
+
+
+def _context():
+    """Workers fork from a server that imported the renderer once (fast to start, and no
+    threads of this process are forked); plain spawn where there is no forkserver."""
+    import multiprocessing as mp
+
+    if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - Windows
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["pertouch.batch.tasks", "pertouch.batch.render", "pertouch.engine.parametric"])
+    return ctx
 
 
 def _worker_init() -> None:
