@@ -106,13 +106,16 @@ def guide_stats(guide: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def guided_coefficients(guide: np.ndarray, p: np.ndarray, r: int, eps: float = EPS,
-                        stats: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Mean guided-filter coefficients (ā, b̄) for guide ``I`` and input ``p``, both (h, w) float32.
+                        stats: tuple[np.ndarray, np.ndarray] | None = None, *,
+                        exact_ends: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Mean guided-filter coefficients (ā, b̄) for guide ``I`` and input ``p``, both (h, w) float32
+    (He & Sun's guided filter: the one implementation, used by the engine's blend weights and
+    by perception's mask refinement, :mod:`pertouch.tools.refine`).
 
     ``stats``: :func:`guide_stats` of ``I`` if already known (for a crop of a larger
     guide, cropped alike: they differ from the crop's own only within r of its border).
-    Where no mask pixel (p > 0) lies within 2r, ā = b̄ = 0 exactly; where every pixel
-    within 2r is fully inside (p ≥ 1), ā = 0, b̄ = 1 exactly.
+    With ``exact_ends``, where no mask pixel (p > 0) lies within 2r, ā = b̄ = 0 exactly; where
+    every pixel within 2r is fully inside (p ≥ 1), ā = 0, b̄ = 1 exactly.
     """
     import cv2
 
@@ -122,6 +125,8 @@ def guided_coefficients(guide: np.ndarray, p: np.ndarray, r: int, eps: float = E
     a = cov / (var + eps)
     b = mp - a * mi
     a, b = _box(a, r), _box(b, r)
+    if not exact_ends:
+        return a, b
     reach = np.ones((4 * r + 1, 4 * r + 1), np.uint8)
     zero = cv2.dilate((p > 0).view(np.uint8), reach, borderType=cv2.BORDER_REFLECT) == 0  # none within reach
     a[zero] = 0.0

@@ -314,10 +314,10 @@ def _full_res(masks: list[np.ndarray], rgb: np.ndarray, size: tuple[int, int] | 
         return [m.astype(np.float32) for m in masks]
     if min(H, W) < MIN_SIDE:
         return [cv2.resize(m, (W, H), interpolation=cv2.INTER_NEAREST) for m in masks]
-    return refine_masks(masks, rgb, size=(W, H), radius=refine_radius(masks[0].shape))
+    return refine_masks(masks, rgb, size=(W, H), radius=proxy_refine_radius(masks[0].shape))
 
 
-def refine_radius(proxy_shape: tuple[int, ...]) -> int:
+def proxy_refine_radius(proxy_shape: tuple[int, ...]) -> int:
     """Guided-filter radius in proxy pixels: about 1 % of the proxy's long side (4 at 384 px).
     Wider windows let borders snap to nearby photo edges (boundary F on the labelled set,
     radius 2 → 4: sky 0.50 → 0.51, person 0.51 → 0.53) but blur borders the luma guide

@@ -26,6 +26,9 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from pertouch.engine.blend import guide_stats
+from pertouch.engine.blend import guided_coefficients as blend_coefficients
+
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
     """``(H, W, 3)`` uint8/uint16/float RGB → ``(H, W)`` float32 luma in [0, 1]."""
@@ -37,24 +40,14 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
     return y / scale
 
 
-def _box(x: np.ndarray, r: int) -> np.ndarray:
-    return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
-
-
 def guided_coefficients(guide: np.ndarray, masks: list[np.ndarray], radius: int, eps: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per mask, the guided-filter coefficients ``(a, b)`` at the guide's resolution."""
+    """Per mask, the guided-filter coefficients ``(a, b)`` at the guide's resolution (the
+    engine's guided filter, :func:`pertouch.engine.blend.guided_coefficients`, with the
+    guide's statistics shared by every mask and no exact ends)."""
     g = guide.astype(np.float32, copy=False)
-    mean_i = _box(g, radius)
-    var_i = _box(g * g, radius) - mean_i * mean_i
-    out = []
-    for p in masks:
-        p = p.astype(np.float32, copy=False)
-        mean_p = _box(p, radius)
-        cov = _box(g * p, radius) - mean_i * mean_p
-        a = cov / (var_i + eps)
-        b = mean_p - a * mean_i
-        out.append((_box(a, radius), _box(b, radius)))
-    return out
+    stats = guide_stats(g, radius)
+    return [blend_coefficients(g, p.astype(np.float32, copy=False), radius, eps, stats, exact_ends=False)
+            for p in masks]
 
 
 def upsample_masks(
