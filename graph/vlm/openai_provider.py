@@ -1,7 +1,10 @@
 """``openai:MODEL`` — any OpenAI-compatible chat-completions endpoint.
 
-OpenAI, vLLM, Ollama, LM Studio, llama.cpp's server… through the ``openai``
-client. Images go as data URLs (JPEG, longest side ≤ 768 px). Answers are asked
+OpenAI, vLLM, Ollama, LM Studio, llama.cpp's server… through LangChain's OpenAI chat
+model (``langchain-openai``; its base class, which sends ``max_tokens`` as local servers
+expect, not OpenAI's newer ``max_completion_tokens``) over the ``openai`` client, with
+LangChain's message types. LangChain's own retries are off: the policy below is ours.
+Images go as data URLs (JPEG, longest side ≤ 768 px). Answers are asked
 for with ``response_format`` ``json_schema`` (the role's pydantic schema); a server
 that rejects that (HTTP 400/422) is asked again, and from then on, for JSON in the
 text — the schema is in the system prompt either way.
@@ -121,16 +124,22 @@ class OpenAIVLM(ChatVLM):
 
     @property
     def client(self) -> Any:
+        """The LangChain chat model for this endpoint (made on first use, never pickled)."""
         if self._client is None:
-            from openai import OpenAI
+            from langchain_openai.chat_models.base import BaseChatOpenAI
 
-            self._client = OpenAI(api_key=self._api_key or "not-needed", base_url=self.base_url,
-                                  timeout=self.timeout, max_retries=0)
+            self._client = BaseChatOpenAI(model=self.model, api_key=self._api_key or "not-needed",
+                                          base_url=self.base_url, timeout=self.timeout, max_retries=0,
+                                          temperature=self.temperature, max_tokens=self.max_tokens)
         return self._client
 
     # --- one turn -----------------------------------------------------------------
     @staticmethod
-    def to_openai(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def to_langchain(messages: list[dict[str, Any]]) -> list[Any]:
+        """Our ``{"role", "text", "images"}`` messages as LangChain messages (images as data URLs)."""
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+        kinds = {"system": SystemMessage, "assistant": AIMessage}
         out = []
         for m in messages:
             if m["images"]:
@@ -138,13 +147,13 @@ class OpenAIVLM(ChatVLM):
                     {"type": "image_url", "image_url": {"url": image_data_url(img)}} for img in m["images"]]
             else:
                 content = m["text"]
-            out.append({"role": m["role"], "content": content})
+            out.append(kinds.get(m["role"], HumanMessage)(content=content))
         return out
 
     def complete(self, messages: list[dict[str, Any]], schema: type[BaseModel], role: str) -> str:
         import openai
 
-        payload = self.to_openai(messages)
+        payload = self.to_langchain(messages)
         if self._down is not None:
             since = time.monotonic() - self._down[0]
             if since < self.down_for_s:
@@ -156,17 +165,18 @@ class OpenAIVLM(ChatVLM):
         start, attempt = time.monotonic(), 0
         while True:
             left = self.max_total_s - (time.monotonic() - start)
-            kwargs: dict[str, Any] = {"model": self.model, "messages": payload, "temperature": self.temperature,
-                                      "max_tokens": self.max_tokens, "timeout": max(0.05, min(self.timeout, left))}
+            kwargs: dict[str, Any] = {"timeout": max(0.05, min(self.timeout, left))}
             if self.structured:
                 kwargs["response_format"] = {"type": "json_schema", "json_schema": {
                     "name": f"pertouch_{role}", "schema": schema.model_json_schema(), "strict": False}}
             try:
-                resp = self.client.chat.completions.create(**kwargs)
-                text = resp.choices[0].message.content if resp.choices else None
+                resp = self.client.invoke(payload, **kwargs)
+                text = resp.content
+                if isinstance(text, list):  # content blocks: their text, in order
+                    text = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in text)
                 if not text:
                     raise VLMError("the server returned an empty answer", role=role, provider=self.name)
-                return Reply(text, usage_tokens(getattr(resp, "usage", None))) if isinstance(text, str) else text
+                return Reply(text, usage_tokens(resp.response_metadata.get("token_usage")))
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                 if self.structured:
                     log.info("%s rejected structured output (%s); asking for JSON in text", self.name,
