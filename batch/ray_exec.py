@@ -35,6 +35,7 @@ def _connect(address: str | None) -> bool:
     target = address or os.environ.get("RAY_ADDRESS") or None
     if target and target != "auto":
         _reachable(target)
+        _token_auth_like_ray_start()
     try:
         ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, log_to_driver=False,
                  configure_logging=False, include_dashboard=False if not address else None)
@@ -43,6 +44,18 @@ def _connect(address: str | None) -> bool:
         raise InputError(f"cannot reach the Ray cluster at {where}: {str(exc).splitlines()[0]}",
                          hint="start one with: ray start --head --port=6379, then --executor ray:HOST:6379") from None
     return True
+
+
+def _token_auth_like_ray_start() -> None:
+    """``ray start`` turns token authentication on when ``~/.ray/auth_token`` exists and
+    ``RAY_AUTH_MODE`` is unset; Ray 2.60's driver does not when it joins such a cluster
+    (it is then refused: "Authentication token is missing"). Decide the same way."""
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available)
+    except ImportError:  # another Ray version: it decides itself
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def _reachable(address: str, timeout: float = 5.0) -> None:
