@@ -22,12 +22,12 @@ def hex_colour(rgb: tuple[int, int, int]) -> str:
 
 
 def draw_masks(pixels: np.ndarray, masks: dict[str, tuple[np.ndarray, str]],
-               alpha: float = 0.45) -> tuple[np.ndarray, list[dict[str, Any]]]:
+               alpha: float = 0.55) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """``pixels`` (uint8 RGB) with every mask tinted and outlined; returns the image and
     the legend ``[{"name", "colour", "source", "area"}]``. ``masks``: name → (bool mask, source)."""
     import cv2
 
-    out = pixels.astype(np.float32) * 0.75
+    out = pixels.astype(np.float32) * 0.6
     legend = []
     for i, (name, (mask, source)) in enumerate(masks.items()):
         colour = PALETTE[i % len(PALETTE)]

@@ -62,7 +62,7 @@ def eval_command(
     from pertouch.evals.tasks import SUITES, make_task, task_for_spec
     from pertouch.core.home import app_home
 
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = Console(file=_own_stderr(), highlight=False, soft_wrap=True)
     args = list(args or [])
     if args and args[0] in ("rescore", "view"):
         if len(args) != 2:
@@ -113,6 +113,19 @@ def eval_command(
     summary = runner.run(task, configs=configs, out=run_dir, epochs=epochs, limit=limit, filter_expr=filter_expr,
                          retry_failed=retry_failed, on_sample=progress, concurrency=concurrency)
     _finish(summary, run_dir, as_json, min_pass, err)
+
+
+def _own_stderr():
+    """A stream on a copy of the stderr descriptor, for the progress lines: a native library
+    that points descriptor 2 at /dev/null while it loads (and, raced by another thread,
+    leaves it there) cannot swallow them. The captured stderr of a test runner is kept."""
+    import os
+    import sys
+
+    try:
+        return os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
+    except (AttributeError, OSError, ValueError):
+        return sys.stderr
 
 
 def _finish(summary: dict, run_dir: Path, as_json: bool, min_pass: float, err) -> None:

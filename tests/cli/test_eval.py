@@ -89,3 +89,16 @@ def test_memory_suite_runs_the_scenario(tmp_path):
     assert res.exit_code == 0, res.output
     b = json.loads(res.stdout.strip().splitlines()[-1])["configs"]["builtin"]
     assert b["n"] == 3 and b["passed"] == 3 and b["errors"] == 0
+
+
+def test_progress_lines_survive_a_library_silencing_stderr():
+    """A native library that points descriptor 2 at /dev/null (and leaves it there) does not
+    swallow the eval progress: it is written to a copy of the descriptor."""
+    import subprocess
+    import sys
+
+    code = ("import os\nfrom pertouch.commands.eval import _own_stderr\ns = _own_stderr()\n"
+            "os.dup2(os.open(os.devnull, os.O_WRONLY), 2)\ns.write('[2/9] pass\\n')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "[2/9] pass" in done.stderr
