@@ -17,18 +17,26 @@ SAMPLE_STEP = 2**31 - 1
 FILE = "samples.png"
 
 
-def render_samples(trainer, folder: str | Path, count: int, steps: int = 20) -> Path:
-    """Render ``count`` validation samples with ``trainer``'s current weights into ``folder/samples.png``."""
+def trainer_models(trainer):
+    """The ``PerTouchModels`` of a trainer's current weights (float32, its device) for ``pertouch_controlnet.sample``."""
     import torch
 
+    from pertouch.engine import pertouch_controlnet as pc
+
+    return pc.PerTouchModels(trainer.unet, trainer.vae, trainer.controlnet,
+                             pc.load_scheduler(trainer.layout.root / "scheduler"), trainer.prompt, trainer.device,
+                             torch.float32)
+
+
+def render_samples(trainer, folder: str | Path, count: int, steps: int = 20) -> Path:
+    """Render ``count`` validation samples with ``trainer``'s current weights into ``folder/samples.png``."""
     from pertouch.engine import pertouch_controlnet as pc
     from pertouch.engine.imwrite import save_image
 
     net = trainer.controlnet
     was_training = net.training
     net.eval()
-    models = pc.PerTouchModels(trainer.unet, trainer.vae, net, pc.load_scheduler(trainer.layout.root / "scheduler"),
-                               trainer.prompt, trainer.device, torch.float32)
+    models = trainer_models(trainer)
     rows = []
     try:
         for i in range(count):
