@@ -81,11 +81,17 @@ def measured(image: np.ndarray, exact: bool) -> tuple[ms.Measurer, str]:
 
 def planned_entries(recipe: Recipe) -> list[tuple[str, RegionEdit]]:
     """The recipe's entries that do something. "by 0" on a region is a no-op unless the
-    global edit changes that attribute: then it holds the region at its input level
-    ("brighten everything except the sky")."""
+    global edit or an earlier region's edit changes that attribute: then it holds the region
+    at its input level ("brighten everything except the sky"; "darken the wall behind them",
+    whose soft border would otherwise reach across thin hair into the faces)."""
     moved = {a for a, ed in recipe.global_.attributes.items() if not ed.is_noop}
-    return [(n, e) for n, e in recipe.entries()
-            if not e.is_noop or (n != GLOBAL and moved.intersection(e.attributes))]
+    out = []
+    for n, e in recipe.entries():
+        if not e.is_noop or (n != GLOBAL and moved.intersection(e.attributes)):
+            out.append((n, e))
+        if n != GLOBAL and not e.is_noop:
+            moved |= {a for a, ed in e.attributes.items() if not ed.is_noop}
+    return out
 
 
 class PlanRun:

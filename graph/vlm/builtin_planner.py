@@ -79,6 +79,22 @@ def resolve_label(label: str, scene: SceneInfo) -> list[str]:
 HELD_WITH_ANY_GLOBAL_EDIT = ("colorfulness", "contrast", "temperature", "brightness")
 
 
+#: Labels of people: an edit aimed elsewhere ("darken the wall behind them") leaves their faces alone.
+PEOPLE = frozenset({"person", "face", "skin", "hair"})
+
+
+def unasked_people(intent: Intent, edits: list[PlanEdit], scene: SceneInfo) -> list[str]:
+    """The people's labels (faces, else persons) when only other regions are edited (no whole-photo
+    edit): they are held, so a background edit's soft border cannot move them."""
+    edited = {e.region for e in edits}
+    if not edited or GLOBAL in edited or intent.kind != "strong":
+        return []
+    labels = {(scene.region(n).label if scene.region(n) else n) for n in edited}
+    if labels & PEOPLE:
+        return []
+    return next(([lab] for lab in ("face", "person") if scene.with_label(lab)), [])
+
+
 def _protect(edits: list[PlanEdit], protected: list[str], scene: SceneInfo) -> list[PlanEdit]:
     """Hold protected regions at their input level while the photo around them changes.
 
@@ -91,6 +107,10 @@ def _protect(edits: list[PlanEdit], protected: list[str], scene: SceneInfo) -> l
     if global_attrs:
         global_attrs = list(dict.fromkeys([*global_attrs, *HELD_WITH_ANY_GLOBAL_EDIT]))
     names = [n for label in protected for n in resolve_label(label, scene) if n != GLOBAL]
+    # a region edit next to a protected region reaches into it through its soft border (the wall's
+    # weight across thin hair into a face): those attributes are held too, so the engine restores it
+    global_attrs += [a for a in dict.fromkeys(e.attribute for e in edits if e.region not in (GLOBAL, *names))
+                     if a not in global_attrs]
     kept = [e for e in edits if e.region not in names]
     for n in dict.fromkeys(names):
         levels = scene.levels_of(n)
@@ -261,7 +281,8 @@ def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit
                        f"would go the other way")
     dirs = {a: direction_of(spec) for a, spec in style.edits.get(GLOBAL, {}).items()}
     g, notes = gentle_global(scene, {a: v for a, (v, _) in glob.items()}, strength_caps(style), dirs,
-                             level_caps={a: cap_of(style, a) for a in glob}, white_cast=style.whites)
+                             level_caps={a: cap_of(style, a) for a in glob}, white_cast=style.whites,
+                             keys=style.key)
     edits = [PlanEdit(region=GLOBAL, attribute=a, by=g[a], reason=why + (f"; {notes[a]}" if a in notes else ""))
              for a, (v, why) in glob.items() if g[a] or (not v and not scene.image_path)]
     for (name, a), (v, why) in wanted.items():
@@ -317,7 +338,7 @@ def make_plan(intent: Intent, scene: SceneInfo, preferences: Preferences | None 
         edits, missing, why = _optimize(intent, scene, prefs)
     if critique is not None and critique.advice:
         edits = _apply_advice(edits, critique, scene)
-    edits = _protect(edits, intent.protected, scene)
+    edits = _protect(edits, [*intent.protected, *unasked_people(intent, edits, scene)], scene)
     impossible = list(dict.fromkeys(impossible))
     notes = f"{len(edits)} edit(s) for a {intent.kind} request"
     if not edits and impossible:  # the whole request is impossible: the notes say why, first

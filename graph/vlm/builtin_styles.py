@@ -74,6 +74,9 @@ class Style:
     strength: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: how far (Lab |b*|) the look may tint the photo's whites (a light look: further)
     whites: float = 12.0
+    #: the attributes that make the look (a winter morning is cold): the others give way to them
+    #: where their coupling would hold them back (:func:`~pertouch.graph.vlm.style_guard.gentle_global`)
+    key: tuple[str, ...] = ()
 
 
 STYLES: dict[str, Style] = {s.name: s for s in (
@@ -103,7 +106,8 @@ STYLES: dict[str, Style] = {s.name: s for s in (
     Style("winter-morning", "cold pale winter morning light, low saturation, bright snow",
           ("cold winter morning", "winter morning", "winter", "wintry", "frosty", "cold morning", "icy"),
           {"global": {"temperature": _to(-0.5), "colorfulness": _to(-0.3), "contrast": _to(-0.1), "brightness": _by(0.1)},
-           "skin": {"temperature": _to(-0.1)}}, strength={"temperature": (-1.0, 0.5)}, whites=18.0),
+           "skin": {"temperature": _to(-0.1)}}, strength={"temperature": (-1.0, 0.5)}, whites=18.0,
+          key=("temperature",)),
     Style("autumn", "warm autumn colours: orange and yellow foliage, rich colour",
           ("autumn", "fall", "autumnal", "fall colors", "fall colours", "autumn colours", "autumn colors"),
           {"global": {"temperature": _to(0.4), "colorfulness": _to(0.35), "tint": _by(-0.05)},

@@ -58,7 +58,7 @@ def white_b(rgb: np.ndarray) -> float:
 
 def gentle_global(scene, shifts: dict[str, float], strength_caps: dict[str, tuple[float, float]],
                   directions: dict[str, int] | None = None, level_caps: dict[str, float] | None = None,
-                  white_cast: float = WHITE_CAST) -> tuple[dict[str, float], dict[str, str]]:
+                  white_cast: float = WHITE_CAST, keys: tuple[str, ...] = ()) -> tuple[dict[str, float], dict[str, str]]:
     """Global ``by`` shifts the engine renders gently on this photo: (shifts, attribute → why changed).
 
     Level units are not physical units, and levels are coupled. Where a photo sits on a
@@ -83,7 +83,11 @@ def gentle_global(scene, shifts: dict[str, float], strength_caps: dict[str, tupl
        whose measured level comes out against ``directions[attr]`` (contrast taken down
        lowers the measured warmth of a warm photo) is left out and the limits checked
        again;
-    3. the shifts returned are the level changes measured on that result, for exactly
+    3. the look's ``keys`` (the attributes that make it: a winter morning is cold) come first:
+       a key level that the others' coupling leaves short of its asked shift (desaturating an
+       already blue photo lowers its measured coldness) scales those others back (bisection)
+       until the key moves its whole way, no operator getting stronger;
+    4. the shifts returned are the level changes measured on that result, for exactly
        the operators kept: a consistent set of targets, which the engine's joint solve
        meets with those same strengths (checked on china, coffee and the flower: within
        0.06). Shifts of operators left out are 0 and should be left out of the plan.
@@ -216,6 +220,19 @@ def gentle_global(scene, shifts: dict[str, float], strength_caps: dict[str, tupl
         for a in against:  # ... failing that, their operators are left out, and the limits checked again
             st[a] = 0.0
             notes[a] = "left out: the other edits move it the other way"
+    for k in keys:
+        way = (directions or {}).get(k, 0)
+        if not (st.get(k) and way):
+            continue
+
+        def short_key(out: np.ndarray, k: str = k, way: int = way) -> bool:
+            return way * levels(out)[k] < abs(shifts[k]) - 0.002
+
+        now = levels(render(st))[k]
+        against = [a for a in names if a != k and st.get(a)
+                   and way * (levels(render({**st, a: 0.0}))[k] - now) > 0.002]
+        if against and not short_key(render({**st, **{a: 0.0 for a in against}})):
+            shrink(against, short_key, f"the look's {k} first")
     d = levels(render(st))
     return {a: round(d.get(a, 0.0), 3) if st.get(a) else 0.0 for a in shifts}, notes
 

@@ -35,7 +35,10 @@ def test_strong_follows_the_words_and_holds_protected_regions(scene):
 
 def test_strong_reports_regions_the_photo_lacks(scene):
     plan = vlm.plan(vlm.classify("brighten the water and the sky"), scene)
-    assert plan.missing == ["water"] and edits(plan) == {("sky", "brightness"): (None, 0.2)}
+    held = {k: v for k, v in edits(plan).items() if k[0] == "person"}  # not asked: held where it is
+    assert plan.missing == ["water"] and {k: v for k, v in edits(plan).items() if k not in held} == {
+        ("sky", "brightness"): (None, 0.2)}
+    assert held == {("person", "brightness"): (scene.levels_of("person")["brightness"], None)}
 
 
 def test_subject_words_resolve_to_the_main_subject(scene):
@@ -43,7 +46,8 @@ def test_subject_words_resolve_to_the_main_subject(scene):
     assert edits(plan) == {("person", "brightness"): (None, 0.3)}  # no non-person object: the people
     s2 = SceneInfo.from_regions([*scene.model_dump()["regions"],
                                  {"name": "other_1", "label": "other", "area": 0.1, "levels": {}}])
-    assert edits(vlm.plan(vlm.classify("much brighter eagle"), s2)) == {("other_1", "brightness"): (None, 0.3)}
+    assert edits(vlm.plan(vlm.classify("much brighter eagle"), s2)) == {
+        ("other_1", "brightness"): (None, 0.3), ("person", "brightness"): (-0.7, None)}  # the people held
 
 
 def test_optimize_without_a_photo_lifts_only_levels_far_below_and_says_so(scene):
