@@ -32,6 +32,8 @@ from pertouch.core.errors import InputError
 METRICS = ("psnr", "ssim", "delta_e", "lpips")
 LABEL = {"psnr": "PSNR", "ssim": "SSIM", "delta_e": "ΔE2000", "lpips": "LPIPS"}
 BETTER = {"psnr": "higher", "ssim": "higher", "delta_e": "lower", "lpips": "lower"}
+#: A score's ``unit`` marks it a measurement, not a rate in [0, 1] ("" = a plain number).
+UNIT = {"psnr": "dB", "ssim": "", "delta_e": "", "lpips": ""}
 #: Long side the pairs are evaluated at (as ``pertouch train prepare`` stores them).
 MAX_SIDE = 768
 
@@ -160,10 +162,10 @@ class PairedTask:
         out = {}
         for k in METRICS:
             if got.get(k) is None:
-                out[k] = {"value": None, "pass": None,
+                out[k] = {"value": None, "pass": None, "unit": UNIT[k],
                           "explanation": output.get("lpips_note") or f"{LABEL[k]}: not computed"}
                 continue
-            out[k] = {"value": got[k], "pass": None,
+            out[k] = {"value": got[k], "pass": None, "unit": UNIT[k],
                       "explanation": f"{LABEL[k]} {_fmt(k, got[k])} vs the target ({BETTER[k]} is closer); "
                                      f"the input itself: {_fmt(k, base.get(k))}"}
         return out

@@ -103,6 +103,7 @@ def test_parametric_and_a_tiny_diffusion_model_side_by_side(pairs, tmp_path):
         assert (out / r["image"]).is_file() and (out / r["before_image"]).is_file()
         assert (out / r["output"]["target_image"]).is_file() and r["output"]["regions"] >= 2
         assert r["scores"]["psnr"]["pass"] is None and "the input itself" in r["scores"]["psnr"]["explanation"]
+        assert r["scores"]["psnr"]["unit"] == "dB" and r["scores"]["ssim"]["unit"] == ""  # measurements, not rates
     assert len(list((out / "prepared").rglob("*.npz"))) == 3  # segmented once, shared by both engines
     table = paired_table(rows, list(summary["configs"]))
     names = list(table["rows"])
