@@ -184,7 +184,9 @@ def remembered_look(photo: Any, user: str, memory: Any, segmenter: str = "builti
     description = "a photo with " + (", ".join(labels) or "no distinct regions")
     got = memory.recall(user, description, image_descriptor(photo.pixels, scene.regions),
                         k=RECALL_K, min_similarity=RECALL_MIN_SIMILARITY)
-    levels = got.targets(label for label in labels if label not in UNMATCHED_LABELS)
+    overall = got.preferences.get(GLOBAL)
+    levels = {label: row for label, row in got.targets(x for x in labels if x not in UNMATCHED_LABELS).items()
+              if label == GLOBAL or label in got.preferences or got.levels_for(label) != overall}  # not global's echo
     if not levels:
         raise NotFoundError(f"{user!r} has no remembered taste for a scene like this ({description})",
                             hint=f"teach it: pertouch retouch PHOTO \"…\" --user {user} --remember, or pertouch memory feedback")
