@@ -226,7 +226,8 @@ def print_report(r: dict, out: Path) -> None:
     c = r["conditioning"]
     print(f"conditioning works: {c['works']} ({c['rule']}): "
           + ", ".join(f"{a} {v['delta']:+.3f}{'' if v['ok'] else ' ✗'}" for a, v in c["attributes"].items()))
-    print(f"total {r['total_s']} s ({'under' if r['under_8_min'] else 'OVER'} 8 minutes); report: {out / 'report.json'}; samples: {r['samples_png']}")
+    print(f"total {r['total_s']} s ({'under' if r['under_8_min'] else 'OVER'} 8 minutes); "
+          f"report: {out / 'report.json'}; samples: {r['samples_png']}")
 
 
 if __name__ == "__main__":

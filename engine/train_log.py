@@ -36,7 +36,8 @@ class TrainLog:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
                 raise InputError("tensorboard: true needs the tensorboard package",
-                                 hint="pip install tensorboard, or set tensorboard: false (log.jsonl is always written)") from None
+                                 hint="pip install tensorboard, or set tensorboard: false "
+                                      "(log.jsonl is always written)") from None
             self.tb = SummaryWriter(str(self.out / TENSORBOARD), purge_step=start_step + 1 if start_step else None)
         self.fh = (self.out / LOG).open("a", encoding="utf-8")
 
