@@ -7,7 +7,8 @@ the builtin brain. It answers POST /v1/chat/completions, tells the role by the
 ``response_format`` name the ``openai:`` provider sends (``pertouch_<role>``) and
 reports token usage (words) like a real server.
 
-    python tests/evals/scripted_vlm.py --port 8765     # then --vlm "openai:scripted?base_url=http://127.0.0.1:8765/v1"
+    python tests/evals/scripted_vlm.py --port 8765 [--delay 0.3]
+    # then --vlm "openai:scripted?base_url=http://127.0.0.1:8765/v1"
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -45,9 +47,9 @@ def answer(role: str, user: str) -> dict[str, Any]:
 class ScriptedVLMServer:
     """The server on 127.0.0.1 (``port`` 0: any free port); ``requests`` counts what it answered."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, delay: float = 0.0) -> None:
         owner = self
-        self.requests = 0
+        self.requests, self.delay = 0, delay
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
@@ -56,6 +58,8 @@ class ScriptedVLMServer:
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 owner.requests += 1
+                if owner.delay:  # a model's think time, so concurrency can be measured
+                    time.sleep(owner.delay)
                 role = ((body.get("response_format") or {}).get("json_schema") or {}).get("name", "")[len("pertouch_"):]
                 user = body["messages"][-1]["content"]
                 if isinstance(user, list):
@@ -90,7 +94,9 @@ class ScriptedVLMServer:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=8765)
-    server = ScriptedVLMServer(args_port := ap.parse_args().port)
+    ap.add_argument("--delay", type=float, default=0.0, help="seconds each answer waits (a model's think time)")
+    args = ap.parse_args()
+    server = ScriptedVLMServer(args.port, args.delay)
     print(f"scripted VLM at {server.base_url} (Ctrl-C stops it)", flush=True)
     try:
         server.thread.join()
