@@ -149,9 +149,19 @@ class LiteModel:
 def model(name: str) -> LiteModel:
     """The shared :class:`LiteModel` for ``tools/data/<name>`` (loaded once per process)."""
     return LiteModel(name)
+
+
+_QUIET_LOCK = threading.Lock()
+_quiet = {"depth": 0, "saved": None}  # fd 2's real target while any thread keeps it quiet
+
+
 @contextlib.contextmanager
 def quiet_stderr():
-    """Silence native writes to file descriptor 2 for the duration (Python's own stderr too)."""
+    """Silence native writes to file descriptor 2 for the duration (Python's own stderr too).
+
+    Threads may overlap (two models loading at once): the first one in saves the real
+    descriptor and the last one out restores it, so an overlap never leaves fd 2 on
+    /dev/null (one thread saving the other's /dev/null did, and hid every later line)."""
     import os
     import sys
 
@@ -160,12 +170,20 @@ def quiet_stderr():
     except (AttributeError, OSError, ValueError):  # a captured stderr (test runners): nothing to do
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(fd)
+    with _QUIET_LOCK:
+        if _quiet["depth"] == 0:
+            sys.stderr.flush()
+            _quiet["saved"] = os.dup(fd)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+        _quiet["depth"] += 1
     try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), fd)
-            yield
+        yield
     finally:
-        os.dup2(saved, fd)
-        os.close(saved)
+        with _QUIET_LOCK:
+            _quiet["depth"] -= 1
+            if _quiet["depth"] == 0:
+                saved, _quiet["saved"] = _quiet["saved"], None
+                os.dup2(saved, fd)
+                os.close(saved)
