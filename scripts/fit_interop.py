@@ -60,27 +60,41 @@ def write_photos(folder: Path, size: int) -> list[Path]:
     return paths
 
 
-def measure(paths: list[Path], attribute: str) -> np.ndarray:
-    """Each photo's attribute in its level coordinate."""
+ATTRIBUTES = tuple(dict.fromkeys(c.attribute for c in CONTROLS.values()))
+
+
+def measure_all(paths: list[Path]) -> dict[str, np.ndarray]:
+    """Attribute → each photo's value in the attribute's level coordinate."""
     from pertouch.engine.io import load_image
 
-    scale = default_table()[attribute]
-    raw = [measure_image_raw(load_image(p).pixels, [attribute])[attribute] for p in paths]
-    return np.asarray(to_coordinate(scale.coordinate, np.asarray(raw)), float)
+    raws = [measure_image_raw(load_image(p).pixels, ATTRIBUTES) for p in paths]
+    table = default_table()
+    return {a: np.asarray(to_coordinate(table[a].coordinate, np.asarray([r[a] for r in raws])), float)
+            for a in ATTRIBUTES}
 
 
-def sweep(photos: list[Path], work: Path) -> dict[str, np.ndarray]:
-    """Control → (grid values × photos) coordinate change from the neutral render."""
-    out = {}
+def measure(paths: list[Path], attribute: str) -> np.ndarray:
+    return measure_all(paths)[attribute]
+
+
+def sweep(photos: list[Path], work: Path) -> tuple[dict[str, np.ndarray], dict[str, dict[str, float]]]:
+    """Control → (grid values × photos) change of its attribute from the neutral render, and
+    control → other attribute → its change per unit change of the control's own (median
+    over photos of a least-squares slope through the origin)."""
+    out, cross = {}, {}
     for name, c in CONTROLS.items():
-        rows = []
-        for k, v in enumerate(c.grid):
-            rows.append(measure(render_many(photos, pp3_text(c.pp3(v)), work / f"{name}_{k}"), c.attribute))
-        rows = np.asarray(rows)
-        out[name] = rows - rows[list(c.grid).index(c.neutral)]
+        rows = [measure_all(render_many(photos, pp3_text(c.pp3(v)), work / f"{name}_{k}"))
+                for k, v in enumerate(c.grid)]
+        n = list(c.grid).index(c.neutral)
+        change = {a: np.asarray([r[a] for r in rows]) - rows[n][a] for a in ATTRIBUTES}
+        out[name] = change[c.attribute]
+        x = change[c.attribute]
+        denom = np.maximum((x * x).sum(axis=0), 1e-12)
+        cross[name] = {a: float(np.median((change[a] * x).sum(axis=0) / denom))
+                       for a in ATTRIBUTES if a != c.attribute}
         print(f"  {name:<12} median change per slider value: "
               + " ".join(f"{d:+.3f}" for d in np.median(out[name], axis=1)), file=sys.stderr)
-    return out
+    return out, cross
 
 
 def fit_curve(grid: tuple[float, ...], deltas: np.ndarray) -> np.ndarray:
@@ -122,6 +136,34 @@ def inverse_errors(name: str, curve: Curve, photos: list[Path], neutral_c: np.nd
     return errs, tried
 
 
+def combined_errors(photos: list[Path], data: dict, work: Path, seed: int = 0) -> dict[str, float]:
+    """Several global attributes edited at once (each ±0.2 level, random signs, 3 per photo):
+    mean |achieved − wanted| level over the four core attributes, with the measured side
+    effects untangled (``cross``) and without (every slider fitted alone)."""
+    from pertouch.engine.interop.controls import parse_fitted
+    from pertouch.engine.interop.plan import plan
+    from pertouch.engine.interop.sidecars import to_pp3
+    from pertouch.engine.recipe import Recipe
+
+    core = ("brightness", "contrast", "colorfulness", "temperature")
+    rng = np.random.default_rng(seed)
+    with_cross = parse_fitted(data, "fit")
+    alone = type(with_cross)(with_cross.curves, with_cross.renderer, with_cross.errors, with_cross.source, {})
+    table = default_table()
+    errs: dict[str, list[float]] = {"untangled": [], "alone": []}
+    for p, photo in enumerate(photos):
+        start = {a: level_of(table[a], float(v[p])) for a, v in measure_all(photos).items()}
+        for k in range(3):
+            shifts = {a: float(rng.choice([-0.2, 0.2])) for a in core}
+            r = Recipe.model_validate({"global": {"attributes": {a: {"by": v} for a, v in shifts.items()}}})
+            for key, fitted in (("untangled", with_cross), ("alone", alone)):
+                text = to_pp3(plan(r, {"global": start}, fitted=fitted)).text
+                (out,) = render_many([photo], text, work / f"combo_{key}_{p}_{k}")
+                got = measure_all([out])
+                errs[key] += [abs(level_of(table[a], float(got[a][0])) - (start[a] + shifts[a])) for a in core]
+    return {f"{k}_level_mae": round(float(np.mean(v)), 4) for k, v in errs.items()} | {"edits": len(errs["alone"])}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT)
@@ -131,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         photos = write_photos(work / "photos", args.size)
         print(f"rendering {len(photos)} photos at {args.size} px with rawtherapee-cli…", file=sys.stderr)
-        deltas = sweep(photos, work)
+        deltas, cross = sweep(photos, work)
         curves, errors = {}, {}
         neutral_cache: dict[str, np.ndarray] = {}
         for name, c in CONTROLS.items():
@@ -145,18 +187,22 @@ def main(argv: list[str] | None = None) -> int:
                             "loo_level_p90": round(float(np.percentile(loo, 90)), 4),
                             "inverse_level_mae": round(float(np.mean(inv)), 4) if inv else None,
                             "inverse_reached": len(inv), "inverse_tried": tried}
-    import subprocess
+        import subprocess
 
-    version = subprocess.run(["rawtherapee-cli", "-v"], capture_output=True, text=True).stdout.splitlines()
-    renderer = (version[0] if version else "rawtherapee-cli").strip()
-    source = {"photos": list(PHOTOS), "size": args.size, "date": dt.date.today().isoformat()}
-    data = dump_fitted(curves, errors, renderer, source)
+        version = subprocess.run(["rawtherapee-cli", "-v"], capture_output=True, text=True).stdout.splitlines()
+        renderer = (version[0] if version else "rawtherapee-cli").strip()
+        source = {"photos": list(PHOTOS), "size": args.size, "date": dt.date.today().isoformat()}
+        data = dump_fitted(curves, errors, renderer, source, cross)
+        data["combined"] = combined_errors(photos, data, work)
     args.out.write_text(json.dumps(data, indent=1) + "\n")
     print(f"{'control':<12} {'attribute':<13} {'LOO MAE':>8} {'LOO p90':>8} {'inverse MAE':>12} reached")
     for name, e in errors.items():
         inv = f"{e['inverse_level_mae']:.3f}" if e["inverse_level_mae"] is not None else "—"
         print(f"{name:<12} {CONTROLS[name].attribute:<13} {e['loo_level_mae']:>8.3f} {e['loo_level_p90']:>8.3f} "
               f"{inv:>12} {e['inverse_reached']}/{e['inverse_tried']}")
+    c = data["combined"]
+    print(f"four core attributes edited at once ({c['edits']} edits): level MAE {c['untangled_level_mae']:.3f} "
+          f"with side effects untangled, {c['alone_level_mae']:.3f} with every slider fitted alone")
     print(f"wrote {args.out}")
     return 0
 

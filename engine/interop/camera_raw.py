@@ -68,19 +68,19 @@ def acr_value(s: Slider, fitted: FittedTable) -> float:
     a = s.attribute
     tag = TAGS[a][0]
     if a == "temperature":
-        v = s.delta * 100.0 / MIRED_PER_100
+        v = s.primary * 100.0 / MIRED_PER_100
     elif a == "tint":
-        v = -s.delta * 100.0 / DUV_PER_100
+        v = -s.primary * 100.0 / DUV_PER_100
     elif a == "brightness":
-        return round(_clip(tag, fitted.curve("exposure").slider_of(s.delta)[0]), 2)
+        return round(_clip(tag, fitted.curve("exposure").slider_of(s.primary)[0]), 2)
     elif a in ("contrast", "colorfulness"):
-        v = fitted.curve("contrast" if a == "contrast" else "saturation").slider_of(s.delta)[0]
+        v = fitted.curve("contrast" if a == "contrast" else "saturation").slider_of(s.primary)[0]
     elif a == "highlights":
-        v = -_mirrored(fitted, "highlights", s.delta)
+        v = -_mirrored(fitted, "highlights", s.primary)
     elif a == "shadows":
-        v = _mirrored(fitted, "shadows", s.delta)
+        v = _mirrored(fitted, "shadows", s.primary)
     else:  # clarity
-        v = 100.0 * _mirrored(fitted, "clarity", s.delta)
+        v = 100.0 * _mirrored(fitted, "clarity", s.primary)
     return float(round(_clip(tag, v)))
 
 

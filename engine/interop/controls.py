@@ -160,6 +160,9 @@ class FittedTable:
     renderer: str
     errors: dict[str, dict[str, float]]
     source: dict
+    #: control → attribute → its change per unit change of the control's own attribute
+    #: (coordinate units; e.g. exposure also raises colourfulness), measured with the curves.
+    cross: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def curve(self, control: str) -> Curve:
         return self.curves[control]
@@ -181,8 +184,10 @@ def parse_fitted(data: dict, origin: str) -> FittedTable:
     if missing:
         raise PertouchError(f"{origin}: no fitted curve for {', '.join(missing)}",
                             hint="re-run scripts/fit_interop.py")
+    cross = {name: {a: float(v) for a, v in (entry.get("cross") or {}).items()}
+             for name, entry in data["controls"].items()}
     return FittedTable(curves, str(data.get("renderer", "")), errors,
-                       {k: data.get(k) for k in ("photos", "size", "date")})
+                       {k: data.get(k) for k in ("photos", "size", "date", "combined")}, cross)
 
 
 @lru_cache(maxsize=1)
@@ -193,12 +198,13 @@ def fitted_table() -> FittedTable:
 
 
 def dump_fitted(curves: dict[str, tuple[list[float], list[float]]], errors: dict[str, dict[str, float]],
-                renderer: str, source: dict) -> dict:
+                renderer: str, source: dict, cross: dict[str, dict[str, float]] | None = None) -> dict:
     """The JSON form :func:`parse_fitted` reads (written by ``scripts/fit_interop.py``)."""
     out = {"format": FORMAT, "version": 1, "renderer": renderer, **source, "controls": {}}
     for name, (s, d) in curves.items():
         c = CONTROLS[name]
         out["controls"][name] = {"attribute": c.attribute, "pp3": f"[{c.section}] {'/'.join(c.keys)}",
                                  "slider": [float(v) for v in s], "delta": [round(float(v), 6) for v in d],
-                                 "error": errors.get(name, {})}
+                                 "error": errors.get(name, {}),
+                                 "cross": {a: round(float(v), 4) for a, v in (cross or {}).get(name, {}).items()}}
     return out

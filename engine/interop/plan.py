@@ -23,10 +23,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+import numpy as np
+
 from pertouch.engine.interop.controls import ATTRIBUTE_CONTROL, CONTROLS, FittedTable, coordinate_of, fitted_table
 from pertouch.engine.levels import LevelTable, default_table
 from pertouch.engine.recipe import GLOBAL, Recipe
 
+#: Attributes whose sliders' side effects on each other are untangled: the two-sided ones.
+#: Highlights, shadows and clarity are left alone: their tools clip and move one way, and
+#: exposure's pull on highlights (measured 143 luma per log unit) would drive them to their limits.
+UNTANGLED = ("brightness", "contrast", "colorfulness", "temperature", "tint")
 #: Controls whose RawTherapee tool moves one way only (the other way is not in a .pp3).
 ONE_SIDED = {"highlights": "raise highlights", "shadows": "deepen shadows", "clarity": "lower clarity"}
 
@@ -43,6 +49,7 @@ class Slider:
     to_level: float
     delta: float  # wanted change in the attribute's level coordinate
     pp3: float | None  # RawTherapee slider value; None: the .pp3 cannot express it
+    primary: float = 0.0  # what the slider itself is set to change, after the other sliders' side effects
     clamped: bool = False
     assumed_from: bool = False  # no photo: from level 0 assumed
     notes: list[str] = field(default_factory=list)
@@ -76,6 +83,7 @@ def plan(recipe: Recipe, levels: Mapping[str, Mapping[str, float]] | None, *,
     fitted = fitted or fitted_table()
     out = SliderPlan([], fitted, table)
     for region, entry in recipe.entries():
+        wanted = []
         for attribute, edit in entry.attributes.items():
             if edit.is_noop:
                 continue
@@ -83,25 +91,52 @@ def plan(recipe: Recipe, levels: Mapping[str, Mapping[str, float]] | None, *,
             assumed = measured is None
             if assumed and edit.to is not None:
                 raise RecipeError(f"{region}.{attribute} sets level {edit.to:+.2f}, and how far a slider must move "
-                                  "depends on where the photo starts", hint="give the photo it was made for: --photo INPUT")
+                                  "depends on where the photo starts",
+                                  hint="give the photo it was made for: --photo INPUT")
             start = 0.0 if assumed else float(measured)
-            out.sliders.append(_slider(region, entry.label or region, attribute, start, edit.target(start),
-                                       assumed, fitted, table))
+            wanted.append((attribute, start, edit.target(start), assumed))
+        scales = [table[a] for a, *_ in wanted]
+        deltas = [coordinate_of(sc, t) - coordinate_of(sc, f) for sc, (_, f, t, _) in zip(scales, wanted)]
+        primaries = untangle([a for a, *_ in wanted], deltas, fitted)
+        for (attribute, start, target, assumed), delta, primary in zip(wanted, deltas, primaries):
+            out.sliders.append(_slider(region, entry.label or region, attribute, start, target, delta, primary,
+                                       assumed, fitted))
     if any(s.assumed_from for s in out.sliders):
         out.notes.append("no photo given: 'by' shifts were converted as if each region started at level 0 "
                          "(a typical well-retouched photo); give --photo INPUT for this photo's own sliders")
     return out
 
 
-def _slider(region: str, label: str, attribute: str, start: float, target: float, assumed: bool,
-            fitted: FittedTable, table: LevelTable) -> Slider:
-    scale = table[attribute]
-    delta = coordinate_of(scale, target) - coordinate_of(scale, start)
+def untangle(attributes: list[str], deltas: list[float], fitted: FittedTable) -> list[float]:
+    """What each slider must change itself so that, with the side effects the others were
+    measured to have (``fitted.cross``), every attribute changes by its wanted delta:
+    solves ``d_i + Σ_j cross[j][i] · d_j = delta_i`` over the :data:`UNTANGLED` attributes
+    edited together.
+    Left as the deltas when the system is ill-conditioned (side effects near 1:1)."""
+    k = len(attributes)
+    if k < 2 or not fitted.cross:
+        return list(deltas)
+    m = np.eye(k)
+    for i, a in enumerate(attributes):
+        for j, b in enumerate(attributes):
+            if i != j and a in UNTANGLED and b in UNTANGLED:
+                m[i, j] = fitted.cross.get(ATTRIBUTE_CONTROL[b], {}).get(a, 0.0)
+    from pertouch.engine.levels import default_table
+
+    table = default_table()  # condition judged in level units (a mired and a log unit are not alike)
+    per = np.asarray([0.2 / (coordinate_of(table[a], 0.1) - coordinate_of(table[a], -0.1)) for a in attributes])
+    if np.linalg.cond(per[:, None] * m / per[None, :]) > 10.0:
+        return list(deltas)
+    return [float(v) for v in np.linalg.solve(m, np.asarray(deltas, float))]
+
+
+def _slider(region: str, label: str, attribute: str, start: float, target: float, delta: float, primary: float,
+            assumed: bool, fitted: FittedTable) -> Slider:
     control = ATTRIBUTE_CONTROL[attribute]
-    value, clamped = fitted.curve(control).slider_of(delta)
-    s = Slider(region, label, attribute, control, start, target, delta, value, clamped, assumed)
+    value, clamped = fitted.curve(control).slider_of(primary)
+    s = Slider(region, label, attribute, control, start, target, delta, value, primary, clamped, assumed)
     lo, hi = fitted.curve(control).reach()
-    if control in ONE_SIDED and not lo - 1e-9 <= delta <= hi + 1e-9 and (delta < 0) == (lo >= 0):
+    if control in ONE_SIDED and not lo - 1e-9 <= primary <= hi + 1e-9 and (primary < 0) == (lo >= 0):
         s.pp3, s.clamped = None, False
         s.notes.append(f"RawTherapee's [{CONTROLS[control].section}] can only move one way: it cannot "
                        f"{ONE_SIDED[control]}")

@@ -16,8 +16,9 @@ from typing import Mapping
 import numpy as np
 
 from pertouch.engine.interop import camera_raw as cr
-from pertouch.engine.interop.controls import CONTROLS, FittedTable, coordinate_of, fitted_table, level_of
-from pertouch.engine.interop.plan import SliderPlan
+from pertouch.engine.interop.controls import (ATTRIBUTE_CONTROL, CONTROLS, FittedTable, coordinate_of, fitted_table,
+                                              level_of)
+from pertouch.engine.interop.plan import UNTANGLED, SliderPlan
 from pertouch.engine.interop.pp3 import merge, pp3_text
 from pertouch.engine.interop.xmp import AI_MASKS, MaskGroup, read_settings, read_structures, xmp_text
 from pertouch.engine.levels import LevelTable, default_table
@@ -131,7 +132,9 @@ def recipe_from_xmp(text: str, origin: str, levels: Mapping[str, float] | None =
 
     ``levels``: the photo's measured whole-frame levels (None: every attribute starts
     at level 0, a typical photo). Sliders on one attribute (Saturation and Vibrance)
-    add up in its coordinate. Returns the recipe and notes on what was skipped.
+    add up in its coordinate, and each slider's measured side effects on the other
+    attributes set are added (the inverse of :func:`.plan.untangle`). Returns the recipe
+    and notes on what was skipped.
     """
     from pertouch.core.errors import InputError
     from pertouch.engine.attributes import clamp_shift
@@ -160,6 +163,10 @@ def recipe_from_xmp(text: str, origin: str, levels: Mapping[str, float] | None =
     if not used:
         raise InputError(f"{origin} sets none of the sliders PerTouch reads",
                          hint="a Camera Raw preset with " + ", ".join(cr.READ_TAGS))
+    own = dict(deltas)  # each slider's own change, plus the side effects the others were measured to have
+    for attribute in set(deltas) & set(UNTANGLED):
+        deltas[attribute] += sum(fitted.cross.get(ATTRIBUTE_CONTROL[b], {}).get(attribute, 0.0) * d
+                                 for b, d in own.items() if b != attribute and b in UNTANGLED)
     attributes = {}
     for attribute, d in deltas.items():
         scale = table[attribute]

@@ -147,15 +147,18 @@ def read_structures(text: str, origin: str = "XMP") -> list[str]:
     return names
 
 
+_XMP_HINT = "give a Camera Raw / Lightroom .xmp sidecar or preset"
+
+
 def _parse(text: str, origin: str) -> ET.Element:
     from pertouch.core.errors import InputError
 
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise InputError(f"{origin} is not XMP: {exc}", hint="give a Camera Raw / Lightroom .xmp sidecar or preset") from None
+        raise InputError(f"{origin} is not XMP: {exc}", hint=_XMP_HINT) from None
     if not any(True for _ in root.iter("{" + NS["rdf"] + "}Description")):
-        raise InputError(f"{origin} holds no rdf:Description", hint="give a Camera Raw / Lightroom .xmp sidecar or preset")
+        raise InputError(f"{origin} holds no rdf:Description", hint=_XMP_HINT)
     return root
 
 

@@ -133,3 +133,18 @@ def test_import_reads_vibrance_and_skips_what_it_cannot():
     assert any("Temperature=5200" in n for n in notes) and any("Dehaze" in n for n in notes)
     with pytest.raises(PertouchError, match="none of the sliders"):
         recipe_from_xmp(text.replace('crs:Vibrance="+40"', "").replace("-0.5", "0"), "p.xmp")
+
+
+def test_side_effects_of_other_sliders_are_untangled():
+    from dataclasses import replace
+
+    from pertouch.engine.interop.plan import untangle
+
+    fitted = replace(fitted_table(), cross={"exposure": {"colorfulness": 0.5}})
+    assert untangle(["brightness", "colorfulness"], [0.2, 0.1], fitted) == pytest.approx([0.2, 0.0])
+    assert untangle(["colorfulness"], [0.1], fitted) == [0.1]  # alone: nothing to untangle
+    tangled = replace(fitted, cross={"exposure": {"colorfulness": 1.0}, "saturation": {"brightness": 1.0}})
+    assert untangle(["brightness", "colorfulness"], [0.2, 0.1], tangled) == [0.2, 0.1]  # singular: left as is
+    r = recipe({"brightness": {"by": 0.2}, "colorfulness": {"by": 0.1}})
+    s = {x.attribute: x for x in plan(r, {"global": {"brightness": 0.0, "colorfulness": 0.0}}, fitted=fitted).sliders}
+    assert s["colorfulness"].primary < s["colorfulness"].delta and s["brightness"].primary == s["brightness"].delta
