@@ -55,7 +55,15 @@ def _token_auth_like_ray_start() -> None:
             maybe_enable_token_auth_if_token_available)
     except ImportError:  # another Ray version: it decides itself
         return
-    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    import logging
+
+    log = logging.getLogger(maybe_enable_token_auth_if_token_available.__module__)
+    level = log.level
+    log.setLevel(logging.ERROR)  # its "token authentication is enabled" warning: the cluster's business
+    try:
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    finally:
+        log.setLevel(level)
 
 
 def _reachable(address: str, timeout: float = 5.0) -> None:
