@@ -104,7 +104,8 @@ class OptimizePlan:
         if self.edits:
             text = "; ".join(f"{e.region} {e.attribute} {e.by:+.2f} ({e.reason})" for e in self.edits)
         else:
-            text = "the photo is already well exposed and balanced, so there is nothing to change"
+            text = ("nothing to change: what stands out is the photo's own look" if self.kept
+                    else "the photo is already well exposed and balanced, so there is nothing to change")
         if self.kept:
             text += "; kept as meant: " + "; ".join(self.kept)
         if self.basis:
