@@ -98,14 +98,22 @@ def _photo_for(recipe, recipe_path: Path, photo: Path | None, warnings: list[str
     if photo is not None:
         return load_image(photo)
     name = recipe.meta.get("input")
-    candidate = recipe_path.parent / name if name else None
-    if candidate is None or not candidate.is_file():
+    if not name:
         return None
-    found = load_image(candidate)
-    if recipe.meta.get("input_hash") and recipe.meta["input_hash"] != found.content_hash:
-        warnings.append(f"{candidate} is not the photo the recipe was made for (its pixels differ); not measured")
-        return None
-    return found
+    # beside the recipe, then where apply was likely run from; the pixel hash says which is the one
+    folders = dict.fromkeys(p.resolve() for p in (recipe_path.parent, Path.cwd(), recipe_path.parent.parent))
+    seen = []
+    for candidate in (f / Path(name).name for f in folders):
+        if not candidate.is_file():
+            continue
+        found = load_image(candidate)
+        if not recipe.meta.get("input_hash") or recipe.meta["input_hash"] == found.content_hash:
+            return found
+        seen.append(str(candidate))
+    if seen:
+        warnings.append(f"{', '.join(seen)}: not the photo the recipe was made for (its pixels differ); "
+                        "give it with --photo")
+    return None
 
 
 def _levels(recipe, recipe_path: Path, photo, table, allow_outside: bool) -> tuple[dict, dict]:
@@ -196,7 +204,8 @@ def export_command(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Sidecar file (default: named after the photo "
                                           "it edits, beside the recipe: photo.xmp / photo.jpg.pp3)."),
     photo: Optional[Path] = typer.Option(None, "--photo", help="The photo the recipe was made for, measured per region "
-                                         "(default: the sidecar's meta.input beside it)."),
+                                         "(default: the sidecar's meta.input, beside it or in the current folder "
+                                         "or the one above, if its pixels match)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file PerTouch did not write."),
     allow_outside_masks: bool = typer.Option(False, "--allow-outside-masks", help="Let the recipe's masks lie "
                                              "outside its folder."),

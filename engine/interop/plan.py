@@ -47,7 +47,7 @@ class Slider:
     control: str
     from_level: float
     to_level: float
-    delta: float  # wanted change in the attribute's level coordinate
+    delta: float  # change the slider set must make in the attribute's coordinate (a region: beyond the global's)
     pp3: float | None  # RawTherapee slider value; None: the .pp3 cannot express it
     primary: float = 0.0  # what the slider itself is set to change, after the other sliders' side effects
     clamped: bool = False
@@ -82,6 +82,7 @@ def plan(recipe: Recipe, levels: Mapping[str, Mapping[str, float]] | None, *,
     table = table or default_table()
     fitted = fitted or fitted_table()
     out = SliderPlan([], fitted, table)
+    under: dict[str, float] = {}  # what the global sliders change in every region (coordinate units)
     for region, entry in recipe.entries():
         wanted = []
         for attribute, edit in entry.attributes.items():
@@ -96,15 +97,36 @@ def plan(recipe: Recipe, levels: Mapping[str, Mapping[str, float]] | None, *,
             start = 0.0 if assumed else float(measured)
             wanted.append((attribute, start, edit.target(start), assumed))
         scales = [table[a] for a, *_ in wanted]
-        deltas = [coordinate_of(sc, t) - coordinate_of(sc, f) for sc, (_, f, t, _) in zip(scales, wanted)]
+        deltas = [coordinate_of(sc, t) - coordinate_of(sc, f) - under.get(a, 0.0)
+                  for sc, (a, f, t, _) in zip(scales, wanted)]
         primaries = untangle([a for a, *_ in wanted], deltas, fitted)
         for (attribute, start, target, assumed), delta, primary in zip(wanted, deltas, primaries):
             out.sliders.append(_slider(region, entry.label or region, attribute, start, target, delta, primary,
                                        assumed, fitted))
+        if region == GLOBAL:
+            under = global_effect(out.of(GLOBAL), fitted)
     if any(s.assumed_from for s in out.sliders):
         out.notes.append("no photo given: 'by' shifts were converted as if each region started at level 0 "
                          "(a typical well-retouched photo); give --photo INPUT for this photo's own sliders")
     return out
+
+
+def global_effect(sliders: list[Slider], fitted: FittedTable) -> dict[str, float]:
+    """Attribute → coordinate change the global sliders make in a region under them.
+
+    A slider editor adds a mask group's sliders to the global ones, while a PerTouch
+    region's target is absolute (measured from the input), so a region's sliders are
+    what is left after the global edit, taken as moving the region as it moves the frame."""
+    effect: dict[str, float] = {}
+    for s in sliders:
+        if s.pp3 is None and s.attribute not in UNTANGLED:
+            continue
+        effect[s.attribute] = effect.get(s.attribute, 0.0) + s.primary
+        if s.attribute in UNTANGLED:
+            for a, k in fitted.cross.get(s.control, {}).items():
+                if a in UNTANGLED:
+                    effect[a] = effect.get(a, 0.0) + k * s.primary
+    return effect
 
 
 def untangle(attributes: list[str], deltas: list[float], fitted: FittedTable) -> list[float]:

@@ -148,3 +148,14 @@ def test_side_effects_of_other_sliders_are_untangled():
     r = recipe({"brightness": {"by": 0.2}, "colorfulness": {"by": 0.1}})
     s = {x.attribute: x for x in plan(r, {"global": {"brightness": 0.0, "colorfulness": 0.0}}, fitted=fitted).sliders}
     assert s["colorfulness"].primary < s["colorfulness"].delta and s["brightness"].primary == s["brightness"].delta
+
+
+def test_region_sliders_are_what_is_left_after_the_global_ones():
+    sky = {"sky": {"label": "sky", "attributes": {"brightness": {"by": -0.2}}}}
+    levels = {"global": {"brightness": 0.2}, "sky": {"brightness": 0.6}}
+    alone = plan(recipe({}, sky), levels).of("sky")[0]
+    under = plan(recipe({"brightness": {"by": 0.2}}, sky), levels)
+    g, s = under.of("global")[0], under.of("sky")[0]
+    assert s.to_level == alone.to_level  # the region's target is absolute, as in PerTouch
+    assert s.delta == pytest.approx(alone.delta - g.primary)  # Lightroom adds the mask group to the global
+    assert s.pp3 < alone.pp3 < 0
