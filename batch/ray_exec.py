@@ -33,14 +33,15 @@ def _connect(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     target = address or os.environ.get("RAY_ADDRESS") or None
-    if target and target != "auto":
-        _reachable(target)
+    if target:
+        if target != "auto":
+            _reachable(target)
         _token_auth_like_ray_start()
     try:
-        ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, log_to_driver=False,
-                 configure_logging=False, include_dashboard=False if not address else None)
+        ray.init(address=target, log_to_driver=False, configure_logging=False,
+                 include_dashboard=None if target else False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = address or os.environ.get("RAY_ADDRESS") or "a new local cluster"
+        where = target or "a new local cluster"
         raise InputError(f"cannot reach the Ray cluster at {where}: {str(exc).splitlines()[0]}",
                          hint="start one with: ray start --head --port=6379, then --executor ray:HOST:6379") from None
     return True
