@@ -1,16 +1,19 @@
 """``pertouch export`` and ``pertouch import-xmp``: editor sidecars from and to recipes.
 
-    pertouch export out.jpg --to xmp            # out.jpg.pertouch.json beside it → photo.xmp
+    pertouch export out.jpg --to xmp            # out.jpg.pertouch.json beside it → photo.xmp beside photo.jpg
     pertouch export warm.json --to pp3 --photo photo.jpg -o photo.jpg.pp3
     pertouch import-xmp preset.xmp -o preset.pertouch.json [--photo photo.jpg]
 
 A recipe's levels are absolute; slider editors move relatively. So export measures the
-photo the recipe was made for (``--photo``, else the sidecar's ``meta.input`` beside
-it) per region, turns each edit's from→to levels into slider values by the mapping
-measured with RawTherapee (:mod:`pertouch.engine.interop`), and says what the format
-cannot express. The sidecar is named after the photo it edits (``photo.xmp``,
-``photo.jpg.pp3``) so the editor finds it beside that photo; a file there that PerTouch
-did not write is never replaced without ``--overwrite``.
+photo the recipe was made for (``--photo``, else the sidecar's ``meta.input`` found by
+its pixel hash) per region, turns each edit's from→to levels into slider values by the
+mapping measured with RawTherapee (:mod:`pertouch.engine.interop`), and says what the
+format cannot express. The sidecar goes beside that photo, named as the editor looks
+for it (``photo.xmp``, ``photo.jpg.pp3``); a file there that PerTouch did not write is
+never replaced without ``--overwrite``. Without the photo it goes beside the recipe as
+``NAME.pertouch.xmp`` / ``.pp3``, a name no editor applies by itself. Lightroom and Camera
+Raw read a sidecar ``.xmp`` for raw files only; for a JPEG/TIFF embed it:
+``exiftool "-xmp<=photo.xmp" photo.jpg``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from pertouch.core.errors import InputError
 
 FORMATS = ("xmp", "pp3")
 MARKER = "PerTouch"  # in every sidecar this writes: such a file may be replaced
-EXPORT_HELP = "Also write an editor sidecar: xmp (Camera Raw / Lightroom) or pp3 (RawTherapee), named after the input."
+EXPORT_HELP = ("Also write an editor sidecar beside the input photo: xmp (Camera Raw / Lightroom: INPUT-STEM.xmp) "
+               "or pp3 (RawTherapee: INPUT.pp3).")
 
 
 def check_format(fmt: str | None, option: str = "--to") -> str | None:
@@ -52,13 +56,14 @@ def find_recipe(source: Path) -> tuple[Path, Path | None]:
     return side, source
 
 
-def target_path(fmt: str, recipe_path: Path, input_name: str | None, folder: Path | None = None) -> Path:
-    """Where the sidecar goes by default: named after the photo it edits, in ``folder``."""
-    folder = folder or recipe_path.parent
-    if input_name:
-        return folder / (Path(input_name).stem + ".xmp" if fmt == "xmp" else Path(input_name).name + ".pp3")
-    base = recipe_path.name.removesuffix(".pertouch.json").removesuffix(".json")
-    return folder / f"{base}.{fmt}"
+def target_path(fmt: str, recipe_path: Path, photo: Path | None) -> Path:
+    """Where the sidecar goes by default: beside the photo it edits, named the way the editor
+    looks for it (``photo.xmp``, ``photo.jpg.pp3``); without the photo, beside the recipe under
+    a name no editor picks up by itself (``NAME.pertouch.xmp``), so it never lands on an output."""
+    if photo is not None:
+        return photo.with_name(photo.stem + ".xmp" if fmt == "xmp" else photo.name + ".pp3")
+    base = recipe_path.name.removesuffix(".json").removesuffix(".pertouch")
+    return recipe_path.with_name(f"{base}.pertouch.{fmt}")
 
 
 def check_target(path: Path, overwrite: bool) -> None:
@@ -151,11 +156,11 @@ def export_sidecar(source: Path, fmt: str, *, output: Path | None = None, photo:
     recipe_path, _ = find_recipe(source)
     recipe = load_recipe(recipe_path)
     warnings: list[str] = []
-    target = output or target_path(fmt, recipe_path, recipe.meta.get("input") or (photo.name if photo else None))
+    found = _photo_for(recipe, recipe_path, photo, warnings)
+    target = output or target_path(fmt, recipe_path, found.path if found is not None else None)
     check_target(target, overwrite)
     table, _ = level_table(None, recipe, recipe_path.parent)
     table = table or default_table()
-    found = _photo_for(recipe, recipe_path, photo, warnings)
     levels, info = _levels(recipe, recipe_path, found, table, allow_outside_masks) if found is not None else (None, {})
     p = plan(recipe, levels, table=table)
     about = {"Recipe": recipe_path.name, **({"Photo": found.path.name} if found is not None and found.path else {})}
@@ -201,8 +206,9 @@ def export_command(
     source: Path = typer.Argument(..., metavar="RECIPE_OR_OUTPUT", help="A recipe JSON, or an output image "
                                   "whose OUT.pertouch.json sits beside it."),
     to: str = typer.Option(..., "--to", metavar="xmp|pp3", help="xmp: Camera Raw / Lightroom; pp3: RawTherapee."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Sidecar file (default: named after the photo "
-                                          "it edits, beside the recipe: photo.xmp / photo.jpg.pp3)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Sidecar file (default: beside the photo it "
+                                          "edits, as the editor looks for it: photo.xmp / photo.jpg.pp3; without "
+                                          "the photo NAME.pertouch.xmp beside the recipe)."),
     photo: Optional[Path] = typer.Option(None, "--photo", help="The photo the recipe was made for, measured per region "
                                          "(default: the sidecar's meta.input, beside it or in the current folder "
                                          "or the one above, if its pixels match)."),
@@ -262,7 +268,7 @@ def planned_targets(pairs: list[tuple[Path, Path]], fmt: str | None, overwrite: 
 
     if fmt is None:
         return []
-    targets = [target_path(fmt, sidecar_path(out), inp.name, out.parent) for inp, out in pairs]
+    targets = [target_path(fmt, sidecar_path(out), inp) for inp, out in pairs]
     for t in targets:
         check_target(t, overwrite)
     return targets
@@ -278,7 +284,7 @@ def export_after(pairs: list[tuple[Path, Path]], fmt: str | None, as_json: bool)
         if not sidecar_path(out).is_file():  # that photo failed; already said
             continue
         try:
-            s = export_sidecar(out, fmt, output=target_path(fmt, sidecar_path(out), inp.name, out.parent),
+            s = export_sidecar(out, fmt, output=target_path(fmt, sidecar_path(out), inp),
                                photo=inp, overwrite=True)
         except PertouchError as exc:
             typer.echo(f"error: {out}: export: {exc.one_line()}", err=True)

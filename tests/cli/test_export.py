@@ -53,19 +53,26 @@ def test_import_xmp_round_trip(work):
     assert printed["format"] == "pertouch-recipe"
 
 
-def test_apply_export_writes_the_sidecar_beside_the_output(work):
+def test_apply_export_writes_the_sidecar_beside_the_input(work):
     (work / "sub").mkdir()
-    r = run("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "sub/o.png", "--export", "pp3")
-    assert "Exposure/Contrast" in r.stdout and "Contrast=" in (work / "sub" / "photo.png.pp3").read_text()
+    r = run("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "sub/photo.png", "--export", "pp3")
+    assert "Exposure/Contrast" in r.stdout and "Contrast=" in (work / "photo.png.pp3").read_text()
+    assert not (work / "sub" / "photo.png.pp3").exists()  # never beside an output of the same name
+
+
+def test_export_without_the_photo_names_no_editor_would_pick_up(work):
+    (work / "r").mkdir()
+    (work / "r" / "look.json").write_text('{"global": {"attributes": {"brightness": {"by": 0.2}}}}')
+    r = run("export", "r/look.json", "--to", "xmp")
+    assert (work / "r" / "look.pertouch.xmp").is_file() and "as if each region started at level 0" in r.stdout
 
 
 def test_apply_export_refuses_a_foreign_sidecar_before_rendering(work):
-    (work / "sub").mkdir()
-    (work / "sub" / "photo.xmp").write_text("<x:xmpmeta>Lightroom's own</x:xmpmeta>")
-    r = run("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "sub/o.png", "--export", "xmp", code=2)
-    assert "not written by PerTouch" in r.stderr and not (work / "sub" / "o.png").exists()
-    run("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "sub/o.png", "--export", "xmp", "--overwrite")
-    assert "PerTouch" in (work / "sub" / "photo.xmp").read_text()
+    (work / "photo.xmp").write_text("<x:xmpmeta>Lightroom's own</x:xmpmeta>")
+    r = run("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "o.png", "--export", "xmp", code=2)
+    assert "not written by PerTouch" in r.stderr and not (work / "o.png").exists()
+    run("apply", "photo.png", "--set", "global.contrast=+0.2", "-o", "o.png", "--export", "xmp", "--overwrite")
+    assert "PerTouch" in (work / "photo.xmp").read_text()
 
 
 @pytest.mark.parametrize("args,message", [
