@@ -72,6 +72,7 @@ class Outcome:
 def plan_tasks(spec: BatchSpec, sources: list[Source], out_dir: Path) -> list[Task]:
     """One task per source, outputs in ``out_dir`` (created) named as the inputs
     (:func:`pertouch.engine.outputs.plan_outputs`) unless a CSV row names one."""
+    from pertouch.engine.io import WRITE_FORMATS
     from pertouch.engine.outputs import plan_outputs
 
     if not sources:
@@ -80,14 +81,18 @@ def plan_tasks(spec: BatchSpec, sources: list[Source], out_dir: Path) -> list[Ta
         raise InputError(f"-o {out_dir}: a batch writes into a folder, and this is a file")
     if not out_dir.parent.is_dir():
         raise InputError(f"output folder {out_dir.parent} does not exist", hint="create it first")
+    if not out_dir.exists() and out_dir.suffix.lower() in WRITE_FORMATS:
+        raise InputError(f"-o {out_dir}: a batch writes into a folder, and this names a photo",
+                         hint="give a folder, e.g. -o out/")
     out_dir.mkdir(exist_ok=True)
     paths = [Path(s.uri) if not s.is_url else Path(s.name) for s in sources]
     outs = plan_outputs(paths, out_dir, overwrite=spec.overwrite)
-    named = [s.output for s in sources if s.output]
-    if len(set(named)) != len(named):
-        raise InputError("the CSV names one output file for several photos", hint="make the 'output' column unique")
+    targets = [str(out_dir / s.output if s.output else o) for s, o in zip(sources, outs)]
+    if len(set(targets)) != len(targets):
+        twice = next(t for t in targets if targets.count(t) > 1)
+        raise InputError(f"two photos would both be written to {twice}", hint="make the CSV's 'output' column unique")
     digest = spec.digest()
-    return [Task(s, str(out_dir / s.output if s.output else o), digest) for s, o in zip(sources, outs)]
+    return [Task(s, t, digest) for s, t in zip(sources, targets)]
 
 
 def _local(spec: BatchSpec, tasks: list[Task], jobs: int) -> Iterator[dict]:

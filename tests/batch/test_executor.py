@@ -100,3 +100,11 @@ def test_executor_text():
     for bad in ("spark", "local:2"):
         with pytest.raises(InputError, match="unknown executor"):
             parse_executor(bad)
+
+
+def test_output_must_be_a_folder_and_outputs_unique(photos, tmp_path):
+    with pytest.raises(InputError, match="names a photo"):
+        run_batch(SPEC, expand_sources([str(photos[0])]), tmp_path / "x.jpg", Executor("local", jobs=1))
+    (tmp_path / "dup.csv").write_text(f"input,output\n{photos[0]},{photos[1].name}\n{photos[1]},\n")
+    with pytest.raises(InputError, match="both be written"):
+        run_batch(SPEC, expand_sources([str(tmp_path / "dup.csv")]), tmp_path / "out", Executor("local", jobs=1))
