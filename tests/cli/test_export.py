@@ -98,3 +98,13 @@ def test_bad_input_is_one_line_exit_2(work, args, message):
     r = run(*args, code=2)
     assert r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_retouch_export_writes_the_sidecar_of_its_recipe(work):
+    r = run("retouch", "photo.png", "make it warmer", "-o", "warm.png", "--export", "pp3", "--no-memory")
+    side = json.loads((work / "warm.png.pertouch.json").read_text())
+    assert "temperature" in side["global"]["attributes"], r.stdout
+    from pertouch.engine.interop.pp3 import parse_pp3
+
+    wb = parse_pp3((work / "photo.png.pp3").read_text())["White Balance"]
+    assert int(wb["Temperature"]) > 6504 and "exported" in r.stderr  # RawTherapee: a higher K renders warmer
