@@ -134,15 +134,12 @@ SEGMENTER_RESOLVER = "--segmenter"
 def segmenter_resolver(spec: str):
     """A region resolver for ``pertouch apply --segmenter S``: segments each photo (cached by
     content hash) and finds a region by its name or label — per photo, so batches work too."""
+    from pertouch.batch.looks import segmented_region
     from pertouch.commands._common import RegionResolver
-    from pertouch.engine.regions import Region
     from pertouch.tools.perception import perceive
 
     def resolve(name: str, edit: Any, ctx: Any):
-        scene = perceive(ctx.photo, spec)
-        found = scene.find(getattr(edit, "label", None) or name)  # NotFoundError: says what is there
-        return Region(name, scene.full_mask(found), label=found.label, confidence=found.confidence,
-                      source=f"segmenter {spec}")
+        return segmented_region(perceive(ctx.photo, spec), name, getattr(edit, "label", None) or name, spec)
 
     return RegionResolver(SEGMENTER_RESOLVER, resolve, True, "--segmenter builtin (finds '{name}' by label)")
 
