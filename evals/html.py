@@ -15,7 +15,7 @@ import html
 import json
 from typing import Any
 
-from pertouch.evals.report import pct, rate_cell
+from pertouch.evals.report import pct, rate_cell, score_cell
 from pertouch.evals.runlog import verdict
 
 CSS = """
@@ -62,7 +62,7 @@ def _summary_table(summary: dict[str, Any]) -> str:
             ("error", lambda c: f"<span class=error>{c['errors']}</span>" if c["errors"] else "0"),
             ("pass rate [95% CI] (scored samples only)", lambda c: e(rate_cell(c))),
             ("over epochs [95% CI]", _epochs_cell)]
-    rows += [(f"{k} (mean)", (lambda k: lambda c: e(pct(c["scores"].get(k))))(k)) for k in keys]
+    rows += [(f"{k} (mean)", (lambda k: lambda c: e(score_cell(c, k)))(k)) for k in keys]
     rows.append(("median latency", lambda c: "–" if c["median_ms"] is None else f"{c['median_ms']:.0f} ms"))
     rows.append(("model calls (failed) · median call · tokens", _calls_cell))
     out = ["<table id=summary><tr><th></th>" + "".join(f"<th>{e(n)}</th>" for n in names) + "</tr>"]

@@ -13,6 +13,15 @@ def pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.0%}"
 
 
+def score_cell(c: dict[str, Any], key: str) -> str:
+    """A config's mean of one score: a rate as a percentage, a measurement (a score with a
+    ``unit``, e.g. PSNR in dB or ΔE) as a number with its unit."""
+    x, unit = c["scores"].get(key), c.get("units", {}).get(key)
+    if unit is None or x is None:
+        return pct(x)
+    return f"{x:.3g} {unit}".strip() if abs(x) < 100 else f"{x:.1f} {unit}".strip()
+
+
 def rate_cell(r: dict[str, Any]) -> str:
     """``80% [62–91%]`` (95 % Wilson interval), or ``–`` when nothing was scored."""
     if r.get("pass_rate") is None:
@@ -47,7 +56,7 @@ def render_markdown(spec: dict[str, Any], summary: dict[str, Any], samples: list
         c = summary["configs"][n]
         ms = "–" if c["median_ms"] is None else f"{c['median_ms']:.0f}"
         out.append(f"| {n} | {c['passed']} | {c['failed']} | {c['errors']} | {rate_cell(c)} | "
-                   + " | ".join(pct(c["scores"].get(k)) for k in keys) + f" | {ms} |")
+                   + " | ".join(score_cell(c, k) for k in keys) + f" | {ms} |")
     for n in names:
         msgs = summary["configs"][n].get("error_messages")
         if msgs:

@@ -70,14 +70,18 @@ def summarise(samples: list[dict[str, Any]], configs: Sequence[str]) -> dict[str
         rates = [r["pass_rate"] for r in (_rate(v) for _, v in sorted(epochs.items())) if r["pass_rate"] is not None]
         res["epochs"] = mean_ci(rates) if len(epochs) > 1 else None
         vals: dict[str, list[float]] = defaultdict(list)
+        units: dict[str, str] = {}
         for s in rows:
             if s["status"] == ERROR:
                 continue
             for k, v in s["scores"].items():
                 vals.setdefault(k, [])
+                if v.get("unit") is not None:  # a measurement (dB, a plain number), not a rate
+                    units[k] = v["unit"]
                 if v["value"] is not None:
                     vals[k].append(float(v["value"]))
         res["scores"] = {k: (round(statistics.fmean(v), 4) if v else None) for k, v in vals.items()}
+        res["units"] = units
         cats: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for s in rows:
             cats[s.get("category") or "-"].append(s)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,9 @@ def test_eval_paired_command_prints_the_table_and_rescores(pairs, tmp_path):
     line = next(x for x in res.stdout.splitlines() if x.strip().startswith("parametric"))
     assert line.split()[1] == "2"  # pairs scored
     assert (out / "paired.md").is_file() and json.loads((out / "paired.json").read_text())["rows"]["parametric"]["psnr"]
+    for report in ("report.md", "report.html"):  # measurements shown as numbers with units, never as rates
+        text = (out / report).read_text()
+        assert " dB" in text and not re.search(r"\d{4,}%", text), report
     again = CliRunner().invoke(app, ["eval", "rescore", str(out)])
     assert again.exit_code == 0 and line in again.stdout
 
