@@ -1,11 +1,13 @@
 """Benchmark batches: photos per second for 1-MP and 12-MP photos, local processes vs Ray.
 
-Run: ``python benchmarks/bench_batch.py [--n1 40] [--n12 6] [--jobs 2] [--executors local,ray] [--ray ADDRESS]``
+Run: ``python benchmarks/bench_batch.py [--n1 40] [--n12 6] [--jobs 2] [--executors local,ray] [--ray ADDRESS] [--match]``
 
 Photos: JPEGs (quality 90) made from scikit-image's photos, upscaled to 1 MP
 (1155×866) and 12 MP (4000×3000), each tinted differently. Recipe: a global edit
 (brightness +0.2, contrast +0.1) through ``pertouch.batch.executor.run_batch`` — the
-code path of ``pertouch apply --executor …`` — into a fresh folder per run.
+code path of ``pertouch apply --executor …`` — into a fresh folder per run. ``--match``:
+``pertouch match``'s work instead — each photo segmented (builtin) and driven to a look
+(global temperature 0.3, sky brightness −0.4).
 
 Rows per size and executor: wall seconds, photos/s, the mean time a task spent inside
 ``render_one`` (decode + render + encode + sidecar), and the overhead per photo: the
@@ -32,6 +34,7 @@ import numpy as np
 
 SIZES = {"1MP": (1155, 866), "12MP": (4000, 3000)}
 RECIPE = {"global": {"attributes": {"brightness": {"by": 0.2}, "contrast": {"by": 0.1}}}}
+LOOK = {"global": {"temperature": 0.3}, "sky": {"brightness": -0.4}}
 
 
 def make(folder: Path, n: int, size: tuple[int, int], seed: int) -> list[Path]:
@@ -71,15 +74,19 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="local processes (Ray: the cluster's CPUs)")
     ap.add_argument("--executors", default="inline,local,ray")
     ap.add_argument("--ray", default=None, help="join this Ray cluster instead of starting one")
+    ap.add_argument("--match", action="store_true", help="segment and match a look instead of a global recipe")
     args = ap.parse_args()
 
     from pertouch.batch.executor import Executor
     from pertouch.batch.tasks import BatchSpec
 
-    spec = BatchSpec("apply", recipe=RECIPE)
+    spec = BatchSpec("look", look=LOOK, look_source="bench") if args.match else BatchSpec("apply", recipe=RECIPE)
     kinds = args.executors.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-batch-"))
-    sets = {"1MP": make(tmp / "1MP", args.n1, SIZES["1MP"], 1), "12MP": make(tmp / "12MP", args.n12, SIZES["12MP"], 2)}
+    counts = {"1MP": args.n1, "12MP": args.n12}
+    # distinct photos (seeds) per executor: perception caches scenes by content, on disk
+    sets = {(size, k): make(tmp / f"{size}-{k}", counts[size], SIZES[size], seed=10 * i + j)
+            for i, size in enumerate(SIZES) for j, k in enumerate(kinds)}
     if "ray" in kinds:
         import ray
 
@@ -88,19 +95,21 @@ def main() -> int:
                  log_to_driver=False, configure_logging=False)
         ray_start = time.perf_counter() - t0
         t0 = time.perf_counter()
-        timed(spec, sets["1MP"][:2], tmp / "warm", Executor("ray", args.ray))
+        timed(spec, make(tmp / "warm-in", 2, SIZES["1MP"], seed=99), tmp / "warm", Executor("ray", args.ray))
         ray_warm = time.perf_counter() - t0
         slots = int(ray.cluster_resources().get("CPU", args.jobs))
         print(f"ray: started in {ray_start:.1f} s, first 2-photo batch (workers import PerTouch) {ray_warm:.1f} s, "
               f"{slots} CPUs")
     executors = {"inline": (Executor("local", jobs=1), 1), "local": (Executor("local", jobs=args.jobs), args.jobs),
                  "ray": (Executor("ray", args.ray), slots if "ray" in kinds else 0)}
-    print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  cpus {os.cpu_count()}  "
+    print(f"{'match (segment + look)' if args.match else 'apply (global recipe)'}  "
+          f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  cpus {os.cpu_count()}  "
           f"load {os.getloadavg()[0]:.2f}  python {sys.version.split()[0]}")
     print(f"{'size':<6} {'executor':<8} {'photos':>6} {'wall s':>7} {'photos/s':>9} {'in-task ms':>11} "
           f"{'overhead ms/photo':>18}")
-    for size, photos in sets.items():
+    for size in SIZES:
         for kind in kinds:
+            photos = sets[size, kind]
             executor, parallel = executors[kind]
             r = timed(spec, photos, tmp / f"out-{size}-{kind}", executor)
             overhead = r["wall"] * 1000 * parallel / len(photos) - r["task_ms"]
