@@ -107,8 +107,10 @@ def _local(spec: BatchSpec, tasks: list[Task], jobs: int) -> Iterator[dict]:
 
     todo, tries = list(tasks), {t.output: 0 for t in tasks}
     while todo:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=_context(),
-                                 initializer=_worker_init) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=_context(),
+                                   initializer=_worker_init)
+        pending: dict = {}
+        try:
             pending = {pool.submit(run_task, spec, t): t for t in todo}
             todo = []
             while pending:
@@ -116,13 +118,16 @@ def _local(spec: BatchSpec, tasks: list[Task], jobs: int) -> Iterator[dict]:
                 for fut in finished:
                     t = pending.pop(fut)
                     try:
-                        yield fut.result()
+                        result = fut.result()
                     except (BrokenProcessPool, OSError) as exc:
                         tries[t.output] += 1
-                        if tries[t.output] > MAX_RETRIES:
-                            yield _failed(t, f"gave up after {MAX_RETRIES} retries: {type(exc).__name__}: {exc}")
-                        else:
+                        if tries[t.output] <= MAX_RETRIES:
                             todo.append(t)
+                            continue
+                        result = _failed(t, f"gave up after {MAX_RETRIES} retries: {type(exc).__name__}: {exc}")
+                    yield result
+        finally:  # Ctrl-C or a failure: do not wait for photos nobody will record
+            pool.shutdown(wait=not pending, cancel_futures=True)
 
 
 def _context():
