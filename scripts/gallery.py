@@ -90,7 +90,7 @@ def run(path: Path, instruction: str) -> dict:
     from pertouch.graph.builder import build_graph
     from pertouch.graph.context import load_context
 
-    return build_graph().invoke({"image_path": str(path), "instruction": instruction},
+    return build_graph(internal=True).invoke({"image_path": str(path), "instruction": instruction},
                                 context=load_context(use_memory=False))
 
 
