@@ -8,7 +8,8 @@ status — a bug is a 500 naming only the exception's type, never a traceback):
 ``GET /api/config``                   demo photos, attributes + slider ranges, model choices, limits
 ``POST /api/open/demo``               ``{"name", "user", "settings"}`` → a new session
 ``POST /api/open/upload``             raw photo bytes (query ``user``) → a new session
-``POST /api/open/session``            ``{"session"}`` → resume a session (yours or a CLI one)
+``POST /api/open/session``            ``{"session", "settings"}`` → resume a session (yours or a CLI one)
+``POST /api/settings``                ``{"vlm", "segmenter", "engine"}`` → other models for the open photo
 ``GET /api/state``                    the open session: regions, recipe rows, messages
 ``POST /api/turn``                    ``{"text"}`` → the graph's answer (chat line or command)
 ``POST /api/turn/stream``             the same as Server-Sent Events: a ``step`` event per graph
@@ -27,7 +28,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -67,13 +68,15 @@ def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starlette:
-    """The web app over the workspace ``home`` (default ``app_home()/web``)."""
+def create_app(home: Path | None = None, ctx: RunContext | None = None,
+               offer: Mapping[str, Sequence[str]] | None = None) -> Starlette:
+    """The web app over the workspace ``home`` (default ``app_home()/web``). ``ctx``: the default
+    models; ``offer``: more a browser may pick (``{"vlm": [...], "segmenter": [...], "engine": [...]}``)."""
     if home is None:
         from pertouch.core.home import app_home
 
         home = app_home() / "web"
-    service = WebService(Workspace(home), ctx)
+    service = WebService(Workspace(home), ctx, offer)
     running: set[asyncio.Future] = set()  # turns in progress (kept until they end)
 
     def token_of(request: Request) -> str:
@@ -143,7 +146,12 @@ def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starl
     @api
     async def open_session(request: Request) -> Response:
         tok, data = token_of(request), await body_json(request)
-        return JSONResponse(await run_in_threadpool(service.resume, tok, data.get("session")))
+        return JSONResponse(await run_in_threadpool(service.resume, tok, data.get("session"), data.get("settings")))
+
+    @api
+    async def change_settings(request: Request) -> Response:
+        tok, data = token_of(request), await body_json(request)
+        return JSONResponse(await run_in_threadpool(service.change_settings, tok, data))
 
     @api
     async def state(request: Request) -> Response:
@@ -224,6 +232,7 @@ def create_app(home: Path | None = None, ctx: RunContext | None = None) -> Starl
         Route("/api/open/demo", open_demo, methods=["POST"]),
         Route("/api/open/upload", open_upload, methods=["POST"]),
         Route("/api/open/session", open_session, methods=["POST"]),
+        Route("/api/settings", change_settings, methods=["POST"]),
         Route("/api/state", state),
         Route("/api/turn", turn, methods=["POST"]),
         Route("/api/turn/stream", turn_stream, methods=["POST"]),

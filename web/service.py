@@ -21,14 +21,15 @@ import shutil
 import threading
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 from pertouch.core.errors import InputError, NotFoundError
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext, load_context
 from pertouch.web import recipes, views
+from pertouch.web import settings as models
 from pertouch.web.workspace import Workspace, safe_name
 
 _USER = re.compile(r"^[A-Za-z][A-Za-z0-9 _.-]{0,39}$")
@@ -51,12 +52,14 @@ class Entry:
 class WebService:
     """The web app's logic, independent of HTTP (the routes in :mod:`pertouch.web.app` are thin)."""
 
-    def __init__(self, ws: Workspace, ctx: RunContext | None = None) -> None:
+    def __init__(self, ws: Workspace, ctx: RunContext | None = None,
+                 offer: Mapping[str, Sequence[str]] | None = None) -> None:
         from pertouch.graph.builder import build_graph
         from pertouch.graph.session import open_checkpointer
 
         self.ws = ws
         self.ctx = ctx or load_context()
+        self.offer = dict(offer or {})
         self._entries: dict[str, Entry] = {}
         self._current: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -64,27 +67,34 @@ class WebService:
 
     # -- settings ---------------------------------------------------------------
     def choices(self) -> dict[str, list[str]]:
-        """The models a browser may pick (those this server was started with, and the builtin ones)."""
-        def uniq(*xs: str) -> list[str]:
-            return list(dict.fromkeys(x for x in xs if x))
+        """The models a browser may pick (:func:`pertouch.web.settings.choices`)."""
+        return models.choices(self.ctx, self.offer)
 
-        return {"vlm": uniq(self.ctx.vlm, "builtin"), "segmenter": uniq(self.ctx.segmenter, "builtin"),
-                "engine": uniq(self.ctx.engine, "parametric")}
+    def _context(self, picked: Any, current: RunContext | None = None) -> RunContext:
+        return models.pick(self.ctx, self.choices(), picked, current)
 
-    def _context(self, settings: Any) -> RunContext:
-        settings = settings or {}
-        if not isinstance(settings, dict):
-            raise InputError("settings must be an object")
-        picked = {}
-        for key, allowed in self.choices().items():
-            value = settings.get(key) or allowed[0]
-            if value not in allowed:
-                raise InputError(f"{key} {str(value)[:60]!r} is not offered by this server",
-                                 hint=f"choose one of {', '.join(allowed)}")
-            picked[key] = value
-        from dataclasses import replace
-
-        return replace(self.ctx, **picked)
+    def change_settings(self, token: str, picked: Any) -> dict[str, Any]:
+        """Other models for the open photo: the VLM and the engine from the next turn on; another
+        segmenter finds the regions anew, so it starts a new session on the same photo (the old
+        one can still be resumed)."""
+        entry = self.entry(token)
+        ctx = self._context(picked, entry.ctx)
+        if ctx == entry.ctx:
+            return {"state": self.view_state(token)}
+        if ctx.segmenter != entry.ctx.segmenter:
+            old, user = entry.session.id, entry.session.state.get("user") or entry.session.user
+            self.open_photo(token, Path(entry.session.image_path), user,
+                            {k: getattr(ctx, k) for k in models.KEYS})
+            entry = self.entry(token)
+            answer = (f"The segmenter {ctx.segmenter} finds the regions anew: this is a new session on the same "
+                      f"photo ({models.describe(ctx)}); resume the old one with its id {old}.")
+        else:
+            with entry.lock:
+                entry.ctx = entry.session.ctx = ctx
+            answer = f"From the next turn on: {models.describe(ctx)}."
+        msg = {"text": "", "kind": "settings", "status": "ok", "answer": answer}
+        entry.messages.append(msg)
+        return {"message": msg, "state": self.view_state(token)}
 
     # -- sessions ---------------------------------------------------------------
     def _adopt(self, token: str, session: Any, ctx: RunContext) -> Entry:
@@ -112,18 +122,25 @@ class WebService:
         rt.scene(ref, ctx.segmenter)  # perceive now: the overlay and sliders need the regions
         return self.view_state(token)
 
-    def resume(self, token: str, session_id: Any) -> dict[str, Any]:
-        """Open an existing session (one this browser owns, or one started by ``pertouch chat``)."""
+    def resume(self, token: str, session_id: Any, picked: Any = None) -> dict[str, Any]:
+        """Open an existing session (one this browser owns, or one started by ``pertouch chat``),
+        with the picked VLM and engine; its segmenter stays the one that found its regions."""
         from pertouch.graph.session import Session
 
         sid = safe_name(session_id, "session id")
+        ctx = self._context(picked)
         self.ws.claim(sid, token) if self.ws.owner(sid) is None else self.ws.check_owner(sid, token)
         with self._lock:
-            if sid in self._entries:
+            known = sid in self._entries
+            if known:
                 self._current[token] = sid
-                return self.view_state(token)
-        session = Session(sid, None, self.ctx, graph=self._graph)  # confined: saves only in the output folder
-        self._adopt(token, session, self.ctx)
+        if known:  # already open here (view_state takes the lock itself)
+            return self.view_state(token)
+        session = Session(sid, None, ctx, graph=self._graph)  # confined: saves only in the output folder
+        seg = (session.state.get("scene") or {}).get("segmenter")
+        if seg and seg != ctx.segmenter:
+            ctx = session.ctx = replace(ctx, segmenter=seg)
+        self._adopt(token, session, ctx)
         return self.view_state(token)
 
     def entry(self, token: str) -> Entry:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import List, Optional
 
 import typer
 
@@ -22,9 +23,12 @@ def is_loopback(host: str) -> bool:
 def serve_command(
     host: str = typer.Option(LOCAL, "--host", help="Address to bind (default loopback only)."),
     port: int = typer.Option(7860, "--port", min=1, max=65535, help="Port to listen on."),
-    vlm: str = typer.Option(None, "--vlm", help="Model for every role (default $PERTOUCH_VLM or builtin)."),
-    segmenter: str = typer.Option(None, "--segmenter", help="Segmenter (default $PERTOUCH_SEGMENTER or builtin)."),
-    engine: str = typer.Option(None, "--engine", help="Engine (default $PERTOUCH_ENGINE or parametric)."),
+    vlm: Optional[List[str]] = typer.Option(None, "--vlm", help="Model for every role (default $PERTOUCH_VLM or "
+                                            "builtin); repeat it to offer several, the first is the default."),
+    segmenter: Optional[List[str]] = typer.Option(None, "--segmenter", help="Segmenter (default $PERTOUCH_SEGMENTER "
+                                                  "or builtin); repeat it to offer several."),
+    engine: Optional[List[str]] = typer.Option(None, "--engine", help="Engine (default $PERTOUCH_ENGINE or "
+                                               "parametric; reference is always offered); repeat it to offer several."),
 ) -> None:
     """Start the web app: open a photo, chat, point at regions, move sliders, download the result."""
     import uvicorn
@@ -35,7 +39,9 @@ def serve_command(
     if not is_loopback(host):
         typer.echo(f"warning: binding {host}: anyone who can reach this address can use the app and its "
                    f"photos; use --host {LOCAL} to keep it on this machine", err=True)
-    app = create_app(ctx=load_context(vlm=vlm, segmenter=segmenter, engine=engine))
+    offer = {"vlm": vlm or [], "segmenter": segmenter or [], "engine": engine or []}
+    ctx = load_context(**{k: v[0] if v else None for k, v in offer.items()})
+    app = create_app(ctx=ctx, offer=offer)
     typer.echo(f"PerTouch web app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

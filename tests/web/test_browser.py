@@ -57,10 +57,13 @@ def pixels(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.int16)
 
 
+def token_of(page) -> str:
+    return next(c["value"] for c in page.context.cookies() if c["name"] == "pertouch_token")
+
+
 def region_mask(app, page, name: str) -> tuple[np.ndarray, np.ndarray]:
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "pertouch_token")
     service = app.state.service
-    reg = next(r for r in service.regions(service.entry(token)) if r.name == name)
+    reg = next(r for r in service.regions(service.entry(token_of(page))) if r.name == name)
     import cv2
 
     m = np.asarray(Image.fromarray((reg.mask * 255).astype(np.uint8)).resize((640, 427)))
@@ -210,3 +213,14 @@ def test_a_session_in_the_browser(server, page, tmp_path):
     page.wait_for_function("document.getElementById('messages').innerText.includes('outside the output folder')")
     wait_idle(page)
     assert page.is_visible("#chat-input")
+    # another engine for this photo, picked in the page: the next turn renders with it
+    assert page.inner_text("#models-now") == ": builtin · builtin · parametric"
+    page.click("#models summary")
+    assert page.eval_on_selector_all("#set-engine option", "os => os.map(o => o.value)") == ["parametric", "reference"]
+    page.select_option("#set-engine", "reference")
+    page.wait_for_function("document.getElementById('messages').innerText.includes('From the next turn on')")
+    wait_idle(page)
+    assert page.inner_text("#models-now") == ": builtin · builtin · reference"
+    say(page, "make the petals a bit warmer")
+    assert app.state.service.entry(token_of(page)).session.ctx.engine == "reference"
+    assert "render 1" in page.locator("#messages .msg").last.inner_text()

@@ -22,3 +22,17 @@ def test_serve_binds_loopback_by_default_and_warns_otherwise(monkeypatch):
     r = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "8123"])
     assert r.exit_code == 0 and calls[-1] == {"host": "0.0.0.0", "port": 8123, "log_level": "warning"}
     assert "warning: binding 0.0.0.0" in r.output
+
+
+def test_serve_offers_every_model_it_is_given(monkeypatch):
+    import uvicorn
+
+    apps = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: apps.append(app))
+    r = CliRunner().invoke(app, ["serve", "--vlm", "fake:/s.json", "--vlm", "builtin", "--segmenter", "builtin",
+                                 "--segmenter", "builtin+builtin", "--engine", "reference"])
+    assert r.exit_code == 0, r.output
+    service = apps[-1].state.service
+    assert (service.ctx.vlm, service.ctx.segmenter, service.ctx.engine) == ("fake:/s.json", "builtin", "reference")
+    assert service.choices() == {"vlm": ["fake:/s.json", "builtin"], "segmenter": ["builtin", "builtin+builtin"],
+                                 "engine": ["reference", "parametric"]}

@@ -80,6 +80,12 @@ function render(state, kindAfter) {
   rows = st.recipe.map((r) => ({ ...r }));
   drawSliders();
   $("btn-undo").disabled = !st.can_undo; $("btn-redo").disabled = !st.can_redo;
+  for (const k of ["vlm", "segmenter", "engine"]) {  // the open session's models
+    const sel = $("set-" + k), v = st.settings[k];
+    if (![...sel.options].some((o) => o.value === v)) sel.add(new Option(v, v));
+    sel.value = v;
+  }
+  $("models-now").textContent = `: ${st.settings.vlm} · ${st.settings.segmenter} · ${st.settings.engine}`;
   return refreshImages(kindAfter);
 }
 
@@ -240,7 +246,11 @@ async function init() {
     const q = new URLSearchParams({ user: $("user").value.trim(), ...settings() });
     withState(call("POST", "/api/open/upload?" + q, f, true), "uploading and looking at the photo…");
   });
-  $("resume").addEventListener("click", () => withState(call("POST", "/api/open/session", { session: $("resume-id").value.trim() }), "resuming…"));
+  $("resume").addEventListener("click", () => withState(call("POST", "/api/open/session",
+    { session: $("resume-id").value.trim(), settings: settings() }), "resuming…"));
+  for (const k of ["vlm", "segmenter", "engine"]) $("set-" + k).addEventListener("change", () => {
+    if (st) withState(call("POST", "/api/settings", settings()), "changing the models…");  // else: for the next photo
+  });
   $("chat").addEventListener("submit", (ev) => { ev.preventDefault(); const t = $("chat-input").value.trim(); if (t) { $("chat-input").value = ""; say(t); } });
   for (const b of document.querySelectorAll("#commands [data-say]")) b.addEventListener("click", () => {
     if (b.dataset.say === "compare") $("view-mode").value = "side", setView();
