@@ -194,7 +194,8 @@ class WebService:
             t0 = time.perf_counter()
             out = entry.session.turn(text, on_step=step)
             state = entry.session.state
-        msg = {"text": text.strip(), "kind": out.kind, "answer": out.answer, "status": out.status,
+        answer = out.answer.replace(out.preview, Path(out.preview).name) if out.preview else out.answer  # no server paths
+        msg = {"text": text.strip(), "kind": out.kind, "answer": answer, "status": out.status,
                "problem": out.extra.get("problem"), "remembered": out.extra.get("remembered", False),
                "saved": bool(out.saved), "steps": trail(steps),
                "seconds": round(steps[-1]["ms"] / 1000, 2) if steps else 0.0}

@@ -113,7 +113,7 @@ def test_commands_undo_redo_compare_history_accept(client, opened):
     r = client.post("/api/turn", json={"text": "redo"}).json()
     assert r["message"]["kind"] == "redo" and r["state"]["recipe"]
     r = client.post("/api/turn", json={"text": "compare"}).json()
-    assert r["message"]["kind"] == "compare"
+    assert r["message"]["kind"] == "compare" and "/" not in r["message"]["answer"]  # no server path shown
     side = pixels(client.get("/api/image/turn").content)
     assert side.shape[1] > side.shape[0] * 2  # before | after
     r = client.post("/api/turn", json={"text": "history"}).json()

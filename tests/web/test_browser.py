@@ -203,9 +203,13 @@ def test_a_session_in_the_browser(server, page, tmp_path):
     assert a.shape == (427, 640, 3) and np.abs(a - b).max() <= 1
     assert np.abs(a - pixels(photo.read_bytes())).sum(axis=2)[inside].mean() > 5
     # compare: side by side
+    page.uncheck("#overlay-toggle")
     page.click("#btn-compare")
     page.wait_for_function("document.getElementById('stage').classList.contains('side')")
     wait_idle(page)
+    shown = page.evaluate("[document.getElementById('img-after').naturalWidth, "
+                          "document.getElementById('img-after').naturalHeight]")
+    assert shown == [640, 427]  # the result beside the photo, not the turn's own before | after picture
     shot(page, "compare", tmp_path)
     # an error is a message, the page goes on
     page.fill("#chat-input", "save as ../../outside.jpg")

@@ -53,17 +53,17 @@ function loadImage(img, url) {
   return new Promise((res) => { img.onload = () => res(); img.onerror = () => res(); img.src = url; });
 }
 
-async function refreshImages(kindAfter) {
+async function refreshImages() {
   const v = Date.now();
   await Promise.all([
     loadImage($("img-before"), `/api/image/before?v=${st.session}`),
-    loadImage($("img-after"), `/api/image/${kindAfter || "after"}?v=${v}`),
+    loadImage($("img-after"), `/api/image/after?v=${v}`),
     $("overlay-toggle").checked ? loadImage($("img-overlay"), `/api/image/overlay?v=${v}`) : Promise.resolve(),
   ]);
   document.body.dataset.version = String(v);
 }
 
-function render(state, kindAfter) {
+function render(state) {
   st = state;
   $("empty").hidden = true;
   $("session-info").textContent = `session ${st.session}${st.user ? " · " + st.user : ""} · resume in a terminal: ${st.resume}`;
@@ -86,7 +86,7 @@ function render(state, kindAfter) {
     sel.value = v;
   }
   $("models-now").textContent = `: ${st.settings.vlm} · ${st.settings.segmenter} · ${st.settings.engine}`;
-  return refreshImages(kindAfter);
+  return refreshImages();
 }
 
 function attr(name) { return cfg.attributes.find((a) => a.name === name); }
@@ -168,13 +168,13 @@ function showStep(s) {
   $("progress-text").textContent = s.next + "…";
 }
 
-async function withState(promise, label, kindAfter) {
+async function withState(promise, label) {
   setBusy(true, label);
   try {
     const got = await promise;
     const data = got instanceof Response ? await got.json() : got;
     if (data.message) addMessage(data.message);
-    await render(data.state || data, kindAfter && kindAfter(data));
+    await render(data.state || data);
   } catch (e) { showError(e); }
   finally { setBusy(false); }
 }
@@ -188,8 +188,8 @@ function say(text) {
   const pending = document.createElement("div");  // the line, shown at once; the answer replaces it
   pending.className = "pending"; pending.textContent = "you: " + text;
   $("messages").appendChild(pending); $("messages").scrollTop = $("messages").scrollHeight;
-  return withState(streamTurn(text), `working on “${text}”…`,
-    (d) => (d.message && d.message.kind === "compare" ? "turn" : "after")).finally(() => pending.remove());
+  // "compare" shows the page's own side by side (the turn's composite picture would be doubled there)
+  return withState(streamTurn(text), `working on “${text}”…`).finally(() => pending.remove());
 }
 
 function photoXY(ev) {
