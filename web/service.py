@@ -65,6 +65,22 @@ class WebService:
         self._lock = threading.Lock()
         self._graph = build_graph(open_checkpointer(), anywhere=False)
 
+    def warm_up(self) -> threading.Thread:
+        """Load in the background what a first turn would wait for: the memory and its text
+        embedder (measured: ~10 s on a busy 2-core machine, the first turn's "recalled your taste"
+        step). A failure is left for that turn to report."""
+        def work() -> None:
+            try:
+                mem, _ = rt.memory(self.ctx.memory)
+                if mem is not None and self.ctx.use_memory:
+                    mem.vector_for("a photo", None)
+            except Exception:  # the turn says what is wrong with the memory
+                pass
+
+        t = threading.Thread(target=work, name="pertouch-warm-up", daemon=True)
+        t.start()
+        return t
+
     # -- settings ---------------------------------------------------------------
     def choices(self) -> dict[str, list[str]]:
         """The models a browser may pick (:func:`pertouch.web.settings.choices`)."""

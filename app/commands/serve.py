@@ -42,6 +42,7 @@ def serve_command(
     offer = {"vlm": vlm or [], "segmenter": segmenter or [], "engine": engine or []}
     ctx = load_context(**{k: v[0] if v else None for k, v in offer.items()})
     app = create_app(ctx=ctx, offer=offer)
+    app.state.service.warm_up()  # the memory's text model loads while the first photo is opened
     typer.echo(f"PerTouch web app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

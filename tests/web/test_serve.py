@@ -1,8 +1,18 @@
+import threading
+
 import pytest
 from typer.testing import CliRunner
 
 from pertouch.cli import app
 from pertouch.commands import serve
+
+
+@pytest.fixture(autouse=True)
+def _no_memory(monkeypatch):
+    """``serve`` warms the memory up in the background: not the real one in these tests."""
+    from pertouch.graph import runtime as rt
+
+    monkeypatch.setattr(rt, "memory", lambda spec: (None, "memory is off in this test"))
 
 
 @pytest.mark.parametrize("host,local", [("127.0.0.1", True), ("localhost", True), ("::1", True),
@@ -36,3 +46,31 @@ def test_serve_offers_every_model_it_is_given(monkeypatch):
     assert (service.ctx.vlm, service.ctx.segmenter, service.ctx.engine) == ("fake:/s.json", "builtin", "reference")
     assert service.choices() == {"vlm": ["fake:/s.json", "builtin"], "segmenter": ["builtin", "builtin+builtin"],
                                  "engine": ["reference", "parametric"]}
+
+
+def test_serve_warms_the_memory_up_in_the_background(monkeypatch):
+    import uvicorn
+
+    from pertouch.graph import runtime as rt
+
+    calls = []
+
+    class Memory:
+        def vector_for(self, text, descriptor):
+            calls.append(text)
+
+    def run(app, **kw):  # the server "runs" once the warm-up is done
+        for t in threading.enumerate():
+            if t.name == "pertouch-warm-up":
+                t.join(10)
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(rt, "memory", lambda spec: (Memory(), None))
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    assert calls == ["a photo"]
+
+    def broken(spec):
+        raise RuntimeError("no store")
+
+    monkeypatch.setattr(rt, "memory", broken)  # a broken memory: the server starts, the turn will say why
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
