@@ -30,6 +30,8 @@ WHITE_CAST = 12.0
 #: at most this many times the strength it was solved at alone (6x would let rocket reach −0.033, but the
 #: joint solve then overshoots the strength caps on china; at 4x rocket measures −0.023).
 STRENGTHEN = 4.0
+#: A look's key level counts as moved its whole way within this (the other operators give way until then).
+KEY_TOL = 0.005
 #: Shifts that can blow or crush pixels (colour amount only upward: taking colour out never
 #: clips anything that was not at the edge already).
 TONE = ("brightness", "contrast", "highlights", "shadows", "colorfulness")
@@ -86,7 +88,8 @@ def gentle_global(scene, shifts: dict[str, float], strength_caps: dict[str, tupl
     3. the look's ``keys`` (the attributes that make it: a winter morning is cold) come first:
        a key level that the others' coupling leaves short of its asked shift (desaturating an
        already blue photo lowers its measured coldness) scales those others back (bisection)
-       until the key moves its whole way, no operator getting stronger;
+       until the key moves its whole way (to its level cap, within KEY_TOL), no operator getting
+       stronger; one scaled back so far that the coupling turns its own level the other way is left out;
     4. the shifts returned are the level changes measured on that result, for exactly
        the operators kept: a consistent set of targets, which the engine's joint solve
        meets with those same strengths (checked on china, coffee and the flower: within
@@ -226,13 +229,18 @@ def gentle_global(scene, shifts: dict[str, float], strength_caps: dict[str, tupl
             continue
 
         def short_key(out: np.ndarray, k: str = k, way: int = way) -> bool:
-            return way * levels(out)[k] < abs(shifts[k]) - 0.002
+            return way * levels(out)[k] < min(abs(shifts[k]), caps.get(k, np.inf)) - KEY_TOL  # its way, to its cap
 
         now = levels(render(st))[k]
         against = [a for a in names if a != k and st.get(a)
                    and way * (levels(render({**st, a: 0.0}))[k] - now) > 0.002]
         if against and not short_key(render({**st, **{a: 0.0 for a in against}})):
             shrink(against, short_key, f"the look's {k} first")
+            d = levels(render(st))
+            for a in against:  # scaled back so far that the coupling now turns it the other way: left out
+                if st.get(a) and (directions or {}).get(a, 0) * d[a] < -0.005:
+                    st[a] = 0.0
+                    notes[a] = f"left out: the look's {k} first, and the other edits move it the other way"
     d = levels(render(st))
     return {a: round(d.get(a, 0.0), 3) if st.get(a) else 0.0 for a in shifts}, notes
 
