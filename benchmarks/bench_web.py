@@ -12,6 +12,7 @@ to ``--side`` px wide (4240×2832 ≈ 12 MP).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -84,6 +85,16 @@ def main() -> None:
     t_web2 = time.perf_counter() - t0
     print(f"one-shot turn: web {t_web * 1000:.0f} ms (first) / {t_web2 * 1000:.0f} ms (again), "
           f"CLI session {t_cli * 1000:.0f} ms   goal web ≤ CLI + 500 ms")
+    # the page's route: the same turn as Server-Sent Events, a step each as the graph finishes it
+    c.post("/api/open/upload", content=data)
+    t0 = time.perf_counter()
+    r = c.post("/api/turn/stream", json={"text": "make the sky a little bluer"})
+    t_stream = time.perf_counter() - t0
+    events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
+    steps = events[:-1]
+    assert events[-1]["message"]["status"] == "ok", r.text[-300:]
+    print(f"streamed turn: {t_stream * 1000:.0f} ms, {len(steps)} steps; first ({steps[0]['node']}) "
+          f"after {steps[0]['ms']:.0f} ms of server time: " + events[-1]["message"]["steps"])
 
 
 if __name__ == "__main__":
