@@ -32,6 +32,7 @@ def server(web_home):
     mp = pytest.MonkeyPatch()
     mp.setenv("PERTOUCH_HOME", str(web_home))
     app = create_app()
+    app.state.service.warm_up().join(120)  # as `pertouch serve` does (the first turn's times as a user sees them)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
