@@ -122,3 +122,14 @@ STATE = re.compile(r"(^|[,;:.!?]\s*|\b(?:but|and|because|since|as|though)\s+)((?
                    r"came out|turned out))?)\s+(?:(?:a bit|a little bit|a little|a tad|a touch|slightly|somewhat|quite|very|"
                    r"really|rather|pretty|way|overall|kind of|kinda|sort of|sorta|generally|all)\s+)*)"
                    r"(?!too\b|not\b|so\b|enough\b|more\b|less\b)(?=[a-z])")
+#: A description the person keeps ("it's warm and cozy, keep that", "the snow is white, keep it that
+#: way", "the water is blue enough"): not a complaint; a named region is protected (group 2).
+KEPT_STATE = (
+    re.compile(r"(^|[,;:.!?]\s*|\b(?:and|but)\s+)(?:(the (?:\w+ ){0,2}?\w+)\s+(?:is|are|looks?|seems?|feels?)|"
+               r"(?:it|this|that|everything)(?:\s+(?:is|looks|seems|feels))?)\s+(?!not\b|too\b)[^,;:.!?]{1,40}?,?\s+"
+               r"(?:so\s+)?(?:please\s+)?"
+               r"(?:just\s+)?(?:(?:keep|leave)\s+(?:that|it|this|them)(?:\s+(?:that way|like that|as (?:it )?is|alone))?|"
+               r"i\s+(?:really\s+)?(?:love|like)\s+(?:that|it|this|them))\b"),
+    re.compile(r"(^|[,;:.!?]\s*|\b(?:and|but)\s+)(?:(the (?:\w+ ){0,2}?\w+)|it|this|that|everything)\s+"
+               r"(?:is|are|looks?|seems?|feels?)\s+(?!not\b)(?:already\s+)?(?:\w+\s+){1,2}?enough\b(?!\s+(?:to|for)\b)"),
+)

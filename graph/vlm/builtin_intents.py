@@ -66,12 +66,28 @@ _TOPIC_TAGS = frozenset({"attr", "region", "global", "optimize", "stylecue", "st
 
 from pertouch.graph.vlm.builtin_cues import (  # noqa: E402 — the patterns live apart (file size)
     APPROVAL as _APPROVAL, HEDGE_WORDS as _HEDGE, KEEP_LATE as _KEEP_LATE, NOOP as _NOOP, UNDO as _UNDO,
-    UNDO_PREFER as _UNDO_PREFER, UNDO_REMARK as _UNDO_REMARK, NARRATIVE, STATE,
+    UNDO_PREFER as _UNDO_PREFER, UNDO_REMARK as _UNDO_REMARK, KEPT_STATE, NARRATIVE, STATE,
 )
 from pertouch.graph.vlm.builtin_lexicon import DIRECTED  # noqa: E402
 
 #: Words that already name the fix ("the photo is overexposed": pull the highlights down), never flipped.
 _FIXED = frozenset({"blown out", "overexposed", "blown highlights"} | {w for w in DIRECTED if w.endswith(" cast")})
+
+
+def kept_states(sentence: str) -> tuple[str, bool]:
+    """A description the person keeps ("it's warm and cozy, keep that", "the water is blue enough")
+    is no complaint: cut, a named region kept ("leave the snow alone"); the second value says the
+    whole photo was kept so (an approval)."""
+    whole = False
+
+    def cut(m: re.Match) -> str:
+        nonlocal whole
+        whole |= m.group(2) is None
+        return m.group(1) + (f" leave {m.group(2)} alone " if m.group(2) else " ")
+
+    for pat in KEPT_STATE:
+        sentence = pat.sub(cut, sentence)
+    return sentence, whole
 
 
 def complaints(sentence: str) -> str:
@@ -85,7 +101,7 @@ def complaints(sentence: str) -> str:
         items, _ = tag(tokenize(sentence[m.end():]))
         first = items[0] if items else None
         if (first is None or first.tag[0] != "attr" or first.tag[2] is None or first.text in _FIXED
-                or first.text.split()[0].endswith("er")):
+                or first.text.split()[0].endswith("er") or (len(items) > 1 and items[1].text == "enough")):
             return m.group(0)
         return m.group(1) + m.group(2) + "too "
 
@@ -158,6 +174,8 @@ def read_cues(text: str) -> Cues:
         if is_question(s):
             cues.questions.append(s.strip())
             continue
+        s, whole = kept_states(s)
+        cues.noop |= whole
         for pat in _KEEP_LATE:
             s = pat.sub(r"leave \1 alone", s)
         undo, s = _undo(s)

@@ -94,3 +94,16 @@ def test_dev_intents_3_split_is_in_the_corpus_and_parsed():
     assert len(cases) >= 120
     assert {c["category"] for c in cases} >= {"no-op", "protection", "question", "undo", "hedge", "comparative", "mixed"}
     assert evaluate(parse, cases)["all"]["exact"] == 1.0
+
+
+@pytest.mark.parametrize("text,kind,protected,targets", [
+    ("it's warm and cozy, keep that", "no-op", [], []),
+    ("it is dark and moody, I love it", "no-op", [], []),
+    ("it is warm and cozy, keep that, just brighten the faces a bit", "strong", [], [("face", "brightness")]),
+    ("the snow is white, keep it that way and darken the sky", "strong", ["snow"], [("sky", "brightness")]),
+    ("the water is blue enough, warm up the sand", "strong", ["water"], [("ground", "temperature")]),
+])
+def test_a_description_the_person_keeps_is_no_complaint(text, kind, protected, targets):
+    i = parse(text)
+    assert (i.kind, i.protected, [(t.region, t.attribute) for t in i.targets]) == (kind, protected, targets)
+    assert all(t.shift != -0.3 for t in i.targets)  # "keep it that way": "way" is not a size here
