@@ -34,7 +34,8 @@ the blind corpus and were taken out (the test that keeps the corpora apart). The
 text was already in a corpus dropped): 87.1% exact (no-op 65%, kind 91.2%); the misses were approvals
 said with "its"/"this one"/"just the way it is", "wouldn't change", a region "is fine, don't change it",
 complaints read the wrong way ("the faces look pale" made them paler), a complaint followed by its
-request, "where I took it" context, "them", "match the X of A to B"; fixed on those causes it scores 100%. ``evaluate(cases=load_cases(PATH))`` (``scripts/eval_parser.py
+request, "where I took it" context, "them", "match the X of A to B"; fixed on those causes it scores 100%. The blind
+intents corpus (``evals/data/instructions_intents.jsonl``, never read) went 89.9% → 90.5% with it. ``evaluate(cases=load_cases(PATH))`` (``scripts/eval_parser.py
 --file PATH``) scores any JSONL file of cases; ``by_split`` scores each split separately.
 
 - ``exact`` — all of the above; ``out_of_scope_ok`` — kind out-of-scope, an
