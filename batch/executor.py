@@ -71,9 +71,9 @@ class Outcome:
 
 def plan_tasks(spec: BatchSpec, sources: list[Source], out_dir: Path) -> list[Task]:
     """One task per source, outputs in ``out_dir`` (created) named as the inputs
-    (:func:`pertouch.engine.outputs.plan_outputs`) unless a CSV row names one."""
-    from pertouch.engine.io import WRITE_FORMATS
-    from pertouch.engine.outputs import plan_outputs
+    (:func:`pertouch.engine.io.outputs.plan_outputs`) unless a CSV row names one."""
+    from pertouch.engine.io.read import WRITE_FORMATS
+    from pertouch.engine.io.outputs import plan_outputs
 
     if not sources:
         raise InputError("no input photos given")
@@ -138,7 +138,7 @@ def _context():
     if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - Windows
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["pertouch.batch.tasks", "pertouch.batch.render", "pertouch.engine.parametric"])
+    ctx.set_forkserver_preload(["pertouch.batch.tasks", "pertouch.batch.render", "pertouch.engine.parametric.engine"])
     return ctx
 
 

@@ -10,7 +10,7 @@ photo brightens more than a bright one), not shifted blindly by the same amount.
   levels as written; a ``by`` shift becomes the level it reached, measured on the
   output inside the sidecar's mask for that region (whole frame for ``global``).
 * :func:`look_from_pair` — only a before/after pair (edited elsewhere): the before photo is
-  segmented and :func:`pertouch.engine.estimate.estimate` gives the ``to`` levels.
+  segmented and :func:`pertouch.engine.parametric.estimate.estimate` gives the ``to`` levels.
 * :func:`remembered_look` — a user's remembered taste for this photo's scene
   (:meth:`pertouch.memory.base.Memory.recall`, as the agent's recall node asks it).
 
@@ -28,7 +28,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from pertouch.core.errors import InputError, NotFoundError
-from pertouch.engine.recipe import GLOBAL, Recipe, parse_recipe
+from pertouch.engine.schema.recipe import GLOBAL, Recipe, parse_recipe
 
 #: Labels never matched across photos (the segmenter's catch-all).
 UNMATCHED_LABELS = frozenset({"other", "unknown", ""})
@@ -64,7 +64,7 @@ def _merge(rows: list[tuple[dict[str, float], float]]) -> dict[str, float]:
 def look_from_recipe(recipe: Recipe, output: np.ndarray, masks: Mapping[str, np.ndarray], source: str) -> Look:
     """The levels ``recipe`` reached in ``output`` (its rendering): ``to`` levels as given,
     ``by`` shifts measured in ``masks[name]`` (``global``: the whole frame)."""
-    from pertouch.engine.measure import measure_image_levels, measure_levels
+    from pertouch.engine.measure.stats import measure_image_levels, measure_levels
 
     rows: dict[str, list[tuple[dict[str, float], float]]] = {}
     notes = []
@@ -92,10 +92,10 @@ def look_from_recipe(recipe: Recipe, output: np.ndarray, masks: Mapping[str, np.
 
 def look_from_sidecar(output: Path) -> Look:
     """The look of a PerTouch output ``output`` (its ``OUT.pertouch.json`` beside it)."""
-    from pertouch.engine.io import load_image
-    from pertouch.engine.masks import load_mask
-    from pertouch.engine.outputs import sidecar_path
-    from pertouch.engine.recipe import load_recipe
+    from pertouch.engine.io.read import load_image
+    from pertouch.engine.io.masks import load_mask
+    from pertouch.engine.io.outputs import sidecar_path
+    from pertouch.engine.schema.recipe import load_recipe
 
     side = sidecar_path(output)
     if not side.is_file():
@@ -110,8 +110,8 @@ def look_from_sidecar(output: Path) -> Look:
 
 def look_from_pair(before: Path, after: Path, segmenter: str = "builtin") -> Look:
     """The look of ``after`` edited from ``before`` (same photo, same size), estimated."""
-    from pertouch.engine.estimate import estimate
-    from pertouch.engine.io import load_image
+    from pertouch.engine.parametric.estimate import estimate
+    from pertouch.engine.io.read import load_image
     from pertouch.tools.perception import perceive
 
     src, dst = load_image(before), load_image(after)
@@ -131,7 +131,7 @@ def look_from_pair(before: Path, after: Path, segmenter: str = "builtin") -> Loo
 
 def segmented_region(scene: Any, name: str, text: str, spec: str):
     """The region ``text`` names in ``scene`` as ``name``, at full resolution."""
-    from pertouch.engine.regions import Region
+    from pertouch.engine.schema.regions import Region
 
     found = scene.find(text)  # NotFoundError: says what is there
     return Region(name, scene.full_mask(found), label=found.label, confidence=found.confidence,
@@ -139,7 +139,7 @@ def segmented_region(scene: Any, name: str, text: str, spec: str):
 
 
 def _label_region(scene: Any, label: str):
-    from pertouch.engine.regions import Region
+    from pertouch.engine.schema.regions import Region
 
     same = [r for r in scene.regions if r.label == label]
     if not same:

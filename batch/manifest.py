@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pertouch.engine.outputs import sidecar_path
+from pertouch.engine.io.outputs import sidecar_path
 
 MANIFEST_NAME = "pertouch-batch.jsonl"
 #: What a manifest line keeps of a task's summary.

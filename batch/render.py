@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from pertouch.core.errors import InputError
-from pertouch.engine.outputs import relative_to, sidecar_masks, sidecar_path, write_json_atomic
-from pertouch.engine.recipe import Recipe
+from pertouch.engine.io.outputs import relative_to, sidecar_masks, sidecar_path, write_json_atomic
+from pertouch.engine.schema.recipe import Recipe
 
 DEFAULT_ENGINE = "parametric"
 
@@ -47,7 +47,7 @@ RegionsOf = Callable[[Any, Recipe], dict]
 
 def level_table(option: Path | None, recipe: Recipe, recipe_dir: Path | None) -> tuple[Any, Path | None]:
     """``--levels`` wins, else the table a sidecar recipe names, else the default."""
-    from pertouch.engine.levels import load_table
+    from pertouch.engine.schema.levels import load_table
 
     path = option
     if path is None:
@@ -72,7 +72,7 @@ def render(pixels, recipe: Recipe, regions: dict, job: Job):
 def sidecar(job: Job, recipe: Recipe, photo, regions: dict, out: Path, result, created: list[Path]) -> dict:
     """The recipe that reproduces ``out`` from ``photo``, with its masks beside it."""
     from pertouch import __version__
-    from pertouch.engine.io import pixel_hash
+    from pertouch.engine.io.read import pixel_hash
 
     data = recipe.to_json()
     for name, rel in sidecar_masks(regions, out, created).items():
@@ -90,8 +90,8 @@ def sidecar(job: Job, recipe: Recipe, photo, regions: dict, out: Path, result, c
 
 def save_maps(job: Job, recipe: Recipe, regions: dict, photo, out: Path, created: list[Path]) -> list[str]:
     """The 4-channel PerTouch parameter map as ``OUT.map.<attribute>.png`` (16-bit grey)."""
-    from pertouch.engine.attributes import CORE_NAMES
-    from pertouch.engine.paramap import rasterize, save_maps as save
+    from pertouch.engine.schema.attributes import CORE_NAMES
+    from pertouch.engine.diffusion.paramap import rasterize, save_maps as save
 
     prefix = out.with_name(out.name + ".map")
     created += [prefix.with_name(f"{prefix.name}.{a}.png") for a in CORE_NAMES]  # cleaned up on failure
@@ -116,7 +116,7 @@ def render_one(inp: Path, out: Path, job: Job, regions_of: RegionsOf, *,
     reference's levels for the labels this photo has. ``photo``: already loaded.
     Returns the summary (``input``, ``output``, ``sidecar``, ``regions`` report, …).
     """
-    from pertouch.engine.io import load_image, save_image
+    from pertouch.engine.io.read import load_image, save_image
 
     t0 = time.perf_counter()
     photo = photo if photo is not None else load_image(inp)

@@ -56,7 +56,7 @@ def url_path(url: str) -> str:
 
 
 def _extensions() -> set[str]:
-    from pertouch.engine.io import RAW_EXTENSIONS, READ_EXTENSIONS
+    from pertouch.engine.io.read import RAW_EXTENSIONS, READ_EXTENSIONS
 
     return set(READ_EXTENSIONS) | set(RAW_EXTENSIONS)
 

@@ -72,7 +72,7 @@ class Task:
 
 @functools.lru_cache(maxsize=4)
 def _table(path: str | None):
-    from pertouch.engine.levels import load_table
+    from pertouch.engine.schema.levels import load_table
 
     return None if path is None else load_table(path)
 
@@ -86,7 +86,7 @@ def _memory(spec: str | None):
 
 @functools.lru_cache(maxsize=4)
 def _recipe(text: str):
-    from pertouch.engine.recipe import parse_recipe
+    from pertouch.engine.schema.recipe import parse_recipe
 
     return parse_recipe(json.loads(text), "batch recipe")
 

@@ -41,7 +41,7 @@ def make(folder: Path, n: int, size: tuple[int, int], seed: int) -> list[Path]:
     import cv2
     from skimage import data
 
-    from pertouch.engine.io import save_image
+    from pertouch.engine.io.read import save_image
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

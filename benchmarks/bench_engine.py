@@ -11,7 +11,7 @@ the achieved-vs-target errors, planning again with the plan cache warm (same
 recipe; one region's edit changed), the 1-megapixel preview (the 12 MP plan reused;
 ``preview()`` with a warm cache; cold; a plan solved at 1 MP), and where they have
 the operators: the straightforward NumPy chain (one full-resolution float pass per
-operator per region, then a blend: pertouch.engine.reference), Pillow (ImageEnhance
+operator per region, then a blend: pertouch.engine.parametric.reference), Pillow (ImageEnhance
 per region + composite) and OpenCV (HSV saturation + convertScaleAbs per region).
 
 Secondary "overlap stress" row: 8 random heavily-overlapping soft ellipses (one fully
@@ -40,11 +40,11 @@ import tracemalloc
 import cv2
 import numpy as np
 
-from pertouch.engine.kernels import HAVE_NUMBA
-from pertouch.engine.parametric import ParametricEngine
-from pertouch.engine.recipe import Edit, Recipe
-from pertouch.engine.reference import ReferenceEngine
-from pertouch.engine.regions import Region
+from pertouch.engine.ops.jit import HAVE_NUMBA
+from pertouch.engine.parametric.engine import ParametricEngine
+from pertouch.engine.parametric.reference import ReferenceEngine
+from pertouch.engine.schema.recipe import Edit, Recipe
+from pertouch.engine.schema.regions import Region
 
 CORE = ("colorfulness", "contrast", "temperature", "brightness")
 

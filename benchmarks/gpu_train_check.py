@@ -65,7 +65,7 @@ def build_model(root: Path, scale: str, size: int, seed: int = 0) -> dict:
     import torch
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
 
-    from pertouch.engine.pertouch_controlnet import save_empty_prompt
+    from pertouch.engine.diffusion.controlnet import save_empty_prompt
 
     cfg = SCALES[scale]
     torch.manual_seed(seed)
@@ -111,10 +111,10 @@ def conditioning(trainer, table, samples: int, steps: int) -> dict:
     """Per core attribute: the output's level with the map channel at +LEVEL minus at −LEVEL."""
     import torch
 
-    from pertouch.engine import pertouch_controlnet as pc
-    from pertouch.engine import train_data as td
-    from pertouch.engine.attributes import CORE_NAMES
-    from pertouch.engine.train_samples import SAMPLE_STEP, trainer_models
+    from pertouch.engine.diffusion import controlnet as pc
+    from pertouch.engine.train import data as td
+    from pertouch.engine.schema.attributes import CORE_NAMES
+    from pertouch.engine.train.samples import SAMPLE_STEP, trainer_models
 
     trainer.controlnet.eval()
     models = trainer_models(trainer)
@@ -162,8 +162,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     import torch
 
-    from pertouch.engine import train_loop as tl
-    from pertouch.engine.levels import load_table
+    from pertouch.engine.train import loop as tl
+    from pertouch.engine.schema.levels import load_table
 
     tiny = args.tiny
     size = args.size or (32 if tiny else 512)

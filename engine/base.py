@@ -7,8 +7,8 @@ from typing import Mapping, Protocol, runtime_checkable
 
 import numpy as np
 
-from pertouch.engine.recipe import Recipe
-from pertouch.engine.regions import Region
+from pertouch.engine.schema.recipe import Recipe
+from pertouch.engine.schema.regions import Region
 
 
 @dataclass(frozen=True)

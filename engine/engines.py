@@ -17,19 +17,19 @@ Factory = Callable[..., Engine]
 
 
 def _parametric(arg: str | None = None, **kw) -> Engine:
-    from pertouch.engine.parametric import ParametricEngine
+    from pertouch.engine.parametric.engine import ParametricEngine
 
     return ParametricEngine(**kw)
 
 
 def _reference(arg: str | None = None, **kw) -> Engine:
-    from pertouch.engine.reference import ReferenceEngine
+    from pertouch.engine.parametric.reference import ReferenceEngine
 
     return ReferenceEngine(**kw)
 
 
 def _diffusion(arg: str | None = None, **kw) -> Engine:
-    from pertouch.engine.diffusion import engine_factory  # torch/diffusers load only when a model does
+    from pertouch.engine.diffusion.engine import engine_factory  # torch/diffusers load only when a model does
 
     return engine_factory(arg, **kw)
 

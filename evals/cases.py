@@ -18,7 +18,7 @@ A case is one JSON line::
   "leave it", a question);
 - ``may_skip``: true when both an edit and "nothing to change" are right (a weak
   request on a photo that may already be good);
-- ``clean``: the render must pass the artefact gate (:mod:`pertouch.engine.artefacts`);
+- ``clean``: the render must pass the artefact gate (:mod:`pertouch.engine.measure.artefacts`);
 - ``error``: the error kind the answer must report (``not-found``, ``out-of-scope`` …).
 
 ``regions`` (optional): per label, a box, a hand-labelled mask (``seg:``) or a mask

@@ -128,7 +128,7 @@ class ConversationTask:
             if recipe:
                 rendered = rt.render(ref, recipe, segmenter=seg, engine=eng, long_side=None)
                 levels = label_levels(rendered.image, scene)
-                from pertouch.engine.io import save_image
+                from pertouch.engine.io.read import save_image
 
                 img = out / "images" / _slug(cfg.get("name") or "builtin") / f"{script.id}-e{epoch}-t{i}.png"
                 img.parent.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,9 @@
 
 For each pair (a FiveK-style folder — inputs + expert folders matched by name — two
 folders with matching names, or a CSV; discovered by
-:func:`pertouch.engine.train_data.find_pairs`, as ``pertouch train prepare`` does) the
+:func:`pertouch.engine.train.data.find_pairs`, as ``pertouch train prepare`` does) the
 input is segmented (the config's segmenter), the four levels are measured per region
-on the TARGET (:func:`~pertouch.engine.train_data.prepare_pair`, the training data's
+on the TARGET (:func:`~pertouch.engine.train.data.prepare_pair`, the training data's
 own measuring, through the engine's level table), and the engine renders the input
 with those levels as ``to`` targets. The render is scored against the target: PSNR
 (dB), SSIM, mean CIEDE2000 ΔE and LPIPS when its weights are local
@@ -45,10 +45,10 @@ def _slug(text: str) -> str:
 def oracle_recipe(labels: np.ndarray, raw: np.ndarray, table) -> tuple[Any, dict[str, Any]]:
     """The recipe and regions of the oracle levels: region ``rI`` (label I) and ``rest``
     (label 0) each set ``to`` its target levels (``raw`` rows through ``table``, in [−1, 1])."""
-    from pertouch.engine.attributes import CORE_NAMES
-    from pertouch.engine.recipe import Recipe
-    from pertouch.engine.regions import Region
-    from pertouch.engine.train_data import raw_levels
+    from pertouch.engine.schema.attributes import CORE_NAMES
+    from pertouch.engine.schema.recipe import Recipe
+    from pertouch.engine.schema.regions import Region
+    from pertouch.engine.train.data import raw_levels
 
     levels = np.clip(raw_levels(raw, table), -1.0, 1.0)
     regions, entries = {}, {}
@@ -64,7 +64,7 @@ def oracle_recipe(labels: np.ndarray, raw: np.ndarray, table) -> tuple[Any, dict
 
 
 def _level_table(engine: Any):
-    from pertouch.engine.levels import default_table
+    from pertouch.engine.schema.levels import default_table
 
     return getattr(engine, "level_table", None) or getattr(engine, "table", None) or default_table()
 
@@ -74,7 +74,7 @@ class PairedTask:
     split = None
 
     def __init__(self, pairs: Path | str | None, max_side: int = MAX_SIDE):
-        from pertouch.engine.train_data import find_pairs
+        from pertouch.engine.train.data import find_pairs
 
         if pairs is None:
             raise InputError("the paired suite needs pairs", hint="pertouch eval paired --pairs DIR_OR_CSV -o RUN_DIR")
@@ -99,9 +99,9 @@ class PairedTask:
 
     def _prepared(self, sample: dict[str, Any], segmenter: str, out: Path) -> dict[str, np.ndarray]:
         """The pair at ``max_side`` with its regions and target measurements (cached in ``out/prepared``)."""
-        from pertouch.engine import train_data as td
-        from pertouch.engine.io import load_image
-        from pertouch.engine.imwrite import save_image
+        from pertouch.engine.train import data as td
+        from pertouch.engine.io.read import load_image
+        from pertouch.engine.io.write import save_image
         from pertouch.tools.region_masks import make_segmenter
 
         inp = sample["input"]
@@ -124,7 +124,7 @@ class PairedTask:
     def solve(self, sample: dict[str, Any], cfg: dict[str, str], out: Path, epoch: int) -> dict[str, Any]:
         import time
 
-        from pertouch.engine.imwrite import save_image
+        from pertouch.engine.io.write import save_image
         from pertouch.evals.fidelity import fidelity, lpips_status
 
         pid = sample["input"]["pair"]
@@ -140,7 +140,7 @@ class PairedTask:
         t2 = time.perf_counter()
         render = np.asarray(res.image)[..., :3]
         if render.dtype != np.uint8:
-            from pertouch.engine.train_data import to_rgb8
+            from pertouch.engine.train.data import to_rgb8
 
             render = to_rgb8(render)
         got = fidelity(render, rec["target"])

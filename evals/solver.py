@@ -75,7 +75,7 @@ def photo_pixels(spec: str, base: Path | None = None) -> np.ndarray:
         from pertouch.evals.photos import load_photo
 
         return load_photo(spec)
-    from pertouch.engine.io import load_image
+    from pertouch.engine.io.read import load_image
 
     path = Path(spec) if base is None or Path(spec).is_absolute() else base / spec
     img = load_image(path).pixels
@@ -90,7 +90,7 @@ def materialise(case: Case, workdir: Path, base: Path | None = None) -> Path:
     """Write the case's photo, resized to ``long_side``, as a PNG in ``workdir``."""
     import cv2
 
-    from pertouch.engine.io import save_image
+    from pertouch.engine.io.read import save_image
 
     img = photo_pixels(case.photo, base)
     h, w = img.shape[:2]
@@ -119,8 +119,8 @@ def label_levels(pixels: np.ndarray, scene: Any, extra: Any = (),
     people and faces are also measured one by one (``person_1``, ``face_2`` …).
     ``given``: masks the case gives (label → bool mask), measured instead of the agent's.
     """
-    from pertouch.engine.measure import measure_image_levels, measure_levels
-    from pertouch.engine.regions import Region
+    from pertouch.engine.measure.stats import measure_image_levels, measure_levels
+    from pertouch.engine.schema.regions import Region
 
     merged = label_masks(scene, extra)
     for name, m in (given or {}).items():
@@ -204,7 +204,7 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
             found = list(rt.regions_by_name(ref, segmenter, list(run.recipe.get("regions") or {})).values())
         run.before = label_levels(before, scene, found, given)
         if save_to is not None:
-            from pertouch.engine.io import save_image
+            from pertouch.engine.io.read import save_image
             from pertouch.evals.overlay import draw_masks
 
             shown = shown_masks(case, scene, found, given, run.recipe)
@@ -217,11 +217,11 @@ def solve(case: Case, *, vlm: str = "builtin", workdir: Path, base: Path | None 
         if result:
             rendered = rt.render(ref, run.recipe, segmenter=segmenter, engine=engine, long_side=None)
             run.after = label_levels(rendered.image, scene, found, given)
-            from pertouch.engine.artefacts import measure_artefacts
+            from pertouch.engine.measure.artefacts import measure_artefacts
 
             run.artefacts = measure_artefacts(before, rendered.image).to_json()
             if save_to is not None:
-                from pertouch.engine.io import save_image
+                from pertouch.engine.io.read import save_image
 
                 save_to.parent.mkdir(parents=True, exist_ok=True)
                 save_image(save_to, _to_uint8(rendered.image))

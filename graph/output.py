@@ -1,7 +1,7 @@
 """Writing a result: the full-resolution render of a recipe, plus its recipe sidecar.
 
 The sidecar ``OUT.pertouch.json`` has the format ``pertouch apply`` writes (the same writer,
-:mod:`pertouch.engine.outputs`): the recipe with each region's mask saved beside it
+:mod:`pertouch.engine.io.outputs`): the recipe with each region's mask saved beside it
 (``OUT.masks/<region>.png``, 16-bit, referenced relative to the sidecar) and the
 same ``meta`` keys, so ``pertouch apply INPUT --recipe OUT.pertouch.json``
 reproduces OUT.
@@ -26,8 +26,8 @@ def write_result(ref: ImageRef, recipe_json: dict, out: str | Path, *, ctx: RunC
 
     ``overwrite``: the input itself may be written over (``retouch --overwrite``).
     """
-    from pertouch.engine.io import save_image
-    from pertouch.engine.outputs import plan_outputs, sidecar_path, sidecar_masks, write_json_atomic
+    from pertouch.engine.io.read import save_image
+    from pertouch.engine.io.outputs import plan_outputs, sidecar_path, sidecar_masks, write_json_atomic
 
     out = Path(out).expanduser()
     if out.is_dir():
@@ -37,7 +37,7 @@ def write_result(ref: ImageRef, recipe_json: dict, out: str | Path, *, ctx: RunC
     result = rt.render(ref, recipe_json, segmenter=ctx.segmenter, engine=ctx.engine, long_side=None)
     save_image(out, result.image, alpha=photo.alpha, exif=photo.exif)
     from pertouch import __version__
-    from pertouch.engine.io import pixel_hash
+    from pertouch.engine.io.read import pixel_hash
 
     data = json.loads(json.dumps(recipe_json))
     regions = rt.regions_by_name(ref, ctx.segmenter, list(data.get("regions") or {}))
@@ -83,7 +83,7 @@ def resolve_output(path: str, ref: ImageRef, ctx: RunContext, *, anywhere: bool,
     format, the photo itself, and an existing file unless ``overwrite`` (the user
     confirmed).
     """
-    from pertouch.engine.io import output_format, same_file
+    from pertouch.engine.io.read import output_format, same_file
 
     text = (path or "").strip()
     if not text:

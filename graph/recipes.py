@@ -17,8 +17,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Iterable
 
-from pertouch.engine.attributes import clamp_level
-from pertouch.engine.recipe import GLOBAL, Recipe, parse_recipe
+from pertouch.engine.schema.attributes import clamp_level
+from pertouch.engine.schema.recipe import GLOBAL, Recipe, parse_recipe
 
 Key = tuple[str, str]
 

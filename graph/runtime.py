@@ -68,7 +68,7 @@ def clear_cache() -> None:
 def open_photo(path: str | Path) -> ImageRef:
     """Load a photo once, cache it, and return its reference (a file opened before and not
     changed since — same size and modification time — is not decoded again)."""
-    from pertouch.engine.io import load_image
+    from pertouch.engine.io.read import load_image
 
     try:
         st = Path(path).stat()
@@ -93,7 +93,7 @@ def photo(ref: ImageRef) -> Any:
     """The :class:`Photo` behind ``ref`` (reloaded from its path after a restart)."""
 
     def load() -> Any:
-        from pertouch.engine.io import load_image
+        from pertouch.engine.io.read import load_image
 
         p = load_image(ref["path"])
         if p.content_hash != ref["hash"]:
@@ -196,7 +196,7 @@ def add_pointed(ref: ImageRef, segmenter: str, pointers: list[dict[str, Any]]) -
     """
     import json
 
-    from pertouch.engine.regions import Region
+    from pertouch.engine.schema.regions import Region
     from pertouch.tools.pointing import DEFAULT_NAME as DEFAULT_POINTED
     from pertouch.tools.pointing import Pointer, check_names, pointed_region
 
@@ -234,7 +234,7 @@ def _put_found(ref: ImageRef, segmenter: str, reg: Any) -> None:
 
 
 def _at_size(ref: ImageRef, segmenter: str, regions: Mapping[str, Any], size: tuple[int, int]) -> dict[str, Any]:
-    from pertouch.engine.regions import Region
+    from pertouch.engine.schema.regions import Region
 
     out = {}
     for name, r in regions.items():
@@ -252,7 +252,7 @@ def render(ref: ImageRef, recipe_json: dict, *, segmenter: str, engine: str,
     Returns the engine's :class:`RenderResult` (image + achieved levels).
     """
     from pertouch.engine.engines import get_engine
-    from pertouch.engine.recipe import parse_recipe
+    from pertouch.engine.schema.recipe import parse_recipe
 
     recipe = parse_recipe(recipe_json, "plan")
     regions = regions_by_name(ref, segmenter, list(recipe.regions))
@@ -275,7 +275,7 @@ def session_dir(session: str | None) -> Path:
 
 def write_preview(pixels: np.ndarray, path: Path) -> str:
     """Write an 8-bit JPEG preview atomically; returns the path as a string."""
-    from pertouch.engine.io import save_image
+    from pertouch.engine.io.read import save_image
 
     save_image(path, to8(pixels))
     return str(path)

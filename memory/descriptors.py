@@ -135,7 +135,7 @@ def hue_block(lab: np.ndarray, bins: int = 8) -> np.ndarray:
 def composition_block(regions: Iterable[Any] | Mapping[str, float] | None) -> np.ndarray:
     """√ area fraction per group, float32 (len(GROUPS),).
 
-    ``regions``: :class:`~pertouch.engine.regions.Region` objects (``label``,
+    ``regions``: :class:`~pertouch.engine.schema.regions.Region` objects (``label``,
     ``area_fraction``), or a mapping label → area fraction in [0, 1]. Overlapping
     regions may sum past 1; the block is not renormalised.
     """

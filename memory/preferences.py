@@ -30,7 +30,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from pertouch.engine.attributes import REGISTRY, canonical_name
+from pertouch.engine.schema.attributes import REGISTRY, canonical_name
 from pertouch.memory.descriptors import GROUPS
 from pertouch.memory.records import GLOBAL_LABEL, FeedbackEffect, MemoryRecord
 from pertouch.memory.recall import Evidence, Recall

@@ -8,7 +8,7 @@ by its content hash and its :mod:`descriptor <pertouch.memory.descriptors>`.
 ``levels`` are the FINAL ABSOLUTE levels achieved, per region label, per attribute
 (PerTouch semantics: a level in [−1, 1], 0 = a typical well-retouched value, not
 "no change"; measured levels of regions beyond every photo of the level table reach
-±``EXTENDED`` = 1.5, see :mod:`pertouch.engine.levels`)::
+±``EXTENDED`` = 1.5, see :mod:`pertouch.engine.schema.levels`)::
 
     {"sky": {"temperature": 0.4, "brightness": 0.2}, "global": {"brightness": 0.3}}
 
@@ -33,8 +33,8 @@ from typing import Any, Callable, Iterable, Literal, Mapping
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pertouch.engine.attributes import get_attribute
-from pertouch.engine.levels import EXTENDED
+from pertouch.engine.schema.attributes import get_attribute
+from pertouch.engine.schema.levels import EXTENDED
 from pertouch.core.errors import InputError
 
 #: Current record schema version. Bump it and add a function to :data:`MIGRATIONS`.

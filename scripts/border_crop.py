@@ -29,9 +29,9 @@ TILE = 320
 
 def edit(photo: np.ndarray, sky_edit: dict) -> tuple[np.ndarray, np.ndarray]:
     """(edited photo, full-resolution sky mask) with the builtin segmenter."""
-    from pertouch.engine.parametric import ParametricEngine
-    from pertouch.engine.recipe import Recipe
-    from pertouch.engine.regions import Region
+    from pertouch.engine.parametric.engine import ParametricEngine
+    from pertouch.engine.schema.recipe import Recipe
+    from pertouch.engine.schema.regions import Region
     from pertouch.tools.perception import perceive
 
     scene = perceive(photo, cache=False)

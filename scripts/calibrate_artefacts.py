@@ -12,7 +12,7 @@ critique sees them), writes ``<out>/<case>.png`` (before | after) and prints the
 Run: ``python scripts/calibrate_artefacts.py [--out /tmp/artefacts/calibration] [--only chelsea]
 [--write LABEL]``. ``--write`` stores the measured values under ``runs[LABEL]`` in the JSON
 (the run for the old engine was made the same way with ``PYTHONPATH`` pointing at a
-checkout of the commit before the artefact work, with this script's ``engine/artefacts.py``
+checkout of the commit before the artefact work, with this script's ``engine/measure/artefacts.py``
 copied in). A region a stored recipe names that the segmenter no longer finds is left out
 (listed in the row's ``missing``).
 """
@@ -50,7 +50,7 @@ def jpeg(px: np.ndarray) -> np.ndarray:
 def measure_case(case: dict, folder: Path, out: Path) -> dict:
     import cv2
 
-    from pertouch.engine.artefacts import measure_artefacts
+    from pertouch.engine.measure.artefacts import measure_artefacts
     from pertouch.evals.photos import load_photo
     from pertouch.graph import runtime as rt
 

@@ -47,7 +47,7 @@ def build(tiny: bool, device: str, dtype):
     import torch
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
 
-    from pertouch.engine.pertouch_controlnet import PerTouchControlNetModel, PerTouchModels
+    from pertouch.engine.diffusion.controlnet import PerTouchControlNetModel, PerTouchModels
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(**(TINY_UNET if tiny else SD21_UNET))
@@ -71,7 +71,7 @@ def build(tiny: bool, device: str, dtype):
 
 
 def save(folder: Path, parts) -> None:
-    from pertouch.engine.pertouch_controlnet import save_conv_out, save_empty_prompt
+    from pertouch.engine.diffusion.controlnet import save_conv_out, save_empty_prompt
 
     unet, vae, controlnet, scheduler, prompt = parts
     for name, model in (("unet", unet), ("vae", vae), ("controlnet", controlnet), ("scheduler", scheduler)):
@@ -94,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from diffusers.utils import logging as diffusers_logging
 
-    from pertouch.engine import pertouch_controlnet as pc
+    from pertouch.engine.diffusion import controlnet as pc
 
     diffusers_logging.set_verbosity_error()
-    from pertouch.engine.detail import downsample, transfer_detail
+    from pertouch.engine.diffusion.detail import downsample, transfer_detail
 
     dtype = getattr(torch, args.dtype)
     size = args.size or (32 if args.tiny else 512)
@@ -142,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     report["detail_frame"] = list(full.shape[:2])
 
     if args.save is not None:
-        from pertouch.engine.diffusion import DiffusionEngine
-        from pertouch.engine.recipe import Recipe
+        from pertouch.engine.diffusion.engine import DiffusionEngine
+        from pertouch.engine.schema.recipe import Recipe
 
         save(args.save, parts)
         engine = DiffusionEngine(args.save, size=size, steps=args.steps, device=args.device, dtype=args.dtype)

@@ -37,8 +37,8 @@ import numpy as np
 
 from pertouch.engine.interop.controls import CONTROLS, Curve, coordinate_of, dump_fitted, level_of, monotone
 from pertouch.engine.interop.pp3 import pp3_text, render_many
-from pertouch.engine.levels import default_table, to_coordinate
-from pertouch.engine.measure import measure_image_raw
+from pertouch.engine.measure.stats import measure_image_raw
+from pertouch.engine.schema.levels import default_table, to_coordinate
 
 PHOTOS = ("skimage:astronaut", "skimage:chelsea", "skimage:coffee", "skimage:rocket",
           "sklearn:china.jpg", "sklearn:flower.jpg")
@@ -47,8 +47,8 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "engine" / "data" / "interop
 
 
 def write_photos(folder: Path, size: int) -> list[Path]:
-    from pertouch.engine.inputs import fit_long_side
-    from pertouch.engine.io import save_image
+    from pertouch.engine.parametric.inputs import fit_long_side
+    from pertouch.engine.io.read import save_image
     from pertouch.evals.photos import load_photo
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -65,7 +65,7 @@ ATTRIBUTES = tuple(dict.fromkeys(c.attribute for c in CONTROLS.values()))
 
 def measure_all(paths: list[Path]) -> dict[str, np.ndarray]:
     """Attribute → each photo's value in the attribute's level coordinate."""
-    from pertouch.engine.io import load_image
+    from pertouch.engine.io.read import load_image
 
     raws = [measure_image_raw(load_image(p).pixels, ATTRIBUTES) for p in paths]
     table = default_table()
@@ -143,7 +143,7 @@ def combined_errors(photos: list[Path], data: dict, work: Path, seed: int = 0) -
     from pertouch.engine.interop.controls import parse_fitted
     from pertouch.engine.interop.plan import plan
     from pertouch.engine.interop.sidecars import to_pp3
-    from pertouch.engine.recipe import Recipe
+    from pertouch.engine.schema.recipe import Recipe
 
     core = ("brightness", "contrast", "colorfulness", "temperature")
     rng = np.random.default_rng(seed)

@@ -3,7 +3,7 @@
 How: every colour photograph in scikit-image's data (astronaut, chelsea, coffee,
 rocket) and matplotlib's sample data (grace_hopper.jpg,
 Minduka_Present_Blue_Pack.png) is measured the reference way (512×512,
-:mod:`pertouch.engine.measure`) over several partitions of the frame: the whole
+:mod:`pertouch.engine.measure.stats`) over several partitions of the frame: the whole
 frame, grid tiles 2×2, 3×3 and 4×4, and SLIC superpixels (~24 segments). Each
 region's raw value is weighted by its area, so every partition of a photo carries
 the same total weight, like sampling the pixels of a parameter map. The 101-knot
@@ -15,7 +15,7 @@ estimator reports its continuation of −CCT (Hernández-Andrés CCT runs to inf
 the locus's blue end), so skies bluer than that are placed by the data, not tied at
 a clamp; colours warmer than 1000 K are a few saturated reds whose spread would make
 the top of the scale too coarse to solve on (0.01 level ≈ 300 K). A level scale
-reads the tied run a clamp leaves as a censored tail (see :mod:`pertouch.engine.levels`).
+reads the tied run a clamp leaves as a censored tail (see :mod:`pertouch.engine.schema.levels`).
 
 Usage: ``python scripts/fit_levels.py [OUT.json]`` (default: the packaged file).
 """
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pertouch.engine.attributes import REGISTRY
-from pertouch.engine.measure import Measurer
+from pertouch.engine.measure.stats import Measurer
+from pertouch.engine.schema.attributes import REGISTRY
 
 KNOTS = 101
 GRIDS = (1, 2, 3, 4)

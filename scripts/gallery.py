@@ -79,8 +79,8 @@ def recipe_text(recipe: dict | None) -> str:
 
 
 def artefacts(before: np.ndarray, after: np.ndarray) -> str:
-    """The artefact gate's verdict on a pair (:mod:`pertouch.engine.artefacts`): "clean" or what failed."""
-    from pertouch.engine.artefacts import measure_artefacts
+    """The artefact gate's verdict on a pair (:mod:`pertouch.engine.measure.artefacts`): "clean" or what failed."""
+    from pertouch.engine.measure.artefacts import measure_artefacts
 
     rep = measure_artefacts(before, after)
     return "clean" if not rep.failed else "; ".join(f"{k} {getattr(rep, k):.2f}" for k in rep.failed)
@@ -168,7 +168,7 @@ def write_readme(out_dir: Path, rows: list[dict]) -> None:
         "(0 = typical); `by` is a shift from the photo's measured level; the recipe is the one of",
         "the round the agent kept. *Rounds* > 1: the critic asked for another round (the artefact",
         "gate softens an edit that shifted skin hue, for one). *Artefact gate*: the verdict of",
-        "`engine/artefacts.py` on the full-size pair (blotches, halos, noise, banding, clipping).",
+        "`engine/measure/artefacts.py` on the full-size pair (blotches, halos, noise, banding, clipping).",
         "",
         "How the plans are made (`graph/vlm/builtin_optimize.py`, `graph/vlm/builtin_styles.py`):",
         "",

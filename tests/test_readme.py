@@ -42,7 +42,7 @@ def test_ci_script_is_strict_bash():
 
 
 def test_example_recipe_and_mask_exist():
-    from pertouch.engine.recipe import load_recipe
+    from pertouch.engine.schema.recipe import load_recipe
 
     recipe = load_recipe(ROOT / "examples" / "warm-sky.json")
     for edit in recipe.regions.values():

@@ -33,7 +33,7 @@ from pertouch.tools import labels as lb
 from pertouch.tools import named
 
 if TYPE_CHECKING:
-    from pertouch.engine.regions import Region
+    from pertouch.engine.schema.regions import Region
     from pertouch.tools.perception import Scene
 
 #: A thing the segmenter cannot name is taken to be the main subject only when the

@@ -11,7 +11,7 @@
 - **complements** — "everything except the sky", "all but the people".
 
 :func:`parse` reads a phrase into a :class:`Phrase`; :func:`resolve` turns it into a
-full-resolution :class:`~pertouch.engine.regions.Region` on a scene, or returns None
+full-resolution :class:`~pertouch.engine.schema.regions.Region` on a scene, or returns None
 when the phrase is none of these (the caller then tries class labels). A phrase that
 is one of these but cannot be found raises :class:`~pertouch.core.errors.NotFoundError`
 saying what the photo has instead.
@@ -33,7 +33,7 @@ import numpy as np
 from pertouch.core.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from pertouch.engine.regions import Region
+    from pertouch.engine.schema.regions import Region
 
 SUBJECT_WORDS = ("main subject", "subject", "foreground", "main object", "what's in focus", "in focus")
 BACKGROUND_WORDS = ("background", "backdrop", "surroundings", "backgrounds")

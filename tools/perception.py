@@ -35,8 +35,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pertouch.engine.inputs import fit_long_side
-from pertouch.engine.regions import Region
+from pertouch.engine.parametric.inputs import fit_long_side
+from pertouch.engine.schema.regions import Region
 from pertouch.core.errors import InputError, NotFoundError
 from pertouch.tools import labels as lb
 from pertouch.tools.detection import Detections
@@ -177,7 +177,7 @@ def _round(d: dict[str, float]) -> dict[str, float | None]:
 
 def as_rgb8(image: Any) -> tuple[np.ndarray, str]:
     """A Photo or array (grey, RGB, RGBA; uint8/uint16/float 0–1) → uint8 RGB and its hash."""
-    from pertouch.engine.io import pixel_hash
+    from pertouch.engine.io.read import pixel_hash
 
     pixels = getattr(image, "pixels", image)
     a = np.asarray(pixels)
@@ -201,7 +201,7 @@ def as_rgb8(image: Any) -> tuple[np.ndarray, str]:
 
 
 def proxy_of(rgb: np.ndarray, side: int) -> np.ndarray:
-    """``rgb`` resized so its long side is at most ``side`` (INTER_AREA; :func:`~pertouch.engine.inputs.fit_long_side`)."""
+    """``rgb`` resized so its long side is at most ``side`` (INTER_AREA; :func:`~pertouch.engine.parametric.inputs.fit_long_side`)."""
     return fit_long_side(rgb, side)
 
 

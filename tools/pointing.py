@@ -17,7 +17,7 @@ A user who says "make the flower more vivid" on a photo where the segmenter know
   points (or the box centre) is kept, small holes are filled, and the crop mask is
   brought to full resolution edge-aware (:func:`pertouch.tools.refine.refine_masks`).
   A box mask is clipped to the box.
-- :func:`pointed_region`: the :class:`~pertouch.engine.regions.Region` named after the
+- :func:`pointed_region`: the :class:`~pertouch.engine.schema.regions.Region` named after the
   pointer, label = name, confidence 0.9 (the user pointed), levels measured like every
   other region (:mod:`pertouch.tools.region_levels`), source ``box``/``point``
   (``+sam`` when the segmenter answered).
@@ -41,7 +41,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from pertouch.engine.regions import Region
+from pertouch.engine.schema.regions import Region
 from pertouch.core.errors import InputError, NotFoundError
 
 DEFAULT_NAME = "selection"

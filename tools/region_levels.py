@@ -1,7 +1,7 @@
 """The levels of every region of a partition, measured in one pass.
 
 :func:`measure_regions` gives the same raw values as measuring each mask on its own
-with :class:`pertouch.engine.measure.Measurer` (the reference way: the photo resized
+with :class:`pertouch.engine.measure.stats.Measurer` (the reference way: the photo resized
 to 512×512, each mask resized with nearest neighbour and thresholded at 0.5), but
 when the thresholded masks do not overlap it builds ONE label image and reduces
 every attribute for every region with ``np.bincount``: about 10 full-frame passes in
@@ -23,10 +23,10 @@ from typing import Mapping
 import cv2
 import numpy as np
 
-from pertouch.engine.attributes import REGISTRY
-from pertouch.engine.estimators import CONTRAST_CAP, MEASURE_SIZE, hasler_colorfulness
-from pertouch.engine.measure import (Measurer, brightness_of_mean, measure_mask, temperature_of_mean, tint_of_mean,
-                                     to_levels)
+from pertouch.engine.measure.estimators import CONTRAST_CAP, MEASURE_SIZE, hasler_colorfulness
+from pertouch.engine.measure.stats import (Measurer, brightness_of_mean, measure_mask, temperature_of_mean, tint_of_mean,
+                                           to_levels)
+from pertouch.engine.schema.attributes import REGISTRY
 
 Levels = dict[str, float]
 #: The attributes :func:`_raw_by_label` knows; any other registered one → per-mask measuring.
@@ -35,7 +35,7 @@ _ATTRIBUTES = {"colorfulness", "contrast", "temperature", "brightness", "tint", 
 
 @lru_cache(maxsize=1)
 def _table():
-    from pertouch.engine.levels import default_table
+    from pertouch.engine.schema.levels import default_table
 
     return default_table()
 

@@ -1,5 +1,5 @@
 """A configured segmenter as a plain function ``image → {region name: full-resolution mask}``,
-the shape training data (:mod:`pertouch.engine.train_data`) and the paired evaluation take."""
+the shape training data (:mod:`pertouch.engine.train.data`) and the paired evaluation take."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ Specs:
 A backend turns a uint8 RGB proxy into :class:`Segment` proposals (masks at the
 proxy's size). :mod:`pertouch.tools.perception` labels class-agnostic proposals,
 brings masks to full resolution and measures levels; ``Segmenter.find`` returns the
-full-resolution :class:`~pertouch.engine.regions.Region` for a named thing or raises
+full-resolution :class:`~pertouch.engine.schema.regions.Region` for a named thing or raises
 :class:`~pertouch.core.errors.NotFoundError`.
 """
 
@@ -38,7 +38,7 @@ from pertouch.core.errors import ModelError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from pertouch.engine.regions import Region
+    from pertouch.engine.schema.regions import Region
     from pertouch.tools.labels import Cues
 
 

@@ -2,7 +2,7 @@
 
 A slider moves one attribute of one region (or of the whole photo, region
 ``global``) *by* a shift; its range is the attribute registry's shift range
-(:mod:`pertouch.engine.attributes`). :func:`rows` turns a recipe into rows (a ``to``
+(:mod:`pertouch.engine.schema.attributes`). :func:`rows` turns a recipe into rows (a ``to``
 level becomes the shift from the region's measured level) and :func:`recipe_from`
 turns rows the browser sent back into a recipe, refusing unknown regions and
 attributes and values outside their range.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping, Sequence
 
-from pertouch.engine.attributes import attributes, canonical_name, get_attribute
+from pertouch.engine.schema.attributes import attributes, canonical_name, get_attribute
 from pertouch.core.errors import InputError
 
 GLOBAL = "global"

@@ -79,7 +79,7 @@ def demo_photo(ws: Workspace, name: str) -> Path:
         raise InputError(f"no demo photo {name!r}", hint=f"choose one of {', '.join(DEMO_PHOTOS)}")
     path = ws.folder("demo") / f"{name}.png"
     if not path.exists():
-        from pertouch.engine.io import save_image
+        from pertouch.engine.io.read import save_image
         from pertouch.evals.photos import load_photo
 
         save_image(path, load_photo(DEMO_PHOTOS[name]))

@@ -15,7 +15,7 @@ from pertouch.batch.executor import EXECUTOR_HELP, Outcome, parse_executor, run_
 from pertouch.batch.sources import expand_sources, is_url
 from pertouch.batch.tasks import BatchSpec
 from pertouch.commands._common import print_json
-from pertouch.engine.outputs import write_json_atomic
+from pertouch.engine.io.outputs import write_json_atomic
 
 EXECUTOR_OPTION_HELP = "Run as a resumable batch on: " + EXECUTOR_HELP + "."
 CPUS_HELP = "CPUs each photo's task declares (Ray schedules by it; 12-MP photos: 2)."

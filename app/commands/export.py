@@ -41,7 +41,7 @@ def check_format(fmt: str | None, option: str = "--to") -> str | None:
 
 def find_recipe(source: Path) -> tuple[Path, Path | None]:
     """``(recipe file, output image or None)`` for a recipe JSON or an output image."""
-    from pertouch.engine.outputs import sidecar_path
+    from pertouch.engine.io.outputs import sidecar_path
 
     if not source.exists():
         raise InputError(f"file not found: {source}")
@@ -85,7 +85,7 @@ def check_target(path: Path, overwrite: bool) -> None:
 def _write_text(path: Path, text: str) -> None:
     import os
 
-    from pertouch.engine.imwrite import temp_beside
+    from pertouch.engine.io.write import temp_beside
 
     fd, tmp = temp_beside(path)
     try:
@@ -98,7 +98,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _photo_for(recipe, recipe_path: Path, photo: Path | None, warnings: list[str]):
-    from pertouch.engine.io import load_image
+    from pertouch.engine.io.read import load_image
 
     if photo is not None:
         return load_image(photo)
@@ -127,9 +127,9 @@ def _levels(recipe, recipe_path: Path, photo, table, allow_outside: bool) -> tup
 
     from pertouch.commands._common import RegionContext, resolve_regions
     from pertouch.engine.interop.sidecars import RegionInfo, centroid
-    from pertouch.engine.measure import measure_image_levels, measure_levels
-    from pertouch.engine.outputs import relative_to
-    from pertouch.engine.recipe import GLOBAL, Recipe
+    from pertouch.engine.measure.stats import measure_image_levels, measure_levels
+    from pertouch.engine.io.outputs import relative_to
+    from pertouch.engine.schema.recipe import GLOBAL, Recipe
 
     masked = {k: v for k, v in recipe.regions.items() if v.mask}
     sub = Recipe.model_validate({**recipe.to_json(), "regions": {k: v.model_dump(exclude_none=True)
@@ -149,9 +149,9 @@ def export_sidecar(source: Path, fmt: str, *, output: Path | None = None, photo:
     from pertouch.batch.render import level_table
     from pertouch.engine.interop.plan import plan
     from pertouch.engine.interop.sidecars import to_pp3, to_xmp
-    from pertouch.engine.io import RAW_EXTENSIONS
-    from pertouch.engine.levels import default_table
-    from pertouch.engine.recipe import load_recipe
+    from pertouch.engine.io.read import RAW_EXTENSIONS
+    from pertouch.engine.schema.levels import default_table
+    from pertouch.engine.schema.recipe import load_recipe
 
     recipe_path, _ = find_recipe(source)
     recipe = load_recipe(recipe_path)
@@ -180,7 +180,7 @@ def export_sidecar(source: Path, fmt: str, *, output: Path | None = None, photo:
 
 
 def _rel(mask_file: str | None, recipe_dir: Path, out_dir: Path) -> str | None:
-    from pertouch.engine.outputs import relative_to
+    from pertouch.engine.io.outputs import relative_to
 
     return relative_to(recipe_dir / mask_file, out_dir) if mask_file else None
 
@@ -235,9 +235,9 @@ def import_xmp_command(
 ) -> None:
     """Read a Camera Raw preset's global sliders into an approximate recipe of 'by' shifts."""
     from pertouch.engine.interop.sidecars import recipe_from_xmp
-    from pertouch.engine.io import load_image
-    from pertouch.engine.measure import measure_image_levels
-    from pertouch.engine.outputs import write_json_atomic
+    from pertouch.engine.io.read import load_image
+    from pertouch.engine.measure.stats import measure_image_levels
+    from pertouch.engine.io.outputs import write_json_atomic
 
     if not source.is_file():
         raise InputError(f"file not found: {source}" if not source.exists() else f"{source} is not a file")
@@ -264,7 +264,7 @@ def import_xmp_command(
 
 def planned_targets(pairs: list[tuple[Path, Path]], fmt: str | None, overwrite: bool) -> list[Path]:
     """The sidecar each (input, output) pair will get; checked before anything renders."""
-    from pertouch.engine.outputs import sidecar_path
+    from pertouch.engine.io.outputs import sidecar_path
 
     if fmt is None:
         return []
@@ -277,7 +277,7 @@ def planned_targets(pairs: list[tuple[Path, Path]], fmt: str | None, overwrite: 
 def export_after(pairs: list[tuple[Path, Path]], fmt: str | None, as_json: bool) -> int:
     """Export each rendered output's sidecar (checked by :func:`planned_targets`); exit code."""
     from pertouch.core.errors import PertouchError
-    from pertouch.engine.outputs import sidecar_path
+    from pertouch.engine.io.outputs import sidecar_path
 
     code = 0
     for inp, out in pairs if fmt else []:

@@ -47,7 +47,7 @@ def copy_unchanged(input: Path, output: Path) -> Path:
     """Write ``output`` as a byte-identical copy of ``input`` (nothing to do when they are one file)."""
     import shutil
 
-    from pertouch.engine.io import same_file
+    from pertouch.engine.io.read import same_file
 
     if not same_file(input, output):
         shutil.copyfile(input, output)
@@ -184,7 +184,7 @@ def retouch(
     if not instruction.strip():
         raise InputError("the instruction is empty", hint='say what to change, e.g. "brighter sky"')
     from pertouch.commands._common import parse_pointers
-    from pertouch.engine.outputs import plan_outputs
+    from pertouch.engine.io.outputs import plan_outputs
 
     pointers = parse_pointers(box, point)  # bad --box/--point: exit 2 before any work
     for spec in dict.fromkeys(ctx.model_for(role) for role in ROLES):

@@ -35,7 +35,7 @@ OVERLAY = "overlay.png"
 def write_segmentation(scene: Any, photo: Any, out: Path, source: str, instances: list | None = None) -> dict[str, Any]:
     """Write masks, overlay and ``regions.json`` for ``scene`` into ``out`` atomically;
     ``instances`` (people and faces, which overlap the partition) go under ``"instances"``."""
-    from pertouch.engine.io import save_image
+    from pertouch.engine.io.read import save_image
     from pertouch.tools.overlay import preview_overlay
     from pertouch.tools.perception import as_rgb8
 
@@ -100,8 +100,8 @@ def read_index(folder: Path) -> dict[str, Any]:
 def folder_resolver(folder: Path):
     """A region resolver for ``pertouch apply --regions FOLDER``: by region name, then label."""
     from pertouch.commands._common import RegionResolver
-    from pertouch.engine.masks import load_mask
-    from pertouch.engine.regions import Region
+    from pertouch.engine.io.masks import load_mask
+    from pertouch.engine.schema.regions import Region
     from pertouch.tools.labels import canonical_label
 
     data = read_index(folder)
@@ -180,7 +180,7 @@ def segment_command(
 ) -> None:
     """Find the regions of a photo; write one mask PNG per region, overlay.png and regions.json."""
     from pertouch.commands._common import parse_pointers
-    from pertouch.engine.io import load_image
+    from pertouch.engine.io.read import load_image
     from pertouch.tools.perception import perceive
 
     pointers = parse_pointers(box, point)

@@ -10,7 +10,7 @@ and one or more expert folders (FiveK: experts A–E) with files of the same nam
 CSV has ``input,target[,expert]`` columns. Each input is segmented, the four levels
 are measured per region on the TARGET and rasterised into a parameter map with a
 quantile normaliser fitted over every target region (or ``--levels``); see
-:mod:`pertouch.engine.train_data` for the folder's layout. Running again into the same
+:mod:`pertouch.engine.train.data` for the folder's layout. Running again into the same
 folder resumes: prepared pairs are kept, skipped ones retried. ``--synthetic N``
 makes N pairs from photos that dependencies ship, re-rendered by the parametric
 engine with random recipes, so training can be tried without FiveK (their maps are
@@ -19,7 +19,7 @@ shipped level table, since a handful of photos is too few to fit one.
 
 ``train run`` reads a JSON/YAML config (``model``, ``dataset``, ``output``, ``steps``,
 ``lr``, ``batch_size``, ``seed``, ``transforms``, ``tensorboard``, … see
-:class:`pertouch.engine.train_loop.TrainConfig`), resumes from the run folder's last
+:class:`pertouch.engine.train.loop.TrainConfig`), resumes from the run folder's last
 checkpoint and writes ``OUTPUT/model``, which ``--engine diffusion:OUTPUT/model`` loads.
 """
 
@@ -44,8 +44,8 @@ SYNTHETIC_PHOTOS = ("skimage:astronaut", "skimage:coffee", "skimage:chelsea", "s
 
 
 def _pair_jobs(source: Path, segment, max_side: int):
-    from pertouch.engine import train_data as td
-    from pertouch.engine.io import load_image
+    from pertouch.engine.train import data as td
+    from pertouch.engine.io.read import load_image
 
     def make(pair):
         return lambda: td.prepare_pair(td.to_rgb8(load_image(pair.input).pixels),
@@ -55,7 +55,7 @@ def _pair_jobs(source: Path, segment, max_side: int):
 
 
 def _synthetic_jobs(n: int, segment, max_side: int, seed: int):
-    from pertouch.engine.train_synthetic import synthetic_pair
+    from pertouch.engine.train.synthetic import synthetic_pair
     from pertouch.evals.photos import load_photo
 
     cache: dict[str, np.ndarray] = {}
@@ -89,8 +89,8 @@ def prepare_command(
     workers: int = typer.Option(1, "--jobs", "-j", min=1, help="Pairs prepared at once (threads)."),
 ) -> None:
     """Prepare (input, target, parameter map) training data from paired photos."""
-    from pertouch.engine import train_data as td
-    from pertouch.engine.levels import default_table, load_table
+    from pertouch.engine.train import data as td
+    from pertouch.engine.schema.levels import default_table, load_table
 
     if source is None and not synthetic:
         raise InputError("nothing to prepare", hint="give a pairs folder or CSV, or --synthetic N")
@@ -121,7 +121,7 @@ def run_command(
                                 "(--no-resume: delete its checkpoints and log, start over)."),
 ) -> None:
     """Train the PerTouch ControlNet on a prepared dataset; saves OUTPUT/model."""
-    from pertouch.engine import train_loop as tl
+    from pertouch.engine.train import loop as tl
 
     cfg = tl.TrainConfig.load(config)
     if steps is not None:

@@ -4,7 +4,7 @@ A :class:`Control` is one RawTherapee slider (a ``.pp3`` key) that moves one Per
 attribute. How far it moves it was MEASURED (``scripts/fit_interop.py``): photos were
 rendered by ``rawtherapee-cli`` with the slider at each value of its grid and the
 attribute measured with the engine's own estimator. The change is stored in the
-attribute's level coordinate (:data:`pertouch.engine.levels.COORDINATES`: log for
+attribute's level coordinate (:data:`pertouch.engine.schema.levels.COORDINATES`: log for
 brightness, contrast, colourfulness and clarity, mired for temperature, raw luma /
 Duv × 1000 otherwise), where a slider's effect depends little on where a photo
 starts; a level shift is turned into that coordinate change through the level table,
@@ -31,7 +31,7 @@ from importlib import resources
 
 import numpy as np
 
-from pertouch.engine.levels import LevelScale, from_coordinate, to_coordinate
+from pertouch.engine.schema.levels import LevelScale, from_coordinate, to_coordinate
 
 FORMAT = "pertouch-interop"
 DATA_FILE = "data/interop_rawtherapee.json"

@@ -10,7 +10,7 @@ values are derived from it in :mod:`.camera_raw`.
 Without the photo, a ``by`` edit is taken from level 0 (a typical well-retouched
 region) and says so; a ``to`` edit cannot be placed and is an error.
 
->>> from pertouch.engine.recipe import Recipe
+>>> from pertouch.engine.schema.recipe import Recipe
 >>> p = plan(Recipe.model_validate({"global": {"attributes": {"brightness": {"by": 0.2}}}}),
 ...          {"global": {"brightness": 0.0}})
 >>> s = p.sliders[0]
@@ -26,8 +26,8 @@ from typing import Mapping
 import numpy as np
 
 from pertouch.engine.interop.controls import ATTRIBUTE_CONTROL, CONTROLS, FittedTable, coordinate_of, fitted_table
-from pertouch.engine.levels import LevelTable, default_table
-from pertouch.engine.recipe import GLOBAL, Recipe
+from pertouch.engine.schema.levels import LevelTable, default_table
+from pertouch.engine.schema.recipe import GLOBAL, Recipe
 
 #: Attributes whose sliders' side effects on each other are untangled: the two-sided ones.
 #: Highlights, shadows and clarity are left alone: their tools clip and move one way, and
@@ -143,7 +143,7 @@ def untangle(attributes: list[str], deltas: list[float], fitted: FittedTable) ->
         for j, b in enumerate(attributes):
             if i != j and a in UNTANGLED and b in UNTANGLED:
                 m[i, j] = fitted.cross.get(ATTRIBUTE_CONTROL[b], {}).get(a, 0.0)
-    from pertouch.engine.levels import default_table
+    from pertouch.engine.schema.levels import default_table
 
     table = default_table()  # condition judged in level units (a mired and a log unit are not alike)
     per = np.asarray([0.2 / (coordinate_of(table[a], 0.1) - coordinate_of(table[a], -0.1)) for a in attributes])

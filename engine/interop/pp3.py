@@ -95,7 +95,7 @@ def render_many(photos: list[Path], pp3: str, out_dir: Path) -> list[Path]:
 
 def render(photo: Path, pp3: str) -> np.ndarray:
     """One photo rendered by RawTherapee with ``pp3`` → float RGB in [0, 1] (H, W, 3)."""
-    from pertouch.engine.io import load_image
+    from pertouch.engine.io.read import load_image
 
     with tempfile.TemporaryDirectory(prefix="pertouch-rt-out-") as tmp:
         (out,) = render_many([Path(photo)], pp3, Path(tmp))

@@ -21,8 +21,8 @@ from pertouch.engine.interop.controls import (ATTRIBUTE_CONTROL, CONTROLS, Fitte
 from pertouch.engine.interop.plan import UNTANGLED, SliderPlan
 from pertouch.engine.interop.pp3 import merge, pp3_text
 from pertouch.engine.interop.xmp import AI_MASKS, MaskGroup, read_settings, read_structures, xmp_text
-from pertouch.engine.levels import LevelTable, default_table
-from pertouch.engine.recipe import GLOBAL, Recipe
+from pertouch.engine.schema.levels import LevelTable, default_table
+from pertouch.engine.schema.recipe import GLOBAL, Recipe
 
 HEADER = "made by PerTouch from a recipe; sliders mapped by measurement (see pertouch export --help)"
 
@@ -137,7 +137,7 @@ def recipe_from_xmp(text: str, origin: str, levels: Mapping[str, float] | None =
     and notes on what was skipped.
     """
     from pertouch.core.errors import InputError
-    from pertouch.engine.attributes import clamp_shift
+    from pertouch.engine.schema.attributes import clamp_shift
 
     table, fitted = table or default_table(), fitted or fitted_table()
     settings = read_settings(text, origin)

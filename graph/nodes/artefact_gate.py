@@ -1,6 +1,6 @@
 """The artefact gate of the critique: measure what a round's render broke, and how to soften it.
 
-Every round's render is measured (:func:`pertouch.engine.artefacts.measure_artefacts`)
+Every round's render is measured (:func:`pertouch.engine.measure.artefacts.measure_artefacts`)
 at the working resolution of the previews the critic sees, on exact pixels: the photo's
 proxy and the round's recipe rendered on it again (the engine is deterministic; the
 JPEG previews' own block noise, amplified by a small photo's upscaling to the gate's
@@ -14,7 +14,7 @@ A failed gate is a defect: the round is never "satisfied", and the next plan is 
   failure halves each region's own edit (its shift beyond the global edit of the same
   attribute), the second drops it (the region follows the global edit: fewer
   regions, the edit moved to global). Blotches soften the regions whose borders carry
-  them (:func:`pertouch.engine.artefacts.blame`), or all regions when no border does;
+  them (:func:`pertouch.engine.measure.artefacts.blame`), or all regions when no border does;
   halos, noise, banding, clipping and skin hue soften the global edit too (halved,
   then quartered), and so does any failure no region edit is left to soften.
 - ``softened_note``: what was softened and why, said in the answer.
@@ -67,7 +67,7 @@ def _skin_mask(path: str, digest: str, width: int, height: int, segmenter: str) 
 def measure_round(state: dict, ctx: RunContext, record: dict) -> dict[str, Any] | None:
     """The gate's JSON for a round (values, thresholds, failed, blame, describe), or None
     when the round has no recipe to measure."""
-    from pertouch.engine.artefacts import blame, measure_artefacts
+    from pertouch.engine.measure.artefacts import blame, measure_artefacts
 
     recipe = record.get("recipe")
     if not recipe:
@@ -139,7 +139,7 @@ def soften_advice(rounds: list[dict], gate: dict) -> tuple[list[dict[str, Any]],
 
 
 def _why(failed: list[str]) -> str:
-    from pertouch.engine.artefacts import WORDS
+    from pertouch.engine.measure.artefacts import WORDS
 
     return "; ".join(WORDS[k] for k in failed) or "artefacts"
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from pertouch.engine.attributes import clamp_shift
+from pertouch.engine.schema.attributes import clamp_shift
 from pertouch.graph import runtime as rt
 from pertouch.graph.context import RunContext
 from pertouch.graph.nodes import dump, scene_info, timed

@@ -36,8 +36,8 @@ def _measured_levels(state: RetouchState, ctx: RunContext) -> dict[str, dict[str
     import numpy as np
     from PIL import Image
 
-    from pertouch.engine.attributes import CORE_NAMES
-    from pertouch.engine.measure import measure_image_levels, measure_levels
+    from pertouch.engine.schema.attributes import CORE_NAMES
+    from pertouch.engine.measure.stats import measure_image_levels, measure_levels
 
     with Image.open(state["result"]["preview"]) as im:
         px = np.asarray(im.convert("RGB"))

@@ -22,7 +22,7 @@ import abc
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
-from pertouch.engine.recipe import GLOBAL, Edit, Recipe
+from pertouch.engine.schema.recipe import GLOBAL, Edit, Recipe
 from pertouch.core.errors import ModelError, NotFoundError
 from pertouch.graph.vlm.schemas import (
     Critique, Intent, Measured, Plan, SceneDescription, SceneInfo,
@@ -117,7 +117,7 @@ def to_measured(achieved: Iterable[Any]) -> list[Measured]:
 
 def normalize_preferences(preferences: Preferences | None) -> dict[str, dict[str, tuple[float, float]]]:
     """``label → attribute → (level, weight)``; a bare number means weight 1. Weights clip to [0, 1]."""
-    from pertouch.engine.attributes import canonical_name
+    from pertouch.engine.schema.attributes import canonical_name
 
     out: dict[str, dict[str, tuple[float, float]]] = {}
     for label, attrs in (preferences or {}).items():

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pertouch.engine.attributes import get_attribute
+from pertouch.engine.schema.attributes import get_attribute
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, SceneInfo
 
 #: A level within this of 0 is typical; beyond :data:`CLEAR` it is clearly off.

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from pertouch.engine.attributes import clamp_level
+from pertouch.engine.schema.attributes import clamp_level
 from pertouch.graph.vlm.base import ImageRef, VLMError, load_image, to_measured
 from pertouch.graph.vlm.schemas import GLOBAL, Adjustment, Critique, Intent, Measured, SceneInfo, TargetCheck, Target
 

@@ -22,7 +22,7 @@ kind:
 
 from __future__ import annotations
 
-from pertouch.engine.attributes import ALIASES as ATTRIBUTE_ALIASES
+from pertouch.engine.schema.attributes import ALIASES as ATTRIBUTE_ALIASES
 from pertouch.graph.vlm.builtin_styles import ALIASES as STYLE_ALIASES
 from pertouch.graph.vlm.magnitudes import MAGNITUDES
 

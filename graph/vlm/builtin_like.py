@@ -23,7 +23,7 @@ from the region's measured level.
 
 from __future__ import annotations
 
-from pertouch.engine.attributes import LEVEL_EXTENDED
+from pertouch.engine.schema.attributes import LEVEL_EXTENDED
 from pertouch.graph.vlm.magnitudes import MAGNITUDES
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, PlanEdit, SceneInfo, Target
 

@@ -14,7 +14,7 @@ A photographer's "make it better" is a nudge, not a re-grade. So:
    (saturation: a dull photo more, a loud clipped one less). Each rule names a target for
    a statistic and moves :data:`FRACTION` of the way there; the operator strength
    that does so is simulated with the engine's own operators
-   (:mod:`pertouch.engine.operators`) and the level it lands on is measured the
+   (:mod:`pertouch.engine.ops.operators`) and the level it lands on is measured the
    engine's way, so the plan's ``by`` shifts are what the engine will render.
 2. **Caps**: a global shift is at most :data:`GLOBAL_CAP` (0.15) per attribute and a
    region's at most :data:`REGION_CAP` (0.10) beyond the global shift under it.
@@ -186,7 +186,7 @@ REGION_MIRED = 15.0
 def region_temperature_step(level: float, step: float) -> float:
     """``step`` shrunk so that moving a region's temperature level from ``level`` asks, by the
     level table, at most REGION_MIRED of white balance; 0 when even a hundredth asks more."""
-    from pertouch.engine.levels import default_table
+    from pertouch.engine.schema.levels import default_table
 
     scale = default_table()["temperature"]
 

@@ -16,7 +16,7 @@ which no known word was found.
 
 from __future__ import annotations
 
-from pertouch.engine.attributes import SHIFT_MAX, clamp_shift
+from pertouch.engine.schema.attributes import SHIFT_MAX, clamp_shift
 from pertouch.graph.vlm import builtin_lexicon as lex
 from pertouch.graph.vlm.builtin_clauses import VERBS, Clause, Mention, pair, split_clauses
 from pertouch.graph.vlm.builtin_language import foreign_language

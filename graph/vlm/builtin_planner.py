@@ -23,7 +23,7 @@ may land there too, so a request only meets the end of the scale at ±LEVEL_EXTE
 
 from __future__ import annotations
 
-from pertouch.engine.attributes import LEVEL_EXTENDED, clamp_level, clamp_shift
+from pertouch.engine.schema.attributes import LEVEL_EXTENDED, clamp_level, clamp_shift
 from pertouch.graph.vlm.base import Preferences, VLMError, normalize_preferences
 from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
 from pertouch.graph.vlm.builtin_styles import (REGION_STYLE_CAP, STYLE_MIN_EXTRA, STYLE_REGION_MIN_AREA,

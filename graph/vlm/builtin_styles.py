@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pertouch.engine.attributes import LEVEL_EXTENDED
+from pertouch.engine.schema.attributes import LEVEL_EXTENDED
 
 E = dict[str, dict[str, dict[str, float]]]
 
@@ -191,7 +191,7 @@ STYLE_REGION_MIN_CONFIDENCE, STYLE_REGION_MIN_AREA = 0.6, 0.02
 STYLE_MIN_EXTRA = 0.03
 
 
-#: The most a style's whole-photo shift may ask of an operator (:mod:`pertouch.engine.operators`
+#: The most a style's whole-photo shift may ask of an operator (:mod:`pertouch.engine.ops.operators`
 #: units), (most down, most up): temperature 50 mired either way (6500 K → 5000 K or 9000 K:
 #: a clearly warmer or cooler light, not a colour cast), tint ±0.3, colour ×0.5…×1.41,
 #: contrast slope ×0.71…×1.27, exposure ±½ stop, highlights/shadows ±0.3, clarity ±0.5.

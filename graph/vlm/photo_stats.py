@@ -211,7 +211,7 @@ def held(intents: list[SceneIntent]) -> set[str]:
 
 @dataclass(frozen=True)
 class Correction:
-    """One global rule's operator strength (:mod:`pertouch.engine.operators` units) and why."""
+    """One global rule's operator strength (:mod:`pertouch.engine.ops.operators` units) and why."""
 
     attribute: str
     strength: float
@@ -237,7 +237,7 @@ def _sample(rgb: np.ndarray, n: int = 8192) -> np.ndarray:
 
 def global_corrections(rgb: np.ndarray, stats: PhotoStats, intents: list[SceneIntent]) -> list[Correction]:
     """Exposure, contrast, saturation and white-balance strengths the photo's statistics call for."""
-    from pertouch.engine import operators as op
+    from pertouch.engine.ops import operators as op
 
     hold = held(intents)
     px = _sample(rgb)
@@ -287,7 +287,7 @@ def global_corrections(rgb: np.ndarray, stats: PhotoStats, intents: list[SceneIn
 
 def tame_clipping(rgb: np.ndarray, strengths: dict[str, float]) -> dict[str, float]:
     """Scale the strengths down until they clip at most 0.5 % more pixels (a nudge never blows out)."""
-    from pertouch.engine import operators as op
+    from pertouch.engine.ops import operators as op
 
     px = _sample(rgb)
     pivot = float(luma(px).mean())
@@ -308,8 +308,8 @@ def tame_clipping(rgb: np.ndarray, strengths: dict[str, float]) -> dict[str, flo
 def simulate(rgb: np.ndarray, strengths: dict[str, float]) -> dict[str, float]:
     """Level shift of each attribute in ``strengths`` when the engine's operators apply them
     together (contrast about the mean luma, as the engine's solver does), measured the engine's way."""
-    from pertouch.engine import operators as op
-    from pertouch.engine.measure import measure_image_levels
+    from pertouch.engine.ops import operators as op
+    from pertouch.engine.measure.stats import measure_image_levels
 
     if not strengths:
         return {}
@@ -324,8 +324,8 @@ def simulate(rgb: np.ndarray, strengths: dict[str, float]) -> dict[str, float]:
 
 @lru_cache(maxsize=4)
 def _measuring_image(path: str, mtime_ns: int, size: int) -> np.ndarray:
-    from pertouch.engine.io import load_image
-    from pertouch.engine.measure import measure_rgb
+    from pertouch.engine.io.read import load_image
+    from pertouch.engine.measure.stats import measure_rgb
 
     rgb = (measure_rgb(load_image(path).pixels) / 255.0).astype(np.float32)
     rgb.setflags(write=False)
@@ -338,8 +338,8 @@ def measuring_image(scene) -> tuple[np.ndarray | None, str]:
     None too when the file's levels differ from the scene's (the scene carries the
     levels after earlier edits in a session; the file is the original).
     """
-    from pertouch.engine.attributes import CORE_NAMES
-    from pertouch.engine.measure import measure_image_levels
+    from pertouch.engine.schema.attributes import CORE_NAMES
+    from pertouch.engine.measure.stats import measure_image_levels
 
     if not scene.image_path:
         return None, "no photo to measure"
@@ -357,10 +357,10 @@ def measuring_image(scene) -> tuple[np.ndarray | None, str]:
 
 
 def apply_fast(rgb: np.ndarray, p) -> np.ndarray:
-    """The engine's compiled per-pixel transform of :class:`~pertouch.engine.operators.Params`
+    """The engine's compiled per-pixel transform of :class:`~pertouch.engine.ops.operators.Params`
     ``p`` (what the parametric engine applies: per-channel LUT → 3×3 matrix → soft clip, after
     clarity) on float RGB ``(H, W, 3)`` in [0, 1] → same, float32."""
-    from pertouch.engine import operators as op
+    from pertouch.engine.ops import operators as op
 
     x = rgb.astype(np.float32) if not p.clarity else op.clarity(rgb.astype(np.float32), p.clarity)
     t = op.compile_transform(p, 1024)

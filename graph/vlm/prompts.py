@@ -1,7 +1,7 @@
 """Prompts for model-backed providers, built from the attribute registry.
 
 Names, synonyms, level and shift ranges and the words for each end of every
-attribute come from :mod:`pertouch.engine.attributes`; the size words from
+attribute come from :mod:`pertouch.engine.schema.attributes`; the size words from
 :mod:`pertouch.graph.vlm.magnitudes`; the style names from the style library. The
 level semantics are stated once, here: a level is an ABSOLUTE position in [−1, 1]
 (0 = the typical level of expert-retouched photos, NOT "no change"); a shift
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from pertouch.engine.attributes import LEVEL_EXTENDED, attributes
+from pertouch.engine.schema.attributes import LEVEL_EXTENDED, attributes
 from pertouch.graph.vlm.builtin_styles import STYLES
 from pertouch.graph.vlm.magnitudes import describe_scale
 from pertouch.graph.vlm.schemas import ROLE_SCHEMAS, Critique, Intent, Measured, SceneInfo

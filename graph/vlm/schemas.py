@@ -21,7 +21,7 @@ from typing import Annotated, Any, Iterable, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from pertouch.engine.attributes import LEVEL_MAX, LEVEL_MIN, SHIFT_MAX, SHIFT_MIN, canonical_name
+from pertouch.engine.schema.attributes import LEVEL_MAX, LEVEL_MIN, SHIFT_MAX, SHIFT_MIN, canonical_name
 
 GLOBAL = "global"
 Kind = Literal["strong", "weak-optimize", "weak-style", "out-of-scope", "no-op", "question", "undo"]
@@ -34,7 +34,7 @@ Verdict = Literal["changed_enough", "not_enough", "not_changed", "overshoot", "w
 def _attribute(value: Any) -> str:
     canon = canonical_name(str(value))
     if canon is None:
-        from pertouch.engine.attributes import REGISTRY
+        from pertouch.engine.schema.attributes import REGISTRY
 
         raise ValueError(f"unknown attribute {value!r}; use one of {', '.join(REGISTRY)}")
     return canon
@@ -78,7 +78,7 @@ class SceneInfo(_Model):
     @classmethod
     def from_regions(cls, regions: Iterable[Any], global_levels: dict[str, float] | None = None,
                      image_path: str | None = None, **extra: Any) -> "SceneInfo":
-        """Build from engine :class:`~pertouch.engine.regions.Region` objects (or dicts with the same keys)."""
+        """Build from engine :class:`~pertouch.engine.schema.regions.Region` objects (or dicts with the same keys)."""
         out = []
         for r in regions:
             get = r.get if isinstance(r, dict) else (lambda k, d=None, r=r: getattr(r, k, d))

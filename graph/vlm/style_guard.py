@@ -97,10 +97,10 @@ def gentle_global(scene, shifts: dict[str, float], strength_caps: dict[str, tupl
 
     Without a readable photo the shifts come back as they are.
     """
-    from pertouch.engine import operators as op
-    from pertouch.engine.measure import measure_image_levels
-    from pertouch.engine.parametric import ParametricEngine
-    from pertouch.engine.recipe import Recipe
+    from pertouch.engine.ops import operators as op
+    from pertouch.engine.measure.stats import measure_image_levels
+    from pertouch.engine.parametric.engine import ParametricEngine
+    from pertouch.engine.schema.recipe import Recipe
 
     rgb, _ = measuring_image(scene)
     if rgb is None or not any(shifts.values()):

@@ -15,7 +15,7 @@ def make_photos(folder: Path, n: int, side: int = 64, seed: int = 0) -> list[Pat
     import cv2
     from skimage import data
 
-    from pertouch.engine.io import save_image
+    from pertouch.engine.io.read import save_image
 
     folder.mkdir(parents=True, exist_ok=True)
     sources = [data.coffee(), data.astronaut(), data.chelsea(), data.rocket()]

@@ -15,7 +15,7 @@ from pertouch.batch.manifest import MANIFEST_NAME, Manifest
 from pertouch.batch.sources import expand_sources
 from pertouch.batch.tasks import BatchSpec
 from pertouch.core.errors import InputError
-from pertouch.engine.io import load_image
+from pertouch.engine.io.read import load_image
 from tests.batch.conftest import GLOBAL_RECIPE
 
 SPEC = BatchSpec("apply", recipe=GLOBAL_RECIPE)

@@ -9,9 +9,9 @@ from pertouch.batch.executor import Executor, run_batch
 from pertouch.batch.looks import Look, look_from_pair, look_from_recipe, recipe_for_look
 from pertouch.batch.sources import expand_sources
 from pertouch.batch.tasks import BatchSpec
-from pertouch.engine.io import load_image, save_image
-from pertouch.engine.measure import measure_image_levels
-from pertouch.engine.recipe import parse_recipe
+from pertouch.engine.io.read import load_image, save_image
+from pertouch.engine.measure.stats import measure_image_levels
+from pertouch.engine.schema.recipe import parse_recipe
 
 
 def test_to_levels_kept_by_shifts_measured_labels_merged_other_skipped():
@@ -25,7 +25,7 @@ def test_to_levels_kept_by_shifts_measured_labels_merged_other_skipped():
                                        "other": {"label": "other", "attributes": {"contrast": {"to": 0.5}}}}})
     look = look_from_recipe(recipe, img, {"person_1": left, "person_2": right}, "test")
     assert look.levels["global"] == {"temperature": 0.3}
-    from pertouch.engine.measure import measure_levels
+    from pertouch.engine.measure.stats import measure_levels
 
     measured_left = measure_levels(img, {"l": left}, attributes=["brightness"])["l"]["brightness"]
     assert look.levels["person"]["brightness"] == pytest.approx((min(1, measured_left) + 0.9) / 2, abs=1e-3)

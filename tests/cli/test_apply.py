@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from pertouch.cli import app
 from pertouch.commands._common import build_recipe, parse_set
-from pertouch.engine.io import load_image, save_image
+from pertouch.engine.io.read import load_image, save_image
 
 
 def invoke(*args: str):
@@ -157,7 +157,7 @@ def test_bundled_example_applies(work):
 
 
 def test_level_table_recorded_and_reused(work):
-    from pertouch.engine.levels import default_table
+    from pertouch.engine.schema.levels import default_table
 
     data = default_table().to_json()
     q = data["attributes"]["brightness"]["quantiles"]
@@ -176,8 +176,8 @@ def test_level_table_recorded_and_reused(work):
 
 
 def test_save_maps_writes_the_parameter_map(work):
-    from pertouch.engine.attributes import CORE_NAMES
-    from pertouch.engine.paramap import load_maps
+    from pertouch.engine.schema.attributes import CORE_NAMES
+    from pertouch.engine.diffusion.paramap import load_maps
 
     r = json.loads(invoke("apply", "photo.png", "--set", "top.brightness=0.6", "--set", "global.warmth=to:-0.5",
                           "--mask", "top=top.png", "-o", "m.jpg", "--save-maps", "--json").stdout)

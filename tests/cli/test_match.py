@@ -75,7 +75,7 @@ def test_apply_batch_from_csv_and_file_urls(shoot):
 
 @pytest.mark.slow
 def test_like_user_applies_remembered_taste_per_scene(shoot):
-    from pertouch.engine.io import load_image
+    from pertouch.engine.io.read import load_image
     from pertouch.memory.descriptors import image_descriptor
     from pertouch.memory.factory import open_memory
     from pertouch.memory.records import MemoryRecord

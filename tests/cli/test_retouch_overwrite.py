@@ -43,7 +43,7 @@ def test_overwrite_replaces_the_input(tmp_path):
 def test_chat_style_save_over_input_names_no_flag(tmp_path):
     import pytest
 
-    from pertouch.engine.outputs import plan_outputs
+    from pertouch.engine.io.outputs import plan_outputs
     from pertouch.core.errors import InputError
 
     src = _photo(tmp_path)

@@ -8,9 +8,9 @@ import numpy as np
 from typer.testing import CliRunner
 
 from pertouch.cli import app
-from pertouch.engine import train_data as td
-from pertouch.engine.levels import default_table
-from pertouch.engine.io import save_image
+from pertouch.engine.io.read import save_image
+from pertouch.engine.schema.levels import default_table
+from pertouch.engine.train import data as td
 
 
 def invoke(*args: str, code: int = 0):
@@ -59,7 +59,7 @@ def _train_loop_tests():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parents[1] / "engine" / "test_train_loop.py"
+    path = Path(__file__).parents[1] / "engine" / "train" / "test_train_loop.py"
     spec = importlib.util.spec_from_file_location("_pertouch_test_train_loop", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -70,7 +70,7 @@ def test_run_trains_resumes_and_saves_a_loadable_model(tmp_path):
     import pytest
 
     pytest.importorskip("diffusers")
-    from pertouch.engine.diffusion import DiffusionEngine
+    from pertouch.engine.diffusion.engine import DiffusionEngine
 
     helpers = _train_loop_tests()
     helpers.build_tiny_model(tmp_path / "model")

@@ -25,7 +25,7 @@ class Painted:
         return [{"id": f"c{i}", "category": "strong", "input": {"instruction": f"make it {i}"}} for i in range(4)]
 
     def solve(self, sample, cfg, out, epoch):
-        from pertouch.engine.io import save_image
+        from pertouch.engine.io.read import save_image
 
         if sample["id"] == "c3":
             return {"error": "model: the server did not answer", "output": {}}

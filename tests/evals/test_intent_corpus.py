@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pertouch.engine.attributes import REGISTRY
+from pertouch.engine.schema.attributes import REGISTRY
 
 SPLIT = "intents-heldout"
 CATEGORIES = {"no-op": 20, "protection": 30, "question": 25, "undo": 12, "hedge": 25, "comparative": 15, "mixed": 15}

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pertouch.cli import app
-from pertouch.engine import train_data as td
-from pertouch.engine.attributes import CORE_NAMES
-from pertouch.engine.levels import default_table
+from pertouch.engine.schema.attributes import CORE_NAMES
+from pertouch.engine.schema.levels import default_table
+from pertouch.engine.train import data as td
 from pertouch.evals import fidelity as fd
 from pertouch.evals import runner
 from pertouch.evals.paired_task import PairedTask, oracle_recipe, paired_table, table_lines
@@ -26,9 +26,9 @@ SIDE = 128
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory):
     """Three synthetic pairs (train_synthetic: random recipes on the parametric engine) as a FiveK-style folder."""
-    from pertouch.engine.imwrite import save_image
-    from pertouch.engine.inputs import fit_long_side
-    from pertouch.engine.train_synthetic import synthetic_pair
+    from pertouch.engine.io.write import save_image
+    from pertouch.engine.parametric.inputs import fit_long_side
+    from pertouch.engine.train.synthetic import synthetic_pair
     from pertouch.evals.photos import load_photo
     from pertouch.tools.region_masks import make_segmenter
 
@@ -77,7 +77,7 @@ def test_fidelity_metrics_order_and_lpips_note():
 
 
 def _tiny_diffusion(root: Path):
-    path = Path(__file__).parents[1] / "engine" / "test_diffusion.py"
+    path = Path(__file__).parents[1] / "engine" / "diffusion" / "test_diffusion.py"
     spec = importlib.util.spec_from_file_location("_pertouch_test_diffusion_paired", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -88,7 +88,7 @@ def _tiny_diffusion(root: Path):
 @pytest.mark.slow
 def test_parametric_and_a_tiny_diffusion_model_side_by_side(pairs, tmp_path):
     pytest.importorskip("diffusers")
-    from pertouch.engine.diffusion import DiffusionEngine
+    from pertouch.engine.diffusion.engine import DiffusionEngine
 
     size = _tiny_diffusion(tmp_path / "model")
     spec = f"diffusion:{tmp_path / 'model'}"

@@ -33,7 +33,7 @@ def _px(path) -> np.ndarray:
 
 
 def _sky(path) -> np.ndarray:
-    from pertouch.engine.io import load_image
+    from pertouch.engine.io.read import load_image
     from pertouch.tools.perception import perceive
 
     return perceive(load_image(path)).find("sky").mask

@@ -233,7 +233,7 @@ def test_unscoped_feedback_has_its_own_small_collection(tmp_path):
 
 
 def test_levels_past_the_table_are_remembered(store):
-    # a sky bluer than every photo of the level table measures below -1 (engine/levels.py)
+    # a sky bluer than every photo of the level table measures below -1 (engine/schema/levels.py)
     deep = {"sky": {"temperature": -1.21}, "building": {"contrast": 1.014}}
     rid = store.remember(_rec("ana", levels=deep))
     assert store.get(rid).levels == deep

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pertouch.engine.regions import Region
+from pertouch.engine.schema.regions import Region
 from pertouch.memory.descriptors import (DESCRIPTOR_DIM, GROUP_NAMES, composition_block, descriptor_similarity,
                                          image_descriptor, label_group)
 

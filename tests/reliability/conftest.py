@@ -15,7 +15,7 @@ def photo(tmp_path) -> Path:
     """The rocket photo at 96×64 as photo.png, with a sky mask sky.png beside it."""
     from skimage import data
 
-    from pertouch.engine.io import save_image
+    from pertouch.engine.io.read import save_image
 
     px = np.asarray(Image.fromarray(data.rocket()).resize((96, 64)))
     path = save_image(tmp_path / "photo.png", px)

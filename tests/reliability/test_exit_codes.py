@@ -124,7 +124,7 @@ def test_stale_temporaries_are_removed_on_the_next_write(photo, tmp_path):
 
 def test_kill_9_during_writes_leaves_no_temporary_after_the_next_run(photo, tmp_path):
     out = tmp_path / "big.png"
-    code = ("import numpy as np, sys; from pertouch.engine.io import save_image\n"
+    code = ("import numpy as np, sys; from pertouch.engine.io.read import save_image\n"
             "px = np.random.default_rng(0).integers(0, 65535, (1500, 2000, 3), dtype=np.uint16)\n"
             "while True: save_image(sys.argv[1], px)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(out)])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pertouch.engine.regions import Region
+from pertouch.engine.schema.regions import Region
 from pertouch.core.errors import NotFoundError
 from pertouch.evals.photos import load_photo
 from pertouch.tools import finding

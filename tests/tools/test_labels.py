@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pertouch.engine.regions import Region
+from pertouch.engine.schema.regions import Region
 from pertouch.tools import labels as lb
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pertouch.engine.regions import Region
+from pertouch.engine.schema.regions import Region
 from pertouch.tools.overlay import colour_of, preview_overlay, som_overlay
 
 

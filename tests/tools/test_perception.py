@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pertouch.tools.scene_cache import cache_file
-from pertouch.engine.attributes import REGISTRY
+from pertouch.engine.schema.attributes import REGISTRY
 from pertouch.core.errors import InputError, NotFoundError
 from pertouch.tools import perception as pc
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pertouch.engine.attributes import REGISTRY
-from pertouch.engine.measure import Measurer, measure_levels, measure_mask
+from pertouch.engine.measure.stats import Measurer, measure_levels, measure_mask
+from pertouch.engine.schema.attributes import REGISTRY
 from pertouch.tools.region_levels import label_image, measure_regions
 
 

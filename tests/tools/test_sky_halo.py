@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 from skimage import data
 
-from pertouch.engine.blend import luma_unit
-from pertouch.engine.parametric import ParametricEngine
-from pertouch.engine.recipe import Recipe
-from pertouch.engine.regions import Region
+from pertouch.engine.parametric.blend import luma_unit
+from pertouch.engine.parametric.engine import ParametricEngine
+from pertouch.engine.schema.recipe import Recipe
+from pertouch.engine.schema.regions import Region
 from pertouch.tools.perception import perceive
 
 #: Dusk sky right of the left launch tower, around its lamp flare (x 80–108, y 312–368);

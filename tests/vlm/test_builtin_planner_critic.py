@@ -166,7 +166,7 @@ def test_global_target_with_protected_regions_expects_a_smaller_global_change(sc
 
 def test_shift_past_the_end_of_the_scale_is_impossible_with_a_reason():
     """'cooler sky' on a sky at the end of the (extended) scale: no silent no-op edit; the plan says why."""
-    from pertouch.engine.attributes import LEVEL_EXTENDED
+    from pertouch.engine.schema.attributes import LEVEL_EXTENDED
     from pertouch.graph.vlm.builtin_critic import critique_render
     from pertouch.graph.vlm.builtin_parser import parse_instruction
     from pertouch.graph.vlm.builtin_planner import make_plan

@@ -28,7 +28,7 @@ MEASURED = 0.01
 
 def scene_of(img: np.ndarray, path, regions=()) -> SceneInfo:
     """The photo saved at ``path`` with its measured global levels (and given region dicts)."""
-    from pertouch.engine.measure import measure_image_levels
+    from pertouch.engine.measure.stats import measure_image_levels
 
     Image.fromarray(img).save(path)
     return SceneInfo.from_regions(list(regions), measure_image_levels(img), image_path=str(path))
@@ -108,8 +108,8 @@ def test_the_engine_renders_style_plans_with_gentle_operator_strengths(bundled, 
     """Level caps alone did not bound the operators: +0.3 temperature was a tungsten cast
     on the flower, and the joint solve paid for warmth with desaturation. The planned global
     shifts, solved together by the engine on the photo, stay within the strength caps."""
-    from pertouch.engine.parametric import ParametricEngine
-    from pertouch.engine.recipe import Recipe
+    from pertouch.engine.parametric.engine import ParametricEngine
+    from pertouch.engine.schema.recipe import Recipe
     from pertouch.graph.vlm.photo_stats import measuring_image
     from pertouch.graph.vlm.builtin_styles import strength_caps
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pertouch.engine.attributes import attributes
+from pertouch.engine.schema.attributes import attributes
 from pertouch.graph.vlm import prompts
 from pertouch.graph.vlm.builtin_styles import STYLES
 from pertouch.graph.vlm.magnitudes import MAGNITUDES, PLAIN

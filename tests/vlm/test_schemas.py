@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from pertouch.engine.regions import Region
+from pertouch.engine.schema.regions import Region
 from pertouch.core.errors import NotFoundError
 from pertouch.graph.vlm.base import plan_to_recipe
 from pertouch.graph.vlm.schemas import (ROLE_SCHEMAS, Critique, Intent, Plan, PlanEdit, SceneInfo, Target)

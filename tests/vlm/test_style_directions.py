@@ -92,7 +92,7 @@ def test_plans_never_go_against_the_style(scenes, photo):
 def test_winter_morning_cools_the_cold_rocket(scenes):
     """The eval case: rocket is already cold (sky at −1); the look must not warm it."""
     from pertouch.engine.engines import get_engine
-    from pertouch.engine.measure import measure_image_levels, measure_levels
+    from pertouch.engine.measure.stats import measure_image_levels, measure_levels
 
     img, sc, info = scenes["rocket"]
     assert info.global_levels["temperature"] < -0.5  # the premise: a cold photo
@@ -112,7 +112,7 @@ def test_rendered_styles_move_the_style_way(scenes, photo):
     (measured again) the style's way or stayed. Entries the engine missed — another attribute's edit dragged
     them (joint-solve cross-talk, an engine matter) — are excluded from this check."""
     from pertouch.engine.engines import get_engine
-    from pertouch.engine.measure import measure_image_levels, measure_levels
+    from pertouch.engine.measure.stats import measure_image_levels, measure_levels
 
     img, sc, info = scenes[photo]
     regions = {r.name: r for r in sc.regions}

@@ -1,6 +1,6 @@
 import pytest
 
-from pertouch.engine.attributes import get_attribute
+from pertouch.engine.schema.attributes import get_attribute
 from pertouch.core.errors import InputError
 from pertouch.web import recipes
 

@@ -10,7 +10,7 @@ from pertouch.engine.interop import camera_raw as cr
 from pertouch.engine.interop.controls import CONTROLS, Curve, fitted_table, monotone, parse_fitted
 from pertouch.engine.interop.plan import plan
 from pertouch.engine.interop.sidecars import recipe_from_xmp, to_pp3, to_xmp
-from pertouch.engine.recipe import Recipe
+from pertouch.engine.schema.recipe import Recipe
 
 CORE = ("brightness", "contrast", "colorfulness", "temperature")
 

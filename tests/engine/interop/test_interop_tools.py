@@ -13,8 +13,8 @@ import pytest
 from pertouch.engine.interop.plan import plan
 from pertouch.engine.interop.pp3 import parse_pp3, render
 from pertouch.engine.interop.sidecars import RegionInfo, to_pp3, to_xmp
-from pertouch.engine.measure import measure_image_levels
-from pertouch.engine.recipe import Recipe
+from pertouch.engine.measure.stats import measure_image_levels
+from pertouch.engine.schema.recipe import Recipe
 
 needs_exiftool = pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
 needs_rt = pytest.mark.skipif(shutil.which("rawtherapee-cli") is None, reason="rawtherapee-cli is not installed")
@@ -56,8 +56,8 @@ def test_exiftool_reads_back_every_written_tag(tmp_path):
 
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory):
-    from pertouch.engine.inputs import fit_long_side
-    from pertouch.engine.io import save_image
+    from pertouch.engine.parametric.inputs import fit_long_side
+    from pertouch.engine.io.read import save_image
     from pertouch.evals.photos import load_photo
 
     p = tmp_path_factory.mktemp("rt") / "china.png"

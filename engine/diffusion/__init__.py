@@ -1,0 +1,1 @@
+"""The PerTouch diffusion engine: the ControlNet, its parameter maps, detail transfer."""

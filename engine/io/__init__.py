@@ -1,0 +1,1 @@
+"""Photos and masks in and out: reading, writing, mask files, output paths."""

@@ -1,0 +1,1 @@
+"""The parametric engine: planning, solving, weights, the layer cache."""

@@ -1,0 +1,1 @@
+"""The compiled kernels of the parametric engine (numba when installed, NumPy otherwise)."""

@@ -1,0 +1,1 @@
+"""What a recipe says: attributes, level tables, recipes, regions (imports only measure.estimators)."""

@@ -1,0 +1,1 @@
+"""Training the PerTouch model: data, transforms, the loop, samples, the log."""

@@ -1,0 +1,51 @@
+"""The compiled transform tables equal the NumPy route (operators.curve & co.)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pertouch.engine.ops import lutcurve
+from pertouch.engine.ops import operators as op
+
+
+def _params(n: int, seed: int = 0) -> list[op.Params]:
+    rng = np.random.default_rng(seed)
+    out = [op.Params(), op.Params(brightness=0.3), op.Params(temperature=-3.5), op.Params(temperature=9.0),
+           op.Params(tint=0.6, colorfulness=-6.0)]
+    for i in range(n):
+        out.append(op.Params(temperature=rng.uniform(-2, 2), tint=rng.uniform(-1, 1) * (i % 2),
+                             brightness=rng.uniform(-1, 1), contrast=rng.uniform(-1, 1),
+                             highlights=rng.uniform(-1, 1) * (i % 3 == 0), shadows=rng.uniform(-1, 1) * (i % 4 == 0),
+                             colorfulness=rng.uniform(-3, 2), pivot=rng.uniform(0.3, 0.6)))
+    return out
+
+
+@pytest.mark.parametrize("n", [256, 17])
+def test_compiled_tables_match_numpy(n):
+    for p in _params(60):
+        lut, m, lo, hi = op.transform_tables(p, n)
+        lut_r, m_r, lo_r, hi_r = op._tables_numpy(p, n)
+        assert lut.dtype == np.float32 and lut.shape == (3, n)
+        assert np.abs(lut - lut_r).max() <= 1e-6, p
+        assert np.abs(m - m_r).max() <= 1e-12, p
+        assert abs(lo - lo_r) <= 1e-9 and abs(hi - hi_r) <= 1e-9, p
+
+
+@pytest.mark.skipif(lutcurve._tables is None, reason="numba not installed")
+def test_compiled_curve_matches_curve():
+    g = op._grid(256)
+    for p in _params(30, seed=1):
+        gains = op.temperature_gains(p.temperature) * op.tint_gains(p.tint)
+        out = np.empty(g.shape)
+        lutcurve._curve_py(g, lutcurve.decoded(g), gains, bool(p.brightness != 0 or np.any(gains != 1)),
+                           p.brightness, p.contrast, p.pivot, p.highlights, p.shadows, out)
+        assert np.abs(out - op.curve(g, p)).max() <= 1e-12
+        assert np.abs(lutcurve.decoded(g) - op.srgb_decode(g)).max() <= 1e-12
+
+
+def test_temperature_gains_fast_path_is_np_interp():
+    s, table = op._temperature_table()
+    for x in np.random.default_rng(2).uniform(-3.0, 3.0, 200):
+        ref = np.array([np.interp(x, s, table[:, c]) for c in range(3)])
+        assert np.abs(op.temperature_gains(float(x)) - ref).max() <= 1e-12
