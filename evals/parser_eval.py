@@ -22,7 +22,7 @@ out-of-scope, written before running the parser on it) scored 89.2% exact (kind
 elliptical "…, less in the ground", style aliases that contain a cue word, looks
 described with unknown words) it scores 100%. Add a fresh batch to measure again.
 The ``dev-intents`` split (categories no-op, protection, question, undo, hedge,
-comparative, mixed) is what the intent rules (:mod:`pertouch.graph.vlm.builtin_intents`)
+comparative, mixed) is what the intent rules (:mod:`pertouch.graph.vlm.builtin.intents`)
 were developed against: 94 cases first, then 34 written before running the parser on
 them (33/34 exact; the miss, "don't bother editing it", was then fixed), then 4 more. The ``dev-intents-2`` split (``di2-…``, 213 cases) was written for issue 13 in two
 batches, each before running the parser on it: 160 cases scored 84.4% exact (undo 37%), then 56
@@ -107,7 +107,7 @@ def evaluate(classify: Callable[[str], Any] | None = None, cases: list[dict[str,
     ``report["failures"]`` lists the cases not exactly right with what came out.
     """
     if classify is None:
-        from pertouch.graph.vlm.builtin_parser import parse_instruction
+        from pertouch.graph.vlm.builtin.parser import parse_instruction
 
         classify = parse_instruction
     cases = load_cases() if cases is None else cases

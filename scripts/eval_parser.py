@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from pertouch.evals.parser_eval import evaluate, format_report, load_cases
 
     if args.vlm == "builtin":
-        from pertouch.graph.vlm.builtin_parser import parse_instruction
+        from pertouch.graph.vlm.builtin.parser import parse_instruction
 
         classify = lambda text: parse_instruction(text, use_embeddings=not args.no_embeddings)  # noqa: E731
     else:

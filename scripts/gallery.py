@@ -7,7 +7,7 @@ Runs the whole agent (builtin brain, builtin segmenter, parametric engine, no
 memory) on the bundled tuning photos — scikit-image's chelsea, coffee, astronaut
 and rocket, scikit-learn's china and flower — with the weak instructions
 "make it look better", "enhance", "fix the colours" and one instruction per style
-of :mod:`pertouch.graph.vlm.builtin_styles` ("a <style> look"). Each result is a
+of :mod:`pertouch.graph.vlm.builtin.styles` ("a <style> look"). Each result is a
 side-by-side JPEG (before | after, each half ≤ 320 px, the pair ≤ 640 px wide and
 ≤ ``--max-kb``); instructions that plan the same recipe on a photo share one file.
 ``README.md`` lists every pair with the instruction's class, the answer's first
@@ -36,7 +36,7 @@ HALF, GAP, MAX_H = 316, 8, 240  # two halves and a gap: 640 px; at most 240 px h
 
 def instructions() -> list[tuple[str, str]]:
     """(slug, instruction) for the weak instructions and one per style."""
-    from pertouch.graph.vlm.builtin_styles import style_names
+    from pertouch.graph.vlm.builtin.styles import style_names
 
     out = [(w.replace(" ", "-"), w) for w in WEAK]
     return out + [(s, f"a {s.replace('-', ' ')} look") for s in style_names()]
@@ -170,7 +170,7 @@ def write_readme(out_dir: Path, rows: list[dict]) -> None:
         "gate softens an edit that shifted skin hue, for one). *Artefact gate*: the verdict of",
         "`engine/measure/artefacts.py` on the full-size pair (blotches, halos, noise, banding, clipping).",
         "",
-        "How the plans are made (`graph/vlm/builtin_optimize.py`, `graph/vlm/builtin_styles.py`):",
+        "How the plans are made (`graph/vlm/builtin/optimize.py`, `graph/vlm/builtin/styles.py`):",
         "",
         "- **Weak instructions** (\"make it look better\", \"enhance\", \"fix the colours\") nudge: exposure",
         "  (only lifted), contrast (only stretched), saturation and white balance from the photo's",

@@ -63,7 +63,7 @@ def _concrete(intent: dict[str, Any], state: RetouchState, regions: list[dict]) 
     """The intent with each ``like`` target's level/shift filled in from measured levels."""
     if not any((t or {}).get("like") for t in intent.get("targets") or []):
         return intent
-    from pertouch.graph.vlm.builtin_like import concrete_intent
+    from pertouch.graph.vlm.builtin.like import concrete_intent
     from pertouch.graph.vlm.schemas import Intent
 
     return dump(concrete_intent(Intent.model_validate(intent), scene_info({**state, "regions": regions})))

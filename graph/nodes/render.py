@@ -30,7 +30,7 @@ def clipping(before, after) -> dict[str, float]:
     ``before``/``after``: (h, w, 3) uint8 RGB of the same size.
     """
     def frac(px, hi):
-        from pertouch.graph.vlm.builtin_critic import second_channel
+        from pertouch.graph.vlm.builtin.critic import second_channel
 
         return float((second_channel(px) >= 254).mean()) if hi else float((px.max(axis=2) <= 2).mean())
 

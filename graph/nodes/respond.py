@@ -7,7 +7,7 @@ model failure). Routes to remember when the result was accepted.
 
 Requests answered in words (no result, nothing remembered) are ``ok``: no-op
 ("Nothing changed: you asked to keep the photo as it is."), a question (the answer
-and suggestions from the measured levels, :mod:`~pertouch.graph.vlm.builtin_advice`)
+and suggestions from the measured levels, :mod:`~pertouch.graph.vlm.builtin.advice`)
 and undo ("There is nothing to undo in a one-shot run; the photo is unchanged.").
 """
 
@@ -41,7 +41,7 @@ def answer_only(state: RetouchState) -> str | None:
         return SESSION_UNDO_ANSWER if (state.get("turn") or {}).get("conversation") else UNDO_ANSWER
     if kind == "question":
         from pertouch.graph.nodes import scene_info
-        from pertouch.graph.vlm.builtin_advice import answer_question
+        from pertouch.graph.vlm.builtin.advice import answer_question
 
         return answer_question(state.get("instruction", ""), scene_info(state))
     return None

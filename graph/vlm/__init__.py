@@ -7,7 +7,7 @@
 - :mod:`.registry` — :func:`~.registry.get_vlm` by spec string (``builtin``,
   ``openai:MODEL``, ``hf:PATH``, ``fake:FILE``) and per-role routing.
 - :mod:`.prompts` (from the attribute registry), :mod:`.magnitudes` (the size scale),
-  :mod:`.builtin_styles` (the style library).
+  :mod:`.builtin.styles` (the style library); :mod:`.builtin` is the offline rule-based brain.
 
 Nothing heavy is imported here.
 """

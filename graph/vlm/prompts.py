@@ -19,7 +19,7 @@ import json
 from typing import Any, Iterable
 
 from pertouch.engine.schema.attributes import LEVEL_EXTENDED, attributes
-from pertouch.graph.vlm.builtin_styles import STYLES
+from pertouch.graph.vlm.builtin.styles import STYLES
 from pertouch.graph.vlm.magnitudes import describe_scale
 from pertouch.graph.vlm.schemas import ROLE_SCHEMAS, Critique, Intent, Measured, SceneInfo
 

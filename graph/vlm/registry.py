@@ -49,7 +49,7 @@ def get_vlm(spec: str, **kwargs: Any) -> VLM:
     kind, target, options = parse_spec(spec)
     options = {**options, **kwargs}
     if kind == "builtin":
-        from pertouch.graph.vlm.builtin_provider import BuiltinVLM
+        from pertouch.graph.vlm.builtin.provider import BuiltinVLM
 
         return BuiltinVLM(use_embeddings=str(options.get("embeddings", "1")) not in ("0", "false", "no"))
     if kind not in KINDS:

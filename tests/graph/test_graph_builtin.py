@@ -46,7 +46,7 @@ def test_weak_optimize_nudges_a_flat_photo_and_leaves_a_good_one(chelsea_png, as
     """"make it better" is a photographer's nudge: the soft, flat cat gets a few small global
     edits (no region edits, nothing darker); the well-exposed astronaut gets nothing, and
     the answer says why."""
-    from pertouch.graph.vlm.builtin_optimize import GLOBAL_CAP
+    from pertouch.graph.vlm.builtin.optimize import GLOBAL_CAP
 
     out = _run(chelsea_png, "make it better")
     assert out["instruction_class"] == "weak-optimize" and out["result"], out["answer"]

@@ -62,7 +62,7 @@ def test_taste_learned_on_landscapes_carries_to_a_new_one_not_to_a_portrait(land
     (wa, ba), (wf, bf) = _effect(ana), _effect(fresh)
     print(f"unseen landscape: ana warmth {wa:+.1f} brightness {ba:+.1f}; fresh warmth {wf:+.1f} brightness {bf:+.1f}")
     # warmer AND brighter than for a fresh user; a weak request moves a level at most 0.15
-    # (builtin_optimize.GLOBAL_CAP), a remembered taste included, so brighter only a little
+    # (builtin.optimize.GLOBAL_CAP), a remembered taste included, so brighter only a little
     assert wa > wf + 4.0 and ba > bf + 1.0
 
     pa, pf = (_run(astronaut_png, "make it nice", u, "memory:taste") for u in ("ana", "fresh"))

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from pertouch.graph.vlm.builtin_language import foreign_language
-from pertouch.graph.vlm.builtin_parser import parse_instruction
+from pertouch.graph.vlm.builtin.language import foreign_language
+from pertouch.graph.vlm.builtin.parser import parse_instruction
 from tests.reliability.conftest import cli
 
 FOREIGN = [("mach den Himmel blauer", "German"), ("rends le ciel plus bleu", "French"),

@@ -6,7 +6,7 @@ import json
 
 from pertouch.engine.schema.attributes import attributes
 from pertouch.graph.vlm import prompts
-from pertouch.graph.vlm.builtin_styles import STYLES
+from pertouch.graph.vlm.builtin.styles import STYLES
 from pertouch.graph.vlm.magnitudes import MAGNITUDES, PLAIN
 from pertouch.graph.vlm.schemas import Intent, Measured
 

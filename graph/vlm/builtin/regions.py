@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from pertouch.graph.vlm.builtin_tokens import Item
+from pertouch.graph.vlm.builtin.tokens import Item
 
 _NOUN = (r"(?:man|woman|person|guy|girl|boy|lady|kid|child|player|people|men|women|guys|girls|boys|kids|children|"
          r"players|ladies|faces?)")
@@ -40,7 +40,7 @@ _SELECTION = re.compile(r"\b(?:the\s+)?(?:selection|selected (?:area|region|part
 
 
 def _described() -> re.Pattern:
-    from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
+    from pertouch.graph.vlm.builtin.lexicon import OBJECT_WORDS
 
     things = "|".join(sorted((re.escape(w) for w in OBJECT_WORDS), key=len, reverse=True))
     return re.compile(rf"\b(?:the\s+)?(?:red|green|blue|yellow|white|black|grey|gray|pink|purple|brown|"

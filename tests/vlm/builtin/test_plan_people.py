@@ -3,8 +3,8 @@ the planner adds a hold on the people, and explicit protection also holds agains
 
 from __future__ import annotations
 
-from pertouch.graph.vlm.builtin_planner import make_plan
-from pertouch.graph.vlm.builtin_parser import parse_instruction
+from pertouch.graph.vlm.builtin.planner import make_plan
+from pertouch.graph.vlm.builtin.parser import parse_instruction
 
 
 def _edits(text, scene):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from pertouch.evals.parser_eval import evaluate, load_cases
-from pertouch.graph.vlm.builtin_intents import complaints
-from pertouch.graph.vlm.builtin_parser import parse_instruction
+from pertouch.graph.vlm.builtin.intents import complaints
+from pertouch.graph.vlm.builtin.parser import parse_instruction
 
 
 def parse(text):

@@ -1,11 +1,11 @@
 """The builtin instruction parser: words → :class:`Intent`, offline and deterministic.
 
 Pipeline: tokenize → tag with the longest lexicon phrase (typos corrected with
-difflib against lexicon words) → split into clauses (:mod:`~pertouch.graph.vlm.builtin_clauses`:
+difflib against lexicon words) → split into clauses (:mod:`~pertouch.graph.vlm.builtin.clauses`:
 punctuation, "but", "then", any "leave … alone" cue, which starts a protected clause) → in each clause
 build attribute *mentions* (attribute, direction, size, numbers) and pair them with
 the region words around them → assemble the intent. MiniLM embeddings
-(:mod:`pertouch.graph.vlm.builtin_embedding`) are used only as a fallback: for
+(:mod:`pertouch.graph.vlm.builtin.embedding`) are used only as a fallback: for
 style names the lexicon does not know ("like an old Polaroid") and for requests in
 which no known word was found.
 
@@ -17,15 +17,15 @@ which no known word was found.
 from __future__ import annotations
 
 from pertouch.engine.schema.attributes import SHIFT_MAX, clamp_shift
-from pertouch.graph.vlm import builtin_lexicon as lex
-from pertouch.graph.vlm.builtin_clauses import VERBS, Clause, Mention, pair, split_clauses
-from pertouch.graph.vlm.builtin_language import foreign_language
-from pertouch.graph.vlm.builtin_intents import (
+from pertouch.graph.vlm.builtin import lexicon as lex
+from pertouch.graph.vlm.builtin.clauses import VERBS, Clause, Mention, pair, split_clauses
+from pertouch.graph.vlm.builtin.language import foreign_language
+from pertouch.graph.vlm.builtin.intents import (
     apply_hedge, explain_no_edit, follow_question, like_of, like_target, no_edit_kind, read_cues, take_comparatives,
 )
-from pertouch.graph.vlm.builtin_regions import extract as extract_regions
-from pertouch.graph.vlm.builtin_regions import restore as restore_regions
-from pertouch.graph.vlm.builtin_tokens import Item, tag, tokenize
+from pertouch.graph.vlm.builtin.regions import extract as extract_regions
+from pertouch.graph.vlm.builtin.regions import restore as restore_regions
+from pertouch.graph.vlm.builtin.tokens import Item, tag, tokenize
 from pertouch.graph.vlm.magnitudes import PLAIN, STOP, percent_to_shift
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, Target
 
@@ -336,13 +336,13 @@ def parse_instruction(text: str, *, use_embeddings: bool = True, names: tuple[st
              and t.like is None and abs(abs(t.shift) - PLAIN) < 1e-9]
     if cue and not styles and not oos and not optimize and unknown and use_embeddings and len(plain) == len(targets):
         # "look like a cold december morning": a described look whose only edits are its own adjectives
-        from pertouch.graph.vlm.builtin_embedding import fallback_classify
+        from pertouch.graph.vlm.builtin.embedding import fallback_classify
 
         guess = fallback_classify(text, style_cue=True)
         if guess.startswith("style:"):
             style, targets = guess.split(":", 1)[1], []
     if not targets and not style and not oos and not objverb_only and not optimize and use_embeddings and unknown:
-        from pertouch.graph.vlm.builtin_embedding import fallback_classify
+        from pertouch.graph.vlm.builtin.embedding import fallback_classify
 
         guess = fallback_classify(text, style_cue=cue, optimize=optimize)
         if guess.startswith("style:"):

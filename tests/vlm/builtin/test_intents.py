@@ -9,7 +9,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from pertouch.graph.vlm.builtin_parser import parse_instruction
+from pertouch.graph.vlm.builtin.parser import parse_instruction
 from pertouch.graph.vlm.schemas import Intent, SceneInfo, Target
 
 
@@ -138,7 +138,7 @@ def test_undo_words_that_are_edits_or_come_with_one():
     ("brighten it if you can", "brighten it"), ("possibly reduce the saturation", "reduce the saturation"),
 ])
 def test_hedges_make_a_small_edit(text, plain):
-    from pertouch.graph.vlm.builtin_intents import HEDGE
+    from pertouch.graph.vlm.builtin.intents import HEDGE
 
     got, base = parse(text).targets, parse(plain).targets
     assert [(t.region, t.attribute, t.direction) for t in got] == [(t.region, t.attribute, t.direction) for t in base]
@@ -174,7 +174,7 @@ def test_each_comparative_keeps_its_own_reference():
 
 @pytest.mark.parametrize("text", ["match the sky to the water", "the sky should match the water"])
 def test_matching_a_region_without_an_attribute_matches_its_light_and_colour(text):
-    from pertouch.graph.vlm.builtin_intents import MATCHED
+    from pertouch.graph.vlm.builtin.intents import MATCHED
 
     i = parse(text)
     assert i.kind == "strong"
@@ -195,7 +195,7 @@ def test_comparatives_without_a_region_are_plain_edits():
 # --- planner ------------------------------------------------------------------------------------
 
 def test_set_like_goes_to_the_reference_level():
-    from pertouch.graph.vlm.builtin_planner import make_plan
+    from pertouch.graph.vlm.builtin.planner import make_plan
 
     sc = _scene(sky=0.6, water=0.1)
     plan = make_plan(parse("make the sky as bright as the water"), sc)
@@ -204,8 +204,8 @@ def test_set_like_goes_to_the_reference_level():
 
 
 def test_relative_like_goes_past_the_reference_by_the_margin_or_the_size_word():
-    from pertouch.graph.vlm.builtin_like import MARGIN
-    from pertouch.graph.vlm.builtin_planner import make_plan
+    from pertouch.graph.vlm.builtin.like import MARGIN
+    from pertouch.graph.vlm.builtin.planner import make_plan
     from pertouch.graph.vlm.magnitudes import MAGNITUDES
 
     sc = _scene(sky=0.3, ground=0.5)
@@ -218,7 +218,7 @@ def test_relative_like_goes_past_the_reference_by_the_margin_or_the_size_word():
 
 
 def test_relative_like_already_past_the_reference_is_left_and_said():
-    from pertouch.graph.vlm.builtin_planner import make_plan
+    from pertouch.graph.vlm.builtin.planner import make_plan
 
     plan = make_plan(parse("the water should be darker than the sky"), _scene(sky=0.6, water=0.1))
     assert plan.edits == []
@@ -226,7 +226,7 @@ def test_relative_like_already_past_the_reference_is_left_and_said():
 
 
 def test_like_reference_missing_is_not_found_and_past_one_is_a_shift():
-    from pertouch.graph.vlm.builtin_planner import make_plan
+    from pertouch.graph.vlm.builtin.planner import make_plan
 
     plan = make_plan(parse("make the sky as bright as the snow"), _scene(sky=0.6))
     assert plan.edits == [] and plan.missing == ["snow"]
@@ -236,7 +236,7 @@ def test_like_reference_missing_is_not_found_and_past_one_is_a_shift():
 
 
 def test_concrete_intent_fills_numbers_for_the_critic_and_keeps_like():
-    from pertouch.graph.vlm.builtin_like import MARGIN, concrete_intent
+    from pertouch.graph.vlm.builtin.like import MARGIN, concrete_intent
 
     sc = _scene(sky=0.6, water=0.1, ground=0.5)
     i = concrete_intent(parse("make the sky as bright as the water and the ground darker than the sky"), sc)
@@ -247,7 +247,7 @@ def test_concrete_intent_fills_numbers_for_the_critic_and_keeps_like():
 
 @pytest.mark.parametrize("text", ["leave it as it is", "what would you improve?", "undo", "keep the sky"])
 def test_answer_only_intents_plan_no_edit(text):
-    from pertouch.graph.vlm.builtin_planner import make_plan
+    from pertouch.graph.vlm.builtin.planner import make_plan
 
     plan = make_plan(parse(text), _scene(sky=0.9, water=-0.8))
     assert plan.edits == [] and plan.notes.startswith("nothing to do")
@@ -256,7 +256,7 @@ def test_answer_only_intents_plan_no_edit(text):
 # --- answers to questions -------------------------------------------------------------------------
 
 def test_answers_follow_the_measured_levels():
-    from pertouch.graph.vlm.builtin_advice import answer_question
+    from pertouch.graph.vlm.builtin.advice import answer_question
 
     dark = SceneInfo.from_regions([], {"brightness": -0.6})
     bright = SceneInfo.from_regions([], {"brightness": 0.5})
@@ -266,7 +266,7 @@ def test_answers_follow_the_measured_levels():
 
 
 def test_answers_name_the_region_asked_about_and_say_when_it_is_missing():
-    from pertouch.graph.vlm.builtin_advice import answer_question
+    from pertouch.graph.vlm.builtin.advice import answer_question
 
     sc = SceneInfo.from_regions([{"name": "sky", "label": "sky", "area": 0.5,
                                   "levels": {"colorfulness": -0.5, "brightness": 0.2}}], {"colorfulness": 0.0})
@@ -277,7 +277,7 @@ def test_answers_name_the_region_asked_about_and_say_when_it_is_missing():
 
 
 def test_suggestions_are_the_optimize_plan_in_words(monkeypatch):
-    from pertouch.graph.vlm import builtin_advice, builtin_planner
+    from pertouch.graph.vlm.builtin import advice as builtin_advice, planner as builtin_planner
     from pertouch.graph.vlm.schemas import Plan, PlanEdit
 
     seen = []

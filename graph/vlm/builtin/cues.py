@@ -1,7 +1,7 @@
-"""The phrase patterns the intent rules read (:mod:`pertouch.graph.vlm.builtin_intents`):
+"""The phrase patterns the intent rules read (:mod:`pertouch.graph.vlm.builtin.intents`):
 no-op phrases and approvals, undo phrases, late protection, hedges, complaints and
 narrative context. Every pattern works on text normalised by
-:func:`~pertouch.graph.vlm.builtin_tokens.normalize` (lowercase, "it's" → "it").
+:func:`~pertouch.graph.vlm.builtin.tokens.normalize` (lowercase, "it's" → "it").
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ NARRATIVE = re.compile(r"(^|[,;:.!?]\s*)(?:so\s+|ok\s+|okay\s+|well\s+)?(?:(?:i|
                        r"(?:this|it) was (?:taken|shot|captured|snapped))\b[^,;:.!?]*?"
                        r"(?=\s*(?:[,;:.!?]|$|\band\b|\bbut\b))")
 #: A clause that says how the photo *is* ("the faces look pale", "the sky is washed out"): group 3 is
-#: where :func:`~pertouch.graph.vlm.builtin_intents.complaints` puts "too", so it reads as "too pale".
+#: where :func:`~pertouch.graph.vlm.builtin.intents.complaints` puts "too", so it reads as "too pale".
 STATE = re.compile(r"(^|[,;:.!?]\s*|\b(?:but|and|because|since|as|though)\s+)((?:i think\s+|honestly\s+|tbh\s+|i feel like\s+)?"
                    r"(?:(?:the (?:\w+ ){0,2}?\w+|this one|everything|they)\s+(?:is|are|looks?|seems?|appears?|feels?|"
                    r"came out|comes out|turned out)|(?:it|this|that|everything)(?:\s+(?:is|looks|seems|appears|feels|"

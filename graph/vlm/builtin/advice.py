@@ -60,7 +60,7 @@ def level_words(attribute: str, level: float) -> str:
 
 def asked(question: str) -> list[Asked]:
     """The (region, attribute, direction) pairs a question names, via the parser's lexicon."""
-    from pertouch.graph.vlm.builtin_tokens import tag, tokenize
+    from pertouch.graph.vlm.builtin.tokens import tag, tokenize
 
     items, _ = tag(tokenize(question))
     regions = list(dict.fromkeys(it.tag[1] for it in items if it.tag[0] == "region")) or [GLOBAL]
@@ -82,8 +82,8 @@ def _what(region: str) -> str:
 
 
 def _direct(a: Asked, scene: SceneInfo) -> str:
-    from pertouch.graph.vlm.builtin_like import reference_level
-    from pertouch.graph.vlm.builtin_planner import resolve_label
+    from pertouch.graph.vlm.builtin.like import reference_level
+    from pertouch.graph.vlm.builtin.planner import resolve_label
 
     name = NAMES.get(a.attribute, a.attribute)
     if a.region != GLOBAL and not resolve_label(a.region, scene):
@@ -116,7 +116,7 @@ def overview(scene: SceneInfo) -> str:
         label = next((g for g in group if scene.with_label(g)), None)
         if label is None:
             continue
-        from pertouch.graph.vlm.builtin_like import reference_level
+        from pertouch.graph.vlm.builtin.like import reference_level
 
         levels = {k: v for k in ORDER if (v := reference_level(label, k, scene)) is not None}
         if levels:
@@ -126,7 +126,7 @@ def overview(scene: SceneInfo) -> str:
 
 def suggestions(scene: SceneInfo, regions: list[str] | None = None) -> tuple[list[str], str]:
     """The weak-optimize plan's edits in words (never applied), and its notes."""
-    from pertouch.graph.vlm.builtin_planner import SCALE_WORDS, make_plan
+    from pertouch.graph.vlm.builtin.planner import SCALE_WORDS, make_plan
 
     plan = make_plan(Intent(kind="weak-optimize", regions=list(regions or []), explanation="suggestions"), scene)
     out = []

@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 
 from pertouch.graph.vlm.base import plan_to_recipe
-from pertouch.graph.vlm.builtin_planner import make_plan
-from pertouch.graph.vlm.builtin_styles import MAX_STYLE_STEP, REGION_STYLE_CAP, STYLES, direction_of, guarded_level
+from pertouch.graph.vlm.builtin.planner import make_plan
+from pertouch.graph.vlm.builtin.styles import MAX_STYLE_STEP, REGION_STYLE_CAP, STYLES, direction_of, guarded_level
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, SceneInfo
 
 PHOTOS = ("rocket", "chelsea", "coffee", "astronaut")

@@ -1,6 +1,6 @@
 """Tokens and tags for the builtin parser: text → lowercase tokens → lexicon tags.
 
-Longest-phrase matching against :data:`~pertouch.graph.vlm.builtin_lexicon.PHRASES`;
+Longest-phrase matching against :data:`~pertouch.graph.vlm.builtin.lexicon.PHRASES`;
 numbers (signed, decimal, percent) become ``("num", value, sign, is_percent)``;
 filler words are dropped; an unknown word of 4+ letters is corrected to the
 closest lexicon word (difflib, same first letter, ratio ≥ 0.8) unless it is a real
@@ -17,7 +17,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from pertouch.graph.vlm import builtin_lexicon as lex
+from pertouch.graph.vlm.builtin import lexicon as lex
 from pertouch.graph.vlm.magnitudes import NUMBER_WORDS
 
 _TOKEN = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?%?(?![a-z\d])|[a-z0-9]+(?:'[a-z]+)?|[%=,;.!?:]")

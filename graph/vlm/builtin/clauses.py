@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pertouch.graph.vlm.builtin_tokens import Item
+from pertouch.graph.vlm.builtin.tokens import Item
 
 
 #: Verbs that start a new request after "… and" ("leave the faces alone and make the sky bluer").

@@ -32,7 +32,7 @@ MARGIN = 0.1
 
 
 def _names(label: str, scene: SceneInfo) -> list[str]:
-    from pertouch.graph.vlm.builtin_planner import resolve_label
+    from pertouch.graph.vlm.builtin.planner import resolve_label
 
     return resolve_label(label, scene)
 

@@ -1,4 +1,4 @@
-"""Weak-optimize and styles with restraint (graph/vlm/builtin_optimize.py, builtin_styles.py).
+"""Weak-optimize and styles with restraint (graph/vlm/builtin/optimize.py, styles.py).
 
 Real bundled photos (perceived by the builtin segmenter) and small synthetic photos
 whose statistics are known by construction: caps hold, evident intent (high-key,
@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pertouch.graph.vlm.builtin_optimize import GLOBAL_CAP, REGION_CAP, optimize_plan
-from pertouch.graph.vlm.photo_stats import photo_stats, scene_intents
-from pertouch.graph.vlm.style_guard import COUPLED
-from pertouch.graph.vlm.builtin_planner import make_plan
-from pertouch.graph.vlm.builtin_styles import REGION_STYLE_CAP, STYLES, cap_of
+from pertouch.graph.vlm.builtin.optimize import GLOBAL_CAP, REGION_CAP, optimize_plan
+from pertouch.graph.vlm.builtin.photo_stats import photo_stats, scene_intents
+from pertouch.graph.vlm.builtin.style_guard import COUPLED
+from pertouch.graph.vlm.builtin.planner import make_plan
+from pertouch.graph.vlm.builtin.styles import REGION_STYLE_CAP, STYLES, cap_of
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, SceneInfo
 
 BUNDLED = ("skimage:chelsea", "skimage:coffee", "skimage:astronaut", "skimage:rocket",
@@ -110,8 +110,8 @@ def test_the_engine_renders_style_plans_with_gentle_operator_strengths(bundled, 
     shifts, solved together by the engine on the photo, stay within the strength caps."""
     from pertouch.engine.parametric.engine import ParametricEngine
     from pertouch.engine.schema.recipe import Recipe
-    from pertouch.graph.vlm.photo_stats import measuring_image
-    from pertouch.graph.vlm.builtin_styles import strength_caps
+    from pertouch.graph.vlm.builtin.photo_stats import measuring_image
+    from pertouch.graph.vlm.builtin.styles import strength_caps
 
     scene = bundled[src]
     rgb, _ = measuring_image(scene)
@@ -283,8 +283,8 @@ def test_a_region_the_style_pushes_against_the_photo_follows_it(neighbours, monk
     """Teal and orange with a cool global cast: the people (style level: warm) get no warm
     edit against the cooled photo — they follow it (a held region draws a seam as strong as
     the photo's shift) — and the photo cools only as far as a region may differ from it."""
-    from pertouch.graph.vlm import builtin_styles
-    from pertouch.graph.vlm.builtin_styles import Style
+    from pertouch.graph.vlm.builtin import styles as builtin_styles
+    from pertouch.graph.vlm.builtin.styles import Style
 
     base = STYLES["teal-orange"]
     cool = Style("cool-teal", "test", edits={**base.edits, GLOBAL: {**base.edits[GLOBAL], "temperature": {"to": -0.6}}})
@@ -323,7 +323,7 @@ def test_the_gallery_lists_every_pair_and_stays_small():
     import re
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2] / "docs" / "gallery"
+    root = Path(__file__).resolve().parents[3] / "docs" / "gallery"
     readme = (root / "README.md").read_text()
     linked = set(re.findall(r"\]\(([^)]+\.jpg)\)", readme))
     files = {p.name for p in root.glob("*.jpg")}

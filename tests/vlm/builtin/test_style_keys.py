@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pertouch.graph.vlm.builtin_planner import make_plan
-from pertouch.graph.vlm.builtin_styles import PAST_PUSH, STYLES, cap_of, strength_caps
+from pertouch.graph.vlm.builtin.planner import make_plan
+from pertouch.graph.vlm.builtin.styles import PAST_PUSH, STYLES, cap_of, strength_caps
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, SceneInfo
-from pertouch.graph.vlm.style_guard import KEY_TOL, gentle_global
+from pertouch.graph.vlm.builtin.style_guard import KEY_TOL, gentle_global
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pertouch.graph.vlm import builtin_lexicon as lex
+from pertouch.graph.vlm.builtin import lexicon as lex
 from pertouch.graph.vlm.base import VLM, ImageRef, Preferences
-from pertouch.graph.vlm.builtin_critic import critique_render
-from pertouch.graph.vlm.builtin_parser import parse_instruction
-from pertouch.graph.vlm.builtin_planner import make_plan
+from pertouch.graph.vlm.builtin.critic import critique_render
+from pertouch.graph.vlm.builtin.parser import parse_instruction
+from pertouch.graph.vlm.builtin.planner import make_plan
 from pertouch.graph.vlm.schemas import Critique, Intent, Plan, RegionName, SceneDescription, SceneInfo
 
 #: Scene tags implied by region labels.

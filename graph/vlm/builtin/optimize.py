@@ -58,8 +58,8 @@ Remembered preferences pull an attribute toward the preferred level (capped the
 same way), except attributes an intent holds.
 
 The photo statistics, intents and simulated corrections are in
-:mod:`pertouch.graph.vlm.photo_stats`; the styles' global restraint in
-:mod:`pertouch.graph.vlm.style_guard`. :func:`one_way` and
+:mod:`pertouch.graph.vlm.builtin.photo_stats`; the styles' global restraint in
+:mod:`pertouch.graph.vlm.builtin.style_guard`. :func:`one_way` and
 :func:`region_temperature_step` here serve both weak requests and styles: no
 neighbouring regions pushed opposite ways, no region temperature step that is a filter.
 """
@@ -70,7 +70,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pertouch.graph.vlm.photo_stats import (FACE_DARK, FACE_GAP, FRACTION, MONO_CHROMA, PALE, REGION_MIN_AREA,
+from pertouch.graph.vlm.builtin.photo_stats import (FACE_DARK, FACE_GAP, FRACTION, MONO_CHROMA, PALE, REGION_MIN_AREA,
                                             REGION_MIN_CONFIDENCE, SKY_DAYLIGHT, SKY_DULL, SKY_GOAL, WARM_SKY,
                                             PhotoStats, SceneIntent, tame_clipping, global_corrections, held,
                                             measuring_image, photo_stats, scene_intents, simulate)

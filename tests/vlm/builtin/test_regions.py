@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pertouch.graph.vlm.builtin_parser import parse_instruction
+from pertouch.graph.vlm.builtin.parser import parse_instruction
 
 
 @pytest.mark.parametrize("text, region", [

@@ -1,7 +1,7 @@
 """Intent before words: what the builtin parser reads before (and after) its word-by-word parse.
 
 A request is not always an edit. :func:`read_cues` looks at the whole instruction
-(lowercase, normalised as :func:`~pertouch.graph.vlm.builtin_tokens.normalize` does)
+(lowercase, normalised as :func:`~pertouch.graph.vlm.builtin.tokens.normalize` does)
 and cuts out what is not an edit, saying what it found:
 
 - **no-op** — "don't change anything", "leave it as it is", "no changes", and
@@ -24,7 +24,7 @@ sea", "match the sky's brightness to the water"): the reference phrase is cut an
 comparative's attribute item carries the reference, so the parser's target for it is a
 ``like`` target (:func:`like_target`: direction ``set`` with no level, or the
 comparative's direction with no shift), which the planner resolves from measured
-levels (:mod:`pertouch.graph.vlm.builtin_like`).
+levels (:mod:`pertouch.graph.vlm.builtin.like`).
 
 >>> c = read_cues("Don't change anything, it's perfect as it is.")
 >>> c.noop, c.text.strip(" ,.")
@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pertouch.graph.vlm.builtin_tokens import Item, normalize
+from pertouch.graph.vlm.builtin.tokens import Item, normalize
 from pertouch.graph.vlm.magnitudes import PLAIN
 from pertouch.graph.vlm.schemas import GLOBAL, Target
 
@@ -64,11 +64,11 @@ looks fix fixed wrong suggest suggestions suggestion advice tips think opinion t
 ok okay fine good off work feedback recommend retouch adjust tweak photo picture image shot""".split())
 _TOPIC_TAGS = frozenset({"attr", "region", "global", "optimize", "stylecue", "style"})
 
-from pertouch.graph.vlm.builtin_cues import (  # noqa: E402 — the patterns live apart (file size)
+from pertouch.graph.vlm.builtin.cues import (  # noqa: E402 — the patterns live apart (file size)
     APPROVAL as _APPROVAL, HEDGE_WORDS as _HEDGE, KEEP_LATE as _KEEP_LATE, NOOP as _NOOP, UNDO as _UNDO,
     UNDO_PREFER as _UNDO_PREFER, UNDO_REMARK as _UNDO_REMARK, KEPT_STATE, NARRATIVE, STATE,
 )
-from pertouch.graph.vlm.builtin_lexicon import DIRECTED  # noqa: E402
+from pertouch.graph.vlm.builtin.lexicon import DIRECTED  # noqa: E402
 
 #: Words that already name the fix ("the photo is overexposed": pull the highlights down), never flipped.
 _FIXED = frozenset({"blown out", "overexposed", "blown highlights"} | {w for w in DIRECTED if w.endswith(" cast")})
@@ -95,7 +95,7 @@ def complaints(sentence: str) -> str:
     as "the faces look a bit too pale" (more colour), "it's dark" as "it's too dark". Only a plain
     adjective of an attribute is read so; comparatives ("the sky is darker than …") and words that
     already name the fix ("overexposed", "a blue cast") are left alone."""
-    from pertouch.graph.vlm.builtin_tokens import tag, tokenize
+    from pertouch.graph.vlm.builtin.tokens import tag, tokenize
 
     def put_too(m: re.Match) -> str:
         items, _ = tag(tokenize(sentence[m.end():]))
@@ -135,8 +135,8 @@ def _lead(s: str) -> str:
 
 def _about_photo(s: str) -> bool:
     """Does a question name something of the photo (and nothing out of scope)?"""
-    from pertouch.graph.vlm.builtin_regions import PLACEHOLDER
-    from pertouch.graph.vlm.builtin_tokens import tag, tokenize
+    from pertouch.graph.vlm.builtin.regions import PLACEHOLDER
+    from pertouch.graph.vlm.builtin.tokens import tag, tokenize
 
     items, _ = tag(tokenize(s))
     if any(it.tag[0] == "oos" for it in items):
@@ -243,7 +243,7 @@ def apply_hedge(targets: list[Target], hedge: str | None, numbered: frozenset = 
 def follow_question(targets: list[Target], questions: list[str]) -> list[Target]:
     """An edit after a question about one region is about that region ("is the sky too bright?
     if so, darken it a little"): whole-photo targets move to it. Other targets stay as they are."""
-    from pertouch.graph.vlm.builtin_tokens import tag, tokenize
+    from pertouch.graph.vlm.builtin.tokens import tag, tokenize
 
     named = {it.tag[1] for q in questions for it in tag(tokenize(q))[0] if it.tag[0] == "region"}
     if len(named) != 1 or not targets or any(t.region != GLOBAL for t in targets):

@@ -4,14 +4,14 @@
 physical caps, scales them back while they would newly clip the photo (more than
 :data:`CLIP_BUDGET`), tint its whites (:data:`WHITE_CAST`) or push a level past
 :data:`COUPLED` times its cap, and returns the levels those strengths reach. Used by the
-planner's styles (:mod:`pertouch.graph.vlm.builtin_planner`).
+planner's styles (:mod:`pertouch.graph.vlm.builtin.planner`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pertouch.graph.vlm.photo_stats import apply_fast, lab, luma, measuring_image
+from pertouch.graph.vlm.builtin.photo_stats import apply_fast, lab, luma, measuring_image
 
 
 # --- gentle global shifts: the styles' restraint (the planner's _style uses it) ------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pertouch.evals.parser_eval import evaluate, load_cases, score_case
-from pertouch.graph.vlm.builtin_parser import parse_instruction
+from pertouch.graph.vlm.builtin.parser import parse_instruction
 from pertouch.graph.vlm.magnitudes import MAGNITUDES, PLAIN
 
 

@@ -16,7 +16,7 @@ import logging
 
 import numpy as np
 
-from pertouch.graph.vlm.builtin_styles import STYLES
+from pertouch.graph.vlm.builtin.styles import STYLES
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ pixels' cast in CIE Lab) measured on the 512×512 measuring image; :class:`Scene
 :func:`global_corrections` (the operator strengths that move a statistic part of the way
 to its target, simulated with the engine's operators); :func:`measuring_image` (the
 photo behind a scene, or why there is none). Used by
-:mod:`pertouch.graph.vlm.builtin_optimize`; the rules are tabled there.
+:mod:`pertouch.graph.vlm.builtin.optimize`; the rules are tabled there.
 """
 
 from __future__ import annotations

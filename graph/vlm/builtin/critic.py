@@ -40,7 +40,7 @@ _ORDER = ("wrong_direction", "not_changed", "overshoot", "not_enough", "changed_
 
 def _names_for(label: str, measured: list[Measured], scene: SceneInfo | None) -> list[str]:
     if scene is not None:
-        from pertouch.graph.vlm.builtin_planner import resolve_label
+        from pertouch.graph.vlm.builtin.planner import resolve_label
 
         names = resolve_label(label, scene)
         if names:
@@ -52,7 +52,7 @@ def _names_for(label: str, measured: list[Measured], scene: SceneInfo | None) ->
 def _not_rendered(t: Target, names: list[str], scene: SceneInfo | None) -> str:
     """Why a target has no rendered region: the end of the level scale, or just that."""
     if scene is not None and t.direction != "set":
-        from pertouch.graph.vlm.builtin_planner import scale_end_note
+        from pertouch.graph.vlm.builtin.planner import scale_end_note
 
         for n in names:
             what = "photo" if n == GLOBAL else n.replace("_", " ")
@@ -138,7 +138,7 @@ def critique_render(before_ref: ImageRef | None, after_ref: ImageRef | None, ins
     summary: list[str] = []
     held = 0.0
     if intent.protected and scene is not None:
-        from pertouch.graph.vlm.builtin_planner import resolve_label
+        from pertouch.graph.vlm.builtin.planner import resolve_label
 
         held = min(0.9, sum(r.area for lab in intent.protected for n in resolve_label(lab, scene)
                             for r in scene.regions if r.name == n))
@@ -179,7 +179,7 @@ def critique_render(before_ref: ImageRef | None, after_ref: ImageRef | None, ins
             where = "past" if abs(m.achieved) > 1.0 else "to"
             defects.append(f"{m.attribute} of {m.region} pushed {where} the end of its range ({m.achieved:+.2f})")
     if intent.protected and scene is not None:
-        from pertouch.graph.vlm.builtin_planner import resolve_label
+        from pertouch.graph.vlm.builtin.planner import resolve_label
 
         for label in intent.protected:
             for n in resolve_label(label, scene):

@@ -3,7 +3,7 @@
 Attribute *nouns* come from the attribute registry (names + synonyms); the words
 that also carry a direction ("brighter", "cool down", "desaturate") are listed
 here. Sizes come from :mod:`pertouch.graph.vlm.magnitudes`, styles from
-:mod:`pertouch.graph.vlm.builtin_styles`. A tag is a tuple whose first item is its
+:mod:`pertouch.graph.vlm.builtin.styles`. A tag is a tuple whose first item is its
 kind:
 
 - ``("attr", attribute, direction|None)`` — direction "up"/"down" or None for a noun
@@ -23,7 +23,7 @@ kind:
 from __future__ import annotations
 
 from pertouch.engine.schema.attributes import ALIASES as ATTRIBUTE_ALIASES
-from pertouch.graph.vlm.builtin_styles import ALIASES as STYLE_ALIASES
+from pertouch.graph.vlm.builtin.styles import ALIASES as STYLE_ALIASES
 from pertouch.graph.vlm.magnitudes import MAGNITUDES
 
 Tag = tuple

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from pertouch.graph.vlm.builtin_critic import image_defects, second_channel
+from pertouch.graph.vlm.builtin.critic import image_defects, second_channel
 
 
 def _img(rgb_top, rgb_bottom=(90, 110, 70)):

@@ -75,7 +75,7 @@ class Style:
     #: how far (Lab |b*|) the look may tint the photo's whites (a light look: further)
     whites: float = 12.0
     #: the attributes that make the look (a winter morning is cold): the others give way to them
-    #: where their coupling would hold them back (:func:`~pertouch.graph.vlm.style_guard.gentle_global`)
+    #: where their coupling would hold them back (:func:`~pertouch.graph.vlm.builtin.style_guard.gentle_global`)
     key: tuple[str, ...] = ()
 
 

@@ -9,9 +9,9 @@ from PIL import Image
 
 from pertouch.engine.base import Achieved
 from pertouch.graph.vlm.base import VLMError, plan_to_recipe
-from pertouch.graph.vlm.builtin_critic import critique_render
-from pertouch.graph.vlm.builtin_provider import BuiltinVLM
-from pertouch.graph.vlm.builtin_styles import STYLES
+from pertouch.graph.vlm.builtin.critic import critique_render
+from pertouch.graph.vlm.builtin.provider import BuiltinVLM
+from pertouch.graph.vlm.builtin.styles import STYLES
 from pertouch.graph.vlm.schemas import Intent, SceneInfo
 
 vlm = BuiltinVLM(use_embeddings=False)
@@ -54,7 +54,7 @@ def test_optimize_without_a_photo_lifts_only_levels_far_below_and_says_so(scene)
     """No photo to measure: the levels alone decide, timidly. The fixture's levels are all
     within reach of typical, so nothing changes and the notes say why; a photo measured far
     darker than every expert photo is lifted, by at most the cap."""
-    from pertouch.graph.vlm.builtin_optimize import GLOBAL_CAP
+    from pertouch.graph.vlm.builtin.optimize import GLOBAL_CAP
 
     plan = vlm.plan(Intent(kind="weak-optimize"), scene)
     assert plan.edits == [] and "nothing to change" in plan.notes and "levels only" in plan.notes
@@ -64,7 +64,7 @@ def test_optimize_without_a_photo_lifts_only_levels_far_below_and_says_so(scene)
 
 
 def test_optimize_moves_toward_remembered_preferences_within_the_caps(scene):
-    from pertouch.graph.vlm.builtin_optimize import GLOBAL_CAP, REGION_CAP
+    from pertouch.graph.vlm.builtin.optimize import GLOBAL_CAP, REGION_CAP
 
     prefs = {"person": {"brightness": {"level": 0.4, "weight": 1.0}}, "global": {"temperature": 0.5}}
     e = edits(vlm.plan(Intent(kind="weak-optimize"), scene, prefs))
@@ -84,7 +84,7 @@ def test_every_style_plans_valid_edits_for_the_present_regions(name, scene):
 def test_style_limited_to_a_region_and_blended_with_preferences(scene):
     plan = vlm.plan(vlm.classify("give the sky a golden hour look"), scene)
     assert {e.region for e in plan.edits} == {"sky"}
-    from pertouch.graph.vlm.builtin_styles import STYLES, cap_of
+    from pertouch.graph.vlm.builtin.styles import STYLES, cap_of
 
     cap = cap_of(STYLES["golden-hour"], "temperature")
     measured = scene.levels_of("sky")["temperature"]
@@ -167,9 +167,9 @@ def test_global_target_with_protected_regions_expects_a_smaller_global_change(sc
 def test_shift_past_the_end_of_the_scale_is_impossible_with_a_reason():
     """'cooler sky' on a sky at the end of the (extended) scale: no silent no-op edit; the plan says why."""
     from pertouch.engine.schema.attributes import LEVEL_EXTENDED
-    from pertouch.graph.vlm.builtin_critic import critique_render
-    from pertouch.graph.vlm.builtin_parser import parse_instruction
-    from pertouch.graph.vlm.builtin_planner import make_plan
+    from pertouch.graph.vlm.builtin.critic import critique_render
+    from pertouch.graph.vlm.builtin.parser import parse_instruction
+    from pertouch.graph.vlm.builtin.planner import make_plan
     from pertouch.graph.vlm.schemas import SceneInfo
 
     def sky_at(level, area=0.8):
@@ -199,7 +199,7 @@ def test_shift_past_the_end_of_the_scale_is_impossible_with_a_reason():
 
 def test_critic_judges_shifts_past_one_on_the_extended_scale():
     """A sky measured at −1.1 made 0.2 cooler lands at −1.3: the critic sees it done, not overshot."""
-    from pertouch.graph.vlm.builtin_parser import parse_instruction
+    from pertouch.graph.vlm.builtin.parser import parse_instruction
 
     intent = parse_instruction("cooler sky")
     shift = intent.targets[0].shift

@@ -3,7 +3,7 @@
 - strong: the words first — each target becomes a ``by`` shift (or a ``to`` level
   for "set") on every region with the target's label; protected regions get
   ``by 0`` for every attribute changed globally, so they stay at their input level.
-- weak-optimize: a photographer's nudge (:mod:`~pertouch.graph.vlm.builtin_optimize`):
+- weak-optimize: a photographer's nudge (:mod:`~pertouch.graph.vlm.builtin.optimize`):
   global exposure, contrast, saturation and white balance from the photo's measured
   statistics, capped small; evident intents (high-key, low-key, night, warm light,
   monochrome) left alone; a region only where it clearly needs it; an already good
@@ -11,7 +11,7 @@
 - weak-style: the style's recipe over the labels present, its absolute levels
   blended a little toward remembered preferences, never against the style's
   direction: a region already past a style level keeps its level, nudged a little
-  further the style's way (:func:`~pertouch.graph.vlm.builtin_styles.guarded_level`).
+  further the style's way (:func:`~pertouch.graph.vlm.builtin.styles.guarded_level`).
 - a critique's advice is added on top (its ``by`` goes onto the matching edit).
 
 Levels are absolute in [−1, 1]; 0 is the typical well-retouched level, not "no change".
@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from pertouch.engine.schema.attributes import LEVEL_EXTENDED, clamp_level, clamp_shift
 from pertouch.graph.vlm.base import Preferences, VLMError, normalize_preferences
-from pertouch.graph.vlm.builtin_lexicon import OBJECT_WORDS
-from pertouch.graph.vlm.builtin_styles import (REGION_STYLE_CAP, STYLE_MIN_EXTRA, STYLE_REGION_MIN_AREA,
+from pertouch.graph.vlm.builtin.lexicon import OBJECT_WORDS
+from pertouch.graph.vlm.builtin.styles import (REGION_STYLE_CAP, STYLE_MIN_EXTRA, STYLE_REGION_MIN_AREA,
                                                STYLE_REGION_MIN_CONFIDENCE, cap_of, direction_of, get_style,
                                                guarded_level, strength_caps)
-from pertouch.graph.vlm.builtin_optimize import one_way, region_temperature_step
-from pertouch.graph.vlm.photo_stats import PALE
-from pertouch.graph.vlm.style_guard import gentle_global
+from pertouch.graph.vlm.builtin.optimize import one_way, region_temperature_step
+from pertouch.graph.vlm.builtin.photo_stats import PALE
+from pertouch.graph.vlm.builtin.style_guard import gentle_global
 from pertouch.graph.vlm.schemas import GLOBAL, NO_EDIT_KINDS, Critique, Intent, Plan, PlanEdit, SceneInfo
 
 #: How far a preference of weight 1 pulls the optimize goal (0 → the preference) / a style level.
@@ -161,14 +161,14 @@ def scale_end_note(what: str, attribute: str, level: float | None, shift: float)
 
 
 def _strong(intent: Intent, scene: SceneInfo) -> tuple[list[PlanEdit], list[str], list[str], list[str]]:
-    """(edits, missing, impossible, notes) of the targets; ``like`` ones via :mod:`builtin_like`."""
+    """(edits, missing, impossible, notes) of the targets; ``like`` ones via :mod:`.like`."""
     edits: list[PlanEdit] = []
     missing: list[str] = []
     impossible: list[str] = []
     said: list[str] = []
     for t in intent.targets:
         if t.like is not None:  # "as bright as the water": from the reference's measured level
-            from pertouch.graph.vlm.builtin_like import like_edits
+            from pertouch.graph.vlm.builtin.like import like_edits
 
             more, miss, imp, notes = like_edits(t, scene)
             edits, missing, impossible, said = edits + more, missing + miss, impossible + imp, said + notes
@@ -199,8 +199,8 @@ def _goal(label: str, attr: str, prefs: dict, pull: float) -> tuple[float, bool]
 
 
 def _optimize(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit], list[str], str]:
-    """The restrained weak-optimize plan (:mod:`~pertouch.graph.vlm.builtin_optimize`) and its notes."""
-    from pertouch.graph.vlm.builtin_optimize import optimize_plan
+    """The restrained weak-optimize plan (:mod:`~pertouch.graph.vlm.builtin.optimize`) and its notes."""
+    from pertouch.graph.vlm.builtin.optimize import optimize_plan
 
     missing = [lab for lab in intent.regions if not resolve_label(lab, scene)]
     names = list(dict.fromkeys(n for lab in intent.regions for n in resolve_label(lab, scene)))
@@ -211,21 +211,21 @@ def _optimize(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanE
 
 
 def _style(intent: Intent, scene: SceneInfo, prefs: dict) -> tuple[list[PlanEdit], list[str]]:
-    """The style's look as ``by`` shifts, with restraint (:mod:`~pertouch.graph.vlm.builtin_styles`):
+    """The style's look as ``by`` shifts, with restraint (:mod:`~pertouch.graph.vlm.builtin.styles`):
     the whole photo moves at most the style's cap per attribute; a region only when its
     label is sure, at most REGION_STYLE_CAP beyond the photo's shift and never against it
-    or against another region (:func:`~pertouch.graph.vlm.builtin_optimize.one_way`); a
+    or against another region (:func:`~pertouch.graph.vlm.builtin.optimize.one_way`); a
     region the style pushes the other way from the whole photo (kodachrome's blue sky
     under a warmed photo) follows the photo, which then moves at most REGION_STYLE_CAP."""
     style = get_style(intent.style or "")
     if style is None and intent.style:
-        from pertouch.graph.vlm.builtin_embedding import nearest_style
+        from pertouch.graph.vlm.builtin.embedding import nearest_style
 
         name, sim = nearest_style(intent.style)
         style = get_style(name) if name and sim >= 0.35 else None
     if style is None:
         raise VLMError(f"unknown style {intent.style!r}", role="plan", provider="builtin",
-                       hint="use a style from the style library (see builtin_styles)")
+                       hint="use a style from the style library (see pertouch.graph.vlm.builtin.styles)")
     missing: list[str] = []
 
     def shifts(region: str, label: str, attrs: dict, cap) -> dict[str, tuple[float, str]]:
