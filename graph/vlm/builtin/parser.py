@@ -3,8 +3,8 @@
 Pipeline: tokenize → tag with the longest lexicon phrase (typos corrected with
 difflib against lexicon words) → split into clauses (:mod:`~pertouch.graph.vlm.builtin.clauses`:
 punctuation, "but", "then", any "leave … alone" cue, which starts a protected clause) → in each clause
-build attribute *mentions* (attribute, direction, size, numbers) and pair them with
-the region words around them → assemble the intent. MiniLM embeddings
+build attribute *mentions* (:mod:`~pertouch.graph.vlm.builtin.mentions`: attribute, direction, size,
+numbers) and pair them with the region words around them → assemble the intent. MiniLM embeddings
 (:mod:`pertouch.graph.vlm.builtin.embedding`) are used only as a fallback: for
 style names the lexicon does not know ("like an old Polaroid") and for requests in
 which no known word was found.
@@ -20,168 +20,15 @@ from pertouch.engine.schema.attributes import SHIFT_MAX, clamp_shift
 from pertouch.graph.vlm.builtin import lexicon as lex
 from pertouch.graph.vlm.builtin.clauses import VERBS, Clause, Mention, pair, split_clauses
 from pertouch.graph.vlm.builtin.language import foreign_language
+from pertouch.graph.vlm.builtin.mentions import mentions as read_mentions
 from pertouch.graph.vlm.builtin.intents import (
-    apply_hedge, explain_no_edit, follow_question, like_of, like_target, no_edit_kind, read_cues, take_comparatives,
+    apply_hedge, explain_no_edit, follow_question, like_target, no_edit_kind, read_cues, take_comparatives,
 )
 from pertouch.graph.vlm.builtin.regions import extract as extract_regions
 from pertouch.graph.vlm.builtin.regions import restore as restore_regions
 from pertouch.graph.vlm.builtin.tokens import Item, tag, tokenize
-from pertouch.graph.vlm.magnitudes import PLAIN, STOP, percent_to_shift
+from pertouch.graph.vlm.magnitudes import PLAIN
 from pertouch.graph.vlm.schemas import GLOBAL, Intent, Target
-
-_GENERIC_COLOR = {"colors", "colours", "color", "colour"}
-
-
-def _is_attr(items: list[Item], j: int) -> bool:
-    """Does an attribute follow at ``j`` (allowing a comparative or verb in between)?"""
-    while j < len(items) and (items[j].tag[0] in ("more", "less", "dir", "too", "not", "mag", "objverb")
-                              or items[j].text in ("a", "an", "some")):
-        j += 1
-    return j < len(items) and items[j].tag[0] == "attr"
-
-
-def _mentions(clause: Clause) -> list[tuple[str, object]]:
-    """The clause as a sequence of ("R", label) and ("M", Mention) in order."""
-    seq: list[tuple[str, object]] = []
-    items = clause.items
-    pend_dir: str | None = None
-    pend_flip = False
-    pend_verb = False  # the pending direction came from a verb ("reduce the green")
-    pend_mag: tuple[float, str] | None = None
-    pend_num: tuple | None = None
-    last: Mention | None = None
-    after_region = False
-    numctx: str | None = None
-    oos = False  # "change his shirt to red": colour words right after an out-of-scope object are not edits
-    for j, it in enumerate(items):
-        k = it.tag[0]
-        if k == "oos":
-            oos = True
-        elif k in ("dir", "objverb", "region", "global") or it.text == "and":
-            oos = False
-        elif k == "attr" and oos:
-            continue
-        if it.text == "and" and j + 1 < len(items) and items[j + 1].tag[0] in ("word", "dir", "objverb", "optimize"):
-            seq.append(("B", None))  # "… and make the grass greener": a new pairing starts
-        elif k in ("region", "global"):
-            seq.append(("R", it.tag[1] if k == "region" else GLOBAL))
-            after_region = True
-            if last is not None:
-                pend_mag = None if last.mag is not None else pend_mag
-        elif k == "attr":
-            attr, d = it.tag[1], it.tag[2]
-            prev = items[j - 1].tag if j else None
-            if d is None and last is not None and not last.merged and last.direction and prev and prev[0] == "attr":
-                if it.text not in _GENERIC_COLOR:
-                    last.attribute = attr  # "darker shadows", "brighter highlights"
-                last.merged, last.like = True, last.like or like_of(it)
-                continue
-            if (d is not None and last is not None and last.direction is None and not last.merged
-                    and seq and seq[-1][0] == "M" and seq[-1][1] is last):
-                # "the shadows are too dark": the noun names the attribute, the adjective the way
-                last.direction = {"up": "down", "down": "up"}[d] if pend_flip else d
-                if last.attribute == "colorfulness" and attr != "colorfulness":
-                    last.attribute = attr
-                last.merged, last.like = True, last.like or like_of(it)
-                if pend_mag and last.mag is None:
-                    last.mag, last.mag_word = pend_mag
-                continue
-            if (d is not None and last is not None and seq and seq[-1][1] is last
-                    and (last.attribute, last.direction) == (attr, d)):
-                continue  # "cold blue tones": one mention
-            if d is None:
-                d = pend_dir
-            elif pend_verb and pend_dir == "down" and it.text in lex.COLOUR_WORDS:
-                d = {"up": "down", "down": "up"}[d]
-            elif pend_flip:
-                d = {"up": "down", "down": "up"}[d]
-            m = Mention(attr, d, like=like_of(it))
-            if pend_mag:
-                m.mag, m.mag_word = pend_mag
-            if pend_num:
-                m.number, pend_num = pend_num, None
-            if it.tag[2] is not None:
-                pend_mag = None  # a size word before an adjective belongs to it alone
-            seq.append(("M", m))
-            last, after_region = m, False
-        elif k == "mag":
-            if it.text.endswith(" more"):
-                pend_dir, pend_flip = "up", False
-            elif it.text.endswith(" less"):
-                pend_dir, pend_flip = "down", True
-            if _is_attr(items, j + 1) or last is None:
-                pend_mag = (it.tag[1], it.text)
-            elif last.mag is None:
-                last.mag, last.mag_word = it.tag[1], it.text
-        elif k == "dir":
-            if last is not None and last.direction is None and not _is_attr(items, j + 1):
-                last.direction = it.tag[1]
-            else:
-                pend_dir, pend_flip, pend_verb = it.tag[1], False, True
-                pend_mag = None if after_region else pend_mag
-        elif k == "objverb":
-            pend_dir = "down" if it.text in ("remove", "get rid of", "take out") else "up"
-            pend_verb = True
-        elif k == "optimize" and it.text in ("enhance", "improve") and _is_attr(items, j + 1) and not (
-                j + 1 < len(items) and items[j + 1].text in _GENERIC_COLOR):  # "improve the colours" is a fix
-            pend_dir = "up"
-        elif k == "more" or k == "lacks":
-            pend_dir, pend_flip = "up", False
-        elif k == "less":
-            pend_dir, pend_flip = "down", True
-        elif k == "too":
-            pend_dir, pend_flip = "down", True
-        elif k == "not":
-            nxt = " ".join(x.text for x in items[j + 1:j + 4])
-            if "enough" not in nxt:
-                pend_dir, pend_flip = "down", True
-        elif k in ("set", "to", "by", "percent", "stop"):
-            if k == "stop":
-                target = pend_num if pend_num else (last.number if last else None)
-                if target is None and j and items[j - 1].text in ("a", "one"):
-                    target = ("size", STOP)
-                    if last is not None and last.number is None and not _is_attr(items, j + 1):
-                        last.number = target
-                    else:
-                        pend_num = target
-                elif target is not None:
-                    scaled = (target[0], target[1] * STOP)
-                    if pend_num:
-                        pend_num = scaled
-                    elif last:
-                        last.number = scaled
-            elif k == "percent":
-                tgt = pend_num if pend_num else (last.number if last else None)
-                if tgt and tgt[0] in ("size", "set", "shift"):
-                    v = percent_to_shift(tgt[1]) * (1 if tgt[1] >= 0 else -1)
-                    new = ("shift", v) if tgt[0] == "shift" else ("size", abs(v))
-                    if pend_num:
-                        pend_num = new
-                    else:
-                        last.number = new
-            else:
-                numctx = k
-        elif k == "num":
-            _, v, sign, pct = it.tag
-            if pct:
-                num = ("shift", (-1 if sign == "-" else 1) * percent_to_shift(v)) if sign else ("size", percent_to_shift(v))
-            elif sign:
-                num = ("shift", -v if sign == "-" else v)
-            elif numctx in ("to", "set") and v <= 1.0:
-                num = ("set", v)
-            elif numctx == "by" or v > 1.0:
-                num = ("size", v)
-            else:
-                num = ("set", v) if (last is not None and last.direction is None) else ("size", v)
-            if numctx in ("to", "set") and sign == "-" and not pct and v <= 1.0:
-                num = ("set", -v)
-            numctx = None
-            if _is_attr(items, j + 1) or (j + 1 < len(items) and items[j + 1].tag[0] in ("percent", "stop")
-                                          and _is_attr(items, j + 2)) or last is None:
-                pend_num = num
-            else:
-                last.number = num
-    return seq
 
 
 def _target(region: str, m: Mention, default_mag: float | None) -> Target | None:
@@ -216,7 +63,7 @@ def _clause_targets(clauses: list[Clause], default_mag: float | None) -> tuple[l
     for c in clauses:
         if c.neg or c.purpose:
             continue
-        seq = _mentions(c)
+        seq = read_mentions(c)
         complaint = _complaint(c)
         fix_asked |= not complaint and any(it.tag[0] == "optimize" for it in c.items) and not any(
             k == "M" for k, _ in seq)
