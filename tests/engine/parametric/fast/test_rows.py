@@ -10,7 +10,6 @@ worker that has not started.
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -21,11 +20,18 @@ from pertouch.engine.parametric.fast import rows
 def test_every_row_once_on_several_threads():
     hits = np.zeros(1000, np.int64)
     names = set()
+    both = threading.Event()
+    lock = threading.Lock()
 
     def call(ya, yb):
-        names.add(threading.current_thread().name)
+        with lock:
+            first = threading.current_thread().name not in names
+            names.add(threading.current_thread().name)
+            if len(names) == 2:
+                both.set()
         hits[ya:yb] += 1
-        time.sleep(0.002)  # let the worker take bands too
+        if first:  # a thread's first band is held until the other thread has one too (with a
+            both.wait(10)  # fixed sleep, a busy machine let one thread take every band)
 
     rows.over_rows(call, 10, 1000, threads=2)
     assert (hits[10:] == 1).all() and (hits[:10] == 0).all()
