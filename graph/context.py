@@ -34,7 +34,7 @@ run, so ``max_rounds: 0`` is an answer saying what is wrong, not a silent run.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from pertouch.core.errors import PertouchError
@@ -42,6 +42,14 @@ from pertouch.core.errors import PertouchError
 Role = Literal["planner", "critic", "describer", "classifier"]
 ROLES: tuple[str, ...] = ("planner", "critic", "describer", "classifier")
 MAX_ROUNDS_LIMIT = 10
+#: Fields that are objects of this process, not settings: no environment variable, not in ``to_json``.
+_OBJECTS = ("calls", "cache")
+
+
+def _process_cache() -> Any:
+    from pertouch.graph.runtime import process_cache
+
+    return process_cache()
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,9 @@ class RunContext:
     #: A :class:`pertouch.graph.vlm.calls.CallRecorder` that keeps every model call of the
     #: run (evaluation); not a setting: no environment variable, not in :meth:`to_json`.
     calls: Any = field(default=None, compare=False, repr=False)
+    #: The :class:`pertouch.graph.runtime.RuntimeCache` the run's nodes load photos, scenes,
+    #: regions, models and memory through (default: the process's one); not a setting either.
+    cache: Any = field(default_factory=_process_cache, compare=False, repr=False)
 
     def problems(self) -> list[str]:
         """What is wrong with these settings (empty when they are valid)."""
@@ -82,6 +93,8 @@ class RunContext:
                 out.append(f"{name} must be a model string or left out, got {v!r}")
         if self.calls is not None and not callable(getattr(self.calls, "record", None)):
             out.append(f"calls must be a call recorder (with a record method), got {type(self.calls).__name__}")
+        if not callable(getattr(self.cache, "clear", None)):
+            out.append(f"cache must be a runtime cache, got {type(self.cache).__name__}")
         if not isinstance(self.use_memory, bool):
             out.append(f"use_memory must be true or false, got {self.use_memory!r}")
         return out
@@ -93,9 +106,7 @@ class RunContext:
         return getattr(self, role) or self.vlm
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out.pop("calls", None)
-        return out
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _OBJECTS}
 
 
 _ENV = {

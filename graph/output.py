@@ -33,14 +33,15 @@ def write_result(ref: ImageRef, recipe_json: dict, out: str | Path, *, ctx: RunC
     if out.is_dir():
         raise InputError(f"{out} is a folder", hint="give a file name such as out.jpg")
     plan_outputs([Path(ref["path"])], out, overwrite=overwrite, overwrite_flag=overwrite_flag)
-    photo = rt.photo(ref)
-    result = rt.render(ref, recipe_json, segmenter=ctx.segmenter, engine=ctx.engine, long_side=None)
+    photo = rt.photo(ref, cache=ctx.cache)
+    result = rt.render(ref, recipe_json, segmenter=ctx.segmenter, engine=ctx.engine, long_side=None,
+                       cache=ctx.cache)
     save_image(out, result.image, alpha=photo.alpha, exif=photo.exif)
     from pertouch import __version__
     from pertouch.engine.io.read import pixel_hash
 
     data = json.loads(json.dumps(recipe_json))
-    regions = rt.regions_by_name(ref, ctx.segmenter, list(data.get("regions") or {}))
+    regions = rt.regions_by_name(ref, ctx.segmenter, list(data.get("regions") or {}), cache=ctx.cache)
     for name, rel in sidecar_masks(regions, out, []).items():
         data["regions"][name]["mask"] = rel
         if regions[name].confidence < 1.0:  # a guessed mask: the engine feathers it; apply must too

@@ -1,8 +1,11 @@
 """What nodes use to reach pixels, masks, models and memory — by reference.
 
 Graph state holds only references (:class:`~pertouch.graph.state.ImageRef`, mask
-keys); this module turns them back into arrays through an in-process cache, so a
-node never reloads a photo or re-segments it within one process. A reference is
+keys); this module turns them back into arrays through a :class:`RuntimeCache`, so a
+node never reloads a photo or re-segments it within one process. There is one cache
+per process (:func:`process_cache`); a run reaches it through its context
+(``RunContext.cache``) and every function here takes it as ``cache=`` (None = the
+process's one). :func:`clear_cache` empties it and the tools' caches. A reference is
 checked against the file's content hash, so a changed file is noticed rather than
 silently edited. Renders are written as files under ``app_home()/sessions/<id>/``.
 
@@ -40,15 +43,40 @@ class _LRU(OrderedDict):
         return value
 
 
-_photos = _LRU()    # hash -> Photo
-_refs = _LRU()      # (path, size, mtime) -> ImageRef
-_proxies = _LRU()   # (hash, size) -> pixels
-_scenes = _LRU()    # (hash, segmenter) -> Scene
-_found = _LRU()     # (hash, segmenter, text) -> Region
-_proxy_masks = _LRU()  # (hash, segmenter, name, size) -> mask
-_pointed = _LRU()   # (hash, segmenter, pointer JSON) -> Region the user pointed at
-_models: dict[str, Any] = {}
-_memories: dict[str, tuple[Any, str | None]] = {}
+class RuntimeCache:
+    """What the runtime keeps between nodes: decoded photos, proxies, scenes, found and
+    pointed regions, working-size masks (each the last :data:`_CACHE_SIZE` used), and
+    the loaded models and memory stores by spec."""
+
+    def __init__(self) -> None:
+        self.photos = _LRU()    # hash -> Photo
+        self.refs = _LRU()      # (path, size, mtime) -> ImageRef
+        self.proxies = _LRU()   # (hash, size) -> pixels
+        self.scenes = _LRU()    # (hash, segmenter) -> Scene
+        self.found = _LRU()     # (hash, segmenter, text) -> Region
+        self.proxy_masks = _LRU()  # (hash, segmenter, name, size) -> mask
+        self.pointed = _LRU()   # (hash, segmenter, pointer JSON) -> Region the user pointed at
+        self.models: dict[str, Any] = {}
+        self.memories: dict[str, tuple[Any, str | None]] = {}
+
+    def clear(self) -> None:
+        """Forget every cached photo, scene, region, model and memory store."""
+        with _LOCK:
+            for c in (self.photos, self.refs, self.proxies, self.scenes, self.found, self.proxy_masks,
+                      self.pointed, self.models, self.memories):
+                c.clear()
+
+
+_PROCESS = RuntimeCache()
+
+
+def process_cache() -> RuntimeCache:
+    """The process's one :class:`RuntimeCache` (the default of ``RunContext.cache``)."""
+    return _PROCESS
+
+
+def _of(cache: RuntimeCache | None) -> RuntimeCache:
+    return _PROCESS if cache is None else cache
 
 
 def clear_cache() -> None:
@@ -58,14 +86,12 @@ def clear_cache() -> None:
 
     perception.clear_cache()
     segmentation.clear_cache()
-    with _LOCK:
-        for c in (_photos, _refs, _proxies, _scenes, _found, _proxy_masks, _pointed, _models, _memories):
-            c.clear()
+    _PROCESS.clear()
 
 
 # --- photos ----------------------------------------------------------------------
 
-def open_photo(path: str | Path) -> ImageRef:
+def open_photo(path: str | Path, *, cache: RuntimeCache | None = None) -> ImageRef:
     """Load a photo once, cache it, and return its reference (a file opened before and not
     changed since — same size and modification time — is not decoded again)."""
     from pertouch.engine.io.read import load_image
@@ -75,21 +101,22 @@ def open_photo(path: str | Path) -> ImageRef:
         key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
     except OSError:
         key = None  # load_image says what is wrong with the path
+    c = _of(cache)
     with _LOCK:
-        ref = _refs.get(key) if key else None
-        if ref is not None and ref["hash"] in _photos:
+        ref = c.refs.get(key) if key else None
+        if ref is not None and ref["hash"] in c.photos:
             return dict(ref)  # type: ignore[return-value]
     photo = load_image(path)
     with _LOCK:
-        _photos[photo.content_hash] = photo
+        c.photos[photo.content_hash] = photo
     h, w = photo.pixels.shape[:2]
     ref = {"path": str(Path(path).resolve()), "hash": photo.content_hash, "width": int(w), "height": int(h)}
     if key:
-        _refs.get_or(key, lambda: ref)
+        c.refs.get_or(key, lambda: ref)
     return dict(ref)  # type: ignore[return-value]
 
 
-def photo(ref: ImageRef) -> Any:
+def photo(ref: ImageRef, *, cache: RuntimeCache | None = None) -> Any:
     """The :class:`Photo` behind ``ref`` (reloaded from its path after a restart)."""
 
     def load() -> Any:
@@ -101,7 +128,7 @@ def photo(ref: ImageRef) -> Any:
                              hint="start a new session for the new photo")
         return p
 
-    return _photos.get_or(ref["hash"], load)
+    return _of(cache).photos.get_or(ref["hash"], load)
 
 
 def proxy_size(ref: ImageRef, long_side: int) -> tuple[int, int]:
@@ -119,10 +146,10 @@ def _resize(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(arr, size, interpolation=cv2.INTER_AREA)
 
 
-def proxy(ref: ImageRef, long_side: int) -> np.ndarray:
+def proxy(ref: ImageRef, long_side: int, *, cache: RuntimeCache | None = None) -> np.ndarray:
     """The photo at working resolution, (h, w, 3) in the photo's dtype."""
     size = proxy_size(ref, long_side)
-    return _proxies.get_or((ref["hash"], size), lambda: _resize(photo(ref).pixels, size))
+    return _of(cache).proxies.get_or((ref["hash"], size), lambda: _resize(photo(ref, cache=cache).pixels, size))
 
 
 def to8(pixels: np.ndarray) -> np.ndarray:
@@ -132,18 +159,19 @@ def to8(pixels: np.ndarray) -> np.ndarray:
     return (pixels.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
 
 
-def proxy8(ref: ImageRef, long_side: int) -> np.ndarray:
+def proxy8(ref: ImageRef, long_side: int, *, cache: RuntimeCache | None = None) -> np.ndarray:
     """The working-resolution proxy as uint8 RGB (for previews and models)."""
-    return to8(proxy(ref, long_side))
+    return to8(proxy(ref, long_side, cache=cache))
 
 
 # --- perception ------------------------------------------------------------------
 
-def scene(ref: ImageRef, segmenter: str) -> Any:
+def scene(ref: ImageRef, segmenter: str, *, cache: RuntimeCache | None = None) -> Any:
     """The perceived :class:`Scene` (regions with full-resolution masks)."""
     from pertouch.tools.perception import perceive
 
-    return _scenes.get_or((ref["hash"], segmenter), lambda: perceive(photo(ref), segmenter=segmenter))
+    return _of(cache).scenes.get_or((ref["hash"], segmenter),
+                                    lambda: perceive(photo(ref, cache=cache), segmenter=segmenter))
 
 
 def mask_key(ref: ImageRef, segmenter: str, name: str) -> str:
@@ -164,28 +192,30 @@ def region_infos(regions: Any, ref: ImageRef, segmenter: str) -> list[RegionInfo
     ]
 
 
-def find_region(ref: ImageRef, segmenter: str, text: str) -> Any:
+def find_region(ref: ImageRef, segmenter: str, text: str, *, cache: RuntimeCache | None = None) -> Any:
     """A region for ``text`` ("the eagle"); raises NotFoundError when absent."""
     from pertouch.tools.segmentation import get_segmenter
 
     def find() -> Any:
-        return get_segmenter(segmenter).find(photo(ref).pixels, text)
+        return get_segmenter(segmenter).find(photo(ref, cache=cache).pixels, text)
 
-    return _found.get_or((ref["hash"], segmenter, text.lower()), find)
+    return _of(cache).found.get_or((ref["hash"], segmenter, text.lower()), find)
 
 
-def regions_by_name(ref: ImageRef, segmenter: str, names: list[str]) -> dict[str, Any]:
+def regions_by_name(ref: ImageRef, segmenter: str, names: list[str], *,
+                    cache: RuntimeCache | None = None) -> dict[str, Any]:
     """Full-resolution regions for recipe region ``names`` (scene regions + found ones)."""
-    sc = scene(ref, segmenter)
+    sc = scene(ref, segmenter, cache=cache)
     by_name = {r.name: r for r in sc.regions}
     with _LOCK:
-        for (h, seg, _text), reg in list(_found.items()):
+        for (h, seg, _text), reg in list(_of(cache).found.items()):
             if h == ref["hash"] and seg == segmenter:
                 by_name.setdefault(reg.name, reg)
     return {n: by_name[n] for n in names if n in by_name}
 
 
-def add_pointed(ref: ImageRef, segmenter: str, pointers: list[dict[str, Any]]) -> list[Any]:
+def add_pointed(ref: ImageRef, segmenter: str, pointers: list[dict[str, Any]], *,
+                cache: RuntimeCache | None = None) -> list[Any]:
     """The regions the user pointed at (:meth:`pertouch.tools.pointing.Pointer.to_json`
     dicts), computed once per pointer and put where :func:`regions_by_name` and
     :func:`find_region` find them (keyed by photo hash + segmenter + name). A single
@@ -201,44 +231,46 @@ def add_pointed(ref: ImageRef, segmenter: str, pointers: list[dict[str, Any]]) -
     from pertouch.tools.pointing import Pointer, check_names, pointed_region
 
     found = [Pointer.from_json(p) for p in pointers]
-    check_names(found, [r.name for r in scene(ref, segmenter).regions])
+    check_names(found, [r.name for r in scene(ref, segmenter, cache=cache).regions])
+    c = _of(cache)
     out = []
     for p in found:
         key = (ref["hash"], segmenter, json.dumps(p.to_json(), sort_keys=True))
-        reg = _pointed.get_or(key, lambda p=p: pointed_region(photo(ref).pixels, p, segmenter))
-        _put_found(ref, segmenter, reg)
+        reg = c.pointed.get_or(key, lambda p=p: pointed_region(photo(ref, cache=c).pixels, p, segmenter))
+        _put_found(c, ref, segmenter, reg)
         out.append(reg)
     if len(out) == 1 and out[0].name != DEFAULT_POINTED:
         # "the selection" names the one pointed region, whatever the user called it
         r = out[0]
-        old = _found.get((ref["hash"], segmenter, DEFAULT_POINTED))
+        old = c.found.get((ref["hash"], segmenter, DEFAULT_POINTED))
         if old is None or old.mask is not r.mask:
-            _put_found(ref, segmenter, Region(DEFAULT_POINTED, r.mask, label=r.label, confidence=r.confidence,
+            _put_found(c, ref, segmenter, Region(DEFAULT_POINTED, r.mask, label=r.label, confidence=r.confidence,
                                               levels=dict(r.levels), source=r.source))
     return out
 
 
-def _put_found(ref: ImageRef, segmenter: str, reg: Any) -> None:
+def _put_found(c: RuntimeCache, ref: ImageRef, segmenter: str, reg: Any) -> None:
     """Put ``reg`` in the found-regions cache under its name (a new one drops the
     working-size masks cached for the region it replaces)."""
     key = (ref["hash"], segmenter, reg.name.lower())
     with _LOCK:
-        old = _found.get(key)
+        old = c.found.get(key)
         if old is None or old.mask is not reg.mask:
-            for k in [k for k in _proxy_masks if k[:3] == (ref["hash"], segmenter, reg.name)]:
-                del _proxy_masks[k]
-        _found[key] = reg
-        _found.move_to_end(key)
-        while len(_found) > _CACHE_SIZE:
-            _found.popitem(last=False)
+            for k in [k for k in c.proxy_masks if k[:3] == (ref["hash"], segmenter, reg.name)]:
+                del c.proxy_masks[k]
+        c.found[key] = reg
+        c.found.move_to_end(key)
+        while len(c.found) > _CACHE_SIZE:
+            c.found.popitem(last=False)
 
 
-def _at_size(ref: ImageRef, segmenter: str, regions: Mapping[str, Any], size: tuple[int, int]) -> dict[str, Any]:
+def _at_size(ref: ImageRef, segmenter: str, regions: Mapping[str, Any], size: tuple[int, int], *,
+             cache: RuntimeCache | None = None) -> dict[str, Any]:
     from pertouch.engine.schema.regions import Region
 
     out = {}
     for name, r in regions.items():
-        m = _proxy_masks.get_or((ref["hash"], segmenter, name, size), lambda r=r: _resize(r.mask, size))
+        m = _of(cache).proxy_masks.get_or((ref["hash"], segmenter, name, size), lambda r=r: _resize(r.mask, size))
         out[name] = Region(name, m, label=r.label, confidence=r.confidence, levels=dict(r.levels), source=r.source)
     return out
 
@@ -246,7 +278,7 @@ def _at_size(ref: ImageRef, segmenter: str, regions: Mapping[str, Any], size: tu
 # --- rendering -------------------------------------------------------------------
 
 def render(ref: ImageRef, recipe_json: dict, *, segmenter: str, engine: str,
-           long_side: int | None) -> Any:
+           long_side: int | None, cache: RuntimeCache | None = None) -> Any:
     """Render ``recipe_json`` on the photo (``long_side`` None = full resolution).
 
     Returns the engine's :class:`RenderResult` (image + achieved levels).
@@ -255,12 +287,12 @@ def render(ref: ImageRef, recipe_json: dict, *, segmenter: str, engine: str,
     from pertouch.engine.schema.recipe import parse_recipe
 
     recipe = parse_recipe(recipe_json, "plan")
-    regions = regions_by_name(ref, segmenter, list(recipe.regions))
+    regions = regions_by_name(ref, segmenter, list(recipe.regions), cache=cache)
     if long_side is None:
-        pixels = photo(ref).pixels
+        pixels = photo(ref, cache=cache).pixels
     else:
-        pixels = proxy(ref, long_side)
-        regions = _at_size(ref, segmenter, regions, (pixels.shape[1], pixels.shape[0]))
+        pixels = proxy(ref, long_side, cache=cache)
+        regions = _at_size(ref, segmenter, regions, (pixels.shape[1], pixels.shape[0]), cache=cache)
     return get_engine(engine).render(pixels, recipe, regions)
 
 
@@ -283,21 +315,22 @@ def write_preview(pixels: np.ndarray, path: Path) -> str:
 
 # --- models and memory -------------------------------------------------------------
 
-def vlm(spec: str) -> Any:
+def vlm(spec: str, *, cache: RuntimeCache | None = None) -> Any:
     """The VLM for ``spec`` (cached; raises ModelError for a bad spec)."""
     from pertouch.graph.vlm.registry import get_vlm
 
+    models = _of(cache).models
     with _LOCK:
-        if spec not in _models:
-            _models[spec] = get_vlm(spec)
-        return _models[spec]
+        if spec not in models:
+            models[spec] = get_vlm(spec)
+        return models[spec]
 
 
 def model(ctx: Any, role: str) -> Any:
     """The VLM a run context names for ``role`` (planner, critic, describer, classifier):
-    the cached provider, wrapped to record its calls when the context carries a call
-    recorder (``ctx.calls``, see :mod:`pertouch.graph.vlm.calls`)."""
-    found = vlm(ctx.model_for(role))
+    the provider cached in the context's cache, wrapped to record its calls when the context
+    carries a call recorder (``ctx.calls``, see :mod:`pertouch.graph.vlm.calls`)."""
+    found = vlm(ctx.model_for(role), cache=getattr(ctx, "cache", None))
     recorder = getattr(ctx, "calls", None)
     if recorder is None:
         return found
@@ -306,15 +339,16 @@ def model(ctx: Any, role: str) -> Any:
     return RecordedVLM(found, recorder)
 
 
-def memory(spec: str | None) -> tuple[Any, str | None]:
+def memory(spec: str | None, *, cache: RuntimeCache | None = None) -> tuple[Any, str | None]:
     """``(memory or None, warning)``: the agent works without memory, saying why."""
     key = spec or ""
+    memories = _of(cache).memories
     with _LOCK:
-        if key not in _memories:
+        if key not in memories:
             try:
                 from pertouch.memory.factory import open_memory_or_none
 
-                _memories[key] = open_memory_or_none(spec)
+                memories[key] = open_memory_or_none(spec)
             except Exception as exc:  # an unavailable store must not kill the agent
-                _memories[key] = (None, f"memory unavailable: {type(exc).__name__}: {exc}")
-        return _memories[key]
+                memories[key] = (None, f"memory unavailable: {type(exc).__name__}: {exc}")
+        return memories[key]

@@ -97,7 +97,7 @@ class Session:
         self.user = user
         if self.resumed:
             if image_path is not None:
-                ref = rt.open_photo(image_path)
+                ref = rt.open_photo(image_path, cache=self.ctx.cache)
                 if ref["hash"] != state["image"]["hash"]:
                     raise InputError(f"session {self.id} is about {state['image']['path']}, not {image_path}",
                                      hint="leave out --session to start a new session for this photo")
@@ -111,7 +111,7 @@ class Session:
                 raise NotFoundError(f"no session {session_id!r}", hint="give a photo to start a new session")
             if image_path is None:
                 raise InputError("give a photo to start a session")
-            self.image_path = str(rt.open_photo(image_path)["path"])
+            self.image_path = str(rt.open_photo(image_path, cache=self.ctx.cache)["path"])
 
     # -- state -------------------------------------------------------------------
     @property

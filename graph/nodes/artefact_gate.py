@@ -49,17 +49,18 @@ def _skin(state: dict, ctx: RunContext, shape: tuple[int, int]) -> np.ndarray | 
     if not any(r.get("label") in PEOPLE_LABELS for r in state.get("regions") or []):
         return None
     ref = state["image"]
-    mask = _skin_mask(ref["path"], ref["hash"], ref["width"], ref["height"], ctx.segmenter)
+    mask = _skin_mask(ref["path"], ref["hash"], ref["width"], ref["height"], ctx.segmenter, ctx.cache)
     if mask is None:
         return None
     return cv2.resize(mask, shape[::-1], interpolation=cv2.INTER_AREA)
 
 
 @lru_cache(maxsize=8)
-def _skin_mask(path: str, digest: str, width: int, height: int, segmenter: str) -> np.ndarray | None:
+def _skin_mask(path: str, digest: str, width: int, height: int, segmenter: str,
+               cache: rt.RuntimeCache) -> np.ndarray | None:
     ref = {"path": path, "hash": digest, "width": width, "height": height}
     try:
-        return np.asarray(rt.scene(ref, segmenter).find("skin").mask, np.float32)
+        return np.asarray(rt.scene(ref, segmenter, cache=cache).find("skin").mask, np.float32)
     except Exception:  # noqa: BLE001 - no skin found (or a segmenter that cannot look): not measured
         return None
 
@@ -73,14 +74,14 @@ def measure_round(state: dict, ctx: RunContext, record: dict) -> dict[str, Any] 
     if not recipe:
         return None
     ref = state["image"]
-    before = rt.proxy8(ref, ctx.working_resolution)
+    before = rt.proxy8(ref, ctx.working_resolution, cache=ctx.cache)
     after = rt.to8(rt.render(ref, recipe, segmenter=ctx.segmenter, engine=ctx.engine,
-                             long_side=ctx.working_resolution).image)
+                             long_side=ctx.working_resolution, cache=ctx.cache).image)
     rep = measure_artefacts(before, after, skin_mask=_skin(state, ctx, before.shape[:2]))
     out = {**rep.to_json(), "describe": rep.describe(), "blame": {}}
     names = list(recipe.get("regions") or {})
     if "blotches" in rep.failed and names:
-        regs = rt.regions_by_name(ref, ctx.segmenter, names)
+        regs = rt.regions_by_name(ref, ctx.segmenter, names, cache=ctx.cache)
         out["blame"] = blame(rep, {n: r.mask for n, r in regs.items()})
     return out
 

@@ -83,7 +83,7 @@ def _resolve(state: RetouchState, ctx: RunContext, names: list[str]) -> tuple[li
         if name in have:
             continue
         try:
-            reg = rt.find_region(state["image"], ctx.segmenter, name)
+            reg = rt.find_region(state["image"], ctx.segmenter, name, cache=ctx.cache)
         except NotFoundError as exc:
             missing.append(name)
             why = exc.message.partition(";")[2].strip()

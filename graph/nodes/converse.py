@@ -132,7 +132,7 @@ def _compare(state: RetouchState, ctx: RunContext, turn: dict[str, Any], session
     shown = last_shown(state)
     if shown is None:
         return _answer(turn, "Nothing to compare yet.", "nothing-done")
-    before = rt.proxy8(state["image"], ctx.working_resolution)
+    before = rt.proxy8(state["image"], ctx.working_resolution, cache=ctx.cache)
     with Image.open(shown["preview"]) as im:
         after = np.asarray(im.convert("RGB").resize((before.shape[1], before.shape[0])))
     gap = np.full((before.shape[0], 8, 3), 255, np.uint8)

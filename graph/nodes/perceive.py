@@ -41,7 +41,7 @@ def _describe(ctx: RunContext, ref: dict, sc: Any, regions: list[dict]) -> tuple
 
         from pertouch.graph.vlm.schemas import SceneInfo
 
-        image = Image.fromarray(rt.proxy8(ref, min(ctx.working_resolution, 768)))
+        image = Image.fromarray(rt.proxy8(ref, min(ctx.working_resolution, 768), cache=ctx.cache))
         info = SceneInfo.from_regions(regions, dict(sc.levels), image_path=ref["path"])
         desc = rt.model(ctx, "describer").describe(image, info)
     except Exception as exc:  # VLMError / ModelError: state, not a crash
@@ -52,15 +52,15 @@ def _describe(ctx: RunContext, ref: dict, sc: Any, regions: list[dict]) -> tuple
     return data, []
 
 
-def _photo(state: RetouchState) -> ImageRef:
+def _photo(state: RetouchState, ctx: RunContext) -> ImageRef:
     """The turn's photo: ``image_path`` (first turn, or the same photo again) or the thread's."""
     ref, path = state.get("image"), state.get("image_path")
     if not path and not ref:
         raise InputError("no photo given", hint="send image_path (a file the server can read) with the first turn")
     if ref and (not path or path == ref.get("path")):
-        rt.photo(ref)  # verifies the hash after a restart
+        rt.photo(ref, cache=ctx.cache)  # verifies the hash after a restart
         return ref
-    new = rt.open_photo(str(path))
+    new = rt.open_photo(str(path), cache=ctx.cache)
     if ref and new["hash"] != ref["hash"]:
         raise InputError(f"this conversation is about {ref['path']}, not {path}",
                          hint="start a new conversation (thread or session) for another photo")
@@ -78,12 +78,13 @@ def perceive(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Liter
         update["problem"] = problem("settings", "; ".join(bad), "fix the run's context (settings)")
         return Command(goto="respond", update=update)
     try:
-        ref = _photo(state)
-        sc = rt.scene(ref, ctx.segmenter)
+        ref = _photo(state, ctx)
+        sc = rt.scene(ref, ctx.segmenter, cache=ctx.cache)
         regions = rt.region_infos(sc.regions, ref, ctx.segmenter)
         pointers = [p for p in state.get("pointers") or [] if p.get("photo", ref["hash"]) == ref["hash"]]
         if pointers:  # regions the user pointed at
-            regions += rt.region_infos(rt.add_pointed(ref, ctx.segmenter, pointers), ref, ctx.segmenter)
+            pointed = rt.add_pointed(ref, ctx.segmenter, pointers, cache=ctx.cache)
+            regions += rt.region_infos(pointed, ref, ctx.segmenter)
     except (PertouchError, OSError) as exc:
         update["problem"] = problem_from(exc)
         return Command(goto="respond", update=update)

@@ -27,8 +27,8 @@ def scene_descriptor(state: RetouchState, ctx: RunContext) -> Any:
     from pertouch.memory.descriptors import image_descriptor
 
     ref = state["image"]
-    regions = rt.scene(ref, ctx.segmenter).regions
-    return image_descriptor(rt.proxy(ref, 512), regions)
+    regions = rt.scene(ref, ctx.segmenter, cache=ctx.cache).regions
+    return image_descriptor(rt.proxy(ref, 512, cache=ctx.cache), regions)
 
 
 @timed("recall")
@@ -37,7 +37,7 @@ def recall(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context or RunContext()
     if not ctx.use_memory:
         return {"preferences": {}}
-    mem, warning = rt.memory(ctx.memory)
+    mem, warning = rt.memory(ctx.memory, cache=ctx.cache)
     if mem is None:
         return {"preferences": {}, "errors": add_error(state, error("recall", "memory", warning or "memory is off"))}
     try:

@@ -42,8 +42,8 @@ def _measured_levels(state: RetouchState, ctx: RunContext) -> dict[str, dict[str
     with Image.open(state["result"]["preview"]) as im:
         px = np.asarray(im.convert("RGB"))
     infos = [r for r in state.get("regions") or [] if r.get("area", 0) > 0]
-    regions = rt.regions_by_name(state["image"], ctx.segmenter, [r["name"] for r in infos])
-    regions = rt._at_size(state["image"], ctx.segmenter, regions, (px.shape[1], px.shape[0]))
+    regions = rt.regions_by_name(state["image"], ctx.segmenter, [r["name"] for r in infos], cache=ctx.cache)
+    regions = rt._at_size(state["image"], ctx.segmenter, regions, (px.shape[1], px.shape[0]), cache=ctx.cache)
     by_name = measure_levels(px, regions, attributes=CORE_NAMES)
     sums: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for r in infos:
@@ -95,7 +95,7 @@ def _told(state: RetouchState, remembered: bool, why: str = "") -> dict[str, Any
 def remember(state: RetouchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Write one accepted-result memory for the run's user."""
     ctx = runtime.context or RunContext()
-    mem, warning = rt.memory(ctx.memory) if ctx.use_memory else (None, "memory is off")
+    mem, warning = rt.memory(ctx.memory, cache=ctx.cache) if ctx.use_memory else (None, "memory is off")
     if mem is None:
         return {"remembered": False, **_told(state, False, f"not remembered: {warning}"),
                 "errors": add_error(state, error("remember", "memory", f"not remembered: {warning}"))}

@@ -47,9 +47,9 @@ def render(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal
     before, after = preview_paths(state, rnd)
     try:
         result = rt.render(ref, state["recipe"], segmenter=ctx.segmenter, engine=ctx.engine,
-                           long_side=ctx.working_resolution)
+                           long_side=ctx.working_resolution, cache=ctx.cache)
         if not before.exists():
-            rt.write_preview(rt.proxy(ref, ctx.working_resolution), before)
+            rt.write_preview(rt.proxy(ref, ctx.working_resolution, cache=ctx.cache), before)
         rt.write_preview(result.image, after)
     except Exception as exc:  # RecipeError, engine failure: say so, keep the session
         errs = add_error(state, error("render", "render", f"rendering round {rnd} failed: {exc}",
@@ -57,7 +57,7 @@ def render(state: RetouchState, runtime: Runtime[RunContext]) -> Command[Literal
         return Command(goto="respond", update={"errors": errs, "stop_reason": "rendering failed"})
     record: RoundRecord = {
         "round": rnd, "recipe": state["recipe"], "preview": str(after),
-        "clipping": clipping(rt.proxy8(ref, ctx.working_resolution), rt.to8(result.image)),
+        "clipping": clipping(rt.proxy8(ref, ctx.working_resolution, cache=ctx.cache), rt.to8(result.image)),
         "achieved": [{"region": a.region, "attribute": a.attribute, "before": round(float(a.before), 4),
                       "target": round(float(a.target), 4), "achieved": round(float(a.achieved), 4)}
                      for a in result.report],

@@ -32,7 +32,7 @@ class Recorder:
 @pytest.fixture()
 def memory(monkeypatch):
     rec = Recorder()
-    monkeypatch.setattr(rt, "memory", lambda spec: (rec, None))
+    monkeypatch.setattr(rt, "memory", lambda spec, cache=None: (rec, None))
     return rec
 
 

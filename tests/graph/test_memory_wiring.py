@@ -84,7 +84,7 @@ def test_persistent_store_survives_a_new_runtime(rocket_png):
 
 def test_unavailable_memory_is_said_not_fatal(chelsea_png, monkeypatch):
     # the flat cat, which "make it nice" edits (the rocket is a night scene it leaves alone)
-    monkeypatch.setattr(rt, "memory", lambda spec: (None, "memory unavailable: store is locked"))
+    monkeypatch.setattr(rt, "memory", lambda spec, cache=None: (None, "memory unavailable: store is locked"))
     out = _run(chelsea_png, "make it nice", "ana", None, accept=True)
     assert out["result"] and out["remembered"] is False
     assert any(e["kind"] == "memory" for e in out["errors"]) and "store is locked" in out["answer"]

@@ -95,7 +95,7 @@ def test_a_dead_model_server_is_the_model_failing_not_out_of_scope(rocket_png, t
     from pertouch.graph import runtime as rt
     from pertouch.graph.vlm.registry import get_vlm
 
-    monkeypatch.setattr(rt, "vlm", lambda s: get_vlm(spec, max_retries=0))
+    monkeypatch.setattr(rt, "vlm", lambda s, cache=None: get_vlm(spec, max_retries=0))
     res = _run(rocket_png, "brighter sky", "-o", out, "--vlm", spec, "--json")
     assert res.exit_code == 3 and not out.exists()
     s = json.loads(res.stdout)

@@ -12,7 +12,7 @@ def _no_memory(monkeypatch):
     """``serve`` warms the memory up in the background: not the real one in these tests."""
     from pertouch.graph import runtime as rt
 
-    monkeypatch.setattr(rt, "memory", lambda spec: (None, "memory is off in this test"))
+    monkeypatch.setattr(rt, "memory", lambda spec, cache=None: (None, "memory is off in this test"))
 
 
 @pytest.mark.parametrize("host,local", [("127.0.0.1", True), ("localhost", True), ("::1", True),
@@ -65,11 +65,11 @@ def test_serve_warms_the_memory_up_in_the_background(monkeypatch):
                 t.join(10)
 
     monkeypatch.setattr(uvicorn, "run", run)
-    monkeypatch.setattr(rt, "memory", lambda spec: (Memory(), None))
+    monkeypatch.setattr(rt, "memory", lambda spec, cache=None: (Memory(), None))
     assert CliRunner().invoke(app, ["serve"]).exit_code == 0
     assert calls == ["a photo"]
 
-    def broken(spec):
+    def broken(spec, cache=None):
         raise RuntimeError("no store")
 
     monkeypatch.setattr(rt, "memory", broken)  # a broken memory: the server starts, the turn will say why
