@@ -37,8 +37,47 @@ def _ray_cli() -> str:
     return shutil.which("ray", path=os.path.dirname(sys.executable)) or "ray"
 
 
+def _cluster_pids(port: int) -> list[int]:
+    """This cluster's own processes: the GCS server (``--gcs_server_port=PORT``) and everything
+    started against it (``--gcs-address=…:PORT``, ``--address=…:PORT``: raylet, monitors, the
+    client server; workers and agents end with their raylet)."""
+    marks = (f"--gcs_server_port={port}".encode(), f":{port}".encode())
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(a == marks[0] or (a.startswith((b"--gcs-address", b"--gcs_address", b"--address"))
+                                 and a.endswith(marks[1])) for a in args):
+            pids.append(int(pid))
+    return pids + _descendants(pids)
+
+
+def _descendants(roots: list[int]) -> list[int]:
+    """Every process below ``roots`` (agents and workers rename themselves ``ray::…``, so
+    they are found by parent, not by arguments)."""
+    parent = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parent[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = [], list(roots)
+    while todo:
+        up = todo.pop()
+        kids = [p for p, pp in parent.items() if pp == up and p not in found and p not in roots]
+        found += kids
+        todo += kids
+    return found
+
+
 @pytest.fixture(scope="module")
 def cluster():
+    """A 2-CPU head on a free port, stopped by signalling only its own processes (``ray stop``
+    would kill every Ray process on the machine — another test run's cluster, or the user's)."""
     port = _free_port()
     cmd = [_ray_cli(), "start", "--head", f"--port={port}", "--num-cpus=2", "--disable-usage-stats",
            "--include-dashboard=false"]
@@ -49,7 +88,17 @@ def cluster():
     try:
         yield f"127.0.0.1:{port}"
     finally:
-        subprocess.run([_ray_cli(), "stop", "--force"], capture_output=True, timeout=120)
+        pids = _cluster_pids(port)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _cluster_pids(port):
+            time.sleep(0.5)
+        for pid in _cluster_pids(port):  # pragma: no cover - one that ignored SIGTERM
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
