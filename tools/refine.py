@@ -26,8 +26,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from pertouch.engine.parametric.blend import guide_stats
-from pertouch.engine.parametric.blend import guided_coefficients as blend_coefficients
+from pertouch.engine.parametric.guided import guide_stats
+from pertouch.engine.parametric.guided import guided_coefficients as blend_coefficients
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
@@ -42,7 +42,7 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
 
 def guided_coefficients(guide: np.ndarray, masks: list[np.ndarray], radius: int, eps: float) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per mask, the guided-filter coefficients ``(a, b)`` at the guide's resolution (the
-    engine's guided filter, :func:`pertouch.engine.parametric.blend.guided_coefficients`, with the
+    engine's guided filter, :func:`pertouch.engine.parametric.guided.guided_coefficients`, with the
     guide's statistics shared by every mask and no exact ends)."""
     g = guide.astype(np.float32, copy=False)
     stats = guide_stats(g, radius)
