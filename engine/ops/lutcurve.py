@@ -1,14 +1,14 @@
 """A transform's tables, compiled (the solver's hot path).
 
-:func:`pertouch.engine.ops.operators.curve` in NumPy costs ~100 µs on a 257-point grid,
+:func:`pertouch.engine.ops.curves.curve` in NumPy costs ~100 µs on a 257-point grid,
 almost all of it call overhead, and the solver compiles a new transform for every
 candidate strength it tries (hundreds per plan). :func:`compiled_tables` does the
 same arithmetic value by value, compiled with numba, and goes on to the whole
 :class:`~pertouch.engine.ops.operators.PixelTransform` (LUT, colourfulness matrix about
 the cast, the soft clip's range) in the same call. Without numba (``COMPILED`` false)
-:func:`pertouch.engine.ops.operators.transform_tables` takes its NumPy route instead.
+:func:`pertouch.engine.ops.curves.transform_tables` takes its NumPy route instead.
 This module imports nothing of the engine but the numba switch and the colour maths:
-:mod:`.operators` calls it, never the other way round.
+:mod:`.curves` calls it, never the other way round.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from pertouch.engine.ops.colormath import srgb_decode
 from pertouch.engine.ops.jit import HAVE_NUMBA
 
-_LUMA64 = np.array([0.2126, 0.7152, 0.0722], np.float32).astype(np.float64)  # operators.LUMA
+_LUMA64 = np.array([0.2126, 0.7152, 0.0722], np.float32).astype(np.float64)  # curves.LUMA
 
 def _decode(v):
     a = abs(v)
@@ -130,7 +130,7 @@ def compiled_tables(p, grid: np.ndarray, lin_grid: np.ndarray,
     """(lut (3, n) float32, matrix (3, 3) float64, lo, hi) of the transform for the
     strengths ``p`` (an ``operators.Params``), compiled: ``grid`` is the LUT's sample points
     plus mid-grey ((n + 1, 3)), ``lin_grid`` the same decoded, ``gains`` the white-balance
-    gains (temperature × tint). See :func:`pertouch.engine.ops.operators.transform_tables`."""
+    gains (temperature × tint). See :func:`pertouch.engine.ops.curves.transform_tables`."""
     n = grid.shape[0] - 1
     lut = np.empty((3, n), np.float32)
     mat = np.empty((3, 3), np.float64)

@@ -5,11 +5,13 @@ is float32 ``(..., 3)`` sRGB-encoded RGB, nominally in [0, 1] (values may leave 
 inside a chain), and the result has the same shape and dtype and is NOT clipped;
 :func:`soft_clip` brings a chain's result back into [0, 1] with a smooth roll-off.
 Every operator is monotone in ``strength``: a higher strength raises the attribute's
-measured level. Strength ranges live in :data:`STRENGTH_RANGE`.
+measured level. Strength ranges live in :data:`.curves.STRENGTH_RANGE`.
 
 All but clarity are per-pixel colour transforms, and they compose into ONE
 :class:`PixelTransform` (a per-channel curve followed by a 3×3 matrix and the soft
-clip), which is what the fast engine applies once per pixel. The chain order is::
+clip), which is what the fast engine applies once per pixel; the gains, curves and
+matrix they are made of, and the tables they compile to, are :mod:`.curves`. The chain
+order is::
 
     clarity → sRGB decode → white-balance gains (temperature × tint) → brightness
     (in linear light) → sRGB encode → contrast → highlights → shadows →
@@ -23,127 +25,15 @@ clip), which is what the fast engine applies once per pixel. The chain order is:
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 
 import numpy as np
 
-from pertouch.engine.ops import lutcurve
-from pertouch.engine.ops.colormath import cct_to_xy_kang2002, srgb_decode, srgb_encode, xy_to_linear_srgb
-
-#: Rec. 709 luma weights (on sRGB-encoded values), used for saturation and clarity.
-LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
-
-#: Strength bounds the solver searches within, per operator.
-STRENGTH_RANGE: dict[str, tuple[float, float]] = {
-    "temperature": (-2.5, 3.5),   # mired shift / 100 from D65 (+ = warmer)
-    "tint": (-2.0, 2.0),          # log2 of the green gain / 0.5 (+ = greener)
-    "brightness": (-2.5, 2.5),    # log4 of a linear-light gain (Reinhard shoulder when > 0)
-    "contrast": (-2.5, 2.0),      # log2 of the slope about the pivot
-    "highlights": (-1.0, 1.0),    # lift/lower of the upper tones
-    "shadows": (-1.0, 1.0),       # lift/lower of the lower tones
-    "colorfulness": (-6.0, 2.5),  # log2 of the chroma gain about luma
-    "clarity": (-1.0, 4.0),       # gain of the luma detail layer
-}
-
-D65_MIRED = 1e6 / 6504.0
-
-
-# --- white balance gains ----------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def _temperature_table() -> tuple[np.ndarray, np.ndarray]:
-    """Linear-sRGB gains for strengths on a grid: white → the Planckian white of the CCT.
-
-    CCT for strength s is 1e6 / (D65 mired + 100 s); xy by Kang 2002, normalised to
-    luminance Y = 1 and divided by the gains at s = 0 (so 0 = identity).
-    """
-    lo, hi = STRENGTH_RANGE["temperature"]
-    s = np.round(np.arange(lo, hi + 1e-9, 0.01), 6)  # 0 lies exactly on the grid
-    mired = D65_MIRED + 100.0 * s
-    valid = mired >= 1e6 / 24000.0  # Kang 2002 holds for 1667–25000 K
-    rgb = xy_to_linear_srgb(cct_to_xy_kang2002(1e6 / mired[valid]))
-    log_g = np.log(rgb / rgb[np.flatnonzero(s[valid] == 0.0)[0]])
-    # beyond 25000 K: continue the log-gains linearly (bluer and bluer)
-    slope = (log_g[1] - log_g[0]) / (s[valid][1] - s[valid][0])
-    n_out = int((~valid).sum())
-    ext = log_g[0] + np.outer(s[:n_out] - s[valid][0], slope)
-    return s, np.exp(np.concatenate([ext, log_g])).astype(np.float64)
-
-
-def temperature_gains(strength: float) -> np.ndarray:
-    """(3,) linear-light RGB gains for a temperature strength (+ = warmer)."""
-    if strength == 0.0:
-        return np.ones(3)
-    s, table, s_list, rows = _temperature_lists()
-    if not s_list[0] < strength < s_list[-1]:
-        return np.array([np.interp(strength, s, table[:, c]) for c in range(3)])
-    j = bisect.bisect_right(s_list, strength) - 1  # np.interp's formula, without arrays
-    x0, x1, f0, f1 = s_list[j], s_list[j + 1], rows[j], rows[j + 1]
-    return np.array([(f1[c] - f0[c]) / (x1 - x0) * (strength - x0) + f0[c] for c in range(3)])
-
-
-@lru_cache(maxsize=1)
-def _temperature_lists() -> tuple[np.ndarray, np.ndarray, list, list]:
-    s, table = _temperature_table()
-    return s, table, s.tolist(), table.tolist()
-
-
-def tint_gains(strength: float) -> np.ndarray:
-    """(3,) linear gains moving green against magenta, luminance of white kept at 1."""
-    if strength == 0.0:
-        return np.ones(3)
-    k = 2.0 ** (0.5 * strength)
-    a = 1.0 / (LUMA[0] + LUMA[2] + LUMA[1] * k)
-    return np.array([a, a * k, a], np.float64)
-
-
-# --- tone curves (per channel) ------------------------------------------------------
-
-def _exposure(lin: np.ndarray, strength: float) -> np.ndarray:
-    g = 4.0 ** strength
-    if g >= 1.0:  # Reinhard-style shoulder: lifts mids, 1 stays near 1
-        return g * lin / (1.0 + (g - 1.0) * np.maximum(lin, 0.0))
-    return lin * g
-
-
-def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
-    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
-
-
-def _contrast(v: np.ndarray, strength: float, pivot: float) -> np.ndarray:
-    return pivot + (v - pivot) * (2.0 ** strength)
-
-
-def _highlights(v: np.ndarray, strength: float) -> np.ndarray:
-    return v + 0.4 * strength * _smoothstep(0.35, 1.0, v)
-
-
-def _shadows(v: np.ndarray, strength: float) -> np.ndarray:
-    return v + 0.35 * strength * (1.0 - _smoothstep(0.0, 0.6, v))
-
-
-def cast_vector(p: "Params") -> np.ndarray:
-    """(3,) colour the per-channel curves give mid-grey (sRGB 0.46), luma-normalised.
-
-    Colourfulness scales chroma about this "neutral" rather than about pure grey, so a
-    temperature or tint cast survives a saturation change (the two do not fight), also
-    after contrast or tone curves have squeezed the cast.
-    """
-    if p.temperature == 0.0 and p.tint == 0.0:
-        return np.ones(3)
-    c = curve(np.full((1, 3), 0.46), p)[0]
-    lum = float(LUMA @ c)
-    return c / lum if lum > 1e-6 else np.ones(3)
-
-
-def saturation_matrix(strength: float, cast: np.ndarray | None = None) -> np.ndarray:
-    """3×3 matrix scaling chroma about luma by 2**strength: ``k·I + (1 − k)·cast·lumaᵀ``."""
-    k = 2.0 ** strength
-    c = np.ones(3) if cast is None else np.asarray(cast, np.float64)
-    return (k * np.eye(3) + (1.0 - k) * np.outer(c, LUMA)).astype(np.float64)
+from pertouch.engine.ops.colormath import srgb_decode, srgb_encode
+from pertouch.engine.ops.curves import (
+    LUMA, cast_vector, contrast_curve, exposure, highlights_curve, saturation_matrix, shadows_curve, temperature_gains,
+    tint_gains, transform_tables)
 
 
 # --- the composed transform ---------------------------------------------------------
@@ -168,21 +58,6 @@ class Params:
 
     def with_(self, **kw: float) -> "Params":
         return replace(self, **kw)
-
-
-def curve(v: np.ndarray, p: Params) -> np.ndarray:
-    """The per-channel part of the chain on ``(..., 3)`` encoded values (after clarity)."""
-    v = np.asarray(v, np.float64)
-    gains = temperature_gains(p.temperature) * tint_gains(p.tint)
-    if p.brightness != 0.0 or np.any(gains != 1.0):
-        v = srgb_encode(_exposure(srgb_decode(v) * gains, p.brightness))
-    if p.contrast != 0.0:
-        v = _contrast(v, p.contrast, p.pivot)
-    if p.highlights != 0.0:
-        v = _highlights(v, p.highlights)
-    if p.shadows != 0.0:
-        v = _shadows(v, p.shadows)
-    return v
 
 
 def knees(lo_out: float, hi_out: float) -> tuple[float, float]:
@@ -217,7 +92,7 @@ def soft_clip(v: np.ndarray, lo_out: float = 0.0, hi_out: float = 1.0) -> np.nda
 class PixelTransform:
     """A region's whole per-pixel edit: ``soft_clip(M @ lut[c][x])``.
 
-    ``lut`` is ``(3, N)`` float32 sampling :func:`curve` at ``x = i / (N − 1)``;
+    ``lut`` is ``(3, N)`` float32 sampling :func:`.curves.curve` at ``x = i / (N − 1)``;
     ``matrix`` the 3×3 colourfulness matrix; ``margins`` the soft clip's (lo_out, hi_out).
     """
 
@@ -236,64 +111,12 @@ def compile_transform(p: Params, n: int = 256) -> PixelTransform:
 
 
 @lru_cache(maxsize=1024)
-def _grid(n: int) -> np.ndarray:
-    """(n + 1, 3): the LUT's sample points x = i / (n − 1), plus mid-grey (for the cast)."""
-    x = np.linspace(0.0, 1.0, n)
-    g = np.repeat(np.append(x, 0.46)[:, None], 3, axis=1)
-    g.setflags(write=False)
-    return g
-
-
-@lru_cache(maxsize=8)
-def _lin_grid(n: int) -> np.ndarray:
-    """:func:`_grid` sRGB-decoded (read-only)."""
-    g = lutcurve.decoded(_grid(n))
-    g.setflags(write=False)
-    return g
-
-
-@lru_cache(maxsize=1024)
 def _compile(p: Params, n: int) -> PixelTransform:
     lut, m, lo, hi = transform_tables(p, n)
     m32 = m.astype(np.float32)
     lut.setflags(write=False)
     m32.setflags(write=False)
     return PixelTransform(lut, m32, knees(lo, hi), p.clarity)
-
-
-def transform_tables(p: Params, n: int) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """(lut (3, n) float32, matrix (3, 3) float64, lo, hi) of the transform for ``p``:
-    the LUT sampled at x = i / (n − 1), the colourfulness matrix about the cast mid-grey
-    gets, and the extremes of the transform's outputs (the soft clip's range, before
-    :func:`knees`). Compiled (:mod:`.lutcurve`) when numba is installed, else
-    :func:`_tables_numpy`.
-
-    >>> p = Params(temperature=0.4, brightness=0.3, contrast=0.2, highlights=-0.3, shadows=0.2)
-    >>> lut, m, lo, hi = transform_tables(p, 9)
-    >>> bool(np.allclose(lut, curve(_grid(9), p)[:9].T, rtol=0, atol=1e-6))
-    True
-    """
-    if not lutcurve.COMPILED:
-        return _tables_numpy(p, n)
-    gains = temperature_gains(p.temperature) * tint_gains(p.tint)
-    return lutcurve.compiled_tables(p, _grid(n), _lin_grid(n), gains)
-
-
-def _tables_numpy(p, n: int) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """:func:`transform_tables` in NumPy (the same arithmetic, array by array)."""
-    v = curve(_grid(n), p)  # the LUT and the colour mid-grey gets (cast_vector), in one pass
-    lut = v[:n].T.astype(np.float32)
-    cast = np.ones(3)
-    if p.temperature != 0.0 or p.tint != 0.0:
-        lum = float(LUMA @ v[n])
-        cast = v[n] / lum if lum > 1e-6 else np.ones(3)
-    m = saturation_matrix(p.colorfulness, cast)
-    # extremes of m @ (one LUT end per channel) over the 8 combinations, term by term
-    lo_end, hi_end = lut[:, 0].astype(np.float64), lut[:, -1].astype(np.float64)
-    terms_a, terms_b = m * lo_end[None, :], m * hi_end[None, :]
-    lo = float((np.minimum(terms_a, terms_b).sum(axis=1)).min())
-    hi = float((np.maximum(terms_a, terms_b).sum(axis=1)).max())
-    return lut, m, lo, hi
 
 
 # --- clarity (the one neighbourhood operator) --------------------------------------
@@ -370,26 +193,26 @@ def tint(rgb: np.ndarray, strength: float) -> np.ndarray:
 
 def brightness(rgb: np.ndarray, strength: float) -> np.ndarray:
     """Linear-light gain 4**strength; brightening rolls off toward white (Reinhard)."""
-    return _per_channel(rgb, lambda v: srgb_encode(_exposure(srgb_decode(v), strength)))
+    return _per_channel(rgb, lambda v: srgb_encode(exposure(srgb_decode(v), strength)))
 
 
 def contrast(rgb: np.ndarray, strength: float, pivot: float = 0.5) -> np.ndarray:
     """Slope 2**strength about ``pivot`` (encoded values)."""
-    return _per_channel(rgb, lambda v: _contrast(v, strength, pivot))
+    return _per_channel(rgb, lambda v: contrast_curve(v, strength, pivot))
 
 
 def highlights(rgb: np.ndarray, strength: float) -> np.ndarray:
     """Raise (+) or lower (−) the tones above ~0.35, most at white."""
-    return _per_channel(rgb, lambda v: _highlights(v, strength))
+    return _per_channel(rgb, lambda v: highlights_curve(v, strength))
 
 
 def shadows(rgb: np.ndarray, strength: float) -> np.ndarray:
     """Lift (+) or deepen (−) the tones below ~0.6, most at black."""
-    return _per_channel(rgb, lambda v: _shadows(v, strength))
+    return _per_channel(rgb, lambda v: shadows_curve(v, strength))
 
 
 def colorfulness(rgb: np.ndarray, strength: float, cast: np.ndarray | None = None) -> np.ndarray:
-    """Scale chroma about luma by 2**strength (a 3×3 matrix; ``cast`` see :func:`cast_vector`)."""
+    """Scale chroma about luma by 2**strength (a 3×3 matrix; ``cast`` see :func:`.curves.cast_vector`)."""
     m = saturation_matrix(strength, cast)
     return (rgb.astype(np.float64) @ m.T).astype(rgb.dtype)
 

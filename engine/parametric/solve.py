@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from pertouch.engine.ops import operators as op
+from pertouch.engine.ops.curves import STRENGTH_RANGE
 from pertouch.engine.parametric.sample import RegionSample  # noqa: F401 (re-exported: parametric, estimate)
 from pertouch.engine.schema.levels import EXTENDED
 
@@ -122,7 +123,7 @@ def from_lin(attribute: str, v: float) -> float:
 
 def _range(attribute: str, bounds: Mapping[str, tuple[float, float]] | None) -> tuple[float, float]:
     """The strength interval searched: the operator's range, narrowed by ``bounds``."""
-    lo, hi = op.STRENGTH_RANGE[attribute]
+    lo, hi = STRENGTH_RANGE[attribute]
     if bounds and attribute in bounds:
         lo, hi = max(lo, bounds[attribute][0]), min(hi, bounds[attribute][1])
     return lo, hi

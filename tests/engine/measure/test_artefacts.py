@@ -18,6 +18,7 @@ import pytest
 
 from pertouch.engine.measure.artefacts import THRESHOLDS, ArtefactReport, blame, measure_artefacts
 from pertouch.engine.ops import operators as op
+from pertouch.engine.ops.curves import LUMA
 from pertouch.engine.parametric.engine import ParametricEngine
 from pertouch.engine.schema.recipe import Recipe
 from pertouch.engine.schema.regions import Region
@@ -82,7 +83,7 @@ def test_a_rim_along_a_strong_edge_is_a_halo_a_tone_curve_is_not():
     img[:, 120:] = 190
     img = cv2.GaussianBlur(img, (0, 0), 1.0)
     x = img.astype(np.float32) / 255
-    y = x @ op.LUMA
+    y = x @ LUMA
     sharpened = x + 2.5 * (y - cv2.GaussianBlur(y, (0, 0), 3.0))[..., None]  # unsharp mask: rims
     rim = (np.clip(sharpened, 0, 1) * 255 + 0.5).astype(np.uint8)
     curve = (np.clip(x ** 0.8, 0, 1) * 255 + 0.5).astype(np.uint8)
@@ -182,7 +183,7 @@ def test_clarity_raised_a_lot_rings_no_edge_and_reaches_its_level():
     strength = eng.plan(img, rec, {}).layers[0].params.clarity
     assert strength > 0 and abs(res.report[0].error) < 0.05
     x = img.astype(np.float32) / 255
-    y = x @ op.LUMA
+    y = x @ LUMA
     gauss = y - cv2.GaussianBlur(y, (0, 0), op.clarity_sigma(*img.shape[:2]))
     old = (np.clip(x + strength * gauss[..., None], 0, 1) * 255 + 0.5).astype(np.uint8)
     assert "halos" in measure_artefacts(img, old).failed
@@ -199,7 +200,7 @@ def test_clarity_does_not_raise_grain_as_much_as_texture():
     x = img.astype(np.float32) / 255
     s = 1.5
     new = (np.clip(op.clarity(x, s), 0, 1) * 255 + 0.5).astype(np.uint8)
-    y = x @ op.LUMA
+    y = x @ LUMA
     gauss = y - cv2.GaussianBlur(y, (0, 0), op.clarity_sigma(*img.shape[:2]))
     old = (np.clip(x + s * gauss[..., None], 0, 1) * 255 + 0.5).astype(np.uint8)
     assert measure_artefacts(img, new).noise < measure_artefacts(img, old).noise - 0.1

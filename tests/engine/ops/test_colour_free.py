@@ -24,7 +24,7 @@ def test_rendering_a_temperature_edit_does_not_import_colour():
     import subprocess
     import sys
 
-    code = ("import sys; from pertouch.engine.ops import operators as op; "
-            "op.temperature_gains(0.3); print('colour' in sys.modules)")
+    code = ("import sys; from pertouch.engine.ops import curves, operators; "
+            "curves.temperature_gains(0.3); print('colour' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -1,12 +1,14 @@
-"""The compiled transform tables equal the NumPy route (operators.curve & co.)."""
+"""The compiled transform tables equal the NumPy route (curves.curve & co.)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from pertouch.engine.ops import curves as cv
 from pertouch.engine.ops import lutcurve
 from pertouch.engine.ops import operators as op
+from pertouch.engine.ops.colormath import srgb_decode
 
 
 def _params(n: int, seed: int = 0) -> list[op.Params]:
@@ -24,8 +26,8 @@ def _params(n: int, seed: int = 0) -> list[op.Params]:
 @pytest.mark.parametrize("n", [256, 17])
 def test_compiled_tables_match_numpy(n):
     for p in _params(60):
-        lut, m, lo, hi = op.transform_tables(p, n)
-        lut_r, m_r, lo_r, hi_r = op._tables_numpy(p, n)
+        lut, m, lo, hi = cv.transform_tables(p, n)
+        lut_r, m_r, lo_r, hi_r = cv._tables_numpy(p, n)
         assert lut.dtype == np.float32 and lut.shape == (3, n)
         assert np.abs(lut - lut_r).max() <= 1e-6, p
         assert np.abs(m - m_r).max() <= 1e-12, p
@@ -34,18 +36,12 @@ def test_compiled_tables_match_numpy(n):
 
 @pytest.mark.skipif(lutcurve._tables is None, reason="numba not installed")
 def test_compiled_curve_matches_curve():
-    g = op._grid(256)
+    g = cv._grid(256)
     for p in _params(30, seed=1):
-        gains = op.temperature_gains(p.temperature) * op.tint_gains(p.tint)
+        gains = cv.temperature_gains(p.temperature) * cv.tint_gains(p.tint)
         out = np.empty(g.shape)
         lutcurve._curve_py(g, lutcurve.decoded(g), gains, bool(p.brightness != 0 or np.any(gains != 1)),
                            p.brightness, p.contrast, p.pivot, p.highlights, p.shadows, out)
-        assert np.abs(out - op.curve(g, p)).max() <= 1e-12
-        assert np.abs(lutcurve.decoded(g) - op.srgb_decode(g)).max() <= 1e-12
+        assert np.abs(out - cv.curve(g, p)).max() <= 1e-12
+        assert np.abs(lutcurve.decoded(g) - srgb_decode(g)).max() <= 1e-12
 
-
-def test_temperature_gains_fast_path_is_np_interp():
-    s, table = op._temperature_table()
-    for x in np.random.default_rng(2).uniform(-3.0, 3.0, 200):
-        ref = np.array([np.interp(x, s, table[:, c]) for c in range(3)])
-        assert np.abs(op.temperature_gains(float(x)) - ref).max() <= 1e-12

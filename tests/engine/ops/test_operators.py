@@ -8,6 +8,7 @@ import pytest
 
 from pertouch.engine.measure import estimators as est
 from pertouch.engine.ops import operators as op
+from pertouch.engine.ops.curves import STRENGTH_RANGE
 from pertouch.engine.parametric.engine import ParametricEngine
 from pertouch.engine.schema.recipe import Recipe
 from pertouch.engine.schema.regions import Region
@@ -33,7 +34,7 @@ def test_identity_at_neutral(name, photo):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_monotone_in_strength(name, photo):
-    lo, hi = op.STRENGTH_RANGE[name]
+    lo, hi = STRENGTH_RANGE[name]
     strengths = np.linspace(max(lo, -1.0), min(hi, 1.0), 7)
     values = [_raw(name, op.apply(photo, name, float(s))) for s in strengths]
     assert all(b >= a - 1e-6 for a, b in zip(values, values[1:])), values
@@ -42,7 +43,7 @@ def test_monotone_in_strength(name, photo):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_range_dtype_and_determinism(name, photo):
-    lo, hi = op.STRENGTH_RANGE[name]
+    lo, hi = STRENGTH_RANGE[name]
     for s in (lo, hi):
         a = op.apply(photo, name, s)
         b = op.apply(photo, name, s)

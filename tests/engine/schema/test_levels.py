@@ -108,12 +108,13 @@ def test_tied_end_is_a_censored_tail():
 
 def test_temperature_continues_monotone_past_the_locus():
     """A cooler white balance keeps lowering the temperature value, past where CCT is infinite."""
-    from pertouch.engine.ops import operators as op
+    from pertouch.engine.ops.colormath import srgb_decode, srgb_encode
+    from pertouch.engine.ops.curves import temperature_gains
     from pertouch.engine.measure.estimators import temperature_of_xyz
     from pertouch.engine.measure.stats import _xyz_of_mean, temperature_of_mean
 
     sky = np.array([44.0, 57.0, 84.0]) / 255.0
-    vals = [float(temperature_of_mean(op.srgb_encode(np.clip(op.srgb_decode(sky) * op.temperature_gains(s), 0, 1)) * 255))
+    vals = [float(temperature_of_mean(srgb_encode(np.clip(srgb_decode(sky) * temperature_gains(s), 0, 1)) * 255))
             for s in np.linspace(-2.5, 1.0, 36)]
     assert np.all(np.isfinite(vals)) and np.all(np.diff(vals) > 0)
     assert temperature_of_xyz(_xyz_of_mean(np.array([255.0, 255.0, 255.0]))) == pytest.approx(-6504, abs=15)
