@@ -5,9 +5,12 @@ keys); this module turns them back into arrays through a :class:`RuntimeCache`, 
 node never reloads a photo or re-segments it within one process. There is one cache
 per process (:func:`process_cache`); a run reaches it through its context
 (``RunContext.cache``) and every function here takes it as ``cache=`` (None = the
-process's one). :func:`clear_cache` empties it and the tools' caches. A reference is
-checked against the file's content hash, so a changed file is noticed rather than
-silently edited. Renders are written as files under ``app_home()/sessions/<id>/``.
+process's one). A runtime cache owns the perception cache the tools load segmenters and
+keep scenes in (:class:`~pertouch.tools.perception_cache.PerceptionCache`, passed down
+as ``cache=``), so its one :meth:`RuntimeCache.clear` empties everything this process
+holds in memory, and a run with a cache of its own never touches the process's one. A
+reference is checked against the file's content hash, so a changed file is noticed
+rather than silently edited. Renders are written as files under ``app_home()/sessions/<id>/``.
 
 Heavy things (VLMs, memory stores) load on first use and are cached per spec.
 """
@@ -24,6 +27,7 @@ import numpy as np
 
 from pertouch.core.errors import InputError
 from pertouch.graph.state import ImageRef, RegionInfo
+from pertouch.tools.perception_cache import PerceptionCache, process_perception_cache
 
 _LOCK = threading.RLock()
 _CACHE_SIZE = 8
@@ -45,10 +49,11 @@ class _LRU(OrderedDict):
 
 class RuntimeCache:
     """What the runtime keeps between nodes: decoded photos, proxies, scenes, found and
-    pointed regions, working-size masks (each the last :data:`_CACHE_SIZE` used), and
-    the loaded models and memory stores by spec."""
+    pointed regions, working-size masks (each the last :data:`_CACHE_SIZE` used), the
+    loaded models and memory stores by spec, and the tools' :class:`PerceptionCache`
+    (``perception``: loaded segmenters and perceived scenes; a new one unless given)."""
 
-    def __init__(self) -> None:
+    def __init__(self, perception: PerceptionCache | None = None) -> None:
         self.photos = _LRU()    # hash -> Photo
         self.refs = _LRU()      # (path, size, mtime) -> ImageRef
         self.proxies = _LRU()   # (hash, size) -> pixels
@@ -58,16 +63,19 @@ class RuntimeCache:
         self.pointed = _LRU()   # (hash, segmenter, pointer JSON) -> Region the user pointed at
         self.models: dict[str, Any] = {}
         self.memories: dict[str, tuple[Any, str | None]] = {}
+        self.perception = PerceptionCache() if perception is None else perception
 
     def clear(self) -> None:
-        """Forget every cached photo, scene, region, model and memory store."""
+        """Forget every cached photo, scene, region, model, memory store and loaded segmenter."""
         with _LOCK:
             for c in (self.photos, self.refs, self.proxies, self.scenes, self.found, self.proxy_masks,
-                      self.pointed, self.models, self.memories):
+                      self.pointed, self.models, self.memories, self.perception):
                 c.clear()
 
 
-_PROCESS = RuntimeCache()
+#: The process's runtime cache: it owns the process's perception cache (what the tools use
+#: when a caller passes none), so clearing it empties the tools' too.
+_PROCESS = RuntimeCache(process_perception_cache())
 
 
 def process_cache() -> RuntimeCache:
@@ -77,16 +85,6 @@ def process_cache() -> RuntimeCache:
 
 def _of(cache: RuntimeCache | None) -> RuntimeCache:
     return _PROCESS if cache is None else cache
-
-
-def clear_cache() -> None:
-    """Forget every cached photo, scene, model and memory (tests, long sessions) — the tools'
-    in-memory scenes and loaded segmenters too, so one call empties the process."""
-    from pertouch.tools import perception, segmentation
-
-    perception.clear_cache()
-    segmentation.clear_cache()
-    _PROCESS.clear()
 
 
 # --- photos ----------------------------------------------------------------------
@@ -170,8 +168,9 @@ def scene(ref: ImageRef, segmenter: str, *, cache: RuntimeCache | None = None) -
     """The perceived :class:`Scene` (regions with full-resolution masks)."""
     from pertouch.tools.perception import perceive
 
-    return _of(cache).scenes.get_or((ref["hash"], segmenter),
-                                    lambda: perceive(photo(ref, cache=cache), segmenter=segmenter))
+    c = _of(cache)
+    return c.scenes.get_or((ref["hash"], segmenter),
+                           lambda: perceive(photo(ref, cache=c), segmenter=segmenter, cache=c.perception))
 
 
 def mask_key(ref: ImageRef, segmenter: str, name: str) -> str:
@@ -196,10 +195,13 @@ def find_region(ref: ImageRef, segmenter: str, text: str, *, cache: RuntimeCache
     """A region for ``text`` ("the eagle"); raises NotFoundError when absent."""
     from pertouch.tools.segmentation import get_segmenter
 
-    def find() -> Any:
-        return get_segmenter(segmenter).find(photo(ref, cache=cache).pixels, text)
+    c = _of(cache)
 
-    return _of(cache).found.get_or((ref["hash"], segmenter, text.lower()), find)
+    def find() -> Any:
+        return get_segmenter(segmenter, cache=c.perception).find(photo(ref, cache=c).pixels, text,
+                                                                  cache=c.perception)
+
+    return c.found.get_or((ref["hash"], segmenter, text.lower()), find)
 
 
 def regions_by_name(ref: ImageRef, segmenter: str, names: list[str], *,
@@ -229,6 +231,7 @@ def add_pointed(ref: ImageRef, segmenter: str, pointers: list[dict[str, Any]], *
     from pertouch.engine.schema.regions import Region
     from pertouch.tools.pointing import DEFAULT_NAME as DEFAULT_POINTED
     from pertouch.tools.pointing import Pointer, check_names, pointed_region
+    from pertouch.tools.segmentation import get_segmenter
 
     found = [Pointer.from_json(p) for p in pointers]
     check_names(found, [r.name for r in scene(ref, segmenter, cache=cache).regions])
@@ -236,7 +239,8 @@ def add_pointed(ref: ImageRef, segmenter: str, pointers: list[dict[str, Any]], *
     out = []
     for p in found:
         key = (ref["hash"], segmenter, json.dumps(p.to_json(), sort_keys=True))
-        reg = c.pointed.get_or(key, lambda p=p: pointed_region(photo(ref, cache=c).pixels, p, segmenter))
+        reg = c.pointed.get_or(key, lambda p=p: pointed_region(photo(ref, cache=c).pixels, p,
+                                                               get_segmenter(segmenter, cache=c.perception)))
         _put_found(c, ref, segmenter, reg)
         out.append(reg)
     if len(out) == 1 and out[0].name != DEFAULT_POINTED:

@@ -181,7 +181,7 @@ def _prompted(scene: "Scene", text: str) -> "Region":
     from pertouch.tools.segmentation import get_segmenter, is_empty
 
     name = "_".join(text.lower().replace("the ", " ").split())[:40] or "found"
-    seg = get_segmenter(scene.segmenter)
+    seg = get_segmenter(scene.segmenter, cache=scene.cache)  # the cache the scene came through
     if scene.pixels is not None:
         proxy = proxy_of(scene.pixels, seg.proxy_side)
         ask = getattr(seg, "ask", None)  # a chain says which member answered

@@ -10,8 +10,9 @@
 :mod:`pertouch.tools.labels`, upsamples masks edge-aware to full resolution
 (:mod:`pertouch.tools.refine`) and measures every registered attribute's level
 per region and for the whole frame. Results are cached by image content hash +
-segmenter spec, in memory and under ``app_home()/cache/perception`` (proxy masks and the
-people and faces found), so a second call on the same photo runs no model.
+segmenter spec, in memory (a :class:`~pertouch.tools.perception_cache.PerceptionCache` the
+caller passes, else the process's one) and under ``app_home()/cache/perception`` (proxy
+masks and the people and faces found), so a second call on the same photo runs no model.
 
 People and faces are found once per photo by the offline detectors
 (:mod:`pertouch.tools.detection`): they give the labeller its person cue and the scene
@@ -26,9 +27,7 @@ what the photo has and how to point at the thing.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +40,7 @@ from pertouch.core.errors import InputError, NotFoundError
 from pertouch.tools import labels as lb
 from pertouch.tools.detection import Detections
 from pertouch.tools.detection import detect as detect_people_and_faces
+from pertouch.tools.perception_cache import PerceptionCache, perception_cache, process_perception_cache
 from pertouch.tools.refine import refine_masks
 from pertouch.tools.scene_cache import load_detections, load_segments, save_detections, save_segments
 from pertouch.tools.segmentation import Segment, Segmenter, get_segmenter
@@ -59,7 +59,6 @@ FIND_MIN_CONFIDENCE = 0.3
 MIN_SIDE = 16
 #: Run the people and face detectors (:mod:`pertouch.tools.detection`).
 DETECT = True
-_MEMORY_ENTRIES = 6
 
 
 @dataclass
@@ -69,6 +68,8 @@ class Scene:
     ``regions``: :class:`Region` list (full-resolution float32 masks, unique names such
     as ``sky``, ``person``, ``vegetation_2``, levels filled). ``levels``: global levels.
     ``tags``/``summary``: derived from the labels. ``proxy``: the uint8 cue proxy.
+    ``cache``: the :class:`PerceptionCache` it was perceived through (where finding
+    looks its segmenter up; None: the process's one).
     """
 
     regions: list[Region]
@@ -83,6 +84,7 @@ class Scene:
     pixels: np.ndarray | None = field(default=None, repr=False)
     detections: Any = field(default=None, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    cache: PerceptionCache | None = field(default=None, repr=False, compare=False)
 
     def region(self, name: str) -> Region:
         for r in self.regions:
@@ -265,7 +267,8 @@ def _summary(regions: list[Region]) -> tuple[list[str], str]:
     return tags, "a photo with " + ", ".join(parts)
 
 
-def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str, found: Detections | None = None) -> Scene:
+def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str, found: Detections | None = None,
+              cache: PerceptionCache | None = None) -> Scene:
     t0 = time.perf_counter()
     H, W = rgb.shape[:2]
     timings: dict[str, float] = {}
@@ -295,7 +298,8 @@ def _perceive(image: Any, seg: Segmenter, rgb: np.ndarray, h: str, found: Detect
                for n, s, m in zip(names, segs, full)]
     tags, summary = _summary(regions)
     timings["total"] = (time.perf_counter() - t0) * 1000
-    return Scene(regions, global_levels, (W, H), seg.spec, h, tags, summary, timings, cues, rgb, detections)
+    return Scene(regions, global_levels, (W, H), seg.spec, h, tags, summary, timings, cues, rgb, detections,
+                 cache=cache)
 
 
 def mask_size(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -325,26 +329,28 @@ def proxy_refine_radius(proxy_shape: tuple[int, ...]) -> int:
     return max(2, round(max(proxy_shape[:2]) / 96))
 
 
-# --- caching -----------------------------------------------------------------------
+# --- perceiving, cached ----------------------------------------------------------------
 
-_memory: "OrderedDict[tuple[str, str], Scene]" = OrderedDict()
-_lock = threading.Lock()
+def perceive(image: Any, segmenter: str | Segmenter = "builtin", *,
+             cache: bool | PerceptionCache = True) -> Scene:
+    """Segment, label and measure ``image`` (a Photo or an array); cached per photo + spec.
 
-
-def perceive(image: Any, segmenter: str | Segmenter = "builtin", *, cache: bool = True) -> Scene:
-    """Segment, label and measure ``image`` (a Photo or an array); cached per photo + spec."""
-    seg = get_segmenter(segmenter)
+    ``cache``: a :class:`PerceptionCache` (the segmenter and the scene are kept there, the
+    masks on disk), True for the process's one, False for a scene made afresh (no memory, no
+    disk; the segmenter still comes from the process's cache)."""
+    mem = cache if isinstance(cache, PerceptionCache) else process_perception_cache() if cache else None
+    seg = get_segmenter(segmenter, cache=mem)
     rgb, h = as_rgb8(image)
     key = (h, seg.spec)
-    if cache:
-        with _lock:
-            if key in _memory:
-                _memory.move_to_end(key)
-                return _memory[key]
+    if mem is not None:
+        hit = mem.scene(key)
+        if hit is not None:
+            return hit
         found = load_detections(h, rgb) if DETECT and min(rgb.shape[:2]) >= MIN_SIDE else None
         cached = load_segments(h, seg.spec)
-        scene = _from_segments(cached, seg, rgb, h, found) if cached is not None else _perceive(image, seg, rgb, h, found)
-        _remember(key, scene)
+        scene = _from_segments(cached, seg, rgb, h, found, mem) if cached is not None \
+            else _perceive(image, seg, rgb, h, found, mem)
+        mem.keep(key, scene)
         if cached is None and min(rgb.shape[:2]) >= MIN_SIDE:
             save_segments(h, seg.spec, [(r.label, r.confidence) for r in scene.regions],
                           [_cue_size(r.mask, scene.cues) for r in scene.regions])
@@ -359,7 +365,8 @@ def _cue_size(mask: np.ndarray, cues: lb.Cues) -> np.ndarray:
     return cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)
 
 
-def _from_segments(segs: list[Segment], seg: Segmenter, rgb: np.ndarray, h: str, found: Detections | None) -> Scene:
+def _from_segments(segs: list[Segment], seg: Segmenter, rgb: np.ndarray, h: str, found: Detections | None,
+                   cache: PerceptionCache) -> Scene:
     class _Replay(Segmenter):
         semantic = True
         proxy_side = CUE_SIDE
@@ -369,27 +376,16 @@ def _from_segments(segs: list[Segment], seg: Segmenter, rgb: np.ndarray, h: str,
 
     replay = _Replay()
     replay.spec = seg.spec
-    return _perceive(rgb, replay, rgb, h, found)
-
-
-def _remember(key: tuple[str, str], scene: Scene) -> None:
-    with _lock:
-        _memory[key] = scene
-        while len(_memory) > _MEMORY_ENTRIES:
-            _memory.popitem(last=False)
-
-
-def clear_cache() -> None:
-    """Forget in-memory scenes (the disk cache stays)."""
-    with _lock:
-        _memory.clear()
+    return _perceive(rgb, replay, rgb, h, found, cache)
 
 
 # --- finding named things ---------------------------------------------------------------
 
-def find_region(image: Any, text: str, segmenter: str | Segmenter = "builtin") -> Region:
-    """Full-resolution region for ``text`` in ``image``; :class:`NotFoundError` when absent."""
-    return perceive(image, segmenter).find(text)
+def find_region(image: Any, text: str, segmenter: str | Segmenter = "builtin", *,
+                cache: PerceptionCache | None = None) -> Region:
+    """Full-resolution region for ``text`` in ``image`` (perceived through ``cache``, None: the
+    process's one); :class:`NotFoundError` when absent."""
+    return perceive(image, segmenter, cache=perception_cache(cache)).find(text)
 
 
 def find(image: Any, text: str, segmenter: str | Segmenter = "builtin") -> np.ndarray:

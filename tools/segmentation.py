@@ -27,13 +27,13 @@ full-resolution :class:`~pertouch.engine.schema.regions.Region` for a named thin
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pertouch.core.errors import ModelError
+from pertouch.tools.perception_cache import PerceptionCache, perception_cache
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -74,14 +74,15 @@ class Segmenter:
         """A float32 mask ``(h, w)`` for point/box/text prompts, or None if unsupported."""
         return None
 
-    def find(self, image: Any, text: str) -> "Region":
-        """The full-resolution region named by ``text`` ("sky", "the eagle").
+    def find(self, image: Any, text: str, *, cache: PerceptionCache | None = None) -> "Region":
+        """The full-resolution region named by ``text`` ("sky", "the eagle"), the scene
+        perceived through ``cache`` (None: the process's one).
 
         Raises :class:`~pertouch.core.errors.NotFoundError` when the photo has none.
         """
         from pertouch.tools.perception import find_region
 
-        return find_region(image, text, segmenter=self)
+        return find_region(image, text, segmenter=self, cache=cache)
 
 
 #: Files a transformers model folder needs: what is missing → the names that would do.
@@ -199,8 +200,6 @@ class ChainSegmenter(Segmenter):
         return mask
 
 
-_CACHE: dict[str, Segmenter] = {}
-_LOCK = threading.Lock()
 #: Every spec kind; a ``+`` starts a new chain member only before one of these.
 KINDS = ("builtin", "sam", "hf-sam", "sam3", "clipseg", "grounded-sam", "ade20k")
 _MEMBER = re.compile(r"\+(?=(?:%s)(?::|\+|$))" % "|".join(re.escape(k) for k in sorted(KINDS, key=len, reverse=True)),
@@ -222,18 +221,22 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return kind.lower(), rest
 
 
-def get_segmenter(spec: str | Segmenter = "builtin") -> Segmenter:
-    """The segmenter for ``spec`` (instances are cached per spec string)."""
+def get_segmenter(spec: str | Segmenter = "builtin", *, cache: PerceptionCache | None = None) -> Segmenter:
+    """The segmenter for ``spec``, loaded once per spec string into ``cache`` (a
+    :class:`~pertouch.tools.perception_cache.PerceptionCache`; None: the process's one)."""
     if isinstance(spec, Segmenter):
         return spec
     parts = split_chain(spec or "builtin")
     kind, rest = parse_spec(spec)
     key = "+".join(parts) if len(parts) > 1 else f"{kind}:{rest}"
-    with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
+    c = perception_cache(cache)
+    return c.segmenter(key, lambda: _load(spec, parts, kind, rest, c))
+
+
+def _load(spec: str, parts: list[str], kind: str, rest: str, cache: PerceptionCache) -> Segmenter:
+    """A new segmenter for ``spec`` (chain members through ``cache``)."""
     if len(parts) > 1:
-        seg: Segmenter = ChainSegmenter([get_segmenter(p) for p in parts])
+        seg: Segmenter = ChainSegmenter([get_segmenter(p, cache=cache) for p in parts])
     elif kind == "builtin" and not rest:
         from pertouch.tools.segmenters.builtin import BuiltinSegmenter
 
@@ -264,13 +267,5 @@ def get_segmenter(spec: str | Segmenter = "builtin") -> Segmenter:
         seg = Ade20kSegmenter(rest)
     else:
         raise ModelError(f"unknown segmenter {spec!r}", hint=USAGE)
-    seg.spec = spec if isinstance(spec, str) else seg.spec
-    with _LOCK:
-        _CACHE[key] = seg
+    seg.spec = spec
     return seg
-
-
-def clear_cache() -> None:
-    """Forget loaded segmenters (tests)."""
-    with _LOCK:
-        _CACHE.clear()

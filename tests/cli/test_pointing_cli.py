@@ -22,9 +22,9 @@ def _fresh_caches():
     from pertouch.commands._common import use_pointers
     from pertouch.graph import runtime
 
-    runtime.clear_cache()
+    runtime.process_cache().clear()
     yield
-    runtime.clear_cache()
+    runtime.process_cache().clear()
     use_pointers([])
 
 

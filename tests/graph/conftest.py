@@ -45,9 +45,9 @@ def chelsea_png(tmp_path):
 def _fresh_runtime_cache():
     from pertouch.graph import runtime
 
-    runtime.clear_cache()
+    runtime.process_cache().clear()
     yield
-    runtime.clear_cache()
+    runtime.process_cache().clear()
 
 
 def rendered(out: dict, ctx=None) -> tuple[np.ndarray, np.ndarray]:

@@ -75,7 +75,7 @@ def test_persistent_store_survives_a_new_runtime(rocket_png):
     """The default store (ChromaDB under the app home) keeps what was accepted."""
     first = _run(rocket_png, TASTE, "ana", None, accept=True)
     assert first["remembered"] is True, first["answer"]
-    rt.clear_cache()  # as if a new process: nothing cached in memory
+    rt.process_cache().clear()  # as if a new process: nothing cached in memory
     again = _run(rocket_png, "make it nice", "ana", None)
     prefs = again["preferences"]["preferences"]
     assert prefs["global"]["temperature"] == pytest.approx(

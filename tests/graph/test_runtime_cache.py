@@ -21,16 +21,35 @@ def test_a_run_fills_the_cache_of_its_context_and_clear_empties_it(astronaut_png
                                             context=ctx)
     h = out["image"]["hash"]
     assert h in own.photos and (h, ctx.segmenter) in own.scenes and "builtin" in own.models
+    # the tools loaded the segmenter and kept the scene in the run's perception cache
+    assert "builtin:" in own.perception.segmenters and (h, "builtin") in own.perception.scenes
+    assert own.scenes[(h, ctx.segmenter)].cache is own.perception
     process = rt.process_cache()
     assert h not in process.photos and not process.scenes  # nothing leaked into the process's cache
+    assert not (process.perception.scenes or process.perception.segmenters)
     own.clear()
     assert not (own.photos or own.scenes or own.proxies or own.models or own.refs)
+    assert not (own.perception.scenes or own.perception.segmenters)
 
 
-def test_clear_cache_empties_the_process_cache(astronaut_png):
+def test_found_and_pointed_regions_use_the_runs_perception_cache(astronaut_png):
+    own = rt.RuntimeCache()
+    ref = rt.open_photo(astronaut_png, cache=own)
+    rt.find_region(ref, "builtin", "the face", cache=own)
+    rt.add_pointed(ref, "builtin", [{"name": "patch", "box": [75, 20, 150, 100]}], cache=own)
+    assert "builtin:" in own.perception.segmenters and own.perception.scenes
+    process = rt.process_cache().perception
+    assert not (process.scenes or process.segmenters)
+
+
+def test_clear_empties_the_process_cache_and_the_tools_one(astronaut_png):
+    from pertouch.tools.perception_cache import process_perception_cache
+
+    process = rt.process_cache()
+    assert process.perception is process_perception_cache()  # what the tools use when given none
     ref = rt.open_photo(astronaut_png)
     rt.scene(ref, "builtin")
-    assert ref["hash"] in rt.process_cache().photos
-    rt.clear_cache()
-    process = rt.process_cache()
+    assert ref["hash"] in process.photos and process.perception.scenes and process.perception.segmenters
+    process.clear()
     assert not (process.photos or process.refs or process.scenes)
+    assert not (process.perception.scenes or process.perception.segmenters)

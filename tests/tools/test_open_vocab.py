@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from pertouch.core.errors import ModelError
-from pertouch.tools.segmentation import ChainSegmenter, Segment, Segmenter, clear_cache, get_segmenter, split_chain
+from pertouch.tools.perception_cache import process_perception_cache
+from pertouch.tools.segmentation import ChainSegmenter, Segment, Segmenter, get_segmenter, split_chain
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -32,9 +33,9 @@ ADE_NAMES = ["wall", "building, edifice", "sky", "tree", "person", "car, auto, a
 def _one_thread():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    clear_cache()
+    process_perception_cache().clear()
     yield
-    clear_cache()
+    process_perception_cache().clear()
     torch.set_num_threads(threads)
 
 

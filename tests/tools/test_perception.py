@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pertouch.tools.perception_cache import PerceptionCache, process_perception_cache
 from pertouch.tools.scene_cache import cache_file
 from pertouch.engine.schema.attributes import REGISTRY
 from pertouch.core.errors import InputError, NotFoundError
@@ -44,17 +45,28 @@ def test_masks_follow_edges_at_full_resolution():
 
 
 def test_second_call_is_cached_in_memory_and_on_disk(rocket, tmp_path):
-    pc.clear_cache()
-    first = pc.perceive(rocket)
-    assert pc.perceive(rocket) is first
+    mine = PerceptionCache()
+    first = pc.perceive(rocket, cache=mine)
+    assert pc.perceive(rocket, cache=mine) is first and first.cache is mine
+    assert list(mine.scenes.values()) == [first] and set(mine.segmenters) == {"builtin:"}
     files = list(cache_file(first.content_hash, "builtin").parent.glob("*.npz"))
     assert files
-    pc.clear_cache()
-    again = pc.perceive(rocket)
+    mine.clear()
+    assert not (mine.scenes or mine.segmenters)
+    again = pc.perceive(rocket, cache=mine)
     assert again is not first
     assert [(r.name, r.label) for r in again.regions] == [(r.name, r.label) for r in first.regions]
     for a, b in zip(again.regions, first.regions):
         assert np.abs(a.mask - b.mask).mean() < 0.02
+
+
+def test_without_a_cache_the_process_one_is_used_and_false_keeps_nothing(rocket):
+    process = process_perception_cache()
+    process.clear()
+    first = pc.perceive(rocket)
+    assert pc.perceive(rocket) is first and first in process.scenes.values() and first.cache is process
+    fresh = pc.perceive(rocket, cache=False)
+    assert fresh is not first and fresh.cache is None and len(process.scenes) == 1
 
 
 def test_find_sky_and_not_found(rocket):
@@ -141,10 +153,10 @@ def test_disk_hit_runs_no_model_and_gives_the_same_people(astronaut, monkeypatch
     known photo without running the face and pose models, and finds the same people."""
     from pertouch.tools import litert
 
-    pc.clear_cache()
+    process_perception_cache().clear()
     first = pc.perceive(astronaut)
     assert first.detections.people and first.detections.faces
-    pc.clear_cache()
+    process_perception_cache().clear()
     calls = []
     real_run = litert.LiteModel.run
     monkeypatch.setattr(litert.LiteModel, "run", lambda self, *a: calls.append(self.name) or real_run(self, *a))

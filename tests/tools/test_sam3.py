@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from pertouch.core.errors import ModelError, NotFoundError
-from pertouch.tools.segmentation import clear_cache, get_segmenter
+from pertouch.tools.perception_cache import process_perception_cache
+from pertouch.tools.segmentation import get_segmenter
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -58,10 +59,10 @@ def sam3_folder(tmp_path_factory):
 def seg(sam3_folder):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    clear_cache()
+    process_perception_cache().clear()
     s = get_segmenter(f"sam3:{sam3_folder}")
     yield s
-    clear_cache()
+    process_perception_cache().clear()
     torch.set_num_threads(threads)
 
 

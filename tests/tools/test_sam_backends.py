@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from pertouch.core.errors import ModelError
-from pertouch.tools.segmentation import Segmenter, clear_cache, get_segmenter
+from pertouch.tools.perception_cache import process_perception_cache
+from pertouch.tools.segmentation import Segmenter, get_segmenter
 
 torch = pytest.importorskip("torch")
 
@@ -19,9 +20,9 @@ TINY = dict(embed_dim=32, depth=2, num_heads=2, window_size=4, global_attn_index
 
 @pytest.fixture(autouse=True)
 def _fresh_registry():
-    clear_cache()
+    process_perception_cache().clear()
     yield
-    clear_cache()
+    process_perception_cache().clear()
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ def used(monkeypatch):
 
     monkeypatch.setattr(perception, "perceive", spy_perceive)
     monkeypatch.setattr(engines, "get_engine", spy_engine)
-    rt.clear_cache()
+    rt.process_cache().clear()
     return seen
 
 

@@ -1,0 +1,79 @@
+"""What perception keeps in memory between calls, in one object its caller owns: the
+loaded segmenters (by spec) and the last few scenes (by photo content hash + spec).
+
+:func:`~pertouch.tools.segmentation.get_segmenter` and
+:func:`~pertouch.tools.perception.perceive` take the :class:`PerceptionCache` to use as
+``cache=``. The graph's :class:`~pertouch.graph.runtime.RuntimeCache` owns one and passes
+it down, and its ``clear()`` empties it: the process's runtime cache owns
+:func:`process_perception_cache`, a run with a runtime cache of its own gets a
+perception cache of its own, so it never loads into the process's one. A caller with no
+cache of its own (a CLI command, a batch job) gets the process's one.
+
+The scenes written to disk (:mod:`pertouch.tools.scene_cache`) are not held here: they
+outlive the process and are keyed by the code that made them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
+
+#: Scenes kept in memory per cache (the least recently used goes first).
+SCENES = 6
+
+
+class PerceptionCache:
+    """Loaded segmenters by spec and the last :data:`SCENES` scenes by ``(content hash, spec)``."""
+
+    def __init__(self, scenes: int = SCENES) -> None:
+        self.segmenters: dict[str, Any] = {}
+        self.scenes: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._size = scenes
+        self._lock = threading.Lock()
+
+    def segmenter(self, key: str, make: Callable[[], Any]) -> Any:
+        """The segmenter cached under ``key``, made by ``make()`` (outside the lock: a model
+        load may take seconds) and kept on a miss."""
+        with self._lock:
+            if key in self.segmenters:
+                return self.segmenters[key]
+        seg = make()
+        with self._lock:
+            self.segmenters[key] = seg
+        return seg
+
+    def scene(self, key: tuple[str, str]) -> Any | None:
+        """The scene kept under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            if key in self.scenes:
+                self.scenes.move_to_end(key)
+                return self.scenes[key]
+        return None
+
+    def keep(self, key: tuple[str, str], scene: Any) -> None:
+        """Keep ``scene`` under ``key``, dropping the least recently used beyond the size."""
+        with self._lock:
+            self.scenes[key] = scene
+            while len(self.scenes) > self._size:
+                self.scenes.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget the loaded segmenters and the scenes (the disk cache stays)."""
+        with self._lock:
+            self.segmenters.clear()
+            self.scenes.clear()
+
+
+_PROCESS = PerceptionCache()
+
+
+def process_perception_cache() -> PerceptionCache:
+    """The process's :class:`PerceptionCache`, owned by the process's runtime cache
+    (:func:`pertouch.graph.runtime.process_cache`) and used when a caller passes none."""
+    return _PROCESS
+
+
+def perception_cache(cache: PerceptionCache | None) -> PerceptionCache:
+    """``cache``, or the process's one when None."""
+    return _PROCESS if cache is None else cache
