@@ -25,7 +25,6 @@ blame) and ``record["softened"]`` (the note of the advice the round led to).
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -48,21 +47,11 @@ def _skin(state: dict, ctx: RunContext, shape: tuple[int, int]) -> np.ndarray | 
 
     if not any(r.get("label") in PEOPLE_LABELS for r in state.get("regions") or []):
         return None
-    ref = state["image"]
-    mask = _skin_mask(ref["path"], ref["hash"], ref["width"], ref["height"], ctx.segmenter, ctx.cache)
-    if mask is None:
-        return None
-    return cv2.resize(mask, shape[::-1], interpolation=cv2.INTER_AREA)
-
-
-@lru_cache(maxsize=8)
-def _skin_mask(path: str, digest: str, width: int, height: int, segmenter: str,
-               cache: rt.RuntimeCache) -> np.ndarray | None:
-    ref = {"path": path, "hash": digest, "width": width, "height": height}
-    try:
-        return np.asarray(rt.scene(ref, segmenter, cache=cache).find("skin").mask, np.float32)
+    try:  # the scene is the run cache's, and it keeps what it found
+        mask = np.asarray(rt.scene(state["image"], ctx.segmenter, cache=ctx.cache).find("skin").mask, np.float32)
     except Exception:  # noqa: BLE001 - no skin found (or a segmenter that cannot look): not measured
         return None
+    return cv2.resize(mask, shape[::-1], interpolation=cv2.INTER_AREA)
 
 
 def measure_round(state: dict, ctx: RunContext, record: dict) -> dict[str, Any] | None:
