@@ -132,8 +132,9 @@ def import_records(n: int, users: int, rng: np.random.Generator, distinct: bool)
 
 
 def measure_import(n: int, users: int, rng: np.random.Generator, distinct: bool) -> dict[str, float]:
-    """Seconds to import n records into a fresh store, to import the same file again, and to
-    import it with every rating changed (an upsert of every record)."""
+    """Seconds to import n records (a file without text vectors) into a fresh store, to import
+    the same file again, to import it with every rating changed (an upsert of every record),
+    and to import the store's own ``memory export`` of them into another fresh store."""
     from pertouch.memory.factory import open_memory
 
     recs = import_records(n, users, rng, distinct)
@@ -151,7 +152,14 @@ def measure_import(n: int, users: int, rng: np.random.Generator, distinct: bool)
         mem.import_(path)
         out["reimport_changed_s"] = round(time.perf_counter() - t0, 2)
         assert mem.count() == n
+        exported = Path(tmp) / "exported.jsonl"
+        mem.export(exported)  # carries each description's text vector (pertouch.memory.carried)
         mem.close()
+        fresh = open_memory(f"chroma:{tmp}/store2")
+        t0 = time.perf_counter()
+        assert fresh.import_(exported) == n
+        out["import_exported_s"] = round(time.perf_counter() - t0, 2)
+        fresh.close()
     return out
 
 

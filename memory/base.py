@@ -32,15 +32,17 @@ default) and :class:`~pertouch.memory.inmemory.InMemoryMemory` (tests). Open one
 from __future__ import annotations
 
 import abc
+import json
 import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from pertouch.core.errors import InputError, NotFoundError, PertouchError
-from pertouch.memory.embeddings import TEXT_DIM, combine, embed_text, embed_texts
-from pertouch.memory.importer import read_export
+from pertouch.memory import carried
+from pertouch.memory.embeddings import TEXT_DIM, combine, embed_text, scene_vectors
+from pertouch.memory.importer import load_export
 from pertouch.memory.preferences import aggregate, parse_feedback, score_candidates
 from pertouch.memory.recall import Evidence, Recall  # noqa: F401 (part of this interface)
 from pertouch.memory.records import MemoryRecord
@@ -128,9 +130,7 @@ class Memory(abc.ABC):
             return []
         if vectors is None:
             self._check_descriptors(records)
-            texts = embed_texts([r.scene_description for r in records])
-            vectors = np.stack([combine(t, r.image_descriptor or None, self.descriptor_dim)
-                                for t, r in zip(texts, records)])
+            vectors = scene_vectors([(r.scene_description, r.image_descriptor) for r in records], self.descriptor_dim)
         vectors = np.asarray(vectors, np.float32)
         if vectors.shape != (len(records), self._dim()):
             raise ValueError(f"vectors must have shape ({len(records)}, {self._dim()}), got {vectors.shape}")
@@ -196,29 +196,48 @@ class Memory(abc.ABC):
 
     # ----- export / import / stats ----------------------------------------------------
     def export(self, path: str | Path, user: str | None = None) -> int:
-        """Write records (of one user, or all) as JSONL, oldest first; returns how many."""
+        """Write records (of one user, or all) as JSONL, oldest first; returns how many.
+        The first record of each description carries its text vector
+        (:mod:`pertouch.memory.carried`), so importing the file need not embed again."""
         records = sorted(self.list(user=user), key=lambda r: r.timestamp)
+        vectors = self._text_vectors(records)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
+        written: set[str] = set()
         with tmp.open("w", encoding="utf-8") as fh:
             for r in records:
-                fh.write(r.dumps() + "\n")
+                text, vec = r.scene_description.strip(), vectors.get(r.id)
+                if vec is None or text in written or abs(float(np.linalg.norm(vec)) - 1.0) > 1e-3:
+                    fh.write(r.dumps() + "\n")
+                    continue
+                written.add(text)
+                fh.write(json.dumps({**r.to_json(), **carried.fields(vec)}, ensure_ascii=False,
+                                    separators=(",", ":")) + "\n")
         tmp.replace(path)
         return len(records)
+
+    def _text_vectors(self, records: Sequence[MemoryRecord]) -> dict[str, np.ndarray]:
+        """Record id → the text part of its stored vector, where the store can say (exports)."""
+        return {}
 
     def import_(self, path: str | Path) -> int:
         """Read a JSONL export and store its records (same id → replaced); returns how many.
         All or nothing: every line is validated first (:mod:`pertouch.memory.importer`),
-        and a bad line — named in the error — means nothing is stored."""
+        and a bad line — named in the error — means nothing is stored. Text vectors the
+        file carries are used when a sample of them checks out (:mod:`pertouch.memory.carried`)."""
 
-        records = read_export(path, self.descriptor_dim)
-        self._import(records)
-        return len(records)
+        got = load_export(path, self.descriptor_dim)
+        self._import(got.records, carried.trusted(got.vectors))
+        return len(got.records)
 
-    def _import(self, records: Sequence[MemoryRecord]) -> None:
-        """Store validated records in one batch (stores override it to skip unchanged ones)."""
-        self.remember_many(records)
+    def _import(self, records: Sequence[MemoryRecord], known: Mapping[str, np.ndarray] | None = None) -> None:
+        """Store validated records in one batch (stores override it to skip unchanged ones);
+        ``known``: checked text vectors by description."""
+        records = list(records)
+        self._check_descriptors(records)
+        self.remember_many(records, scene_vectors([(r.scene_description, r.image_descriptor) for r in records],
+                                                  self.descriptor_dim, known))
 
     def stats(self) -> dict[str, Any]:
         """Counts per user and kind, and where the store lives (plus, where cheap, the

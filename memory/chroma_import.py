@@ -8,7 +8,7 @@ The records arrive validated (:mod:`pertouch.memory.importer`). Each is then one
   changed (a rating, levels): its stored vector is kept, only the metadata is updated;
 * **new scene** — not stored, or stored under another description: its vector is
   computed (each distinct description embedded once, in batches, outside the store's
-  lock) and it is added (an existing id is deleted first: Chroma's upsert of an existing
+  lock — or taken from the file when it carries it, :mod:`pertouch.memory.carried`) and it is added (an existing id is deleted first: Chroma's upsert of an existing
   id is ~12× slower than delete + add, measured).
 
 Writes run under the store's lock; if any fails, what was added is deleted and what was
@@ -17,7 +17,7 @@ replaced is put back, and the error says nothing was imported.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
@@ -37,10 +37,12 @@ def _same_scene(old: dict[str, Any], r: MemoryRecord) -> bool:
         list(o.get("image_descriptor") or []) == list(r.image_descriptor)
 
 
-def import_records(mem: "ChromaMemory", records: Sequence[MemoryRecord]) -> None:
-    """Store ``records`` (see the module docstring)."""
+def import_records(mem: "ChromaMemory", records: Sequence[MemoryRecord],
+                   known: Mapping[str, np.ndarray] | None = None) -> None:
+    """Store ``records`` (see the module docstring); ``known``: checked text vectors the
+    file carried (description → vector), not embedded again."""
     from pertouch.memory.chroma_store import _meta, collection_name, is_unscoped
-    from pertouch.memory.embeddings import combine, embed_texts
+    from pertouch.memory.embeddings import scene_vectors
 
     by_col: dict[str, list[MemoryRecord]] = {}
     for r in records:
@@ -57,11 +59,7 @@ def import_records(mem: "ChromaMemory", records: Sequence[MemoryRecord]) -> None
                  and _same_scene(old[r.id][0], r)]
     fresh = [r for r in records if r.id not in old or not _same_scene(old[r.id][0], r)]
     mem._check_descriptors(fresh)
-    texts = sorted({r.scene_description.strip() for r in fresh} - {""})
-    vec_of = dict(zip(texts, embed_texts(texts))) if texts else {}
-    zero = np.zeros(384, np.float32)
-    vectors = np.stack([combine(vec_of.get(r.scene_description.strip(), zero), r.image_descriptor or None,
-                                mem.descriptor_dim) for r in fresh]) if fresh else np.zeros((0, mem._dim()), np.float32)
+    vectors = scene_vectors([(r.scene_description, r.image_descriptor) for r in fresh], mem.descriptor_dim, known)
     done: list[tuple[str, list[str]]] = []  # (collection, ids) written, for the rollback
     with mem._op("import memories"):
         clean = mem._index_begin()
@@ -97,3 +95,22 @@ def _roll_back(mem: "ChromaMemory", done: list[tuple[str, list[str]]], old: dict
                         metadatas=[old[i][0] for i in back], documents=[old[i][2] for i in back])
         except Exception:  # pragma: no cover - the store itself is failing; the index is rebuilt later
             continue
+
+
+def stored_text_vectors(mem: "ChromaMemory", records: Sequence[MemoryRecord]) -> dict[str, np.ndarray]:
+    """Record id → the text part of its stored vector (what an export carries)."""
+    from pertouch.memory.chroma_store import collection_name, is_unscoped
+    from pertouch.memory.embeddings import split
+
+    by_col: dict[str, list[str]] = {}
+    for r in records:
+        if r.scene_description.strip():
+            by_col.setdefault(collection_name(r.user, is_unscoped(r)), []).append(r.id)
+    out: dict[str, np.ndarray] = {}
+    with mem._op("read memories"):
+        for name, ids in by_col.items():
+            col = mem._open(name)
+            for k in range(0, len(ids) if col is not None else 0, 5000):
+                got = col.get(ids=ids[k:k + 5000], include=["embeddings"])
+                out.update((i, split(e)[0]) for i, e in zip(got["ids"], got["embeddings"]))
+    return out

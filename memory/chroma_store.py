@@ -18,8 +18,7 @@ Per record: id, document = scene description, embedding = the combined vector
 full record as JSON (``record``). Collections carry their schema version (migrated when
 first used, :mod:`.chroma_schema`); ``list -n N``/``stats`` read :mod:`.index` beside them.
 
-Safety: within a process one client per path is cached (Chroma refuses a second
-client for one path with other settings); across processes a file lock
+Safety: within a process one client per path is shared (:mod:`.chroma_client`); across processes a file lock
 (``<path>/.pertouch.lock``) serialises opening and every read and write, so two
 processes writing at once lose nothing. A store that cannot be opened (corrupt files,
 lock held too long, server down) raises :class:`~pertouch.memory.base.MemoryUnavailable`.
@@ -31,15 +30,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import threading
 from pathlib import Path
-from typing import Any, Iterator, Sequence
-from urllib.parse import urlparse
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from pertouch.core.errors import NotFoundError
 from pertouch.memory.base import Memory, MemoryUnavailable
+from pertouch.memory.chroma_client import client_for, http_client
 from pertouch.memory.descriptors import DESCRIPTOR_DIM
 from pertouch.memory.index import RecordIndex, Row, rows_from
 from pertouch.memory.chroma_schema import check_schema
@@ -50,39 +48,6 @@ GLOBAL_PREFIX = "pertouch_g_"
 PREFIXES = (PREFIX, GLOBAL_PREFIX)
 LOCK_TIMEOUT_S = 10.0
 HNSW = {"space": "ip", "ef_construction": 128, "ef_search": 64, "max_neighbors": 16}
-
-_CLIENTS: dict[str, Any] = {}
-_CLIENTS_LOCK = threading.Lock()
-
-
-def _settings() -> Any:
-    from chromadb.config import Settings
-
-    return Settings(anonymized_telemetry=False, allow_reset=False)
-
-
-def _client_for(path: Path) -> Any:
-    """The cached PersistentClient for ``path`` (one per path per process)."""
-    import chromadb
-
-    key = str(path.resolve())
-    with _CLIENTS_LOCK:
-        if key not in _CLIENTS:
-            _CLIENTS[key] = chromadb.PersistentClient(path=key, settings=_settings())
-        return _CLIENTS[key]
-
-
-def _http_client(url: str) -> Any:
-    import chromadb
-
-    u = urlparse(url.replace("chroma+", "", 1))
-    key = f"{u.scheme}://{u.hostname}:{u.port}"
-    with _CLIENTS_LOCK:
-        if key not in _CLIENTS:
-            _CLIENTS[key] = chromadb.HttpClient(host=u.hostname or "localhost", port=u.port or 8000,
-                                                ssl=u.scheme == "https", settings=_settings())
-        return _CLIENTS[key]
-
 
 def _meta(record: MemoryRecord) -> dict[str, Any]:
     return {"user": record.user, "kind": record.kind, "timestamp": float(record.timestamp),
@@ -132,7 +97,7 @@ class ChromaMemory(Memory):
 
                 self._flock = FileLock(str(self._path / ".pertouch.lock"))
             with self._locked():
-                self._client = _http_client(loc) if self._remote else _client_for(self._path)
+                self._client = http_client(loc) if self._remote else client_for(self._path)
                 from pertouch.memory.embeddings import scene_embedding_function
 
                 self._ef = scene_embedding_function(self.descriptor_dim)
@@ -292,10 +257,15 @@ class ChromaMemory(Memory):
             return False
         return True
 
-    def _import(self, records: Sequence[MemoryRecord]) -> None:
+    def _import(self, records: Sequence[MemoryRecord], known: Mapping[str, np.ndarray] | None = None) -> None:
         from pertouch.memory.chroma_import import import_records
 
-        import_records(self, records)
+        import_records(self, records, known)
+
+    def _text_vectors(self, records: Sequence[MemoryRecord]) -> dict[str, np.ndarray]:
+        from pertouch.memory.chroma_import import stored_text_vectors
+
+        return stored_text_vectors(self, records)
 
     def _search(self, user: str, vector: np.ndarray, n: int, kind: str | None) -> list[tuple[MemoryRecord, float]]:
         return self._candidates(user, vector, n, kind, unscoped=False)[0]

@@ -27,7 +27,7 @@ import contextlib
 import functools
 import os
 import threading
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -147,6 +147,18 @@ def embed_text(text: str) -> np.ndarray:
     return np.frombuffer(_embed_one_cached(str(text or "").strip()), dtype=np.float32).copy()
 
 
+def text_vectors(texts: Iterable[str], known: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Each distinct non-empty text (stripped) → its unit vector, in one batch; texts in
+    ``known`` (vectors carried by an import file) are taken from there, not embedded."""
+    known = known or {}
+    wanted = sorted({str(t or "").strip() for t in texts} - {""})
+    todo = [t for t in wanted if t not in known]
+    out = {t: np.asarray(known[t], np.float32) for t in wanted if t in known}
+    if todo:
+        out.update(zip(todo, embed_texts(todo)))
+    return out
+
+
 def combine(text_vec: np.ndarray, descriptor: np.ndarray | Sequence[float] | None, descriptor_dim: int) -> np.ndarray:
     """The stored/search vector ``[√wt·t, √wd·d]`` (float32, ``384 + descriptor_dim``).
 
@@ -162,6 +174,16 @@ def combine(text_vec: np.ndarray, descriptor: np.ndarray | Sequence[float] | Non
             d = arr / n
     t = np.asarray(text_vec, np.float32).ravel()
     return np.concatenate([np.sqrt(TEXT_WEIGHT) * t, np.sqrt(DESCRIPTOR_WEIGHT) * d]).astype(np.float32)
+
+
+def scene_vectors(scenes: Sequence[tuple[str, Any]], descriptor_dim: int,
+                  known: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """Stored vectors ``(n, 384 + descriptor_dim)`` of (description, descriptor) pairs:
+    each distinct description embedded once (:func:`text_vectors`), then :func:`combine`."""
+    vec_of = text_vectors((d for d, _ in scenes), known)
+    zero = np.zeros(TEXT_DIM, np.float32)
+    rows = [combine(vec_of.get(str(d or "").strip(), zero), desc or None, descriptor_dim) for d, desc in scenes]
+    return np.stack(rows) if rows else np.zeros((0, TEXT_DIM + descriptor_dim), np.float32)
 
 
 def split(vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ import numpy as np
 from pertouch.core.errors import NotFoundError
 from pertouch.memory.base import Memory
 from pertouch.memory.descriptors import DESCRIPTOR_DIM
+from pertouch.memory.embeddings import split
 from pertouch.memory.records import MemoryRecord
 
 
@@ -31,6 +32,10 @@ class InMemoryMemory(Memory):
             for r, v in zip(records, vectors):
                 self._records[r.id] = r.model_copy(deep=True)
                 self._vectors[r.id] = np.asarray(v, np.float32).copy()
+
+    def _text_vectors(self, records: Sequence[MemoryRecord]) -> dict[str, np.ndarray]:
+        with self._lock:
+            return {r.id: split(self._vectors[r.id])[0] for r in records if r.id in self._vectors}
 
     def _search(self, user: str, vector: np.ndarray, n: int, kind: str | None) -> list[tuple[MemoryRecord, float]]:
         with self._lock:
