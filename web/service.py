@@ -10,6 +10,10 @@ Every operation on a session holds the session's lock (a thread lock here, plus 
 session's lock file inside :meth:`Session.turn`), so two requests on one session
 run one after the other. A browser (token) sees only the sessions it owns
 (:class:`~pertouch.web.workspace.Workspace`).
+
+The service owns one runtime cache (:attr:`WebService.cache`, the one its run context
+carries: ``pertouch serve`` gives it the process's): every session's runs, the regions,
+the renders and the previews (:class:`~pertouch.web.views.Views`) go through it.
 """
 
 from __future__ import annotations
@@ -50,7 +54,10 @@ class Entry:
 
 
 class WebService:
-    """The web app's logic, independent of HTTP (the routes in :mod:`pertouch.web.app` are thin)."""
+    """The web app's logic, independent of HTTP (the routes in :mod:`pertouch.web.app` are thin).
+
+    ``ctx``: the server's run settings (default :func:`~pertouch.graph.context.load_context`);
+    its ``cache`` is the service's runtime cache, passed into every run and view it makes."""
 
     def __init__(self, ws: Workspace, ctx: RunContext | None = None,
                  offer: Mapping[str, Sequence[str]] | None = None) -> None:
@@ -59,6 +66,10 @@ class WebService:
 
         self.ws = ws
         self.ctx = ctx or load_context()
+        #: The one :class:`~pertouch.graph.runtime.RuntimeCache` of this service (the contexts of
+        #: its sessions are made from :attr:`ctx`, so their runs carry it too).
+        self.cache: rt.RuntimeCache = self.ctx.cache
+        self.views = views.Views(self.cache)
         self.offer = dict(offer or {})
         self._entries: dict[str, Entry] = {}
         self._current: dict[str, str] = {}
@@ -71,7 +82,7 @@ class WebService:
         step). A failure is left for that turn to report."""
         def work() -> None:
             try:
-                mem, _ = rt.memory(self.ctx.memory)
+                mem, _ = rt.memory(self.ctx.memory, cache=self.cache)
                 if mem is not None and self.ctx.use_memory:
                     mem.vector_for("a photo", None)
             except Exception:  # the turn says what is wrong with the memory
@@ -134,8 +145,8 @@ class WebService:
 
         ctx = self.check_open(user, settings)
         entry = self._adopt(token, Session(None, str(path), ctx, user=user or None, graph=self._graph), ctx)
-        ref = rt.open_photo(entry.session.image_path)
-        rt.scene(ref, ctx.segmenter)  # perceive now: the overlay and sliders need the regions
+        ref = self.ref(entry)
+        rt.scene(ref, ctx.segmenter, cache=self.cache)  # perceive now: the overlay and sliders need the regions
         return self.view_state(token)
 
     def resume(self, token: str, session_id: Any, picked: Any = None) -> dict[str, Any]:
@@ -168,17 +179,16 @@ class WebService:
         self.ws.check_owner(entry.session.id, token)
         return entry
 
-    @staticmethod
-    def ref(entry: Entry) -> dict[str, Any]:
-        return rt.open_photo(entry.session.image_path)
+    def ref(self, entry: Entry) -> dict[str, Any]:
+        return rt.open_photo(entry.session.image_path, cache=self.cache)
 
     def regions(self, entry: Entry) -> list[Any]:
         """The photo's regions: the scene's and those the user pointed at (full-size masks)."""
         ref, seg = self.ref(entry), entry.ctx.segmenter
-        out = list(rt.scene(ref, seg).regions)
+        out = list(rt.scene(ref, seg, cache=self.cache).regions)
         pointers = [p for p in entry.session.state.get("pointers") or [] if p.get("photo") == ref["hash"]]
         names = {r.name for r in out}
-        for r in rt.add_pointed(ref, seg, pointers) if pointers else []:
+        for r in rt.add_pointed(ref, seg, pointers, cache=self.cache) if pointers else []:
             if r.name not in names:
                 out.append(r)
         return out
@@ -242,7 +252,7 @@ class WebService:
             raise InputError("a pointer is a name and a box [x0, y0, x1, y1] or a point [x, y] in photo pixels")
         p.check(ref["width"], ref["height"])
         with entry.lock:
-            regions = rt.add_pointed(ref, entry.ctx.segmenter, [p.to_json()])
+            regions = rt.add_pointed(ref, entry.ctx.segmenter, [p.to_json()], cache=self.cache)
             state = entry.session.state
             kept = [q for q in state.get("pointers") or [] if q.get("name") != p.name]
             update = {"pointers": [*kept, {**p.to_json(), "photo": ref["hash"]}]}
@@ -262,7 +272,7 @@ class WebService:
         """The preview of the recipe the sliders describe (view size, cached)."""
         entry = self.entry(token)
         recipe = recipes.recipe_from(entries, self._labels(entry))
-        return views.preview(self.ref(entry), recipe, segmenter=entry.ctx.segmenter, engine=entry.ctx.engine)
+        return self.views.preview(self.ref(entry), recipe, segmenter=entry.ctx.segmenter, engine=entry.ctx.engine)
 
     def apply_sliders(self, token: str, entries: Any) -> dict[str, Any]:
         """Make the sliders' recipe the session's current result (undo takes it back)."""
@@ -278,7 +288,7 @@ class WebService:
             stack = list(state.get("stack") or [])
             n = len(state.get("history") or []) + 1
             rendered = rt.render(ref, recipe, segmenter=entry.ctx.segmenter, engine=entry.ctx.engine,
-                                 long_side=entry.ctx.working_resolution)
+                                 long_side=entry.ctx.working_resolution, cache=self.cache)
             preview = rt.write_preview(rendered.image, rt.session_dir(s.id) / f"turn{n:02d}-sliders.jpg")
             text = f"sliders: {recipes.describe(recipe)}"
             answer = f"Set by the sliders: {recipes.describe(recipe)}."
@@ -303,9 +313,9 @@ class WebService:
         entry = self.entry(token)
         ref = self.ref(entry)
         if kind == "before":
-            return views.before(ref), "image/jpeg"
+            return self.views.before(ref), "image/jpeg"
         if kind == "after":
-            return views.preview(ref, self.current_recipe(entry), segmenter=entry.ctx.segmenter,
+            return self.views.preview(ref, self.current_recipe(entry), segmenter=entry.ctx.segmenter,
                                  engine=entry.ctx.engine), "image/jpeg"
         if kind == "overlay":
             return views.overlay(ref, self.regions(entry)), "image/png"

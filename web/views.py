@@ -2,10 +2,10 @@
 
 All at screen size (:data:`VIEW_SIDE` on the long side), encoded in memory (JPEG for
 photos, PNG with transparency for the overlay). Recipes render through the graph's
-runtime (:func:`pertouch.graph.runtime.render`): the decoded photo, its proxy and the
-masks at proxy size stay cached there, so a slider change costs one engine pass on
-the proxy plus the encoding; the last previews are kept here too (same recipe → same
-bytes, no render).
+runtime (:func:`pertouch.graph.runtime.render`) with the web app's runtime cache: the
+decoded photo, its proxy and the masks at proxy size stay cached there, so a slider
+change costs one engine pass on the proxy plus the encoding; the last previews are
+kept by the app's :class:`Views` too (same recipe → same bytes, no render).
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from pertouch.graph import runtime as rt
 #: Long side of what the browser is sent (px).
 VIEW_SIDE = 1024
 JPEG_QUALITY = 88
-_PREVIEWS: OrderedDict[str, bytes] = OrderedDict()
-_PREVIEW_CACHE = 32
-_lock = threading.Lock()
+#: Previews a :class:`Views` keeps (the least recently used goes first).
+PREVIEWS = 32
 
 #: Overlay colours (RGB), one per region in order.
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
@@ -43,21 +42,49 @@ def view_size(ref: dict) -> tuple[int, int]:
     return rt.proxy_size(ref, VIEW_SIDE)
 
 
-def before(ref: dict) -> bytes:
-    """The photo as it is, at view size."""
-    key = f"before:{ref['hash']}"
-    return _cached(key, lambda: jpeg(rt.proxy8(ref, VIEW_SIDE)))
+class Views:
+    """The photo and recipe previews of one web app: rendered through its runtime cache
+    (``cache``, a :class:`~pertouch.graph.runtime.RuntimeCache`), the last :data:`PREVIEWS`
+    encoded ones kept here."""
 
+    def __init__(self, cache: rt.RuntimeCache, size: int = PREVIEWS) -> None:
+        self.cache = cache
+        self._previews: OrderedDict[str, bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
 
-def preview(ref: dict, recipe_json: dict, *, segmenter: str, engine: str) -> bytes:
-    """``recipe_json`` rendered at view size (cached by photo, recipe and settings)."""
-    key = json.dumps([ref["hash"], segmenter, engine, recipe_json], sort_keys=True)
+    def before(self, ref: dict) -> bytes:
+        """The photo as it is, at view size."""
+        key = f"before:{ref['hash']}"
+        return self._cached(key, lambda: jpeg(rt.proxy8(ref, VIEW_SIDE, cache=self.cache)))
 
-    def make() -> bytes:
-        result = rt.render(ref, recipe_json, segmenter=segmenter, engine=engine, long_side=VIEW_SIDE)
-        return jpeg(rt.to8(result.image))
+    def preview(self, ref: dict, recipe_json: dict, *, segmenter: str, engine: str) -> bytes:
+        """``recipe_json`` rendered at view size (cached by photo, recipe and settings)."""
+        key = json.dumps([ref["hash"], segmenter, engine, recipe_json], sort_keys=True)
 
-    return _cached(key, make)
+        def make() -> bytes:
+            result = rt.render(ref, recipe_json, segmenter=segmenter, engine=engine, long_side=VIEW_SIDE,
+                               cache=self.cache)
+            return jpeg(rt.to8(result.image))
+
+        return self._cached(key, make)
+
+    def clear(self) -> None:
+        """Forget the kept previews."""
+        with self._lock:
+            self._previews.clear()
+
+    def _cached(self, key: str, make: Any) -> bytes:
+        with self._lock:
+            if key in self._previews:
+                self._previews.move_to_end(key)
+                return self._previews[key]
+        data = make()
+        with self._lock:
+            self._previews[key] = data
+            while len(self._previews) > self._size:
+                self._previews.popitem(last=False)
+        return data
 
 
 def file_view(path: str) -> bytes:
@@ -101,16 +128,3 @@ def overlay(ref: dict, regions: Sequence[Any]) -> bytes:
     rgba = cv2.cvtColor(out, cv2.COLOR_RGBA2BGRA)
     ok, buf = cv2.imencode(".png", rgba)
     return buf.tobytes()
-
-
-def _cached(key: str, make: Any) -> bytes:
-    with _lock:
-        if key in _PREVIEWS:
-            _PREVIEWS.move_to_end(key)
-            return _PREVIEWS[key]
-    data = make()
-    with _lock:
-        _PREVIEWS[key] = data
-        while len(_PREVIEWS) > _PREVIEW_CACHE:
-            _PREVIEWS.popitem(last=False)
-    return data

@@ -39,15 +39,14 @@ def chat(
     """Retouch a photo conversationally; each line is one turn."""
     from rich.console import Console
 
-    from pertouch.graph.context import load_context
+    from pertouch.graph import runtime as rt
+    from pertouch.graph.context import ROLES, load_context
     from pertouch.graph.session import Session
 
-    ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=not no_memory)
-    from pertouch.graph import runtime as rt
-    from pertouch.graph.context import ROLES
-
+    ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=not no_memory,
+                       cache=rt.process_cache())  # the session's runs use this process's cache
     for spec in dict.fromkeys(ctx.model_for(role) for role in ROLES):
-        rt.vlm(spec)  # a model that cannot be loaded: exit 2 before the session starts
+        rt.vlm(spec, cache=ctx.cache)  # a model that cannot be loaded: exit 2 before the session starts
     err = Console(stderr=True, highlight=False)
     with err.status("opening the session…"):
         s = Session(session, str(input) if input else None, ctx, user=user)

@@ -51,9 +51,10 @@ def match_command(
     """Give photos the look of a reference (its levels per region), or a user's remembered taste."""
     from pertouch.batch.looks import look_from_pair, look_from_sidecar
     from pertouch.batch.tasks import BatchSpec
+    from pertouch.tools.perception_cache import process_perception_cache
     from pertouch.tools.segmentation import get_segmenter
 
-    get_segmenter(segmenter)  # a bad spec: one clear error before any work
+    get_segmenter(segmenter, cache=process_perception_cache())  # a bad spec: one clear error before any work
     if like is not None:
         if before is not None:
             raise InputError("--like USER and --before ORIGINAL do not go together",

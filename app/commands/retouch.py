@@ -180,7 +180,8 @@ def retouch(
 
     # memory (ChromaDB + MiniLM, seconds to open) only when a user is named or asked to remember
     wants_memory = bool(user or remember or os.environ.get("PERTOUCH_USER")) and not no_memory
-    ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=wants_memory)
+    ctx = load_context(vlm=vlm, user=user, max_rounds=max_rounds, segmenter=segmenter, use_memory=wants_memory,
+                       cache=rt.process_cache())  # the CLI's runs share this process's cache
     if not instruction.strip():
         raise InputError("the instruction is empty", hint='say what to change, e.g. "brighter sky"')
     from pertouch.commands._common import parse_pointers
@@ -188,8 +189,9 @@ def retouch(
 
     pointers = parse_pointers(box, point)  # bad --box/--point: exit 2 before any work
     for spec in dict.fromkeys(ctx.model_for(role) for role in ROLES):
-        rt.vlm(spec)  # a model that cannot be loaded (a missing folder, a bad spec): exit 2 before any work
-    ref = rt.open_photo(input)  # bad input: exit 2 before any work
+        # a model that cannot be loaded (a missing folder, a bad spec): exit 2 before any work
+        rt.vlm(spec, cache=ctx.cache)
+    ref = rt.open_photo(input, cache=ctx.cache)  # bad input: exit 2 before any work
     target = output if output is not None else default_output(input)
     plan_outputs([input], target, overwrite=overwrite)  # bad output path: exit 2 before any work
     export = check_format(export, "--export")
@@ -202,7 +204,7 @@ def retouch(
         inputs["pointers"] = [{**p.to_json(), "photo": ref["hash"]} for p in pointers]
         # nothing separable (or a name the photo's regions use): exit 2 before the agent runs
         with console.status("finding regions and separating the pointed ones…"):
-            rt.add_pointed(ref, ctx.segmenter, inputs["pointers"])
+            rt.add_pointed(ref, ctx.segmenter, inputs["pointers"], cache=ctx.cache)
     if user:
         inputs["user"] = user
     state = _progress(build_graph(anywhere=True), inputs, ctx, console)

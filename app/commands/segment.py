@@ -69,9 +69,9 @@ def write_segmentation(scene: Any, photo: Any, out: Path, source: str, instances
     return data
 
 
-def with_pointed(scene: Any, photo: Any, pointers: list, segmenter: str) -> Any:
+def with_pointed(scene: Any, photo: Any, pointers: list, segmenter: Any) -> Any:
     """``scene`` with the regions the user pointed at (``--box``/``--point``) added after
-    its own (they may overlap them)."""
+    its own (they may overlap them); ``segmenter``: a spec or a loaded segmenter."""
     import dataclasses
 
     from pertouch.tools.pointing import check_names, pointed_region
@@ -137,9 +137,11 @@ def segmenter_resolver(spec: str):
     from pertouch.batch.looks import segmented_region
     from pertouch.commands._common import RegionResolver
     from pertouch.tools.perception import perceive
+    from pertouch.tools.perception_cache import process_perception_cache
 
     def resolve(name: str, edit: Any, ctx: Any):
-        return segmented_region(perceive(ctx.photo, spec), name, getattr(edit, "label", None) or name, spec)
+        scene = perceive(ctx.photo, spec, cache=process_perception_cache())  # the CLI's: this process's
+        return segmented_region(scene, name, getattr(edit, "label", None) or name, spec)
 
     return RegionResolver(SEGMENTER_RESOLVER, resolve, True, "--segmenter builtin (finds '{name}' by label)")
 
@@ -148,12 +150,14 @@ def use_segmenter(spec: Optional[str]) -> None:
     """Install the ``--segmenter`` resolver for this run (last: file masks and --regions win),
     or remove one left from an earlier run in the same process when ``spec`` is None."""
     from pertouch.commands._common import REGION_RESOLVERS, register_region_resolver
+    from pertouch.tools.perception_cache import process_perception_cache
     from pertouch.tools.segmentation import get_segmenter
 
     if spec is None:
         REGION_RESOLVERS[:] = [r for r in REGION_RESOLVERS if r.name != SEGMENTER_RESOLVER]
         return
-    get_segmenter(spec)  # a bad spec or checkpoint: one clear error before any work
+    # a bad spec or checkpoint: one clear error before any work
+    get_segmenter(spec, cache=process_perception_cache())
     register_region_resolver(segmenter_resolver(spec))
 
 
@@ -182,12 +186,16 @@ def segment_command(
     from pertouch.commands._common import parse_pointers
     from pertouch.engine.io.read import load_image
     from pertouch.tools.perception import perceive
+    from pertouch.tools.perception_cache import process_perception_cache
+    from pertouch.tools.segmentation import get_segmenter
 
     pointers = parse_pointers(box, point)
     photo = load_image(input)
     for p in pointers:  # outside the photo: exit 2 before segmenting
         p.check(photo.pixels.shape[1], photo.pixels.shape[0])
-    scene = with_pointed(perceive(photo, segmenter), photo, pointers, segmenter)
+    cache = process_perception_cache()  # the CLI's: this process's
+    scene = perceive(photo, segmenter, cache=cache)
+    scene = with_pointed(scene, photo, pointers, get_segmenter(segmenter, cache=cache))
     instances = [*scene.instances("person"), *scene.instances("face")]
     data = write_segmentation(scene, photo, out, str(input), instances)
     if as_json:

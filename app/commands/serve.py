@@ -34,13 +34,15 @@ def serve_command(
     import uvicorn
 
     from pertouch.graph.context import load_context
+    from pertouch.graph.runtime import process_cache
     from pertouch.web.app import create_app
 
     if not is_loopback(host):
         typer.echo(f"warning: binding {host}: anyone who can reach this address can use the app and its "
                    f"photos; use --host {LOCAL} to keep it on this machine", err=True)
     offer = {"vlm": vlm or [], "segmenter": segmenter or [], "engine": engine or []}
-    ctx = load_context(**{k: v[0] if v else None for k, v in offer.items()})
+    # the server's one runtime cache is this process's: every session, render and preview uses it
+    ctx = load_context(**{k: v[0] if v else None for k, v in offer.items()}, cache=process_cache())
     app = create_app(ctx=ctx, offer=offer)
     app.state.service.warm_up()  # the memory's text model loads while the first photo is opened
     typer.echo(f"PerTouch web app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
