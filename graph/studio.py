@@ -19,8 +19,9 @@ from pertouch.graph.devserver import poll_seconds, prompt_queue
 def _warm_up() -> None:
     from pertouch.graph import runtime as rt
 
-    rt.memory(None)  # never raises: an unavailable store is remembered as a warning
-    rt.vlm("builtin")
+    cache = rt.process_cache()  # the one a client's run context carries (LangGraph makes it without one)
+    rt.memory(None, cache=cache)  # never raises: an unavailable store is remembered as a warning
+    rt.vlm("builtin", cache=cache)
 
 
 graph = build_graph(anywhere=False)
