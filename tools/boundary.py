@@ -34,6 +34,8 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
+from pertouch.engine.ops.jit import HAVE_NUMBA, compiled, prange
+
 #: Floor of a region's local colour spread (CIELAB units): JPEG noise and haze.
 MIN_SPREAD = 2.5
 #: A label is a candidate at a pixel when this share of the window is its interior.
@@ -112,7 +114,7 @@ def candidate_models(lab: np.ndarray, labels: np.ndarray, cands: np.ndarray, rad
 
 def _window_sums_py(lab, owner, ys, xs, radius, sums):
     h, w = owner.shape
-    for i in _prange(ys.size):
+    for i in prange(ys.size):
         y0, y1 = max(0, ys[i] - radius), min(h, ys[i] + radius + 1)
         x0, x1 = max(0, xs[i] - radius), min(w, xs[i] + radius + 1)
         for yy in range(y0, y1):
@@ -128,14 +130,8 @@ def _window_sums_py(lab, owner, ys, xs, radius, sums):
                 sums[i, k, 4] += c0 * c0 + c1 * c1 + c2 * c2
 
 
-try:  # pragma: no cover - whichever way the environment is
-    import numba as _nb
-
-    _prange = _nb.prange
-    _window_sums = _nb.njit(parallel=True, cache=True, nogil=True)(_window_sums_py)
-except Exception:  # noqa: BLE001 - no numba: the summed-area NumPy route
-    _prange = range
-    _window_sums = None
+#: The compiled window pass; None without numba (the summed-area NumPy route).
+_window_sums = compiled(_window_sums_py, parallel=True, cache=True, nogil=True) if HAVE_NUMBA else None
 
 
 def refine_labels(labels: np.ndarray, lab: np.ndarray, *, band: int, frozen: Iterable[int] = (),

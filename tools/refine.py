@@ -116,9 +116,10 @@ def _vertical_py(ha, hb, guide, scale, out):  # pragma: no cover - compiled by n
 
 @lru_cache(maxsize=1)
 def _vertical():
-    import numba
+    """:func:`_vertical_py` compiled once, on first use (:func:`pertouch.engine.ops.jit.compiled`)."""
+    from pertouch.engine.ops.jit import compiled
 
-    return numba.njit(cache=True, nogil=True)(_vertical_py)
+    return compiled(_vertical_py, cache=True, nogil=True)
 
 
 def grey_guide(rgb: np.ndarray, size: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:

@@ -34,3 +34,24 @@ def test_reduced_size_follows_the_photo():
     assert out.shape == (300, 450)
     assert np.abs(out - ref).max() < 0.01
     assert out[:, :220].min() > 0.9 and out[:, 230:].max() < 0.1
+
+
+def test_without_numba_the_plain_pass_gives_the_same_masks(monkeypatch):
+    """The one numba switch (:mod:`pertouch.engine.ops.jit`) off: the same upsampling, run as Python."""
+    from skimage import data
+
+    from pertouch.engine.ops import jit
+    from pertouch.tools import refine
+
+    rgb = data.astronaut()[::8, ::8]  # 64×64: plain Python stays fast
+    mask = np.zeros((16, 16), np.float32)
+    mask[4:12, 5:11] = 1
+    fast = refine_masks([mask], rgb, radius=2)[0]
+    monkeypatch.setattr(jit, "HAVE_NUMBA", False)
+    refine._vertical.cache_clear()
+    try:
+        assert refine._vertical() is refine._vertical_py
+        plain = refine_masks([mask], rgb, radius=2)[0]
+    finally:
+        refine._vertical.cache_clear()
+    assert np.array_equal(plain, fast)

@@ -53,3 +53,22 @@ def test_connected_and_deterministic():
     assert m == noise.max() + 1
     for i in range(n):
         assert cv2.connectedComponents((a == i).astype(np.uint8), connectivity=4)[0] == 2
+
+
+def test_without_numba_the_plain_passes_give_the_same_superpixels(monkeypatch):
+    """The one numba switch (:mod:`pertouch.engine.ops.jit`) off: the same passes, run as Python."""
+    from skimage import data
+
+    from pertouch.engine.ops import jit
+    from pertouch.tools.segmenters import slic
+
+    lab = _skimage_lab(data.astronaut()[::24, ::24])  # 22×22: plain Python stays fast
+    fast = slic_lab(lab, n_segments=16)
+    monkeypatch.setattr(jit, "HAVE_NUMBA", False)
+    slic._compiled.cache_clear()
+    try:
+        assert slic._compiled("assign") is slic._assign_py
+        plain = slic_lab(lab, n_segments=16)
+    finally:
+        slic._compiled.cache_clear()
+    assert plain[1] == fast[1] and np.array_equal(plain[0], fast[0])

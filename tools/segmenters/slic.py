@@ -123,9 +123,10 @@ def _connect_py(labels, min_size, max_size):  # pragma: no cover - compiled by n
 
 @lru_cache(maxsize=None)
 def _compiled(name: str):
-    import numba
+    """The pass ``name`` compiled once, on first use (:func:`pertouch.engine.ops.jit.compiled`)."""
+    from pertouch.engine.ops.jit import compiled
 
-    return numba.njit(cache=True, nogil=True)({"assign": _assign_py, "connect": _connect_py}[name])
+    return compiled({"assign": _assign_py, "connect": _connect_py}[name], cache=True, nogil=True)
 
 
 def slic_lab(lab: np.ndarray, n_segments: int = 800, compactness: float = 10.0, max_iter: int = 3,
