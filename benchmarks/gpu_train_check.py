@@ -163,6 +163,8 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
 
     from pertouch.engine.train import loop as tl
+    from pertouch.engine.train.checkpoints import last_checkpoint
+    from pertouch.engine.train.config import TrainConfig
     from pertouch.engine.schema.levels import load_table
 
     tiny = args.tiny
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "steps": args.steps, "batch": batch, "size": size, "precision": precision, "lr": args.lr}
     report["prepare_s"] = round(prepare(out / "data", npairs, max(size, 64), args.jobs), 1)
     report["model"] = build_model(out / "base", "tiny" if tiny else args.scale, size)
-    cfg = tl.TrainConfig.from_dict(dict(
+    cfg = TrainConfig.from_dict(dict(
         model=str(out / "base"), dataset=str(out / "data"), output=str(out / "run"), steps=args.steps, lr=args.lr,
         batch_size=batch, size=size, mixed_precision=precision, checkpoint_every=args.steps, samples=1 if tiny else 2,
         sample_steps=sample_steps, warmup_steps=min(20, args.steps // 10), device=device))
@@ -204,7 +206,7 @@ def main(argv: list[str] | None = None) -> dict:
     report["conditioning"] = conditioning(trainer, load_table(out / "data" / "levels.json"), 1 if tiny else 2,
                                           sample_steps)
     report["conditioning"]["seconds"] = round(time.perf_counter() - t1, 1)
-    report["samples_png"] = str(tl.last_checkpoint(out / "run") / "samples.png")
+    report["samples_png"] = str(last_checkpoint(out / "run") / "samples.png")
     report["total_s"] = round(time.perf_counter() - t_start, 1)
     report["under_8_min"] = report["total_s"] < 480
     (out / "report.json").write_text(json.dumps(report, indent=1))

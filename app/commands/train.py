@@ -19,7 +19,7 @@ shipped level table, since a handful of photos is too few to fit one.
 
 ``train run`` reads a JSON/YAML config (``model``, ``dataset``, ``output``, ``steps``,
 ``lr``, ``batch_size``, ``seed``, ``transforms``, ``tensorboard``, … see
-:class:`pertouch.engine.train.loop.TrainConfig`), resumes from the run folder's last
+:class:`pertouch.engine.train.config.TrainConfig`), resumes from the run folder's last
 checkpoint and writes ``OUTPUT/model``, which ``--engine diffusion:OUTPUT/model`` loads.
 """
 
@@ -122,8 +122,11 @@ def run_command(
 ) -> None:
     """Train the PerTouch ControlNet on a prepared dataset; saves OUTPUT/model."""
     from pertouch.engine.train import loop as tl
+    from pertouch.engine.train.checkpoints import MODEL
+    from pertouch.engine.train.config import TrainConfig
+    from pertouch.engine.train.log import LOG, TENSORBOARD
 
-    cfg = tl.TrainConfig.load(config)
+    cfg = TrainConfig.load(config)
     if steps is not None:
         cfg.steps = steps
     trainer, rows = tl.train(cfg, resume=resume, log=lambda s: typer.echo(s, err=True))
@@ -133,10 +136,10 @@ def run_command(
                    f"loss {rows[0]['loss']:.4f} → {rows[-1]['loss']:.4f}")
     else:
         typer.echo(f"already at step {trainer.step} (of {cfg.steps}); nothing to train")
-    typer.echo(f"model: {Path(cfg.output) / tl.MODEL} (use --engine diffusion:{Path(cfg.output) / tl.MODEL}); "
-               f"log: {Path(cfg.output) / tl.LOG}")
+    typer.echo(f"model: {Path(cfg.output) / MODEL} (use --engine diffusion:{Path(cfg.output) / MODEL}); "
+               f"log: {Path(cfg.output) / LOG}")
     if cfg.tensorboard:
-        typer.echo(f"tensorboard: tensorboard --logdir {Path(cfg.output) / tl.TENSORBOARD}")
+        typer.echo(f"tensorboard: tensorboard --logdir {Path(cfg.output) / TENSORBOARD}")
 
 
 def register(app: typer.Typer) -> None:

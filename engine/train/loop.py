@@ -7,13 +7,12 @@ latent is noised at a random timestep, the ControlNet sees the noisy latent, the
 4-channel parameter map and the INPUT photo's latent, and the UNet's prediction
 (noise or velocity, as the scheduler's ``prediction_type``) is regressed with MSE.
 
-A run folder holds::
+A run is set by a :class:`~.config.TrainConfig`; its folder holds::
 
-    log.jsonl                       one line per optimiser step: step, loss, lr, seconds
-    tensorboard/                    the same + sample renders (``tensorboard: true``; :mod:`.train_log`)
-    checkpoints/step-000100/        controlnet/ + unet_conv_out.safetensors, samples.png,
-                                    optimizer.pt (optimiser + grad scaler), state.json
-    model/                          the trained model: ``--engine diffusion:RUN/model``
+    log.jsonl                       one line per optimiser step: step, loss, lr, seconds (:mod:`.log`)
+    tensorboard/                    the same + sample renders (``tensorboard: true``; :mod:`.log`)
+    checkpoints/step-000100/        the weights, optimiser and step, samples.png (:mod:`.checkpoints`)
+    model/                          the trained model: ``--engine diffusion:RUN/model`` (:mod:`.checkpoints`)
 
 Batches and noise depend only on ``(seed, step)``, so resuming from a checkpoint
 continues exactly where the run stopped (same step count, optimiser state, data).
@@ -22,93 +21,17 @@ continues exactly where the run stopped (same step count, optimiser state, data)
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from pertouch.core.errors import InputError
-from pertouch.engine.train.log import LOG, TENSORBOARD, TrainLog, trim_log
-
-CHECKPOINTS = "checkpoints"
-MODEL = "model"
-STATE = "state.json"
-PRECISIONS = ("no", "fp16", "bf16")
-
-
-@dataclass
-class TrainConfig:
-    """What ``pertouch train run CONFIG`` reads (JSON or YAML). Paths are relative to the
-    config file. ``transforms``: the paper's augmentations on/off (``true``/``false``, or
-    ``{"replacement": …, "perturbation": …}``); crops of ``size``² are always taken."""
-
-    model: str
-    dataset: str
-    output: str = "run"
-    steps: int = 1000
-    lr: float = 1e-5
-    batch_size: int = 1
-    seed: int = 0
-    size: int = 512
-    transforms: bool | dict = True
-    grad_accum: int = 1
-    mixed_precision: str = "no"
-    checkpoint_every: int = 500
-    samples: int = 2  # sample renders (input | target | render) saved with each checkpoint; 0: none
-    sample_steps: int = 20
-    warmup_steps: int = 0
-    train_conv_out: bool = True
-    gradient_checkpointing: bool = False  # recompute activations in backward: less memory, ~30% slower
-    tensorboard: bool = False  # also log to RUN/tensorboard (loss, lr, sample renders)
-    device: str = "auto"
-
-    @classmethod
-    def load(cls, path: str | Path) -> "TrainConfig":
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"training config not found: {path}", hint="give a JSON or YAML file with model, dataset, …")
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-        if not isinstance(data, dict):
-            raise InputError(f"{path}: a training config is a mapping of settings")
-        cfg = cls.from_dict(data)
-        base = path.parent
-        for key in ("model", "dataset", "output"):
-            p = Path(getattr(cfg, key)).expanduser()
-            setattr(cfg, key, str(p if p.is_absolute() else base / p))
-        return cfg
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown training setting(s): {', '.join(unknown)}", hint=f"known: {', '.join(sorted(known))}")
-        missing = [k for k in ("model", "dataset") if k not in data]
-        if missing:
-            raise InputError(f"the training config lacks {', '.join(missing)}", hint="model: a model folder, dataset: a "
-                             "folder made by `pertouch train prepare`")
-        cfg = cls(**data)
-        cfg.check()
-        return cfg
-
-    def check(self) -> None:
-        if self.mixed_precision not in PRECISIONS:
-            raise InputError(f"mixed_precision {self.mixed_precision!r} unknown", hint=f"use {', '.join(PRECISIONS)}")
-        for key in ("steps", "batch_size", "grad_accum", "checkpoint_every", "size", "sample_steps"):
-            if int(getattr(self, key)) < 1:
-                raise InputError(f"{key} must be ≥ 1, got {getattr(self, key)}")
-        if self.lr <= 0:
-            raise InputError(f"lr must be > 0, got {self.lr}")
+from pertouch.engine.train import checkpoints as ck
+from pertouch.engine.train.config import TrainConfig
+from pertouch.engine.train.log import LOG, TENSORBOARD, TrainLog
 
 
 def _seeded(seed: int, step: int, what: int):
@@ -118,7 +41,8 @@ def _seeded(seed: int, step: int, what: int):
 
 
 class Trainer:
-    """Models, optimiser and data of one run; :meth:`run` trains up to ``cfg.steps``."""
+    """Models, optimiser and data of one run; :meth:`run` trains up to ``cfg.steps`` (saving and
+    resuming its state: :mod:`.checkpoints`)."""
 
     def __init__(self, cfg: TrainConfig, log: Callable[[str], None] | None = None) -> None:
         import torch
@@ -153,7 +77,7 @@ class Trainer:
             self.opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0)
         self.amp = amp = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(cfg.mixed_precision)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=amp is torch.float16)
-        self.step, self.skipped, self._log = 0, False, None
+        self.step, self.skipped = 0, False
 
     def _load_models(self) -> None:
         import torch
@@ -262,91 +186,18 @@ class Trainer:
         end = self.cfg.steps if steps is None else steps
         self.out.mkdir(parents=True, exist_ok=True)
         rows = []
-        with TrainLog(self.out, self.cfg.tensorboard, self.step) as self._log:
+        with TrainLog(self.out, self.cfg.tensorboard, self.step) as log:
             while self.step < end:
                 t0, lr = time.perf_counter(), self.sched.get_last_lr()[0]  # the lr this step uses
                 loss = self.train_step()
                 row = {"step": self.step, "loss": loss, "lr": lr,
                        "seconds": round(time.perf_counter() - t0, 4)} | ({"skipped": True} if self.skipped else {})
-                self._log.row(row)
+                log.row(row)
                 rows.append(row)
                 if self.step % self.cfg.checkpoint_every == 0 or self.step == end:
-                    self.save_checkpoint()
+                    ck.save_checkpoint(self, log)
                     self.say(f"step {self.step}: loss {loss:.4f}, checkpoint saved")
-        self._log = None
         return rows
-
-    # ---- checkpoints and the model folder -------------------------------------------
-
-    def _save_weights(self, folder: Path) -> None:
-        from pertouch.engine.diffusion.controlnet import save_conv_out
-
-        self.controlnet.save_pretrained(folder / "controlnet")
-        save_conv_out(self.unet.conv_out, folder / "controlnet" / "unet_conv_out.safetensors")
-
-    def save_checkpoint(self) -> Path:
-        import torch
-
-        folder = self.out / CHECKPOINTS / f"step-{self.step:06d}"
-        shutil.rmtree(tmp := folder.with_name(folder.name + ".tmp"), ignore_errors=True)
-        tmp.mkdir(parents=True)
-        self._save_weights(tmp)
-        if self.cfg.samples > 0:
-            from pertouch.engine.train.samples import render_samples
-
-            grid = render_samples(self, tmp, self.cfg.samples, self.cfg.sample_steps)
-            if self._log is not None:
-                self._log.image(self.step, grid)
-        torch.save({"optimizer": self.opt.state_dict(), "scaler": self.scaler.state_dict(),
-                    "lr_scheduler": self.sched.state_dict()}, tmp / "optimizer.pt")
-        (tmp / STATE).write_text(json.dumps({"step": self.step, "config": asdict(self.cfg)}, indent=1))
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
-        return folder
-
-    def resume(self) -> int:
-        """Load the last checkpoint of the run folder, if any; returns the step reached (0: none)."""
-        import torch
-
-        from pertouch.engine.diffusion import controlnet as pc
-
-        folder = last_checkpoint(self.out)
-        if folder is None:
-            return trim_log(self.out / LOG, 0)
-        net = pc.PerTouchControlNetModel.from_pretrained(str(folder / "controlnet"), local_files_only=True,
-                                                         conditioning_channels=pc.MAP_CHANNELS)
-        self.controlnet.load_state_dict(net.state_dict())
-        pc.load_conv_out(self.unet, folder / "controlnet" / "unet_conv_out.safetensors")
-        state = torch.load(folder / "optimizer.pt", map_location=self.device, weights_only=True)
-        self.opt.load_state_dict(state["optimizer"])
-        self.scaler.load_state_dict(state["scaler"])
-        self.sched.load_state_dict(state["lr_scheduler"])
-        self.step = int(json.loads((folder / STATE).read_text())["step"])
-        self.say(f"resumed from {folder} (step {self.step})")
-        return trim_log(self.out / LOG, self.step)  # rows logged after the checkpoint are trained again
-
-    def save_model(self, dest: Path | None = None) -> Path:
-        """A model folder that ``--engine diffusion:PATH`` loads: the frozen parts of the base
-        model (hard links where possible), the trained ControlNet + conv_out and the dataset's
-        level table."""
-        dest = Path(dest) if dest is not None else self.out / MODEL
-        src = self.layout.root
-        dest.mkdir(parents=True, exist_ok=True)
-        for name in ("unet", "vae", "scheduler", "text_encoder", "tokenizer", "empty_prompt.safetensors"):
-            p = src / name
-            if p.is_dir():
-                shutil.rmtree(dest / name, ignore_errors=True)
-                shutil.copytree(p, dest / name, copy_function=_link_or_copy)
-            elif p.is_file():
-                _link_or_copy(p, dest / name)
-        for stale in (dest / "unet_conv_out.safetensors", dest / "unet_conv_out.pth"):
-            stale.unlink(missing_ok=True)
-        shutil.rmtree(dest / "controlnet", ignore_errors=True)
-        self._save_weights(dest)
-        from pertouch.engine.train.data import TABLE
-
-        shutil.copyfile(Path(self.cfg.dataset) / TABLE, dest / "levels.json")
-        return dest
 
 
 def _base_layout(root: Path):
@@ -367,35 +218,16 @@ def _base_layout(root: Path):
     return ModelLayout(root, prompt if prompt.is_file() else None, None, None)
 
 
-def _link_or_copy(src, dst) -> None:
-    dst = Path(dst)
-    dst.unlink(missing_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
-def last_checkpoint(run: str | Path) -> Path | None:
-    """The newest complete checkpoint folder of a run, or ``None``."""
-    base = Path(run) / CHECKPOINTS
-    if not base.is_dir():
-        return None
-    done = sorted(p for p in base.iterdir() if p.is_dir() and p.name.startswith("step-") and (p / STATE).is_file()
-                  and not p.name.endswith(".tmp"))
-    return done[-1] if done else None
-
-
 def train(cfg: TrainConfig, resume: bool = True, log: Callable[[str], None] | None = None) -> tuple[Trainer, list[dict]]:
     """Train (resuming from the run's last checkpoint; ``resume=False`` deletes the run's
     checkpoints and log and starts over) and save the model."""
     trainer = Trainer(cfg, log)
     if resume:
-        trainer.resume()
+        ck.resume(trainer)
     else:
-        shutil.rmtree(trainer.out / CHECKPOINTS, ignore_errors=True)
+        shutil.rmtree(trainer.out / ck.CHECKPOINTS, ignore_errors=True)
         shutil.rmtree(trainer.out / TENSORBOARD, ignore_errors=True)
         (trainer.out / LOG).unlink(missing_ok=True)
     rows = trainer.run()
-    trainer.save_model()
+    ck.save_model(trainer)
     return trainer, rows

@@ -13,8 +13,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 pytest.importorskip("tensorboard")
 
+from pertouch.engine.train import checkpoints as ck  # noqa: E402
 from pertouch.engine.train import loop as tl  # noqa: E402
-from pertouch.engine.train.log import TENSORBOARD, read_scalars  # noqa: E402
+from pertouch.engine.train.log import LOG, TENSORBOARD, read_scalars  # noqa: E402
 
 
 def _loop_tests():
@@ -51,12 +52,12 @@ def test_tensorboard_gets_loss_lr_and_sample_images(tiny, tmp_path):
     images = acc.Images("samples")
     assert [i.step for i in images] == [2, 3]  # one per checkpoint
     assert images[0].height == LOOP.SIZE and images[0].width == 3 * LOOP.SIZE  # input | target | render
-    assert [json.loads(x)["loss"] for x in (run / tl.LOG).read_text().splitlines()] == [r["loss"] for r in rows]
+    assert [json.loads(x)["loss"] for x in (run / LOG).read_text().splitlines()] == [r["loss"] for r in rows]
 
 
 def test_tensorboard_off_writes_no_events(tiny, tmp_path):
     tl.Trainer(LOOP._cfg(tiny, tmp_path / "run", steps=1, samples=0)).run()
-    assert (tmp_path / "run" / tl.LOG).is_file() and not (tmp_path / "run" / TENSORBOARD).exists()
+    assert (tmp_path / "run" / LOG).is_file() and not (tmp_path / "run" / TENSORBOARD).exists()
 
 
 def test_resumed_run_purges_tensorboard_steps_past_the_checkpoint(tiny, tmp_path):
@@ -65,9 +66,9 @@ def test_resumed_run_purges_tensorboard_steps_past_the_checkpoint(tiny, tmp_path
     first.run()  # checkpoints at 2 and 3
     import shutil
 
-    shutil.rmtree(run / tl.CHECKPOINTS / "step-000003")  # as if killed after step 3 was logged
+    shutil.rmtree(run / ck.CHECKPOINTS / "step-000003")  # as if killed after step 3 was logged
     again = tl.Trainer(LOOP._cfg(tiny, run, steps=4, checkpoint_every=2, samples=0, tensorboard=True))
-    assert again.resume() == 2
+    assert ck.resume(again) == 2
     again.run()
     steps = [s for s, _ in read_scalars(run / TENSORBOARD)["train/loss"]]
     assert steps == [1, 2, 3, 4]

@@ -13,6 +13,8 @@ pytest.importorskip("diffusers")
 
 from pertouch.engine.io.read import load_image  # noqa: E402
 from pertouch.engine.train import loop as tl  # noqa: E402
+from pertouch.engine.train.checkpoints import CHECKPOINTS  # noqa: E402
+from pertouch.engine.train.config import TrainConfig  # noqa: E402
 from pertouch.engine.train.samples import FILE, render_samples  # noqa: E402
 
 
@@ -34,7 +36,7 @@ def tiny(tmp_path_factory):
 def _cfg(tiny, out, **kw):
     base = dict(model=str(tiny[0]), dataset=str(tiny[1]), output=str(out), steps=2, lr=1e-3, size=32,
                 checkpoint_every=1, device="cpu", sample_steps=2, transforms=False)
-    return tl.TrainConfig.from_dict({**base, **kw})
+    return TrainConfig.from_dict({**base, **kw})
 
 
 def test_grid_rows_are_input_target_render(tiny, tmp_path):
@@ -55,7 +57,7 @@ def test_samples_at_checkpoints_leave_training_unchanged(tiny, tmp_path):
     a.run()
     b = tl.Trainer(_cfg(tiny, tmp_path / "b", samples=0))
     b.run()
-    assert (tmp_path / "a" / tl.CHECKPOINTS / "step-000001" / FILE).is_file()
-    assert not (tmp_path / "b" / tl.CHECKPOINTS / "step-000001" / FILE).exists()
+    assert (tmp_path / "a" / CHECKPOINTS / "step-000001" / FILE).is_file()
+    assert not (tmp_path / "b" / CHECKPOINTS / "step-000001" / FILE).exists()
     for p, q in zip(a.controlnet.parameters(), b.controlnet.parameters()):
         assert torch.equal(p, q)
