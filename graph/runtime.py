@@ -19,32 +19,18 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from pertouch.core.errors import InputError
+from pertouch.core.lru import LRU
 from pertouch.graph.state import ImageRef, RegionInfo
 from pertouch.tools.perception_cache import PerceptionCache, process_perception_cache
 
 _LOCK = threading.RLock()
 _CACHE_SIZE = 8
-
-
-class _LRU(OrderedDict):
-    def get_or(self, key: Any, make: Callable[[], Any]) -> Any:
-        with _LOCK:
-            if key in self:
-                self.move_to_end(key)
-                return self[key]
-        value = make()
-        with _LOCK:
-            self[key] = value
-            while len(self) > _CACHE_SIZE:
-                self.popitem(last=False)
-        return value
 
 
 class RuntimeCache:
@@ -54,13 +40,16 @@ class RuntimeCache:
     (``perception``: loaded segmenters and perceived scenes; a new one unless given)."""
 
     def __init__(self, perception: PerceptionCache | None = None) -> None:
-        self.photos = _LRU()    # hash -> Photo
-        self.refs = _LRU()      # (path, size, mtime) -> ImageRef
-        self.proxies = _LRU()   # (hash, size) -> pixels
-        self.scenes = _LRU()    # (hash, segmenter) -> Scene
-        self.found = _LRU()     # (hash, segmenter, text) -> Region
-        self.proxy_masks = _LRU()  # (hash, segmenter, name, size) -> mask
-        self.pointed = _LRU()   # (hash, segmenter, pointer JSON) -> Region the user pointed at
+        def lru() -> LRU:
+            return LRU(_CACHE_SIZE, _LOCK)  # one lock: some steps read or change several at once
+
+        self.photos = lru()    # hash -> Photo
+        self.refs = lru()      # (path, size, mtime) -> ImageRef
+        self.proxies = lru()   # (hash, size) -> pixels
+        self.scenes = lru()    # (hash, segmenter) -> Scene
+        self.found = lru()     # (hash, segmenter, text) -> Region
+        self.proxy_masks = lru()  # (hash, segmenter, name, size) -> mask
+        self.pointed = lru()   # (hash, segmenter, pointer JSON) -> Region the user pointed at
         self.models: dict[str, Any] = {}
         self.memories: dict[str, tuple[Any, str | None]] = {}
         self.perception = PerceptionCache() if perception is None else perception
@@ -262,10 +251,7 @@ def _put_found(c: RuntimeCache, ref: ImageRef, segmenter: str, reg: Any) -> None
         if old is None or old.mask is not reg.mask:
             for k in [k for k in c.proxy_masks if k[:3] == (ref["hash"], segmenter, reg.name)]:
                 del c.proxy_masks[k]
-        c.found[key] = reg
-        c.found.move_to_end(key)
-        while len(c.found) > _CACHE_SIZE:
-            c.found.popitem(last=False)
+        c.found.put(key, reg)
 
 
 def _at_size(ref: ImageRef, segmenter: str, regions: Mapping[str, Any], size: tuple[int, int], *,

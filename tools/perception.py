@@ -343,14 +343,14 @@ def perceive(image: Any, segmenter: str | Segmenter = "builtin", *,
     rgb, h = as_rgb8(image)
     key = (h, seg.spec)
     if mem is not None:
-        hit = mem.scene(key)
+        hit = mem.scenes.hit(key)
         if hit is not None:
             return hit
         found = load_detections(h, rgb) if DETECT and min(rgb.shape[:2]) >= MIN_SIDE else None
         cached = load_segments(h, seg.spec)
         scene = _from_segments(cached, seg, rgb, h, found, mem) if cached is not None \
             else _perceive(image, seg, rgb, h, found, mem)
-        mem.keep(key, scene)
+        mem.scenes.put(key, scene)
         if cached is None and min(rgb.shape[:2]) >= MIN_SIDE:
             save_segments(h, seg.spec, [(r.label, r.confidence) for r in scene.regions],
                           [_cue_size(r.mask, scene.cues) for r in scene.regions])

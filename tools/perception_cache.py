@@ -16,8 +16,9 @@ outlive the process and are keyed by the code that made them.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any, Callable
+
+from pertouch.core.lru import LRU
 
 #: Scenes kept in memory per cache (the least recently used goes first).
 SCENES = 6
@@ -28,8 +29,7 @@ class PerceptionCache:
 
     def __init__(self, scenes: int = SCENES) -> None:
         self.segmenters: dict[str, Any] = {}
-        self.scenes: OrderedDict[tuple[str, str], Any] = OrderedDict()
-        self._size = scenes
+        self.scenes = LRU(scenes)  # (content hash, spec) -> Scene
         self._lock = threading.Lock()
 
     def segmenter(self, key: str, make: Callable[[], Any]) -> Any:
@@ -43,26 +43,11 @@ class PerceptionCache:
             self.segmenters[key] = seg
         return seg
 
-    def scene(self, key: tuple[str, str]) -> Any | None:
-        """The scene kept under ``key`` (now the most recently used), or None."""
-        with self._lock:
-            if key in self.scenes:
-                self.scenes.move_to_end(key)
-                return self.scenes[key]
-        return None
-
-    def keep(self, key: tuple[str, str], scene: Any) -> None:
-        """Keep ``scene`` under ``key``, dropping the least recently used beyond the size."""
-        with self._lock:
-            self.scenes[key] = scene
-            while len(self.scenes) > self._size:
-                self.scenes.popitem(last=False)
-
     def clear(self) -> None:
         """Forget the loaded segmenters and the scenes (the disk cache stays)."""
         with self._lock:
             self.segmenters.clear()
-            self.scenes.clear()
+        self.scenes.clear()
 
 
 _PROCESS = PerceptionCache()

@@ -11,13 +11,12 @@ kept by the app's :class:`Views` too (same recipe → same bytes, no render).
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from typing import Any, Sequence
 
 import cv2
 import numpy as np
 
+from pertouch.core.lru import LRU
 from pertouch.graph import runtime as rt
 
 #: Long side of what the browser is sent (px).
@@ -49,14 +48,12 @@ class Views:
 
     def __init__(self, cache: rt.RuntimeCache, size: int = PREVIEWS) -> None:
         self.cache = cache
-        self._previews: OrderedDict[str, bytes] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
+        self._previews = LRU(size)  # key -> encoded picture
 
     def before(self, ref: dict) -> bytes:
         """The photo as it is, at view size."""
         key = f"before:{ref['hash']}"
-        return self._cached(key, lambda: jpeg(rt.proxy8(ref, VIEW_SIDE, cache=self.cache)))
+        return self._previews.get_or(key, lambda: jpeg(rt.proxy8(ref, VIEW_SIDE, cache=self.cache)))
 
     def preview(self, ref: dict, recipe_json: dict, *, segmenter: str, engine: str) -> bytes:
         """``recipe_json`` rendered at view size (cached by photo, recipe and settings)."""
@@ -67,24 +64,11 @@ class Views:
                                cache=self.cache)
             return jpeg(rt.to8(result.image))
 
-        return self._cached(key, make)
+        return self._previews.get_or(key, make)
 
     def clear(self) -> None:
         """Forget the kept previews."""
-        with self._lock:
-            self._previews.clear()
-
-    def _cached(self, key: str, make: Any) -> bytes:
-        with self._lock:
-            if key in self._previews:
-                self._previews.move_to_end(key)
-                return self._previews[key]
-        data = make()
-        with self._lock:
-            self._previews[key] = data
-            while len(self._previews) > self._size:
-                self._previews.popitem(last=False)
-        return data
+        self._previews.clear()
 
 
 def file_view(path: str) -> bytes:
