@@ -5,7 +5,9 @@ dtype (as the reference does on the 8-bit image it reads), each
 region's mask to 512×512 with nearest neighbour and thresholded at 0.5; raw values
 come from the estimators of :mod:`pertouch.engine.measure.estimators` (vectorised here so
 that ~10 regions cost a few milliseconds: per-image planes are computed once and
-reduced per region) and are mapped to levels in [−1, 1] by a
+reduced per region; the regions of a partition and the whole frame together, in ONE
+label-sum pass of :mod:`pertouch.engine.measure.labels`, finished per attribute by
+:data:`BY_LABEL`) and are mapped to levels in [−1, 1] by a
 :class:`~pertouch.engine.schema.levels.LevelTable` (the packaged default unless given).
 
 >>> import numpy as np
@@ -17,20 +19,18 @@ reduced per region) and are mapped to levels in [−1, 1] by a
 from __future__ import annotations
 
 import math
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
 from pertouch.engine.measure.estimators import (CONTRAST_CAP, MEASURE_SIZE, hasler_colorfulness, perceived_brightness,
                                                 temperature_of_xyz)
+from pertouch.engine.measure.labels import COLUMNS, HAVE_LABEL_PASS, grouped, label_sums, partition_labels
 from pertouch.engine.ops.colormath import SRGB_TO_XYZ
-from pertouch.engine.ops.jit import HAVE_NUMBA
 from pertouch.engine.schema.attributes import REGISTRY
 from pertouch.engine.schema.levels import LevelTable, default_table
 
 WHOLE = "global"
-#: Attributes :meth:`Measurer.raw_many` computes per label (sums only).
-_BY_LABEL = frozenset({"brightness", "temperature", "tint", "colorfulness", "contrast"})
 
 
 def to_unit_float(image: np.ndarray) -> np.ndarray:
@@ -137,13 +137,23 @@ def tint_of_mean(m: np.ndarray) -> np.ndarray:
     return (lfp - lbb) * 1000.0
 
 
-def tail_mean(y: np.ndarray, top: bool) -> float:
-    """Mean of the top (or bottom) 10 % of ``y`` as the estimators define it."""
+def tail_means(y: np.ndarray, tops: tuple[bool, ...] = (False, True)) -> tuple[float, ...]:
+    """Means of the bottom (``False``) or top (``True``) 10 % of ``y`` as the estimators
+    define them (shadows, highlights), one percentile call for all."""
     if len(y) == 0:
-        return float("nan")
-    cut = np.percentile(y, 90 if top else 10)
-    sel = y[y >= cut] if top else y[y <= cut]
-    return float(sel.mean())
+        return tuple(float("nan") for _ in tops)
+    cuts = np.percentile(y, [90 if top else 10 for top in tops])
+    return tuple(float((y[y >= cut] if top else y[y <= cut]).mean()) for top, cut in zip(tops, cuts))
+
+
+def tail_mean(y: np.ndarray, top: bool) -> float:
+    """Mean of the top (or bottom) 10 % of ``y`` (:func:`tail_means`)."""
+    return tail_means(y, (top,))[0]
+
+
+def contrast_of_sums(total, pairs):
+    """Contrast raw value of Σ |Δ RGB|² over ``pairs`` 4-neighbour pairs (0 without a pair)."""
+    return np.where(pairs > 0, np.minimum(total / (4.0 * np.maximum(pairs, 1)), CONTRAST_CAP), 0.0)
 
 
 class Measurer:
@@ -153,7 +163,9 @@ class Measurer:
         self.rgb = image.astype(np.float32) if measured else measure_rgb(image)
         self._planes: dict[str, np.ndarray] = {}
 
-    def _plane(self, name: str) -> np.ndarray:
+    def plane(self, name: str) -> np.ndarray:
+        """A per-pixel plane, computed once: ``dh``/``dv`` (squared RGB differences to the
+        right/lower neighbour), ``luma`` (float64), ``detail`` (|luma − 5×5 box mean|)."""
         if name not in self._planes:
             x = self.rgb
             if name == "dh":
@@ -167,10 +179,12 @@ class Measurer:
 
                 y = luma(x).astype(np.float32)
                 self._planes[name] = np.abs(y - cv2.blur(y, (5, 5), borderType=cv2.BORDER_REFLECT))
+            else:
+                raise KeyError(f"no plane {name!r}: one of dh, dv, luma, detail")
         return self._planes[name]
 
     def raw(self, mask: np.ndarray, attributes: Iterable[str] | None = None) -> dict[str, float]:
-        """Raw estimator values of one ``(512, 512)`` bool mask."""
+        """Raw estimator values of one ``(512, 512)`` bool mask (the reference way)."""
         names = _names(attributes)
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         if rows.size == 0:
@@ -189,11 +203,10 @@ class Measurer:
             elif n == "contrast":
                 vh = mask[:, 1:] & mask[:, :-1]
                 vv = mask[1:] & mask[:-1]
-                count = int(vh.sum() + vv.sum())
-                dh = self._plane("dh")[y0:y1, x0:x1 - 1]
-                dv = self._plane("dv")[y0:y1 - 1, x0:x1]
+                dh = self.plane("dh")[y0:y1, x0:x1 - 1]
+                dv = self.plane("dv")[y0:y1 - 1, x0:x1]
                 total = float(dh[vh].sum(dtype=np.float64) + dv[vv].sum(dtype=np.float64))
-                out[n] = 0.0 if count == 0 else float(min(total / (4.0 * count), CONTRAST_CAP))
+                out[n] = float(contrast_of_sums(total, int(vh.sum() + vv.sum())))
             elif n == "temperature":
                 out[n] = float(temperature_of_mean(mean))
             elif n == "brightness":
@@ -201,153 +214,128 @@ class Measurer:
             elif n == "tint":
                 out[n] = float(tint_of_mean(mean))
             elif n in ("highlights", "shadows"):
-                out[n] = tail_mean(self._plane("luma")[y0:y1, x0:x1][mask], n == "highlights")
+                out[n] = tail_mean(self.plane("luma")[y0:y1, x0:x1][mask], n == "highlights")
             elif n == "clarity":
-                out[n] = float(self._plane("detail")[y0:y1, x0:x1][mask].mean())
+                out[n] = float(self.plane("detail")[y0:y1, x0:x1][mask].mean())
             else:
                 raise KeyError(f"no estimator for {n!r}")
         return out
 
-    def raw_many(self, masks: list[np.ndarray], attributes: Iterable[str] | None = None) -> list[dict[str, float]]:
-        """:meth:`raw` of several ``(512, 512)`` bool masks at once (same values).
+    def raw_by_label(self, label: np.ndarray, n: int, attributes: Iterable[str] | None = None, *,
+                     frame: bool = False) -> dict[str, np.ndarray]:
+        """Attribute → ``(n,)`` raw values per label of the int32 ``label`` image (see
+        :mod:`.labels`; labels with no pixel get NaN), from ONE label-sum pass and the
+        planes the attributes need (:data:`BY_LABEL`). Index 0 is NaN, or with ``frame``
+        the whole frame (every pixel, from the same pass).
+
+        Each value is :meth:`raw` of the label's mask to float64 rounding (sums in another
+        order); highlights, shadows and clarity are exactly :meth:`raw`'s."""
+        names = _names(attributes)
+        missing = [a for a in names if a not in BY_LABEL]
+        if missing:
+            raise KeyError(f"no per-label reduction for {missing}: add one to BY_LABEL in {__name__}")
+        with np.errstate(invalid="ignore", divide="ignore"):  # labels with no pixel: NaN
+            by = _LabelPass(self, label, n, pairs="contrast" in names, frame=frame)
+            return {a: np.where(by.cnt > 0, BY_LABEL[a](by), np.nan).astype(np.float64) for a in names}
+
+    def raw_frame(self, attributes: Iterable[str] | None = None) -> dict[str, float]:
+        """Raw values of the whole frame in one label pass (:meth:`raw` of an all-True mask
+        to float64 rounding)."""
+        return self.raw_many([], attributes, frame=True)[0]
+
+    def raw_many(self, masks: list[np.ndarray], attributes: Iterable[str] | None = None, *,
+                 frame: bool = False) -> list[dict[str, float]]:
+        """:meth:`raw` of several bool masks of the measuring image's size at once; with
+        ``frame``, one more dict at the end: the whole frame, measured in the same pass.
 
         Masks that overlap no other one (a segmenter's partition) are measured together
-        from a label image: means, colourfulness and contrast need only sums per label
-        (compiled passes; without numba every mask goes through :meth:`raw`). Overlapping
-        masks and the other attributes (percentiles, clarity) go through :meth:`raw`.
-        The label image of the last mask objects is reused: do not edit masks in place.
+        by :meth:`raw_by_label` (every attribute of :data:`BY_LABEL`); overlapping masks,
+        and every mask without numba, go through :meth:`raw`. The label image of the
+        last mask objects is reused: do not edit masks in place.
         """
         names = _names(attributes)
-        fast = [n for n in names if n in _BY_LABEL]
+        masks = list(masks) + ([np.ones(self.rgb.shape[:2], bool)] if frame else [])
+        k = len(masks) - frame  # the frame, if asked, is masks[k]
         out: list[dict[str, float]] = [{} for _ in masks]
-        if fast and masks and _label_sums is not None:
-            label, shared = _label_image(masks)
-            stats = self._label_stats(label, len(masks) + 1, "contrast" in fast)
-            for i in np.flatnonzero(shared == 0):
-                out[i] = {n: stats[n][i + 1] for n in fast}
+        fast = [a for a in names if a in BY_LABEL]
+        if fast and masks and HAVE_LABEL_PASS:
+            label, shared = partition_labels(masks[:k]) if k else (np.zeros(self.rgb.shape[:2], np.int32), [])
+            by = self.raw_by_label(label, k + 1, fast, frame=frame)
+            for i in np.flatnonzero(np.asarray(shared) == 0):
+                out[i] = {a: float(v[i + 1]) for a, v in by.items()}
+            if frame:
+                out[k] = {a: float(v[0]) for a, v in by.items()}
         for i, m in enumerate(masks):
-            rest = [n for n in names if n not in out[i]]
+            rest = [a for a in names if a not in out[i]]
             if rest:
                 out[i].update(self.raw(m, rest))
-            out[i] = {n: out[i][n] for n in names}
+            out[i] = {a: out[i][a] for a in names}
         return out
 
-    def _label_stats(self, label: np.ndarray, n: int, contrast: bool) -> dict[str, np.ndarray]:
-        """Per-label raw values of :data:`_BY_LABEL` attributes (label 0 = unmeasured)."""
-        acc = np.zeros((n, 10), np.float64)
-        _label_sums(np.ascontiguousarray(self.rgb, np.float32), label, acc, contrast)
-        cnt, pairs = acc[:, 0], acc[:, 9]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = acc[:, 1:4] / cnt[:, None]
-            mrg, myb = acc[:, 4] / cnt, acc[:, 6] / cnt
-            vrg = np.maximum(acc[:, 5] / cnt - mrg ** 2, 0.0)
-            vyb = np.maximum(acc[:, 7] / cnt - myb ** 2, 0.0)
-            out = {"brightness": brightness_of_mean(mean), "temperature": temperature_of_mean(mean),
-                   "tint": tint_of_mean(mean),
-                   "colorfulness": hasler_colorfulness(vrg, vyb, mrg, myb),
-                   "contrast": np.where(pairs > 0, np.minimum(acc[:, 8] / (4.0 * np.maximum(pairs, 1)),
-                                                              CONTRAST_CAP), 0.0)}
-        return {k: np.where(cnt > 0, v, np.nan).astype(np.float64) for k, v in out.items()}
+
+class _LabelPass:
+    """One label image's sums (:func:`.labels.label_sums`) and its planes grouped by label;
+    with ``frame``, index 0 is the whole frame."""
+
+    def __init__(self, meas: Measurer, label: np.ndarray, n: int, pairs: bool, frame: bool) -> None:
+        self.meas, self.label, self.n, self.frame = meas, label, n, frame
+        self.acc = label_sums(meas.rgb, label, n, pairs=pairs, frame=frame)
+        self.cnt = self.col("count")
+        self.mean = self.acc[:, 1:4] / self.cnt[:, None]  # R, G, B
+        self._groups: tuple | None = None
+        self._tails: np.ndarray | None = None
+
+    def col(self, name: str) -> np.ndarray:
+        """One column of the sums (:data:`.labels.COLUMNS`), per label."""
+        return self.acc[:, COLUMNS.index(name)]
+
+    def per_label(self, plane: str, reduce: Callable[[np.ndarray], float | tuple[float, ...]], width: int = 1
+                  ) -> np.ndarray:
+        """``reduce`` of each label's pixels of a :meth:`Measurer.plane`, in raster order as
+        :meth:`Measurer.raw` takes them: ``(n,)``, or ``(n, width)`` for ``width`` values each."""
+        values = self.meas.plane(plane).ravel()
+        out = np.full((self.n, width), np.nan)
+        if self.frame:
+            out[0] = reduce(values)
+        if self.cnt[1:].any():
+            if self._groups is None:
+                self._groups = grouped(self.label, self.n)
+            order, off = self._groups
+            y = values[order]
+            for i in range(1, self.n):
+                if off[i + 1] > off[i]:
+                    out[i] = reduce(y[off[i]:off[i + 1]])
+        return out if width > 1 else out[:, 0]
+
+    def tails(self) -> np.ndarray:
+        """``(n, 2)``: shadows and highlights of each label (one percentile call each)."""
+        if self._tails is None:
+            self._tails = self.per_label("luma", tail_means, 2)
+        return self._tails
 
 
-_LAST_LABELS: list = []  # [(weak refs to the masks, label image, shared flags)]
+def _colorfulness_of_sums(by: _LabelPass) -> np.ndarray:
+    """Hasler–Süsstrunk from the sums of rg, rg², yb, yb² (variance = E[x²] − E[x]²)."""
+    mrg, myb = by.col("rg") / by.cnt, by.col("yb") / by.cnt
+    vrg = np.maximum(by.col("rg2") / by.cnt - mrg ** 2, 0.0)
+    vyb = np.maximum(by.col("yb2") / by.cnt - myb ** 2, 0.0)
+    return hasler_colorfulness(vrg, vyb, mrg, myb)
 
 
-def _label_image(masks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(label, shared) of :func:`_labels_py` for these masks; the last result is kept for
-    the same mask objects (a plan's masks are measured again by its report)."""
-    import weakref
+#: Attribute → its per-label raw values from a :class:`_LabelPass` (vectorised over labels).
+#: Every attribute of the schema has one (tests/engine/measure/test_measure.py checks it):
+#: one that has not would make :meth:`Measurer.raw_by_label` raise and :meth:`raw_many` go mask by mask.
+BY_LABEL: dict[str, Callable[[_LabelPass], np.ndarray]] = {
+    "brightness": lambda by: brightness_of_mean(by.mean),
+    "temperature": lambda by: temperature_of_mean(by.mean),
+    "tint": lambda by: tint_of_mean(by.mean),
+    "colorfulness": _colorfulness_of_sums,
+    "contrast": lambda by: contrast_of_sums(by.col("grad2"), by.col("pairs")),
+    "highlights": lambda by: by.tails()[:, 1],
+    "shadows": lambda by: by.tails()[:, 0],
+    "clarity": lambda by: by.per_label("detail", lambda d: float(d.mean())),
+}
 
-    if _LAST_LABELS:
-        refs, label, shared = _LAST_LABELS[0]
-        if len(refs) == len(masks) and all(r() is m for r, m in zip(refs, masks)):
-            return label, shared
-    label = np.zeros(masks[0].shape, np.int32)  # 0 = none or shared, i + 1 = masks[i]
-    shared = np.zeros(len(masks), np.uint8)
-    _labels(np.stack(masks), label, shared)
-    try:
-        _LAST_LABELS[:] = [([weakref.ref(m) for m in masks], label, shared)]
-    except TypeError:  # not weak-referenceable: do not remember
-        _LAST_LABELS.clear()
-    return label, shared
-
-
-def _labels_py(stack, label, shared):
-    """label = i + 1 where only mask i covers a pixel (0 elsewhere); shared[i] = 1 for
-    every mask that shares a pixel with another one."""
-    n, h, w = stack.shape
-    for y in range(h):
-        for x in range(w):
-            first = -1
-            for i in range(n):
-                if stack[i, y, x]:
-                    if first < 0:
-                        first = i
-                    else:
-                        shared[first] = 1
-                        shared[i] = 1
-                        label[y, x] = 0
-            if first >= 0 and shared[first] == 0:
-                label[y, x] = first + 1
-
-
-def _label_sums_py(rgb, label, acc, pairs):
-    """acc[l] += (1, R, G, B, rg, rg², yb, yb², Σ|Δ|² over same-label 4-neighbour pairs, pairs).
-
-    Sums run along each row's runs of one label in registers and are added to ``acc``
-    when the label changes (a partition's labels come in long runs). ``pairs``: whether
-    to sum the contrast pairs at all.
-    """
-    h, w = label.shape
-    loc = np.zeros(10)
-    for i in range(h):
-        cur = 0
-        for j in range(w + 1):
-            lab = label[i, j] if j < w else -1
-            if lab != cur:
-                if cur > 0:
-                    for k in range(10):
-                        acc[cur, k] += loc[k]
-                        loc[k] = 0.0
-                cur = lab
-            if lab <= 0:
-                continue
-            r = np.float64(rgb[i, j, 0])
-            g = np.float64(rgb[i, j, 1])
-            b = np.float64(rgb[i, j, 2])
-            rg = abs(r - g)
-            yb = abs(0.5 * (r + g) - b)
-            loc[0] += 1.0
-            loc[1] += r
-            loc[2] += g
-            loc[3] += b
-            loc[4] += rg
-            loc[5] += rg * rg
-            loc[6] += yb
-            loc[7] += yb * yb
-            if not pairs:
-                continue
-            if j + 1 < w and label[i, j + 1] == lab:
-                d = 0.0
-                for c in range(3):
-                    d += np.float64(np.float32(rgb[i, j + 1, c] - rgb[i, j, c]) ** 2)
-                loc[8] += d
-                loc[9] += 1.0
-            if i + 1 < h and label[i + 1, j] == lab:
-                d = 0.0
-                for c in range(3):
-                    d += np.float64(np.float32(rgb[i + 1, j, c] - rgb[i, j, c]) ** 2)
-                loc[8] += d
-                loc[9] += 1.0
-
-
-if HAVE_NUMBA:
-    import numba as _nb
-
-    _label_sums = _nb.njit(cache=True, nogil=True)(_label_sums_py)
-    _labels = _nb.njit(cache=True, nogil=True)(_labels_py)
-else:  # pragma: no cover - no numba: raw_many measures mask by mask
-    _label_sums = _labels = None
 
 def measure_raw(image: np.ndarray, regions: Mapping, attributes: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
     """Region name → attribute → raw value. ``regions`` maps names to Region or mask arrays."""
