@@ -1,7 +1,7 @@
 """The one numba switch: whether the compiled kernels exist, and how a kernel is compiled.
 
 Every compiled kernel (:mod:`pertouch.engine.ops.lutcurve`, the label-sum pass of
-:mod:`pertouch.engine.measure.stats`, :mod:`pertouch.engine.parametric.fast`, and the
+:mod:`pertouch.engine.measure.labels`, :mod:`pertouch.engine.parametric.fast`, and the
 tools' superpixels, mask upsampling and border refinement) asks :data:`HAVE_NUMBA` or
 compiles through :func:`compiled`, and runs NumPy or plain Python when numba is missing;
 nothing else decides.
