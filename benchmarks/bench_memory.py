@@ -8,8 +8,9 @@ Issue 15 goals: ``memory import`` of 10k records ≤ 10 s, re-importing them no 
 ``stats`` and ``list -n 5`` ≤ 200 ms at 100k records (``stats_ms``/``list5_ms`` here,
 in-process: the CLI adds its start-up). Measured 2026-12-06 on the shared 2-core machine:
 stats 108 ms, list -n 5 84 ms at 100,000 records (load 7); import of 10,000 records with
-1,986 distinct descriptions 8.6 s, again 1.1 s, with every rating changed 4.1 s; 10,000
-distinct descriptions 22 s (load 2).
+1,986 distinct descriptions 8.2 s, again 1.1 s, with every rating changed 4.1 s; 10,000
+distinct descriptions 22.7 s (load 1.5, embedding-bound); the store's own export of them
+(text vectors carried) into a fresh store 6.5 s (1,986 distinct: 5.7 s).
 
 Goal (issue 6): ≤ 20 ms median per ``recall`` (query embedding included) on a 2-core
 machine. Stores are filled with precomputed vectors in batches (``remember_many(…,

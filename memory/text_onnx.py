@@ -45,7 +45,9 @@ def _export(target: Path) -> None:
     """Export MiniLM + mean pooling + normalisation to ``target`` (atomic)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a one-time export; its "Loading weights" bar is noise
     src = str(_model_dir())
     tok, model = AutoTokenizer.from_pretrained(src), AutoModel.from_pretrained(src).eval()
 

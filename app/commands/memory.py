@@ -104,7 +104,8 @@ def forget_command(record_id: Optional[str] = typer.Argument(None, help="memory 
 def export_command(path: Path = typer.Argument(..., help="JSONL file to write"),
                    user: Optional[str] = typer.Option(None, "--user", "-u", help="only this user's memories"),
                    store: Optional[str] = StoreOpt) -> None:
-    """Export memories as JSONL (one record a line) to move your taste between machines."""
+    """Export memories as JSONL (one record a line; each scene's text vector rides with its first
+    record, so importing the file does not embed again) to move your taste between machines."""
     n = _open(store).export(path, user=user)
     typer.echo(f"exported {n} memor{'y' if n == 1 else 'ies'} to {path}")
 
