@@ -25,14 +25,25 @@ from pertouch.core.errors import InputError
 WRITE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 _EXIF_ORIENTATION = 0x0112
 
+#: The creation date written in the sRGB profile's header (ICC dateTimeNumber: year, month,
+#: day, hour, minute, second). LittleCMS stamps the current time, which made two renders of
+#: one recipe differ in their bytes; a fixed date makes the same edit the same file.
+PROFILE_DATE = (2026, 1, 1, 0, 0, 0)
+
+
+@lru_cache(maxsize=1)
+def srgb_icc_bytes() -> bytes:
+    """The sRGB ICC profile written into every saved image: LittleCMS's built-in sRGB with
+    :data:`PROFILE_DATE` as its creation date (its profile ID stays zero, "not computed",
+    as LittleCMS writes it)."""
+    icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    icc[24:36] = struct.pack(">6H", *PROFILE_DATE)
+    return bytes(icc)
+
+
 @lru_cache(maxsize=1)
 def _srgb() -> ImageCms.ImageCmsProfile:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-def srgb_icc_bytes() -> bytes:
-    """The sRGB ICC profile written into every saved image."""
-    return _srgb().tobytes()
+    return ImageCms.ImageCmsProfile(io.BytesIO(srgb_icc_bytes()))
 
 
 def output_format(path: str | os.PathLike) -> str:

@@ -262,3 +262,22 @@ def test_raw_without_rawpy_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"pertouch\[raw\]"):
         load_image(tmp_path / "x.dng")
     assert os.path.exists(tmp_path / "x.dng")
+
+
+def test_the_same_edit_is_the_same_file(tmp_path):
+    """The embedded sRGB profile carries a fixed creation date (LittleCMS stamps 'now'), so two
+    saves of one image — minutes or years apart — are byte-identical files."""
+    import struct
+
+    from pertouch.engine.io.write import PROFILE_DATE
+
+    icc = pio.srgb_icc_bytes()
+    assert struct.unpack(">6H", icc[24:36]) == PROFILE_DATE
+    assert icc[36:40] == b"acsp"  # still an ICC profile
+    rgb = (np.arange(48 * 32 * 3) % 251).astype(np.uint8).reshape(32, 48, 3)
+    for ext in (".png", ".jpg", ".tif", ".webp"):
+        a, b = tmp_path / f"a{ext}", tmp_path / f"b{ext}"
+        pio.save_image(a, rgb)
+        pio.save_image(b, rgb)
+        assert a.read_bytes() == b.read_bytes(), ext
+        assert Image.open(a).info.get("icc_profile") == icc
