@@ -21,6 +21,7 @@ def test_a_run_fills_the_cache_of_its_context_and_clear_empties_it(astronaut_png
                                             context=ctx)
     h = out["image"]["hash"]
     assert h in own.photos and (h, ctx.segmenter) in own.scenes and "builtin" in own.models
+    assert ctx.engine in own.engines and ctx.engine not in rt.process_cache().engines
     # the tools loaded the segmenter and kept the scene in the run's perception cache
     assert "builtin:" in own.perception.segmenters and (h, "builtin") in own.perception.scenes
     assert own.scenes[(h, ctx.segmenter)].cache is own.perception
@@ -28,7 +29,7 @@ def test_a_run_fills_the_cache_of_its_context_and_clear_empties_it(astronaut_png
     assert h not in process.photos and not process.scenes  # nothing leaked into the process's cache
     assert not (process.perception.scenes or process.perception.segmenters)
     own.clear()
-    assert not (own.photos or own.scenes or own.proxies or own.models or own.refs)
+    assert not (own.photos or own.scenes or own.proxies or own.models or own.refs or own.engines)
     assert not (own.perception.scenes or own.perception.segmenters)
 
 
@@ -53,3 +54,23 @@ def test_clear_empties_the_process_cache_and_the_tools_one(astronaut_png):
     process.clear()
     assert not (process.photos or process.refs or process.scenes)
     assert not (process.perception.scenes or process.perception.segmenters)
+
+
+def test_renders_share_their_caches_engine_and_match_a_fresh_ones(astronaut_png):
+    from pertouch.engine.engines import get_engine
+    from pertouch.engine.schema.recipe import parse_recipe
+
+    own = rt.RuntimeCache()
+    ref = rt.open_photo(astronaut_png, cache=own)
+    recipe = {"global": {"attributes": {"temperature": {"by": 0.1}}},
+              "regions": {"person": {"label": "person", "attributes": {"brightness": {"by": 0.15}}}}}
+    first = rt.render(ref, recipe, segmenter="builtin", engine="parametric", long_side=256, cache=own)
+    engine = own.engines["parametric"]
+    again = rt.render(ref, recipe, segmenter="builtin", engine="parametric", long_side=256, cache=own)
+    assert own.engines["parametric"] is engine and engine.stats == {"plan_cached": 1}  # solved once
+    pixels = rt.proxy(ref, 256, cache=own)
+    regions = rt._at_size(ref, "builtin", rt.regions_by_name(ref, "builtin", ["person"], cache=own),
+                          (pixels.shape[1], pixels.shape[0]), cache=own)
+    fresh = get_engine("parametric").render(pixels, parse_recipe(recipe, "plan"), regions)
+    assert (first.image == fresh.image).all() and (again.image == fresh.image).all()
+    assert "parametric" not in rt.process_cache().engines
