@@ -74,3 +74,30 @@ def test_renders_share_their_caches_engine_and_match_a_fresh_ones(astronaut_png)
     fresh = get_engine("parametric").render(pixels, parse_recipe(recipe, "plan"), regions)
     assert (first.image == fresh.image).all() and (again.image == fresh.image).all()
     assert "parametric" not in rt.process_cache().engines
+
+
+def test_concurrent_renders_on_the_shared_engine_match_fresh_engines(astronaut_png):
+    """Web sessions render at once through one cache's engine: its shared layer cache must not
+    mix their plans."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pertouch.engine.engines import get_engine
+    from pertouch.engine.schema.recipe import parse_recipe
+
+    own = rt.RuntimeCache()
+    ref = rt.open_photo(astronaut_png, cache=own)
+
+    def recipe(v: float) -> dict:
+        return {"global": {"attributes": {"temperature": {"by": v}}},
+                "regions": {"other": {"label": "other", "attributes": {"brightness": {"by": v}}}}}
+
+    values = [0.05, 0.1, 0.15, 0.2] * 3
+    with ThreadPoolExecutor(4) as ex:
+        outs = list(ex.map(lambda v: rt.render(ref, recipe(v), segmenter="builtin", engine="parametric",
+                                               long_side=192, cache=own).image, values))
+    pixels = rt.proxy(ref, 192, cache=own)
+    regions = rt._at_size(ref, "builtin", rt.regions_by_name(ref, "builtin", ["other"], cache=own),
+                          (pixels.shape[1], pixels.shape[0]), cache=own)
+    for v, out in zip(values, outs):
+        fresh = get_engine("parametric").render(pixels, parse_recipe(recipe(v), "plan"), regions).image
+        assert (out == fresh).all(), v
