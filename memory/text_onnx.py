@@ -45,9 +45,8 @@ def _export(target: Path) -> None:
     """Export MiniLM + mean pooling + normalisation to ``target`` (atomic)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # a one-time export; its "Loading weights" bar is noise
+    quiet_transformers()  # a one-time export; its "Loading weights" bar is noise
     src = str(_model_dir())
     tok, model = AutoTokenizer.from_pretrained(src), AutoModel.from_pretrained(src).eval()
 
@@ -72,6 +71,16 @@ def _export(target: Path) -> None:
                           input_names=list(_INPUTS), output_names=["embedding"],
                           dynamic_axes={**axes, "embedding": {0: "batch"}}, opset_version=17, dynamo=False)
     part.replace(target)
+
+
+def quiet_transformers() -> None:
+    """No progress bars from transformers while it loads MiniLM (cosmetic; never fails)."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except Exception:  # pragma: no cover - cosmetic only
+        pass
 
 
 @functools.lru_cache(maxsize=1)
